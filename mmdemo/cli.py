@@ -1,0 +1,258 @@
+"""Command line: ``python -m mmdemo index|search|list|delete|models|eval``.
+
+Argument parsing and printing only; every command calls the same library functions the
+web UI calls. Expected errors print one line and exit 1; usage errors exit 2.
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import sys
+from collections.abc import Callable, Sequence
+from typing import Any
+
+from mmdemo.config import Settings
+from mmdemo.errors import MMDemoError
+
+Handler = Callable[[argparse.Namespace, Settings], int]
+
+
+def _print_json(value: Any) -> None:
+    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
+
+
+def _models_or_default(names: list[str] | None, settings: Settings) -> list[str]:
+    if names:
+        return names
+    from mmdemo.models.loading import default_embedder
+
+    name, why = default_embedder(settings)
+    print(why, file=sys.stderr)
+    return [name]
+
+
+def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None], Callable[[], None]]:
+    """A tqdm bar on stderr behind the library's progress callback."""
+    from tqdm import tqdm
+
+    bar = tqdm(total=0, unit="img", disable=not enabled, file=sys.stderr)
+
+    def update(done: int, total: int) -> None:
+        bar.total = total
+        bar.n = done
+        bar.refresh()
+
+    return update, bar.close
+
+
+def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
+    """Ingest images into a collection with one or more models."""
+    from mmdemo.ingest.indexer import index_paths
+    from mmdemo.store import Store
+
+    models = _models_or_default(args.model, settings)
+    update, close = _progress_bar(enabled=not args.json and sys.stderr.isatty())
+    try:
+        report = index_paths(
+            args.paths,
+            collection=args.collection,
+            models=models,
+            settings=settings,
+            store=Store(settings),
+            captions=args.captions,
+            progress=update,
+        )
+    finally:
+        close()
+    if args.json:
+        _print_json(report.to_json())
+        return 0
+    print(
+        f"added: {report.added}  already present: {report.present}  "
+        f"rejected: {len(report.rejected)}"
+    )
+    for rejection in report.rejected:
+        print(f"  rejected {rejection.file}: {rejection.reason}")
+    return 0
+
+
+def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
+    """Search a collection by text, image or both, optionally reranked."""
+    from mmdemo.search.engine import search
+    from mmdemo.search.query import Query
+    from mmdemo.store import Store
+
+    query = Query(
+        text=args.text,
+        image=args.image,
+        weight=args.weight,
+        negative=args.negative,
+        negative_weight=args.negative_weight,
+        caption_contains=args.contains,
+    )
+    model = _models_or_default([args.model] if args.model else None, settings)[0]
+    results = search(
+        query,
+        collection=args.collection,
+        model=model,
+        settings=settings,
+        store=Store(settings),
+        reranker=args.rerank,
+        top_k=args.top_k,
+        candidates=args.candidates,
+    )
+    if args.json:
+        _print_json(results.to_json())
+        return 0
+    columns = ["rank", "file_name", "score", "caption"]
+    if results.reranker:
+        columns[3:3] = ["rerank_score", "rank_before_rerank"]
+    print(results.table[columns].to_string(index=False) if len(results.table) else "no results")
+    timings = "  ".join(f"{k} {v:.1f} ms" for k, v in results.timings_ms.items())
+    print(f"model: {results.model}  reranker: {results.reranker or 'none'}  {timings}")
+    return 0
+
+
+def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
+    """List collections with image counts per model."""
+    from mmdemo.store import Store
+
+    infos = Store(settings).collections()
+    rows = [{"collection": i.name, "images": i.images, "models": i.models} for i in infos]
+    if args.json:
+        _print_json(rows)
+        return 0
+    if not rows:
+        print("no collections")
+    for row in rows:
+        models = ", ".join(f"{m} ({n})" for m, n in row["models"].items())
+        print(f"{row['collection']}: {row['images']} images; models: {models}")
+    return 0
+
+
+def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
+    """Delete a whole collection, or some of its items."""
+    from mmdemo.store import Store
+
+    store = Store(settings)
+    if args.id:
+        removed = store.delete_items(args.collection, args.id)
+        print(f"deleted {removed} item(s) from {args.collection}")
+    else:
+        removed = store.delete_collection(args.collection)
+        print(f"deleted collection {args.collection} ({removed} images)")
+    return 0
+
+
+def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
+    """List the model presets."""
+    from dataclasses import asdict
+
+    from mmdemo.models.registry import presets
+
+    rows = [asdict(p) for p in presets()]
+    if args.json:
+        _print_json(rows)
+        return 0
+    for p in presets():
+        cpu = "CPU ok" if p.cpu_ok else "GPU advised"
+        size = "bundled" if p.offline else f"{p.size_mb} MB"
+        print(f"{p.kind:9} {p.key:24} {p.display_name} [{p.source}] {p.licence}, {size}, {cpu}")
+    return 0
+
+
+def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
+    """Measure retrieval quality of models x rerankers on a queries CSV."""
+    from mmdemo.evaluate.runner import evaluate
+    from mmdemo.store import Store
+
+    table = evaluate(
+        collection=args.collection,
+        queries_csv=args.queries,
+        models=_models_or_default(args.model, settings),
+        rerankers=args.rerank or [],
+        settings=settings,
+        store=Store(settings),
+        top_k=args.top_k,
+    )
+    if args.json:
+        _print_json(table.to_dict("records"))
+    else:
+        print(table.to_string(index=False))
+    return 0
+
+
+def cmd_queries(args: argparse.Namespace, settings: Settings) -> int:
+    """Turn a captions CSV into a queries CSV (each caption queries its own image)."""
+    from mmdemo.evaluate.runner import captions_to_queries
+
+    count = captions_to_queries(args.captions, args.out)
+    print(f"wrote {count} queries to {args.out}")
+    return 0
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = argparse.ArgumentParser(add_help=False)
+    common.add_argument("--data-dir", help="data directory (default: $MMDEMO_DATA_DIR or ./data)")
+    common.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    parser = argparse.ArgumentParser(prog="python -m mmdemo", description=__doc__)
+    sub = parser.add_subparsers(dest="command", required=True)
+
+    p = sub.add_parser("index", parents=[common], help="ingest images into a collection")
+    p.add_argument("paths", nargs="+", help="image files, folders or zip archives")
+    p.add_argument("--collection", required=True)
+    p.add_argument("--model", action="append", help="embedding model (repeatable)")
+    p.add_argument("--captions", help="CSV with a file-name column, captions and metadata")
+    p.set_defaults(handler=cmd_index)
+
+    p = sub.add_parser("search", parents=[common], help="search a collection")
+    p.add_argument("--collection", required=True)
+    p.add_argument("--text")
+    p.add_argument("--image", help="path of a query image")
+    p.add_argument("--weight", type=float, default=0.5, help="text weight when both (0..1)")
+    p.add_argument("--negative", help="text to steer away from")
+    p.add_argument("--negative-weight", type=float, default=0.5)
+    p.add_argument("--contains", help="keep only items whose caption contains this")
+    p.add_argument("--model", help="embedding model the collection was indexed with")
+    p.add_argument("--rerank", help="reranker model (default: none)")
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument("--candidates", type=int, default=20, help="how many to rerank")
+    p.set_defaults(handler=cmd_search)
+
+    p = sub.add_parser("list", parents=[common], help="list collections")
+    p.set_defaults(handler=cmd_list)
+
+    p = sub.add_parser("delete", parents=[common], help="delete a collection or items")
+    p.add_argument("--collection", required=True)
+    p.add_argument("--id", action="append", help="delete only this item id (repeatable)")
+    p.set_defaults(handler=cmd_delete)
+
+    p = sub.add_parser("models", parents=[common], help="list model presets")
+    p.set_defaults(handler=cmd_models)
+
+    p = sub.add_parser("eval", parents=[common], help="measure retrieval quality")
+    p.add_argument("--collection", required=True)
+    p.add_argument("--queries", required=True, help="CSV: query and/or query_image, relevant")
+    p.add_argument("--model", action="append", help="embedding model (repeatable)")
+    p.add_argument("--rerank", action="append", help="reranker to compare (repeatable)")
+    p.add_argument("--top-k", type=int, default=10)
+    p.set_defaults(handler=cmd_eval)
+
+    p = sub.add_parser("queries", parents=[common], help="captions CSV -> queries CSV")
+    p.add_argument("--captions", required=True)
+    p.add_argument("--out", required=True)
+    p.set_defaults(handler=cmd_queries)
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Run the command line; returns the process exit code."""
+    args = _parser().parse_args(argv)
+    try:
+        settings = Settings.from_env(data_dir=args.data_dir)
+        handler: Handler = args.handler
+        return handler(args, settings)
+    except MMDemoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1

@@ -1,0 +1,81 @@
+"""Settings: the one place that reads ``MMDEMO_*`` environment variables."""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, replace
+from pathlib import Path
+from typing import Any
+
+from mmdemo.errors import InputError
+
+PRECISIONS = ("fp32", "bf16")
+
+
+def _default_device() -> str:
+    """CUDA when torch sees a GPU, else CPU; torch is imported only when asked."""
+    import torch
+
+    return "cuda" if torch.cuda.is_available() else "cpu"
+
+
+def _flag(value: str | None) -> bool:
+    return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where data lives and how models run.
+
+    ``data_dir`` holds the Chroma database (unless ``chroma_url`` points at a server),
+    the stored image copies and their thumbnails.
+    """
+
+    data_dir: Path = Path("data")
+    chroma_url: str | None = None
+    device: str | None = None
+    precision: str = "fp32"
+    readonly: bool = False
+    max_models: int = 3
+
+    @classmethod
+    def from_env(cls, **overrides: Any) -> Settings:
+        """Build settings from ``MMDEMO_*`` variables; keyword overrides win when not None."""
+        env = os.environ
+        settings = cls(
+            data_dir=Path(env.get("MMDEMO_DATA_DIR") or "data"),
+            chroma_url=env.get("MMDEMO_CHROMA_URL") or None,
+            device=env.get("MMDEMO_DEVICE") or None,
+            precision=env.get("MMDEMO_PRECISION") or "fp32",
+            readonly=_flag(env.get("MMDEMO_READONLY")),
+            max_models=int(env.get("MMDEMO_MAX_MODELS") or 3),
+        )
+        given = {k: v for k, v in overrides.items() if v is not None}
+        if "data_dir" in given:
+            given["data_dir"] = Path(given["data_dir"])
+        settings = replace(settings, **given)
+        if settings.precision not in PRECISIONS:
+            raise InputError(
+                f"Unknown precision {settings.precision!r}: use one of {', '.join(PRECISIONS)}."
+            )
+        return settings
+
+    @property
+    def resolved_device(self) -> str:
+        """The torch device models run on."""
+        return self.device or _default_device()
+
+    @property
+    def images_dir(self) -> Path:
+        """Stored copies of every indexed image, named by content hash."""
+        return self.data_dir / "images"
+
+    @property
+    def thumbs_dir(self) -> Path:
+        """Thumbnails of the stored images, named by content hash."""
+        return self.data_dir / "thumbs"
+
+    @property
+    def chroma_dir(self) -> Path:
+        """The persistent Chroma database (local mode)."""
+        return self.data_dir / "chroma"

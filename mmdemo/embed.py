@@ -1,0 +1,59 @@
+"""Embedder: turns texts and images into L2-normalised vectors of one shared space.
+
+Texts and images always go through separate ``encode`` calls: CLIP-style models refuse
+batches that mix modalities.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+import numpy as np
+from PIL import Image
+
+from mmdemo.errors import InputError
+from mmdemo.models.base import ModelHandle
+
+BATCH_SIZE = 32
+
+
+class Embedder(ModelHandle):
+    """A loaded multimodal embedding model (a sentence-transformers ``SentenceTransformer``)."""
+
+    @property
+    def dim(self) -> int | None:
+        """The embedding size, when the model reports it."""
+        dim = self.model.get_embedding_dimension()
+        return int(dim) if dim else None
+
+    def _require(self, modality: str) -> None:
+        if not self.supports(modality):
+            raise InputError(
+                f"Model {self.label!r} cannot embed {modality}s "
+                f"(it takes: {', '.join(map(str, self.model.modalities))})."
+            )
+
+    def _encode(self, inputs: Sequence[object], batch_size: int) -> np.ndarray:
+        with self.inference():
+            vectors = self.model.encode(
+                list(inputs),
+                batch_size=batch_size,
+                convert_to_numpy=True,
+                show_progress_bar=False,
+            )
+        # Normalised here, in float32, so bf16 runs also return exact unit vectors.
+        vectors = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
+        return vectors / np.maximum(norms, 1e-12)
+
+    def encode_texts(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
+        """Embed texts; returns an (n, dim) float32 array of unit vectors."""
+        self._require("text")
+        return self._encode(texts, batch_size)
+
+    def encode_images(
+        self, images: Sequence[Image.Image], batch_size: int = BATCH_SIZE
+    ) -> np.ndarray:
+        """Embed RGB images; returns an (n, dim) float32 array of unit vectors."""
+        self._require("image")
+        return self._encode(images, batch_size)

@@ -1,0 +1,35 @@
+"""User-facing errors.
+
+Every failure a user can cause or fix (bad input, a model that will not load, an unknown
+collection) is raised as a subclass of :class:`MMDemoError` whose message is one plain
+sentence. The CLI prints that sentence and exits non-zero; the UI shows it. Anything else
+is a bug and keeps its traceback.
+"""
+
+
+class MMDemoError(Exception):
+    """An expected failure whose message is shown to the user as is."""
+
+
+class InputError(MMDemoError):
+    """The user gave something we cannot use: a bad file, query, name or option."""
+
+
+class ImageRejected(InputError):
+    """One input file was refused; ``reason`` says why in a few words."""
+
+    def __init__(self, reason: str) -> None:
+        super().__init__(reason)
+        self.reason = reason
+
+
+class ModelLoadError(MMDemoError):
+    """A model could not be loaded; the message names the model and the cause."""
+
+
+class NotFoundError(MMDemoError):
+    """A collection, or a collection indexed with a given model, does not exist."""
+
+
+class ReadOnlyError(MMDemoError):
+    """A write was attempted while ``MMDEMO_READONLY`` is set."""

@@ -1,0 +1,144 @@
+"""The evaluation runner behind ``python -m mmdemo eval``.
+
+Reads a queries CSV (``query`` text and/or ``query_image`` path, ``relevant`` file names or
+ids separated by ``|``), runs every query through the same search pipeline the app uses,
+once per embedding model x reranker (no reranker included), and reports Recall@1/5/10,
+MRR, nDCG@10 and mean query time as one pandas table.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
+
+import pandas as pd
+
+from mmdemo.config import Settings
+from mmdemo.errors import InputError
+from mmdemo.evaluate.metrics import ndcg_at_k, recall_at_k, reciprocal_rank, summarise
+from mmdemo.ingest.sources import read_captions
+from mmdemo.search.engine import search
+from mmdemo.search.query import Query
+from mmdemo.store import Store
+
+METRIC_COLUMNS = ["recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"]
+COLUMNS = ["model", "reranker", *METRIC_COLUMNS, "queries", "ms_per_query"]
+
+
+@dataclass(frozen=True)
+class EvalQuery:
+    """One benchmark query and the file names or ids that answer it."""
+
+    text: str | None
+    image: Path | None
+    relevant: frozenset[str]
+
+
+def _cell(row: pd.Series, column: str) -> str:
+    value = row.get(column)
+    return "" if value is None or pd.isna(value) else str(value).strip()
+
+
+def read_queries(csv_path: str | Path) -> list[EvalQuery]:
+    """Parse a queries CSV; image paths are relative to the CSV's folder."""
+    path = Path(csv_path)
+    try:
+        frame = pd.read_csv(path, dtype=str, keep_default_na=False)
+    except (OSError, ValueError) as exc:
+        raise InputError(f"Cannot read queries CSV {path}: {exc}") from exc
+    if "relevant" not in frame.columns or not {"query", "query_image"} & set(frame.columns):
+        raise InputError(
+            f"Queries CSV {path} needs a 'relevant' column and a 'query' or 'query_image' column."
+        )
+    queries = []
+    for number, row in frame.iterrows():
+        text, image = _cell(row, "query"), _cell(row, "query_image")
+        relevant = frozenset(r.strip() for r in _cell(row, "relevant").split("|") if r.strip())
+        if not (text or image) or not relevant:
+            raise InputError(
+                f"Queries CSV {path}, row {int(str(number)) + 2}: needs a query and relevant items."
+            )
+        queries.append(EvalQuery(text or None, path.parent / image if image else None, relevant))
+    if not queries:
+        raise InputError(f"Queries CSV {path} has no queries.")
+    return queries
+
+
+def captions_to_queries(captions_csv: str | Path, out_csv: str | Path) -> int:
+    """Turn a captions CSV into a queries CSV where each caption queries its own image.
+
+    Returns the number of queries written; images without a caption are skipped.
+    """
+    rows = [
+        {"query": meta["caption"], "relevant": name}
+        for name, meta in read_captions(captions_csv).items()
+        if str(meta.get("caption", "")).strip()
+    ]
+    pd.DataFrame(rows, columns=["query", "relevant"]).to_csv(out_csv, index=False)
+    return len(rows)
+
+
+def _score_query(ranked: pd.DataFrame, relevant: frozenset[str]) -> dict[str, float]:
+    """Metrics for one result list; an item matches by id or by file name."""
+    hits = [
+        item_id if item_id in relevant else name
+        for item_id, name in zip(ranked["id"], ranked["file_name"], strict=True)
+    ]
+    return {
+        "recall@1": recall_at_k(hits, relevant, 1),
+        "recall@5": recall_at_k(hits, relevant, 5),
+        "recall@10": recall_at_k(hits, relevant, 10),
+        "mrr": reciprocal_rank(hits, relevant),
+        "ndcg@10": ndcg_at_k(hits, relevant, 10),
+    }
+
+
+def _run_setup(
+    queries: Sequence[EvalQuery],
+    collection: str,
+    model: str,
+    reranker: str | None,
+    top_k: int,
+    settings: Settings,
+    store: Store,
+) -> dict[str, object]:
+    per_query, total_ms = [], 0.0
+    for q in queries:
+        results = search(
+            Query(text=q.text, image=q.image),
+            collection=collection,
+            model=model,
+            settings=settings,
+            store=store,
+            reranker=reranker,
+            top_k=top_k,
+        )
+        per_query.append(_score_query(results.table, q.relevant))
+        total_ms += sum(results.timings_ms.values())
+    return {
+        "model": model,
+        "reranker": reranker or "none",
+        **{k: round(v, 4) for k, v in summarise(per_query).items()},
+        "queries": len(queries),
+        "ms_per_query": round(total_ms / len(queries), 2),
+    }
+
+
+def evaluate(
+    *,
+    collection: str,
+    queries_csv: str | Path,
+    models: Sequence[str],
+    rerankers: Sequence[str],
+    settings: Settings,
+    store: Store,
+    top_k: int = 10,
+) -> pd.DataFrame:
+    """One row per model x reranker (plus no reranker) with the retrieval metrics."""
+    if top_k < 10:
+        raise InputError("top-k must be at least 10 to report Recall@10 and nDCG@10.")
+    queries = read_queries(queries_csv)
+    setups = [(m, r) for m in models for r in [None, *rerankers]]
+    rows = [_run_setup(queries, collection, m, r, top_k, settings, store) for m, r in setups]
+    return pd.DataFrame(rows, columns=COLUMNS)

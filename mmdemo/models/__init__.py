@@ -1,0 +1,1 @@
+"""Models: the preset registry, the one loading path, and the offline `lite` models."""

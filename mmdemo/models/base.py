@@ -1,0 +1,52 @@
+"""The base class every loaded model shares: identity, device, precision, inference context."""
+
+from __future__ import annotations
+
+from collections.abc import Iterator
+from contextlib import contextmanager
+from typing import Any
+
+from mmdemo.config import Settings
+from mmdemo.models.registry import Resolved
+
+
+class ModelHandle:
+    """A loaded model plus what it was loaded as.
+
+    Subclasses (:class:`mmdemo.embed.Embedder`, :class:`mmdemo.rerank.Reranker`) add the
+    predict step; this class owns the lifecycle parts they share, so device and precision
+    handling live in one place.
+    """
+
+    def __init__(self, resolved: Resolved, model: Any, settings: Settings) -> None:
+        self.resolved = resolved
+        self.model = model
+        self.device = settings.resolved_device
+        self.precision = settings.precision
+
+    @property
+    def key(self) -> str:
+        """The canonical model name (a preset key, Hub id or absolute folder path)."""
+        return self.resolved.key
+
+    @property
+    def label(self) -> str:
+        """A short human name for messages and the UI."""
+        preset = self.resolved.preset
+        return preset.display_name if preset else self.key
+
+    def supports(self, modality: str | tuple[str, ...]) -> bool:
+        """Whether the model takes this input modality (``"text"``, ``"image"``, or a tuple)."""
+        return bool(self.model.supports(modality))
+
+    @contextmanager
+    def inference(self) -> Iterator[None]:
+        """No autograd, and bf16 autocast when that precision was chosen."""
+        import torch
+
+        device_type = "cuda" if self.device.startswith("cuda") else "cpu"
+        with (
+            torch.inference_mode(),
+            torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bf16"),
+        ):
+            yield

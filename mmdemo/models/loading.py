@@ -1,0 +1,148 @@
+"""The one path from a model name to a loaded model.
+
+Every embedder and reranker, preset or Hub id or folder, real or offline, is loaded here:
+resolved through the registry, tried from the local cache first, fetched from the Hub only
+when the Hub answers, and kept in a small process-wide LRU cache. Any failure becomes one
+:class:`ModelLoadError` naming the model and the cause, so callers can carry on with other
+models.
+"""
+
+from __future__ import annotations
+
+import os
+import socket
+import threading
+from collections import OrderedDict
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+from urllib.parse import urlparse
+
+from mmdemo.config import Settings
+from mmdemo.errors import ModelLoadError
+from mmdemo.models.registry import DEFAULT_EMBEDDER, OFFLINE_EMBEDDER, Kind, Resolved, resolve
+
+if TYPE_CHECKING:
+    from mmdemo.embed import Embedder
+    from mmdemo.models.base import ModelHandle
+    from mmdemo.rerank import Reranker
+
+HUB_PROBE_TIMEOUT_S = 3.0
+
+_cache: OrderedDict[tuple[str, str, str, str], ModelHandle] = OrderedDict()
+_lock = threading.Lock()
+
+
+def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> tuple[bool, str]:
+    """Whether the Hugging Face Hub can be reached now, and if not, why (fails fast)."""
+    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
+        return False, "HF_HUB_OFFLINE is set"
+    url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
+    port = url.port or (443 if url.scheme == "https" else 80)
+    try:
+        with socket.create_connection((url.hostname or "", port), timeout=timeout):
+            return True, ""
+    except OSError as exc:
+        return False, f"the Hugging Face Hub ({url.hostname}) is unreachable: {exc}"
+
+
+def _construct(resolved: Resolved, device: str, local_only: bool) -> Any:
+    if resolved.kind == "embedder":
+        from sentence_transformers import SentenceTransformer
+
+        return SentenceTransformer(resolved.location, device=device, local_files_only=local_only)
+    from sentence_transformers import CrossEncoder
+
+    return CrossEncoder(resolved.location, device=device, local_files_only=local_only)
+
+
+def _is_local(resolved: Resolved) -> bool:
+    return Path(resolved.location).is_dir()
+
+
+def _describe(exc: BaseException) -> str:
+    import torch
+
+    if isinstance(exc, MemoryError | torch.OutOfMemoryError):
+        return "out of memory"
+    text = str(exc).strip().splitlines()[0] if str(exc).strip() else type(exc).__name__
+    return text[:300]
+
+
+def _load_raw(resolved: Resolved, device: str) -> Any:
+    """Load from disk or the local Hub cache; reach out to the Hub only when it answers."""
+    if _is_local(resolved):
+        return _construct(resolved, device, local_only=True)
+    try:
+        return _construct(resolved, device, local_only=True)
+    except Exception as cached_exc:
+        reachable, why = hub_reachable()
+        if not reachable:
+            raise ModelLoadError(
+                f"Could not load {resolved.kind} {resolved.key!r}: it is not in the local "
+                f"cache and {why}."
+            ) from cached_exc
+    return _construct(resolved, device, local_only=False)
+
+
+def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
+    from mmdemo.embed import Embedder
+    from mmdemo.rerank import Reranker
+
+    resolved = resolve(name, kind)
+    device = settings.resolved_device
+    cache_key = (kind, resolved.location, device, settings.precision)
+    with _lock:
+        if cache_key in _cache:
+            _cache.move_to_end(cache_key)
+            return _cache[cache_key]
+        try:
+            raw = _load_raw(resolved, device)
+        except ModelLoadError:
+            raise
+        except Exception as exc:
+            raise ModelLoadError(
+                f"Could not load {kind} {resolved.key!r}: {_describe(exc)}"
+            ) from exc
+        handle_cls = Embedder if kind == "embedder" else Reranker
+        handle = handle_cls(resolved, raw, settings)
+        _cache[cache_key] = handle
+        while len(_cache) > settings.max_models:
+            _cache.popitem(last=False)
+        return handle
+
+
+def load_embedder(name: str, settings: Settings) -> Embedder:
+    """Load (or reuse) an embedding model by preset key, Hub id or folder."""
+    from mmdemo.embed import Embedder
+
+    handle = _load(name, "embedder", settings)
+    assert isinstance(handle, Embedder)
+    return handle
+
+
+def load_reranker(name: str, settings: Settings) -> Reranker:
+    """Load (or reuse) a CrossEncoder reranker by preset key, Hub id or folder."""
+    from mmdemo.rerank import Reranker
+
+    handle = _load(name, "reranker", settings)
+    assert isinstance(handle, Reranker)
+    return handle
+
+
+def clear_cache() -> None:
+    """Forget every loaded model (frees memory; the next use loads again)."""
+    with _lock:
+        _cache.clear()
+
+
+def default_embedder(settings: Settings) -> tuple[str, str]:
+    """The embedder to use when none is named, and a sentence saying why.
+
+    A real CLIP model when it loads (cached, or downloadable now); otherwise the offline
+    ``lite`` model, with the reason CLIP was not used.
+    """
+    try:
+        load_embedder(DEFAULT_EMBEDDER, settings)
+    except ModelLoadError as exc:
+        return OFFLINE_EMBEDDER, f"Using the offline model {OFFLINE_EMBEDDER!r}: {exc}"
+    return DEFAULT_EMBEDDER, f"Using CLIP ({DEFAULT_EMBEDDER!r}), loaded from the Hugging Face Hub."

