@@ -79,7 +79,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """Search a collection by text, image or both, optionally reranked."""
-    from mmdemo.search.engine import search
+    from mmdemo.search.engine import indexed_model, search
     from mmdemo.search.query import Query
     from mmdemo.store import Store
 
@@ -91,13 +91,15 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         negative_weight=args.negative_weight,
         caption_contains=args.contains,
     )
-    model = _models_or_default([args.model] if args.model else None, settings)[0]
+    query.validate()
+    store = Store(settings)
+    model = args.model or indexed_model(store, args.collection)
     results = search(
         query,
         collection=args.collection,
         model=model,
         settings=settings,
-        store=Store(settings),
+        store=store,
         reranker=args.rerank,
         top_k=args.top_k,
         candidates=args.candidates,
@@ -119,15 +121,14 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     from mmdemo.store import Store
 
     infos = Store(settings).collections()
-    rows = [{"collection": i.name, "images": i.images, "models": i.models} for i in infos]
     if args.json:
-        _print_json(rows)
+        _print_json([{"collection": i.name, "images": i.images, "models": i.models} for i in infos])
         return 0
-    if not rows:
+    if not infos:
         print("no collections")
-    for row in rows:
-        models = ", ".join(f"{m} ({n})" for m, n in row["models"].items())
-        print(f"{row['collection']}: {row['images']} images; models: {models}")
+    for info in infos:
+        models = ", ".join(f"{m} ({n})" for m, n in info.models.items())
+        print(f"{info.name}: {info.images} images; models: {models}")
     return 0
 
 
@@ -138,10 +139,14 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     store = Store(settings)
     if args.id:
         removed = store.delete_items(args.collection, args.id)
-        print(f"deleted {removed} item(s) from {args.collection}")
+        message = f"deleted {removed} item(s) from {args.collection}"
     else:
         removed = store.delete_collection(args.collection)
-        print(f"deleted collection {args.collection} ({removed} images)")
+        message = f"deleted collection {args.collection} ({removed} images)"
+    if args.json:
+        _print_json({"collection": args.collection, "deleted": removed})
+    else:
+        print(message)
     return 0
 
 
@@ -214,7 +219,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--negative", help="text to steer away from")
     p.add_argument("--negative-weight", type=float, default=0.5)
     p.add_argument("--contains", help="keep only items whose caption contains this")
-    p.add_argument("--model", help="embedding model the collection was indexed with")
+    p.add_argument("--model", help="embedding model (default: one the collection is indexed with)")
     p.add_argument("--rerank", help="reranker model (default: none)")
     p.add_argument("--top-k", type=int, default=10)
     p.add_argument("--candidates", type=int, default=20, help="how many to rerank")

@@ -46,6 +46,9 @@ def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> tuple[bool, str]:
 
 
 def _construct(resolved: Resolved, device: str, local_only: bool) -> Any:
+    from transformers.utils import logging as transformers_logging
+
+    transformers_logging.disable_progress_bar()  # per-tensor "Loading weights" bars are noise
     if resolved.kind == "embedder":
         from sentence_transformers import SentenceTransformer
 

@@ -16,10 +16,11 @@ from PIL import Image
 
 from mmdemo.config import Settings
 from mmdemo.embed import Embedder
-from mmdemo.errors import InputError
+from mmdemo.errors import InputError, NotFoundError
 from mmdemo.ingest.copies import image_path
 from mmdemo.ingest.images import load_image
 from mmdemo.models.loading import load_embedder, load_reranker
+from mmdemo.models.registry import DEFAULT_EMBEDDER, resolve
 from mmdemo.rerank import Reranker
 from mmdemo.search.query import Query, combine
 from mmdemo.store import Hit, Store
@@ -112,6 +113,20 @@ def _table(
     return pd.DataFrame(rows, columns=COLUMNS)
 
 
+def indexed_model(store: Store, collection: str) -> str:
+    """The model to search a collection with when none is named.
+
+    The collection's only model, else the default embedder when it is among them, else the
+    model that indexed the most images.
+    """
+    models = store.models(collection)
+    if not models:
+        raise NotFoundError(f"Collection {collection!r} does not exist.")
+    if DEFAULT_EMBEDDER in models:
+        return DEFAULT_EMBEDDER
+    return max(sorted(models), key=lambda name: models[name])
+
+
 def search(
     query: Query,
     *,
@@ -132,6 +147,7 @@ def search(
     query.validate()
     if top_k < 1:
         raise InputError(f"top-k must be at least 1, got {top_k}.")
+    store.ensure_indexed(collection, resolve(model, "embedder").key)
     image = load_image(query.image) if query.image is not None else None
     embedder = load_embedder(model, settings)
     ranker = load_reranker(reranker, settings) if reranker else None

@@ -1,0 +1,257 @@
+"""The one image decoder: validate, orient, convert to RGB, thumbnail and hash.
+
+Every image the project opens (files to index, query images, stored copies) passes through
+:func:`decode_image` or :func:`load_image`, so every input gets the same limits and the same
+normalisation: EXIF orientation applied, alpha composited on white, any pixel mode turned
+into 8-bit RGB. A bad file is refused with :class:`~mmdemo.errors.ImageRejected` whose reason
+is a short lowercase phrase ("corrupt or truncated image"); it never crashes the caller.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import io
+from dataclasses import dataclass
+from pathlib import Path
+
+import numpy as np
+from PIL import ExifTags, Image, UnidentifiedImageError
+
+from mmdemo.errors import ImageRejected
+
+MAX_PIXELS: int = 64_000_000
+MAX_FILE_BYTES: int = 64 * 1024 * 1024
+IMAGE_EXTENSIONS: frozenset[str] = frozenset(
+    {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
+)
+
+# Pillow format names we accept; MPO is the multi-picture JPEG that many cameras write.
+_SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF"})
+_FORMAT_ALIASES = {"MPO": "JPEG"}
+
+# Signatures of supported formats: a file that starts like one but will not open is broken,
+# not "not an image".
+_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
+
+# Common image formats Pillow cannot read: name them instead of saying "not an image".
+_UNREADABLE_EXTENSIONS = {".heic": "HEIC", ".heif": "HEIF", ".svg": "SVG", ".jxl": "JPEG XL"}
+
+_ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
+_KEYED_TRANSPARENCY_MODES = frozenset({"1", "L", "P", "RGB"})
+_INTEGER_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N"})
+_WHITE = (255, 255, 255, 255)
+
+_ORIENTATION_TRANSPOSE = {
+    2: Image.Transpose.FLIP_LEFT_RIGHT,
+    3: Image.Transpose.ROTATE_180,
+    4: Image.Transpose.FLIP_TOP_BOTTOM,
+    5: Image.Transpose.TRANSPOSE,
+    6: Image.Transpose.ROTATE_270,
+    7: Image.Transpose.TRANSVERSE,
+    8: Image.Transpose.ROTATE_90,
+}
+
+
+@dataclass(frozen=True)
+class DecodedImage:
+    """A validated image ready to embed, with the facts the store records about it.
+
+    ``image`` is RGB with EXIF orientation applied; ``width``/``height`` are measured after
+    orientation; ``format`` is the file format ("JPEG", "PNG", ...); ``sha256`` is the hex
+    digest of the original file bytes and serves as the item id.
+    """
+
+    image: Image.Image
+    width: int
+    height: int
+    format: str
+    sha256: str
+
+
+def content_hash(data: bytes) -> str:
+    """The item id of a file: the hex sha256 of its bytes, so re-adding a file is a no-op."""
+    return hashlib.sha256(data).hexdigest()
+
+
+def _format_size(n_bytes: int) -> str:
+    """A byte count as a short human string: "512 bytes", "3.5 KB", "70 MB"."""
+    if n_bytes < 1024:
+        return f"{n_bytes} bytes"
+    value, unit = (n_bytes / 1024, "KB") if n_bytes < 1024 * 1024 else (n_bytes / 2**20, "MB")
+    return f"{value:.1f}".removesuffix(".0") + f" {unit}"
+
+
+def check_file_size(n_bytes: int) -> None:
+    """Refuse a file of ``n_bytes`` when it exceeds :data:`MAX_FILE_BYTES`."""
+    if n_bytes > MAX_FILE_BYTES:
+        raise ImageRejected(
+            f"file too large ({_format_size(n_bytes)} > {_format_size(MAX_FILE_BYTES)})"
+        )
+
+
+def read_file(path: str | Path) -> bytes:
+    """Read an image file's bytes, refusing oversized files without reading them whole."""
+    path = Path(path)
+    try:
+        check_file_size(path.stat().st_size)
+        with path.open("rb") as handle:
+            data = handle.read(MAX_FILE_BYTES + 1)
+    except FileNotFoundError as exc:
+        raise ImageRejected("no such file") from exc
+    except IsADirectoryError as exc:
+        raise ImageRejected("is a folder, not a file") from exc
+    except OSError as exc:
+        raise ImageRejected(f"cannot read file ({exc.strerror or exc})") from exc
+    check_file_size(len(data))
+    return data
+
+
+def _check_pixels(width: int, height: int) -> None:
+    if width * height > MAX_PIXELS:
+        raise ImageRejected(f"too many pixels ({width} x {height} > {MAX_PIXELS:,})")
+
+
+def _unidentified_reason(data: bytes, name: str) -> str:
+    """Why Pillow could not identify ``data``: a broken known format, or not an image."""
+    is_webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
+    if is_webp or data.startswith(_SIGNATURES):
+        return "corrupt or truncated image"
+    unreadable = _UNREADABLE_EXTENSIONS.get(Path(name).suffix.lower())
+    return f"unsupported image format: {unreadable}" if unreadable else "not an image"
+
+
+def _open(data: bytes, name: str) -> Image.Image:
+    """Open (headers only) and check format and size before any pixel is decoded."""
+    try:
+        image = Image.open(io.BytesIO(data))
+    except (Image.DecompressionBombError, Image.DecompressionBombWarning) as exc:
+        raise ImageRejected(f"too many pixels (more than {MAX_PIXELS:,})") from exc
+    except UnidentifiedImageError as exc:
+        raise ImageRejected(_unidentified_reason(data, name)) from exc
+    except Exception as exc:  # any Pillow failure on a bad header is a bad file
+        raise ImageRejected("corrupt or truncated image") from exc
+    if image.format not in _SUPPORTED_FORMATS:
+        raise ImageRejected(f"unsupported image format: {image.format or 'unknown'}")
+    _check_pixels(*image.size)
+    return image
+
+
+def _load(image: Image.Image) -> None:
+    """Decode every pixel of the current (first) frame, so truncated files fail here."""
+    try:
+        image.load()
+    except Exception as exc:  # Pillow raises many types for damaged pixel data
+        raise ImageRejected("corrupt or truncated image") from exc
+
+
+def _orientation(image: Image.Image) -> int:
+    """The EXIF orientation (1..8); broken EXIF counts as upright rather than losing the photo."""
+    try:
+        return int(image.getexif().get(ExifTags.Base.Orientation, 1))
+    except Exception:  # a damaged EXIF block must not reject otherwise good pixels
+        return 1
+
+
+def _apply_orientation(image: Image.Image) -> Image.Image:
+    """Rotate/flip the pixels so the image displays upright without its EXIF tag."""
+    method = _ORIENTATION_TRANSPOSE.get(_orientation(image))
+    return image if method is None else image.transpose(method)
+
+
+def decode_image(data: bytes, name: str = "image") -> DecodedImage:
+    """Validate and decode one image file's bytes into an upright RGB image.
+
+    ``name`` (a file name) only sharpens the rejection reason for formats Pillow cannot
+    read. Raises :class:`ImageRejected` for empty, oversized, unreadable, truncated or
+    unsupported files.
+    """
+    if not data:
+        raise ImageRejected("empty file")
+    check_file_size(len(data))
+    with _open(data, name) as opened:
+        _load(opened)
+        upright = _apply_orientation(opened)
+        file_format = str(opened.format)
+        try:
+            rgb = to_rgb(upright)
+        except ValueError as exc:  # Pillow has no conversion for an exotic pixel mode
+            raise ImageRejected(f"unsupported pixel format: {upright.mode}") from exc
+    file_format = _FORMAT_ALIASES.get(file_format, file_format)
+    return DecodedImage(rgb, rgb.width, rgb.height, file_format, content_hash(data))
+
+
+def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
+    """An RGB image from a path, file bytes or a PIL image, normalised like indexed images.
+
+    Used for query images and stored copies. Paths and bytes are validated by
+    :func:`decode_image`; a failure for a path names the file. A PIL image is only
+    converted with :func:`to_rgb`.
+    """
+    if isinstance(source, Image.Image):
+        return to_rgb(source)
+    if isinstance(source, bytes):
+        return decode_image(source).image
+    path = Path(source)
+    try:
+        return decode_image(read_file(path), path.name).image
+    except ImageRejected as exc:
+        raise ImageRejected(f"Cannot use image {path}: {exc.reason}.") from exc
+
+
+def _flatten_on_white(image: Image.Image) -> Image.Image:
+    rgba = image.convert("RGBA")
+    background = Image.new("RGBA", rgba.size, _WHITE)
+    return Image.alpha_composite(background, rgba).convert("RGB")
+
+
+def _grey_array_to_rgb(values: np.ndarray) -> Image.Image:
+    grey = np.clip(np.rint(values), 0, 255).astype(np.uint8)
+    return Image.fromarray(grey).convert("RGB")
+
+
+def _integer_to_rgb(image: Image.Image) -> Image.Image:
+    """16-bit (and 32-bit integer) greyscale, read as a 0..65535 range, scaled to 8 bit."""
+    return _grey_array_to_rgb(np.asarray(image, dtype=np.float64) / 257.0)
+
+
+def _float_to_rgb(image: Image.Image) -> Image.Image:
+    """Float greyscale: 0..1 data scaled by 255, any other range stretched to 0..255."""
+    values = np.nan_to_num(np.asarray(image, dtype=np.float64), nan=0.0, posinf=0.0, neginf=0.0)
+    low, high = float(values.min()), float(values.max())
+    if low >= 0.0 and high <= 1.0:
+        return _grey_array_to_rgb(values * 255.0)
+    span = high - low
+    return _grey_array_to_rgb((values - low) * (255.0 / span) if span else values * 0.0)
+
+
+def _has_alpha(image: Image.Image) -> bool:
+    keyed = image.mode in _KEYED_TRANSPARENCY_MODES and "transparency" in image.info
+    return image.mode in _ALPHA_MODES or keyed
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """Any Pillow pixel mode as 8-bit RGB: alpha composited on white, 16-bit scaled, not clipped.
+
+    Models and thumbnails expect RGB; compositing on white keeps transparent logos and
+    icons readable instead of turning their background black. Returns ``image`` itself
+    when it already is plain RGB.
+    """
+    if _has_alpha(image):
+        return _flatten_on_white(image)
+    if image.mode == "RGB":
+        return image
+    if image.mode in _INTEGER_MODES:
+        return _integer_to_rgb(image)
+    if image.mode == "F":
+        return _float_to_rgb(image)
+    return image.convert("RGB")
+
+
+def make_thumbnail(image: Image.Image, size: int = 384) -> Image.Image:
+    """An RGB copy that fits in ``size`` x ``size`` with the aspect ratio kept; never upscaled."""
+    if size < 1:
+        raise ValueError(f"thumbnail size must be positive, got {size}")
+    rgb = to_rgb(image)
+    thumbnail = rgb.copy() if rgb is image else rgb
+    thumbnail.thumbnail((size, size), Image.Resampling.LANCZOS)
+    return thumbnail

@@ -1,0 +1,97 @@
+"""The eval runner and the captions -> queries helper (metric arithmetic: test_metrics.py)."""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mmdemo.cli import main
+from mmdemo.errors import InputError
+from mmdemo.evaluate.runner import COLUMNS, captions_to_queries, read_queries
+
+from test_pipeline import COLOURS, write_images
+
+
+@pytest.fixture
+def collection(tmp_path: Path, tiny_clip_dir: Path) -> Path:
+    """A captioned colour collection indexed with the tiny CLIP; returns the data dir."""
+    folder = write_images(tmp_path / "photos", COLOURS)
+    captions = tmp_path / "captions.csv"
+    pd.DataFrame(
+        {"file_name": list(COLOURS), "caption": [f"{n[:-4]} square" for n in COLOURS]}
+    ).to_csv(captions, index=False)
+    data = tmp_path / "data"
+    args = ["index", str(folder), "--collection", "ev", "--model", str(tiny_clip_dir)]
+    assert main([*args, "--captions", str(captions), "--data-dir", str(data)]) == 0
+    return data
+
+
+def test_image_queries_find_their_own_image(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    collection: Path,
+    tiny_clip_dir: Path,
+    tiny_reranker_dir: Path,
+) -> None:
+    data = collection
+    queries = tmp_path / "queries.csv"
+    pd.DataFrame(
+        {
+            "query_image": [f"photos/{name}" for name in COLOURS],
+            "relevant": list(COLOURS),
+        }
+    ).to_csv(queries, index=False)
+    capsys.readouterr()
+    args = ["eval", "--collection", "ev", "--queries", str(queries), "--model", str(tiny_clip_dir)]
+    assert main([*args, "--rerank", str(tiny_reranker_dir), "--data-dir", str(data), "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)
+    assert [list(r) for r in rows] == [COLUMNS, COLUMNS]
+    plain, reranked = rows
+    assert (plain["reranker"], reranked["reranker"]) == ("none", str(tiny_reranker_dir))
+    assert plain["recall@1"] == plain["mrr"] == plain["ndcg@10"] == 1.0
+    assert plain["queries"] == reranked["queries"] == len(COLOURS)
+    assert plain["ms_per_query"] > 0
+    assert 0.0 <= reranked["ndcg@10"] <= 1.0 and reranked["recall@10"] == 1.0
+
+
+def test_captions_become_queries_that_score(
+    capsys: pytest.CaptureFixture[str],
+    tmp_path: Path,
+    collection: Path,
+    tiny_clip_dir: Path,
+) -> None:
+    data = collection
+    out = tmp_path / "q.csv"
+    assert captions_to_queries(tmp_path / "captions.csv", out) == len(COLOURS)
+    parsed = read_queries(out)
+    assert parsed[0].text == "red square" and parsed[0].relevant == frozenset({"red.png"})
+    capsys.readouterr()
+    assert main(["eval", "--collection", "ev", "--queries", str(out), "--data-dir", str(data)]) == 0
+    table = capsys.readouterr().out
+    assert "recall@10" in table and str(tiny_clip_dir) not in table  # default model is named
+
+
+@pytest.mark.parametrize(
+    ("content", "message"),
+    [
+        ("query\ncat\n", "relevant"),
+        ("query,relevant\ncat,\n", "row 2"),
+        ("query,relevant\n", "no queries"),
+    ],
+)
+def test_bad_queries_csv(tmp_path: Path, content: str, message: str) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text(content)
+    with pytest.raises(InputError, match=message):
+        read_queries(path)
+
+
+def test_multiple_relevant_and_ids(tmp_path: Path) -> None:
+    path = tmp_path / "q.csv"
+    path.write_text("query,query_image,relevant\ncats,,a.png| b.png |abc123\n,img.png,x.png\n")
+    first, second = read_queries(path)
+    assert first.relevant == frozenset({"a.png", "b.png", "abc123"}) and first.image is None
+    assert second.text is None and second.image == tmp_path / "img.png"

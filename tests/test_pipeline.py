@@ -1,0 +1,324 @@
+"""Ingest -> embed -> store -> search -> rerank, end to end through the library, tiny models."""
+
+from __future__ import annotations
+
+import zipfile
+from pathlib import Path
+
+import numpy as np
+import pandas as pd
+import pytest
+from PIL import Image
+
+from mmdemo.config import Settings
+from mmdemo.embed import Embedder
+from mmdemo.errors import InputError, NotFoundError
+from mmdemo.ingest.indexer import index_existing, index_paths
+from mmdemo.models.loading import load_embedder
+from mmdemo.search.engine import COLUMNS, search
+from mmdemo.search.query import Query, combine
+from mmdemo.store import Store
+
+COLOURS = {
+    "red.png": (220, 20, 20),
+    "green.png": (20, 200, 40),
+    "blue.png": (30, 40, 210),
+    "yellow.png": (240, 220, 30),
+    "black.png": (5, 5, 5),
+    "white.png": (250, 250, 250),
+}
+
+
+def write_images(folder: Path, colours: dict[str, tuple[int, int, int]]) -> Path:
+    """Write one small patterned PNG per colour (a stripe makes each image distinct)."""
+    folder.mkdir(parents=True, exist_ok=True)
+    for i, (name, colour) in enumerate(colours.items()):
+        image = Image.new("RGB", (48, 40), colour)
+        image.paste((i * 40 % 256, 128, 255 - i * 40 % 256), (0, i * 5, 48, i * 5 + 4))
+        image.save(folder / name)
+    return folder
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", device="cpu")
+
+
+@pytest.fixture
+def store(settings: Settings) -> Store:
+    return Store(settings)
+
+
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    folder = write_images(tmp_path / "photos", COLOURS)
+    captions = pd.DataFrame(
+        {
+            "file_name": list(COLOURS),
+            "caption": [f"a plain {name[:-4]} square" for name in COLOURS],
+            "photographer": ["ann", "bob", "cy", "di", "ed", "fay"],
+        }
+    )
+    captions.to_csv(folder.parent / "captions.csv", index=False)
+    return folder
+
+
+@pytest.fixture
+def indexed(photos: Path, settings: Settings, store: Store, tiny_clip_dir: Path) -> str:
+    index_paths(
+        [photos],
+        collection="colours",
+        models=[str(tiny_clip_dir)],
+        settings=settings,
+        store=store,
+        captions=photos.parent / "captions.csv",
+    )
+    return str(tiny_clip_dir)
+
+
+def count_embedded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
+    """Record how many images each encode_images call receives."""
+    calls: list[int] = []
+    original = Embedder.encode_images
+
+    def spy(self: Embedder, images: list[Image.Image], batch_size: int = 32) -> np.ndarray:
+        calls.append(len(images))
+        return original(self, images, batch_size)
+
+    monkeypatch.setattr(Embedder, "encode_images", spy)
+    return calls
+
+
+def test_index_reports_counts_and_progress(
+    photos: Path, settings: Settings, store: Store, tiny_clip_dir: Path
+) -> None:
+    (photos / "notes.txt").write_text("not an image")
+    seen: list[tuple[int, int]] = []
+    report = index_paths(
+        [photos],
+        collection="colours",
+        models=[str(tiny_clip_dir)],
+        settings=settings,
+        store=store,
+        progress=lambda done, total: seen.append((done, total)),
+    )
+    assert report.added == len(COLOURS)
+    assert report.present == 0
+    assert [(r.file.endswith("notes.txt"), r.reason) for r in report.rejected] == [
+        (True, "not an image")
+    ]
+    assert seen[-1] == (len(COLOURS) + 1, len(COLOURS) + 1)
+    assert [d for d, _ in seen] == sorted(d for d, _ in seen)
+    for item_id, meta in store.items("colours"):
+        assert (settings.images_dir / meta["image_file"]).exists()
+        assert (settings.thumbs_dir / f"{item_id}.jpg").exists()
+
+
+def test_reindex_embeds_only_new_images(
+    photos: Path,
+    settings: Settings,
+    store: Store,
+    indexed: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    calls = count_embedded(monkeypatch)
+    again = index_paths(
+        [photos], collection="colours", models=[indexed], settings=settings, store=store
+    )
+    assert (again.added, again.present, calls) == (0, len(COLOURS), [])
+
+    write_images(photos, {"purple.png": (120, 20, 160)})
+    (photos / "copy-of-red.png").write_bytes((photos / "red.png").read_bytes())
+    more = index_paths(
+        [photos], collection="colours", models=[indexed], settings=settings, store=store
+    )
+    assert (more.added, more.present) == (1, len(COLOURS))
+    assert calls == [1]
+
+
+def test_zip_and_duplicates_in_one_run(
+    photos: Path, tmp_path: Path, settings: Settings, store: Store, tiny_clip_dir: Path
+) -> None:
+    archive = tmp_path / "upload.zip"
+    with zipfile.ZipFile(archive, "w") as zf:
+        for name in COLOURS:
+            zf.write(photos / name, f"nested/{name}")
+    report = index_paths(
+        [photos, archive],
+        collection="mixed",
+        models=[str(tiny_clip_dir)],
+        settings=settings,
+        store=store,
+    )
+    assert (report.added, report.rejected) == (len(COLOURS), [])
+    assert store.collections()[0].images == len(COLOURS)
+
+
+def test_metadata_from_captions_csv(store: Store, indexed: str) -> None:
+    metas = {meta["file_name"]: meta for _, meta in store.items("colours")}
+    red = metas["red.png"]
+    assert red["caption"] == "a plain red square"
+    assert red["photographer"] == "ann"
+    assert (red["width"], red["height"], red["source"]) == (48, 40, "folder")
+    assert red["origin"].endswith("red.png") and red["added_at"]
+
+
+def test_image_query_finds_itself_first(
+    photos: Path, settings: Settings, store: Store, indexed: str
+) -> None:
+    results = search(
+        Query(image=photos / "blue.png"),
+        collection="colours",
+        model=indexed,
+        settings=settings,
+        store=store,
+        top_k=3,
+    )
+    table = results.table
+    assert list(table.columns) == COLUMNS
+    assert table["file_name"].iloc[0] == "blue.png"
+    assert table["score"].iloc[0] == pytest.approx(1.0, abs=1e-4)
+    assert list(table["rank"]) == [1, 2, 3]
+    assert table["rerank_score"].isna().all()
+    assert set(results.timings_ms) == {"embed", "search", "rerank"}
+    assert results.timings_ms["rerank"] == 0.0
+
+
+def test_scores_match_exact_fused_query(
+    photos: Path, settings: Settings, store: Store, indexed: str
+) -> None:
+    query = Query(
+        text="something warm",
+        image=photos / "red.png",
+        weight=0.3,
+        negative="dark",
+        negative_weight=0.4,
+    )
+    results = search(
+        query, collection="colours", model=indexed, settings=settings, store=store, top_k=6
+    )
+
+    embedder = load_embedder(indexed, settings)
+    with Image.open(photos / "red.png") as im:
+        image_vec = embedder.encode_images([im.convert("RGB")])[0]
+    vector = combine(
+        embedder.encode_texts(["something warm"])[0],
+        image_vec,
+        0.3,
+        embedder.encode_texts(["dark"])[0],
+        0.4,
+    )
+    ids, matrix = store.embeddings("colours", embedder.key)
+    exact = dict(zip(ids, matrix @ vector, strict=True))
+    for item_id, score in zip(results.table["id"], results.table["score"], strict=True):
+        assert score == pytest.approx(float(exact[item_id]), abs=1e-4)
+    assert list(results.table["id"]) == sorted(exact, key=lambda i: -exact[i])
+
+
+@pytest.mark.parametrize(("weight", "only"), [(1.0, "text"), (0.0, "image")])
+def test_weight_extremes_equal_single_modality_search(
+    photos: Path, settings: Settings, store: Store, indexed: str, weight: float, only: str
+) -> None:
+    both = Query(text="green grass", image=photos / "white.png", weight=weight)
+    single = Query(text="green grass") if only == "text" else Query(image=photos / "white.png")
+    run = [
+        search(q, collection="colours", model=indexed, settings=settings, store=store)
+        for q in (both, single)
+    ]
+    assert list(run[0].table["id"]) == list(run[1].table["id"])
+
+
+def test_caption_filter(settings: Settings, store: Store, indexed: str) -> None:
+    results = search(
+        Query(text="colour", caption_contains="YELLOW"),
+        collection="colours",
+        model=indexed,
+        settings=settings,
+        store=store,
+    )
+    assert list(results.table["file_name"]) == ["yellow.png"]
+
+
+def test_rerank_reorders_candidates(
+    settings: Settings, store: Store, indexed: str, tiny_reranker_dir: Path
+) -> None:
+    from sentence_transformers import CrossEncoder
+
+    plain = search(
+        Query(text="a plain square"),
+        collection="colours",
+        model=indexed,
+        settings=settings,
+        store=store,
+        top_k=6,
+    )
+    reranked = search(
+        Query(text="a plain square"),
+        collection="colours",
+        model=indexed,
+        settings=settings,
+        store=store,
+        reranker=str(tiny_reranker_dir),
+        top_k=4,
+        candidates=6,
+    )
+    table = reranked.table
+    assert len(table) == 4
+    assert list(table["rerank_score"]) == sorted(table["rerank_score"], reverse=True)
+    before = list(table["rank_before_rerank"])
+    assert len(set(before)) == 4 and all(1 <= b <= 6 for b in before)
+    for _, row in table.iterrows():
+        assert plain.table["id"].iloc[row["rank_before_rerank"] - 1] == row["id"]
+
+    ce = CrossEncoder(str(tiny_reranker_dir), device="cpu")
+    docs = [
+        {"text": c, "image": Image.open(p).convert("RGB")}
+        for p, c in zip(plain.table["path"], plain.table["caption"], strict=True)
+    ]
+    expected = [plain.table["id"].iloc[r["corpus_id"]] for r in ce.rank("a plain square", docs)][:4]
+    assert list(table["id"]) == expected
+    assert reranked.timings_ms["rerank"] > 0
+
+
+def test_second_model_indexes_stored_images(
+    settings: Settings, store: Store, indexed: str, tiny_siglip_dir: Path
+) -> None:
+    report = index_existing(
+        collection="colours", models=[str(tiny_siglip_dir)], settings=settings, store=store
+    )
+    assert (report.added, report.present) == (len(COLOURS), 0)
+    info = store.collections()[0]
+    assert info.images == len(COLOURS)
+    assert sorted(info.models.values()) == [len(COLOURS), len(COLOURS)]
+    results = search(
+        Query(text="red"),
+        collection="colours",
+        model=str(tiny_siglip_dir),
+        settings=settings,
+        store=store,
+    )
+    assert len(results.table) == len(COLOURS)
+
+
+def test_errors_are_specific(
+    settings: Settings, store: Store, indexed: str, tiny_siglip_dir: Path
+) -> None:
+    with pytest.raises(NotFoundError, match="colours"):
+        search(
+            Query(text="x"),
+            collection="colours",
+            model=str(tiny_siglip_dir),
+            settings=settings,
+            store=store,
+        )
+    with pytest.raises(InputError, match="Empty query"):
+        search(Query(text=" "), collection="colours", model=indexed, settings=settings, store=store)
+    with pytest.raises(InputError, match="top-k"):
+        search(
+            Query(text="x"),
+            collection="colours",
+            model=indexed,
+            settings=settings,
+            store=store,
+            top_k=0,
+        )
