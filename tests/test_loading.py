@@ -122,3 +122,17 @@ def test_default_embedder_falls_back_to_offline_with_reason(settings: Settings) 
     name, why = loading.default_embedder(settings)
     assert name == OFFLINE_EMBEDDER
     assert "offline" in why and DEFAULT_EMBEDDER in why
+
+
+def test_only_our_own_module_classes_are_trusted(tmp_path: Path, settings: Settings) -> None:
+    from mmdemo.models.lite import EMBEDDER_DIRS
+
+    foreign = tmp_path / "foreign-code"
+    foreign.mkdir()
+    (foreign / "modules.json").write_text(
+        '[{"idx": 0, "name": "0", "path": "", "type": "json.JSONDecoder"}]'
+    )
+    with pytest.raises(ModelLoadError, match="foreign-code.*executes third-party code"):
+        loading.load_embedder(str(foreign), settings)
+    own = loading.load_embedder(str(EMBEDDER_DIRS["lite"]), settings)
+    assert own.supports("text") and own.supports("image")

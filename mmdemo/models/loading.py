@@ -9,6 +9,7 @@ models.
 
 from __future__ import annotations
 
+import json
 import os
 import socket
 import threading
@@ -45,17 +46,38 @@ def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> tuple[bool, str]:
         return False, f"the Hugging Face Hub ({url.hostname}) is unreachable: {exc}"
 
 
+def _own_modules_only(folder: Path) -> bool:
+    """Whether a saved model's modules all come from sentence-transformers or mmdemo itself.
+
+    Such a folder names no code outside these two packages, so letting sentence-transformers
+    import its module classes runs only code we ship.
+    """
+    try:
+        modules = json.loads((folder / "modules.json").read_text(encoding="utf-8"))
+        types = [str(module["type"]) for module in modules]
+    except (OSError, ValueError, KeyError, TypeError):
+        return False
+    return any(t.startswith("mmdemo.") for t in types) and all(
+        t.startswith(("mmdemo.", "sentence_transformers.")) for t in types
+    )
+
+
 def _construct(resolved: Resolved, device: str, local_only: bool) -> Any:
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # per-tensor "Loading weights" bars are noise
+    trust = _is_local(resolved) and _own_modules_only(Path(resolved.location))
     if resolved.kind == "embedder":
         from sentence_transformers import SentenceTransformer
 
-        return SentenceTransformer(resolved.location, device=device, local_files_only=local_only)
+        return SentenceTransformer(
+            resolved.location, device=device, local_files_only=local_only, trust_remote_code=trust
+        )
     from sentence_transformers import CrossEncoder
 
-    return CrossEncoder(resolved.location, device=device, local_files_only=local_only)
+    return CrossEncoder(
+        resolved.location, device=device, local_files_only=local_only, trust_remote_code=trust
+    )
 
 
 def _is_local(resolved: Resolved) -> bool:

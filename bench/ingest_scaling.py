@@ -1,0 +1,92 @@
+"""Ingest throughput and memory: does peak memory stay flat as the collection grows?
+
+Each size runs in a fresh process (peak RSS only ever grows within one), indexing that
+many generated 640x480 JPEG photos-of-noise with the chosen model into a fresh data dir.
+Prints images/s and peak RSS per size, and the ratio of the largest run's peak to the
+smallest's: near 1.0 means memory is flat in collection size.
+
+    python -m bench.ingest_scaling --model lite --sizes 64 256
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+import resource
+import subprocess
+import sys
+import tempfile
+import time
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+ROOT = Path(__file__).resolve().parents[1]
+
+
+def make_images(folder: Path, count: int) -> None:
+    """Write ``count`` distinct noisy JPEGs (distinct bytes, so nothing deduplicates)."""
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        pixels = rng.integers(0, 256, size=(480, 640, 3), dtype=np.uint8)
+        Image.fromarray(pixels).save(folder / f"img{i:05d}.jpg", quality=80)
+
+
+def run_one(size: int, model: str) -> dict[str, float]:
+    """Index ``size`` images in this process; report time and peak memory."""
+    from mmdemo.config import Settings
+    from mmdemo.ingest.indexer import index_paths
+    from mmdemo.models.loading import load_embedder
+    from mmdemo.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "images"
+        make_images(folder, size)
+        settings = Settings.from_env(data_dir=Path(tmp) / "data")
+        load_embedder(model, settings)
+        baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        start = time.perf_counter()
+        report = index_paths(
+            [folder], collection="bench", models=[model], settings=settings, store=Store(settings)
+        )
+        seconds = time.perf_counter() - start
+    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    return {
+        "images": report.added,
+        "seconds": round(seconds, 2),
+        "images_per_s": round(report.added / seconds, 2),
+        "peak_rss_mb": round(peak / 1024, 1),
+        "rss_growth_mb": round((peak - baseline) / 1024, 1),
+    }
+
+
+def main() -> None:
+    """Run each size in a child process and print the comparison."""
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--model", default="lite")
+    parser.add_argument("--sizes", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
+    args = parser.parse_args()
+    if args.child:
+        print(json.dumps(run_one(args.child, args.model)))
+        return
+    rows = []
+    command = [sys.executable, "-m", "bench.ingest_scaling", "--model", args.model]
+    for size in args.sizes:
+        out = subprocess.run(
+            [*command, "--child", str(size)],
+            capture_output=True,
+            text=True,
+            check=True,
+            cwd=ROOT,
+        )
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+        print(f"{size:6d} images: {rows[-1]}")
+    ratio = rows[-1]["peak_rss_mb"] / rows[0]["peak_rss_mb"]
+    print(f"peak RSS ratio, {args.sizes[-1]} vs {args.sizes[0]} images: {ratio:.3f}")
+
+
+if __name__ == "__main__":
+    main()
