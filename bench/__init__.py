@@ -1,0 +1,1 @@
+"""Offline benchmarks and training scripts for the lite models."""

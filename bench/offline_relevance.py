@@ -1,0 +1,125 @@
+"""Offline relevance benchmark of the lite embedders and reranker on photo-like images.
+
+Corpus and queries (see bench/README.md): the Tux Paint photo cut-outs of one split plus,
+for the test split, the real photos of ``assets/photos``; one text query per distinct
+caption. Prints Recall@1/5/10 and nDCG@10 for ConSE alone and for each saved embedder,
+each without and with the lite reranker on its top 20, the image embedding time, and
+image->image near-duplicate Recall@1 (a query is a shrunk, re-encoded copy).
+
+    python -m bench.offline_relevance --split test --share-dir /usr/share
+"""
+
+from __future__ import annotations
+
+import argparse
+import io
+import time
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+from PIL import Image
+
+from bench.offline_data import Item, load_image, photo_items, tux_items
+from bench.scoring_eval import METRICS, caption_queries, evaluate_scores, ranking_metrics
+from mmdemo.evaluate.metrics import summarise
+from mmdemo.models.lite import EMBEDDER_DIRS, RERANKER_DIRS
+
+RERANK_DEPTH = 20
+
+
+def benchmark_items(share_dir: Path, split: str) -> list[Item]:
+    """The corpus of a split: Tux Paint photo cut-outs, plus the real photos for ``test``."""
+    items = tux_items(share_dir, split)
+    return items + photo_items() if split == "test" else items
+
+
+def near_duplicate(image: Image.Image) -> Image.Image:
+    """A shrunk (60 %), JPEG-re-encoded (quality 60) copy of ``image``."""
+    small = image.resize((max(1, image.width * 3 // 5), max(1, image.height * 3 // 5)))
+    buffer = io.BytesIO()
+    small.save(buffer, format="JPEG", quality=60)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def reranked(reranker: Any, query: Any, images: list[Image.Image], order: np.ndarray) -> list[int]:
+    """``order`` with its first ``RERANK_DEPTH`` entries reordered by the reranker."""
+    head = [int(i) for i in order[:RERANK_DEPTH]]
+    ranked = reranker.rank(query, [images[i] for i in head])
+    return [head[hit["corpus_id"]] for hit in ranked] + [int(i) for i in order[RERANK_DEPTH:]]
+
+
+def run_embedder(
+    name: str, model: Any, reranker: Any, items: list[Item], images: list[Image.Image]
+) -> None:
+    """Prints the metric rows of one embedder, without and with the reranker."""
+    start = time.perf_counter()
+    image_embeddings = model.encode(images, batch_size=32, normalize_embeddings=True)
+    ms_per_image = 1000 * (time.perf_counter() - start) / len(images)
+    queries, relevant = caption_queries(items)
+    scores = model.encode(queries, normalize_embeddings=True) @ image_embeddings.T
+    print_row(name, evaluate_scores(scores, relevant), f"{ms_per_image:.0f} ms/image")
+    rows = []
+    for query, row, rel in zip(queries, scores, relevant, strict=True):
+        rows.append(
+            ranking_metrics(reranked(reranker, query, images, np.argsort(-row, kind="stable")), rel)
+        )
+    print_row(
+        f"{name} + rerank@{RERANK_DEPTH}", {k: round(v, 3) for k, v in summarise(rows).items()}, ""
+    )
+    duplicates = [near_duplicate(image) for image in images]
+    dup_scores = (
+        model.encode(duplicates, batch_size=32, normalize_embeddings=True) @ image_embeddings.T
+    )
+    hits = np.mean(np.argmax(dup_scores, axis=1) == np.arange(len(images)))
+    print(f"{'':38} near-duplicate image->image R@1 {hits:.3f}")
+
+
+def print_row(name: str, metrics: dict[str, float], note: str) -> None:
+    """One aligned table row."""
+    cells = " ".join(f"{metrics[m]:>7.3f}" for m in METRICS)
+    print(f"{name:38} {cells}  {note}", flush=True)
+
+
+def conse_baseline() -> Any:
+    """ConSE alone (k=50, prompts "a photo of a <all synonyms>"), in the same joint layout."""
+    from sentence_transformers import SentenceTransformer
+
+    from mmdemo.models.lite.embedder import LiteEmbedder
+
+    module = LiteEmbedder(
+        backbone="lite0", prompt_style="synonyms", top_k=50, projection_weight=0.0
+    )
+    reference = SentenceTransformer(
+        str(EMBEDDER_DIRS["lite"]), device="cpu", trust_remote_code=True
+    )
+    module.feature_mean.copy_(reference[0].feature_mean)
+    return SentenceTransformer(modules=[module], device="cpu")
+
+
+def main() -> None:
+    """Builds the split, runs every model, prints the table."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--split", choices=("dev", "test"), default="test")
+    parser.add_argument("--share-dir", type=Path, default=Path("/usr/share"))
+    parser.add_argument("--presets", nargs="+", default=list(EMBEDDER_DIRS))
+    args = parser.parse_args()
+    from sentence_transformers import CrossEncoder, SentenceTransformer
+
+    items = benchmark_items(args.share_dir, args.split)
+    images = [load_image(item) for item in items]
+    print(f"{args.split}: {len(items)} images, {len(caption_queries(items)[0])} text queries")
+    print(f"{'model':38} " + " ".join(f"{m:>7}" for m in METRICS))
+    reranker = CrossEncoder(str(RERANKER_DIRS["lite"]), device="cpu", trust_remote_code=True)
+    run_embedder("ConSE (lite0, k=50)", conse_baseline(), reranker, items, images)
+    for preset in args.presets:
+        model = SentenceTransformer(
+            str(EMBEDDER_DIRS[preset]), device="cpu", trust_remote_code=True
+        )
+        run_embedder(f"{preset}", model, reranker, items, images)
+
+
+if __name__ == "__main__":
+    main()

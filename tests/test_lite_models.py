@@ -1,0 +1,153 @@
+"""The offline lite embedder and reranker with their real package-shipped weights."""
+
+from __future__ import annotations
+
+import csv
+import io
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmdemo.models.lite import EMBEDDER_DIRS, RERANKER_DIRS
+
+pytestmark = pytest.mark.realmodel
+
+PHOTOS = Path(__file__).resolve().parents[1] / "assets" / "photos"
+QUERIES = {
+    "a cup of coffee": "coffee.jpg",
+    "a space rocket": "rocket.jpg",
+    "a cat": "chelsea.jpg",
+    "an astronaut": "astronaut.jpg",
+    "a flower": "flower.jpg",
+}
+
+
+@pytest.fixture(scope="session")
+def photos() -> dict[str, Image.Image]:
+    """The real photos of assets/photos, by file name."""
+    with (PHOTOS / "captions.csv").open(encoding="utf-8") as handle:
+        names = [row["file_name"] for row in csv.DictReader(handle)]
+    return {name: Image.open(PHOTOS / name).convert("RGB") for name in names}
+
+
+@pytest.fixture(scope="session")
+def embedder() -> Any:
+    """The ``lite`` embedder, loaded once from its saved folder."""
+    from sentence_transformers import SentenceTransformer
+
+    return SentenceTransformer(str(EMBEDDER_DIRS["lite"]), device="cpu", trust_remote_code=True)
+
+
+@pytest.fixture(scope="session")
+def reranker() -> Any:
+    """The ``lite`` reranker, loaded once from its saved folder."""
+    from sentence_transformers import CrossEncoder
+
+    return CrossEncoder(str(RERANKER_DIRS["lite"]), device="cpu", trust_remote_code=True)
+
+
+@pytest.fixture(scope="session")
+def photo_embeddings(embedder: Any, photos: dict[str, Image.Image]) -> np.ndarray:
+    """Embeddings of all photos, in ``photos`` order."""
+    return embedder.encode(list(photos.values()))
+
+
+def near_duplicate(image: Image.Image) -> Image.Image:
+    """Half-size, JPEG quality 50 copy."""
+    buffer = io.BytesIO()
+    image.resize((image.width // 2, image.height // 2)).save(buffer, format="JPEG", quality=50)
+    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+
+
+def test_saved_folder_declares_text_and_image(embedder: Any) -> None:
+    assert {"text", "image"} <= set(embedder.modalities)
+    assert type(embedder[0]).__module__ == "mmdemo.models.lite.embedder"
+
+
+def test_texts_and_images_share_a_dimension_and_are_unit_length(
+    embedder: Any, photo_embeddings: np.ndarray
+) -> None:
+    texts = embedder.encode(list(QUERIES))
+    assert texts.shape[1] == photo_embeddings.shape[1] == embedder.get_embedding_dimension()
+    assert np.allclose(np.linalg.norm(texts, axis=1), 1, atol=1e-4)
+    assert np.allclose(np.linalg.norm(photo_embeddings, axis=1), 1, atol=1e-4)
+
+
+def test_mixed_batches_are_refused(embedder: Any, photos: dict[str, Image.Image]) -> None:
+    with pytest.raises(ValueError):
+        embedder.encode(["a cat", photos["chelsea.jpg"]])
+
+
+@pytest.mark.parametrize(("query", "expected"), QUERIES.items())
+def test_text_query_puts_the_right_photo_first(
+    embedder: Any,
+    photos: dict[str, Image.Image],
+    photo_embeddings: np.ndarray,
+    query: str,
+    expected: str,
+) -> None:
+    scores = embedder.encode([query])[0] @ photo_embeddings.T
+    assert list(photos)[int(np.argmax(scores))] == expected
+
+
+def test_image_query_finds_its_near_duplicate_first(
+    embedder: Any, photos: dict[str, Image.Image], photo_embeddings: np.ndarray
+) -> None:
+    names = list(photos)
+    queries = embedder.encode([near_duplicate(image) for image in photos.values()])
+    best = np.argmax(queries @ photo_embeddings.T, axis=1)
+    assert [names[i] for i in best] == names
+
+
+def test_grey_textures_are_told_apart_by_what_the_cnn_sees(
+    embedder: Any, photos: dict[str, Image.Image], photo_embeddings: np.ndarray
+) -> None:
+    textures = ["brick.jpg", "grass.jpg", "gravel.jpg"]
+    names = list(photos)
+    for name in textures:
+        scores = embedder.encode([near_duplicate(photos[name]).rotate(3)])[0] @ photo_embeddings.T
+        assert names[int(np.argmax(scores))] == name
+
+
+def test_save_and_reload_round_trip(
+    embedder: Any, photos: dict[str, Image.Image], tmp_path: Path
+) -> None:
+    from sentence_transformers import SentenceTransformer
+
+    embedder.save(str(tmp_path / "copy"))
+    again = SentenceTransformer(str(tmp_path / "copy"), device="cpu", trust_remote_code=True)
+    image = photos["coffee.jpg"]
+    assert np.allclose(again.encode([image]), embedder.encode([image]), atol=1e-5)
+    assert np.allclose(again.encode(["a cup"]), embedder.encode(["a cup"]), atol=1e-5)
+
+
+@pytest.mark.parametrize(("query", "expected"), QUERIES.items())
+def test_reranker_keeps_the_right_photo_first(
+    reranker: Any, photos: dict[str, Image.Image], query: str, expected: str
+) -> None:
+    ranked = reranker.rank(query, list(photos.values()))
+    assert list(photos)[ranked[0]["corpus_id"]] == expected
+    assert set(ranked[0]) == {"corpus_id", "score"}
+
+
+def test_reranker_takes_images_and_dicts(reranker: Any, photos: dict[str, Image.Image]) -> None:
+    names = list(photos)
+    documents = [{"text": None, "image": image} for image in photos.values()]
+    by_image = reranker.rank(near_duplicate(photos["rocket.jpg"]), documents, top_k=1)
+    assert names[by_image[0]["corpus_id"]] == "rocket.jpg"
+    both = {"text": "a cat", "image": near_duplicate(photos["chelsea.jpg"])}
+    assert names[reranker.rank(both, documents, top_k=1)[0]["corpus_id"]] == "chelsea.jpg"
+    scores = reranker.predict(
+        [("a cup of coffee", photos["coffee.jpg"]), ("a cup of coffee", photos["coins.jpg"])]
+    )
+    assert scores[0] > scores[1]
+
+
+def test_reranker_uses_document_captions(reranker: Any, photos: dict[str, Image.Image]) -> None:
+    image = photos["gravel.jpg"]
+    with_caption = reranker.predict([("a cat", {"text": "my cat", "image": image})])
+    without = reranker.predict([("a cat", {"text": None, "image": image})])
+    assert with_caption[0] > without[0]
