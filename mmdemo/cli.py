@@ -172,13 +172,14 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from mmdemo.evaluate.runner import evaluate
     from mmdemo.store import Store
 
+    store = Store(settings)
     table = evaluate(
         collection=args.collection,
         queries_csv=args.queries,
-        models=_models_or_default(args.model, settings),
+        models=args.model or list(store.models(args.collection)),
         rerankers=args.rerank or [],
         settings=settings,
-        store=Store(settings),
+        store=store,
         top_k=args.top_k,
     )
     if args.json:
@@ -239,7 +240,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("eval", parents=[common], help="measure retrieval quality")
     p.add_argument("--collection", required=True)
     p.add_argument("--queries", required=True, help="CSV: query and/or query_image, relevant")
-    p.add_argument("--model", action="append", help="embedding model (repeatable)")
+    p.add_argument(
+        "--model", action="append", help="embedding model (repeatable; default: all indexed)"
+    )
     p.add_argument("--rerank", action="append", help="reranker to compare (repeatable)")
     p.add_argument("--top-k", type=int, default=10)
     p.set_defaults(handler=cmd_eval)

@@ -71,7 +71,16 @@ def test_captions_become_queries_that_score(
     capsys.readouterr()
     assert main(["eval", "--collection", "ev", "--queries", str(out), "--data-dir", str(data)]) == 0
     table = capsys.readouterr().out
-    assert "recall@10" in table and str(tiny_clip_dir) not in table  # default model is named
+    assert "recall@10" in table and str(tiny_clip_dir) in table  # every indexed model by default
+
+
+def test_eval_of_unknown_collection_fails_clearly(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path
+) -> None:
+    queries = tmp_path / "q.csv"
+    queries.write_text("query,relevant\ncat,cat.png\n")
+    assert main(["eval", "--collection", "nowhere", "--queries", str(queries)]) == 1
+    assert "'nowhere' is not indexed with any model" in capsys.readouterr().err
 
 
 @pytest.mark.parametrize(

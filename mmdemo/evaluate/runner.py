@@ -15,7 +15,7 @@ from pathlib import Path
 import pandas as pd
 
 from mmdemo.config import Settings
-from mmdemo.errors import InputError
+from mmdemo.errors import InputError, NotFoundError
 from mmdemo.evaluate.metrics import ndcg_at_k, recall_at_k, reciprocal_rank, summarise
 from mmdemo.ingest.sources import read_captions
 from mmdemo.search.engine import search
@@ -138,6 +138,8 @@ def evaluate(
     """One row per model x reranker (plus no reranker) with the retrieval metrics."""
     if top_k < 10:
         raise InputError("top-k must be at least 10 to report Recall@10 and nDCG@10.")
+    if not models:
+        raise NotFoundError(f"Collection {collection!r} is not indexed with any model yet.")
     queries = read_queries(queries_csv)
     setups = [(m, r) for m in models for r in [None, *rerankers]]
     rows = [_run_setup(queries, collection, m, r, top_k, settings, store) for m, r in setups]
