@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import hashlib
 import re
+import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
@@ -20,6 +21,8 @@ import numpy as np
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError, NotFoundError, ReadOnlyError
+
+_connect_lock = threading.Lock()
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -300,6 +303,11 @@ class Store:
 
 def _connect(settings: Settings) -> ClientAPI:
     """A Chroma client for ``settings``; any failure to open it becomes an MMDemoError."""
+    with _connect_lock:  # chromadb fails when two threads open clients at the same moment
+        return _open_client(settings)
+
+
+def _open_client(settings: Settings) -> ClientAPI:
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 

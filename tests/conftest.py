@@ -93,3 +93,87 @@ def chroma_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
             server.kill()
             server.wait()
         log.close()
+
+
+# --- web app under test (owner: test_ui_api.py and test_browser.py) ------------------------
+# `python app.py` in a subprocess on a free port with its own data folder, started once per
+# session and shared by the API and browser tests (each uses its own collections).
+
+
+class WebApp:
+    """A running app: its URL, data folder, default embedder and log file."""
+
+    def __init__(self, url: str, data_dir: Path, model: str, log: Path) -> None:
+        self.url = url
+        self.data_dir = data_dir
+        self.model = model
+        self.log = log
+
+
+#: The app's default embedder under test: the offline real-weights model, so results rank
+#: by meaning and the browser test can name the photo that must come first.
+WEB_MODEL = "lite"
+
+
+def _wait_for_demo(url: str, server: subprocess.Popen[bytes], timeout_s: float = 180.0) -> None:
+    """Wait until the app answers and its demo collection is indexed (its /status says so)."""
+    import time
+
+    from gradio_client import Client
+
+    deadline = time.monotonic() + timeout_s
+    client = None
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            pytest.fail(f"app.py exited with code {server.returncode}")
+        try:
+            client = client or Client(url, verbose=False)
+            status = client.predict(api_name="/status")
+        except Exception:  # not up yet
+            time.sleep(0.5)
+            continue
+        if status["phase"] == "ready":
+            return
+        if status["phase"] == "failed":
+            pytest.fail(f"the app's start-up failed: {status['message']}")
+        time.sleep(0.5)
+    pytest.fail(f"the app at {url} did not index its demo within {timeout_s:.0f} s")
+
+
+@pytest.fixture(scope="session")
+def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
+    """`python app.py` on a free port with a fresh data folder, its demo already indexed."""
+    import sys
+
+    folder = tmp_path_factory.mktemp("web-app")
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MMDEMO_DATA_DIR": str(folder / "data"),
+        "GRADIO_TEMP_DIR": str(folder / "gradio-tmp"),
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+    }
+    env.pop("MMDEMO_READONLY", None)
+    env.pop("SPACE_ID", None)
+    root = Path(__file__).resolve().parents[1]
+    log_path = folder / "app.log"
+    log = log_path.open("wb")
+    command = [sys.executable, "app.py", "--port", str(port), "--model", WEB_MODEL]
+    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        try:
+            _wait_for_demo(url, server)
+        except BaseException:
+            print(log_path.read_text(errors="replace")[-5000:])
+            raise
+        yield WebApp(url, folder / "data", WEB_MODEL, log_path)
+    finally:
+        server.terminate()
+        try:
+            server.wait(timeout=10)
+        except subprocess.TimeoutExpired:
+            server.kill()
+            server.wait()
+        log.close()

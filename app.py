@@ -1,0 +1,63 @@
+"""Start the mmdemo web app: ``python app.py [--host H] [--port P]`` (also the Spaces entry point).
+
+Serves on 127.0.0.1:7860 by default (``MMDEMO_HOST`` / ``MMDEMO_PORT``); on Hugging Face
+Spaces it binds every interface and keeps data under ``/data/mmdemo`` when the Space has
+persistent storage. The page is served before any model loads: the default embedder is
+chosen and the demo collection indexed in the background.
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import sys
+from collections.abc import Sequence
+from pathlib import Path
+
+from mmdemo.config import Settings
+from mmdemo.errors import MMDemoError
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--host", help="interface to bind (default: $MMDEMO_HOST or 127.0.0.1)")
+    parser.add_argument("--port", type=int, help="port (default: $MMDEMO_PORT or 7860)")
+    parser.add_argument("--data-dir", help="data directory (default: $MMDEMO_DATA_DIR or ./data)")
+    parser.add_argument(
+        "--model",
+        help="default embedder, also used for the demo (default: CLIP if it loads, else lite)",
+    )
+    parser.add_argument("--demo-dir", type=Path, help="folder of the demo collection's images")
+    parser.add_argument("--no-demo", action="store_true", help="do not set up a demo collection")
+    return parser
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    """Parse flags, build the app and serve it until interrupted."""
+    args = _parser().parse_args(argv)
+    # Before gradio is first imported (by mmdemo.ui): no analytics or version checks.
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    from mmdemo.ui.bootstrap import Bootstrap, DemoSource
+    from mmdemo.ui.context import AppContext
+    from mmdemo.ui.deploy import resolve_deployment
+    from mmdemo.ui.layout import build_app, launch
+
+    try:
+        deployment = resolve_deployment(
+            os.environ, host=args.host, port=args.port, data_dir=args.data_dir
+        )
+        settings = Settings.from_env(data_dir=deployment.data_dir)
+    except MMDemoError as exc:
+        print(f"error: {exc}", file=sys.stderr)
+        return 1
+    demo = None
+    if not args.no_demo:
+        folder = args.demo_dir or DemoSource().folder
+        demo = DemoSource(folder=folder, captions=folder / "captions.csv")
+    ctx = AppContext(settings, Bootstrap(settings, demo, args.model), deployment.notes)
+    launch(build_app(ctx), ctx, deployment.host, deployment.port)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())

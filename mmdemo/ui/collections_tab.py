@@ -1,0 +1,201 @@
+"""The Collections tab: upload and index images, list collections, delete one.
+
+API endpoints: ``index``, ``collections`` and ``delete_collection``.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+from gradio.events import Dependency
+
+from mmdemo.errors import InputError
+from mmdemo.ui.context import AppContext
+from mmdemo.ui.shared import PRIVATE, embedder_choices, short_origin, shows_errors
+
+REJECTED_COLUMNS = ["file", "reason"]
+LISTING_COLUMNS = ["collection", "images", "models"]
+UPLOAD_HEIGHT = 220
+
+
+@dataclass
+class CollectionsTab:
+    """What the app wires across tabs: events that change the collections, lists to refresh."""
+
+    changed: list[Dependency]
+    table: gr.Dataframe
+    listing: gr.JSON
+    models: gr.Dropdown
+    delete_choice: gr.Dropdown
+
+
+def index_uploads(
+    ctx: AppContext,
+    files: list[str] | None,
+    folder: list[str] | None,
+    captions: str | None,
+    collection: str,
+    models: list[str] | str | None,
+    progress: Any,
+) -> tuple[str, pd.DataFrame, dict[str, Any]]:
+    """Index uploaded files, archives and folder files; returns summary, rejections, report."""
+    from mmdemo.ingest.indexer import index_paths
+
+    ctx.require_writable("uploading and indexing")
+    paths = [*(files or []), *(folder or [])]
+    if not paths:
+        raise InputError("Add some images, a zip archive or a folder to index.")
+    chosen = [models] if isinstance(models, str) else list(models or [])
+
+    def report_progress(done: int, total: int) -> None:
+        progress((done, total), desc="Indexing", unit="files")
+
+    report = index_paths(
+        paths,
+        collection=collection,
+        models=chosen,
+        settings=ctx.settings,
+        store=ctx.store(),
+        captions=captions,
+        progress=report_progress,
+    )
+    rejected = pd.DataFrame(
+        [(short_origin(r.file), r.reason) for r in report.rejected], columns=REJECTED_COLUMNS
+    )
+    summary = (
+        f"**{report.added} added** · {report.present} already present · "
+        f"{len(report.rejected)} rejected — collection `{collection.strip()}`, "
+        f"models {', '.join(f'`{m}`' for m in chosen)}"
+    )
+    result = report.to_json()
+    result["rejected"] = rejected.to_dict("records")
+    return summary, rejected, result
+
+
+def list_collections(ctx: AppContext) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    """Every collection with its image count and per-model counts, as a table and as JSON."""
+    infos = ctx.store().collections()
+    rows = [
+        (info.name, info.images, ", ".join(f"{m}: {n}" for m, n in info.models.items()))
+        for info in infos
+    ]
+    listing = [{"name": i.name, "images": i.images, "models": i.models} for i in infos]
+    return pd.DataFrame(rows, columns=LISTING_COLUMNS), listing
+
+
+def delete_collection(ctx: AppContext, collection: str | None, confirmed: bool) -> str:
+    """Delete a collection after confirmation; never the demo one, never in read-only mode."""
+    ctx.require_writable("deleting collections")
+    if not collection:
+        raise InputError("Choose a collection to delete.")
+    ctx.require_deletable(collection)
+    if not confirmed:
+        raise InputError("Tick the confirmation box first: deleting cannot be undone.")
+    removed = ctx.store().delete_collection(collection)
+    return f"Deleted collection `{collection}` ({removed} images)."
+
+
+def _upload_section(ctx: AppContext) -> tuple[list[Any], gr.Button, list[Any]]:
+    """Upload inputs, the index button and the summary outputs."""
+    default = ctx.bootstrap.status().default_model
+    gr.Markdown("### Add images")
+    with gr.Row():
+        files = gr.File(
+            label="Images or zip archives",
+            file_count="multiple",
+            height=UPLOAD_HEIGHT,
+            elem_id="upload-files",
+        )
+        folder = gr.File(
+            label="…or a whole folder",
+            file_count="directory",
+            height=UPLOAD_HEIGHT,
+            elem_id="upload-folder",
+        )
+    with gr.Row():
+        name = gr.Textbox(
+            label="Collection name", placeholder="e.g. holiday-photos", elem_id="collection-name"
+        )
+        models = gr.Dropdown(
+            embedder_choices([default]),
+            value=[default],
+            multiselect=True,
+            allow_custom_value=True,
+            label="Embedding models",
+            elem_id="index-models",
+            info="Index with one or more models, to compare them later",
+        )
+        captions = gr.File(label="Captions CSV (optional)", file_types=[".csv"])
+    button = gr.Button("Index images", variant="primary")
+    # Tall enough to hold the progress bar (with counts) while indexing runs.
+    summary = gr.Markdown(label="summary", min_height=80, elem_id="index-summary")
+    rejected = gr.Dataframe(
+        headers=REJECTED_COLUMNS,
+        label="Rejected files",
+        visible=False,
+        interactive=False,
+        elem_id="rejected",
+    )
+    report = gr.JSON(label="report", visible=False)
+    return [files, folder, captions, name, models], button, [summary, rejected, report]
+
+
+def _delete_section() -> tuple[gr.Dropdown, gr.Checkbox, gr.Button, gr.Markdown]:
+    with gr.Accordion("Delete a collection", open=False):
+        choice = gr.Dropdown([], label="Collection", allow_custom_value=True)
+        confirm = gr.Checkbox(
+            label="I understand: this deletes the collection and its index for every model."
+        )
+        button = gr.Button("Delete collection", variant="stop")
+        message = gr.Markdown(label="message")
+    return choice, confirm, button, message
+
+
+def build(ctx: AppContext) -> CollectionsTab:
+    """Render the tab inside the current Blocks and register its events."""
+
+    @shows_errors
+    def on_index(
+        files: list[str] | None,
+        folder: list[str] | None,
+        captions: str | None,
+        collection: str,
+        models: list[str] | None,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
+    ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
+        return index_uploads(ctx, files, folder, captions, collection, models, progress)
+
+    @shows_errors
+    def on_list() -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        return list_collections(ctx)
+
+    @shows_errors
+    def on_delete(collection: str | None, confirmed: bool) -> str:
+        return delete_collection(ctx, collection, confirmed)
+
+    with gr.Tab("Collections", id="collections"):
+        with gr.Column(visible=not ctx.readonly):
+            inputs, index_button, outputs = _upload_section(ctx)
+        gr.Markdown("### Collections")
+        table = gr.Dataframe(
+            headers=LISTING_COLUMNS, label="collections_table", interactive=False, show_label=False
+        )
+        listing = gr.JSON(label="collections", visible=False)
+        refresh = gr.Button("Refresh list", size="sm")
+        with gr.Column(visible=not ctx.readonly):
+            choice, confirm, delete_button, message = _delete_section()
+
+    indexed = index_button.click(
+        on_index, inputs, outputs, api_name="index", show_progress="full"
+    ).success(
+        lambda report: gr.Dataframe(visible=bool(report["rejected"])),
+        outputs[2],
+        outputs[1],
+        **PRIVATE,
+    )
+    listed = refresh.click(on_list, None, [table, listing], api_name="collections")
+    deleted = delete_button.click(
+        on_delete, [choice, confirm], message, api_name="delete_collection"
+    ).success(lambda: False, None, confirm, **PRIVATE)
+    return CollectionsTab([indexed, listed, deleted], table, listing, inputs[4], choice)

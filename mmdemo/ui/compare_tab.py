@@ -1,0 +1,277 @@
+"""The Compare tab: one query, one collection, two set-ups (embedder + optional reranker).
+
+Each side shows its gallery and timings; below them, how much the two rankings agree
+(overlap@k and rank-biased overlap, from :mod:`mmdemo.evaluate.compare`). A side whose model
+has not indexed the collection offers to index it with that model.
+
+API endpoints: ``compare`` and ``index_existing``.
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from mmdemo.errors import InputError, MMDemoError, NotFoundError
+from mmdemo.evaluate.compare import DEFAULT_P, overlap_at_k, rank_biased_overlap
+from mmdemo.models import registry
+from mmdemo.ui.context import SAMPLE_QUERY, AppContext
+from mmdemo.ui.shared import (
+    NO_RERANKER,
+    PRIVATE,
+    gallery_items,
+    model_dropdown,
+    public_records,
+    reranker_dropdown,
+    reranker_name,
+    shows_errors,
+    timings_text,
+)
+
+Gallery = list[tuple[str, str]]
+SideOutput = tuple[Gallery, str, dict[str, Any]]
+CompareOutput = tuple[Gallery, str, Gallery, str, str, dict[str, Any]]
+
+
+@dataclass
+class Setup:
+    """One side's components."""
+
+    model: gr.Dropdown
+    reranker: gr.Dropdown
+    gallery: gr.Gallery
+    info: gr.Markdown
+    index_button: gr.Button
+
+
+@dataclass
+class CompareTab:
+    """The components other parts of the app refresh."""
+
+    collection: gr.Dropdown
+    models: tuple[gr.Dropdown, gr.Dropdown]
+
+
+def _side(
+    ctx: AppContext, query: Any, collection: str, model: str, reranker: str | None, top_k: int
+) -> SideOutput:
+    """One set-up's gallery, info line and JSON; a failure stays on its side."""
+    from mmdemo.search.engine import search
+
+    key = registry.resolve(model, "embedder").key
+    if not ctx.store().has_model(collection, key):
+        info = f"Collection `{collection}` is not indexed with `{key}` yet."
+        return [], info, {"indexed": False, "model": key, "error": None, "results": []}
+    try:
+        results = search(
+            query,
+            collection=collection,
+            model=key,
+            settings=ctx.settings,
+            store=ctx.store(),
+            reranker=reranker_name(reranker),
+            top_k=top_k,
+        )
+    except MMDemoError as exc:
+        return [], f"**Error:** {exc}", {"indexed": True, "model": key, "error": str(exc)}
+    payload = {
+        "indexed": True,
+        "model": results.model,
+        "reranker": results.reranker,
+        "error": None,
+        "timings_ms": results.timings_ms,
+        "results": public_records(results.to_json()["results"]),
+    }
+    info = timings_text(results.timings_ms, results.model, results.reranker, len(results.table))
+    return gallery_items(results.table, ctx.settings), info, payload
+
+
+def agreement(first: list[str], second: list[str], top_k: int) -> dict[str, Any]:
+    """overlap@k and RBO of two id lists; k is top-k, capped at the longer list's length."""
+    k = min(top_k, max(len(first), len(second)))
+    shared = len(set(first[:k]) & set(second[:k]))
+    return {
+        "k": k,
+        "shared": shared,
+        "overlap_at_k": overlap_at_k(first, second, k),
+        "rbo": rank_biased_overlap(first, second, DEFAULT_P),
+        "rbo_p": DEFAULT_P,
+    }
+
+
+def _agreement_text(measures: dict[str, Any] | None) -> str:
+    if measures is None:
+        return "Agreement needs results from both set-ups."
+    return (
+        f"**Agreement** — overlap@{measures['k']}: {measures['overlap_at_k']:.2f} "
+        f"({measures['shared']} of {measures['k']} in both) · rank-biased overlap "
+        f"(p = {measures['rbo_p']}): {measures['rbo']:.3f}"
+    )
+
+
+def _ids(side: dict[str, Any]) -> list[str]:
+    return [str(row["id"]) for row in side.get("results", [])]
+
+
+def run_compare(
+    ctx: AppContext,
+    text: str | None,
+    image: str | None,
+    collection: str | None,
+    model_a: str,
+    reranker_a: str | None,
+    model_b: str,
+    reranker_b: str | None,
+    top_k: float,
+) -> CompareOutput:
+    """Run the query through both set-ups; returns both sides, the agreement and JSON."""
+    from mmdemo.search.query import Query
+
+    if not collection:
+        raise InputError("Choose a collection to compare on.")
+    query = Query(text, image)
+    query.validate()
+    ctx.require_ready(collection)
+    if not ctx.store().models(collection):
+        raise NotFoundError(f"Collection {collection!r} does not exist.")
+    k = int(top_k)
+    gallery_a, info_a, side_a = _side(ctx, query, collection, model_a, reranker_a, k)
+    gallery_b, info_b, side_b = _side(ctx, query, collection, model_b, reranker_b, k)
+    both = side_a.get("results") and side_b.get("results")
+    measures = agreement(_ids(side_a), _ids(side_b), k) if both else None
+    payload = {"a": side_a, "b": side_b, "agreement": measures}
+    return gallery_a, info_a, gallery_b, info_b, _agreement_text(measures), payload
+
+
+def index_with_model(
+    ctx: AppContext, collection: str | None, model: str, progress: Any
+) -> tuple[str, dict[str, Any]]:
+    """Embed a collection's stored images with one more model (for comparison)."""
+    from mmdemo.ingest.indexer import index_existing
+
+    ctx.require_writable("indexing")
+    if not collection:
+        raise InputError("Choose a collection to index.")
+    ctx.require_ready(collection)
+
+    def report_progress(done: int, total: int) -> None:
+        progress((done, total), desc=f"Indexing with {model}", unit="images")
+
+    report = index_existing(
+        collection=collection,
+        models=[model],
+        settings=ctx.settings,
+        store=ctx.store(),
+        progress=report_progress,
+    )
+    message = (
+        f"Indexed `{collection}` with `{model}`: {report.added} images embedded, "
+        f"{len(report.rejected)} could not be read."
+    )
+    return message, report.to_json()
+
+
+def _default_comparison_reranker() -> str:
+    """Side B reranks with the first offline reranker, so the default comparison runs here."""
+    offline = [p.key for p in registry.presets("reranker") if p.offline]
+    return offline[0] if offline else NO_RERANKER
+
+
+def _setup_column(ctx: AppContext, name: str, reranker: str | None) -> Setup:
+    default = ctx.bootstrap.status().default_model
+    with gr.Column():
+        gr.Markdown(f"### Set-up {name}")
+        with gr.Row():
+            model = model_dropdown("Embedding model", default, elem_id=f"compare-model-{name}")
+            rerank = reranker_dropdown(reranker, elem_id=f"compare-reranker-{name}")
+        gallery = gr.Gallery(
+            label=f"results_{name.lower()}",
+            show_label=False,
+            columns=4,
+            height="auto",
+            object_fit="cover",
+            elem_id=f"gallery-{name}",
+            elem_classes="result-gallery",
+        )
+        info = gr.Markdown(label=f"info_{name.lower()}", elem_id=f"compare-info-{name}")
+        button = gr.Button("Index with this model", visible=False, size="sm")
+    return Setup(model, rerank, gallery, info, button)
+
+
+def build(ctx: AppContext) -> CompareTab:
+    """Render the tab inside the current Blocks and register its events."""
+
+    @shows_errors
+    def on_compare(
+        text: str | None,
+        image: str | None,
+        collection: str | None,
+        model_a: str,
+        reranker_a: str | None,
+        model_b: str,
+        reranker_b: str | None,
+        top_k: float,
+    ) -> CompareOutput:
+        return run_compare(
+            ctx, text, image, collection, model_a, reranker_a, model_b, reranker_b, top_k
+        )
+
+    @shows_errors
+    def on_index(
+        collection: str | None,
+        model: str,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
+    ) -> tuple[str, dict[str, Any]]:
+        return index_with_model(ctx, collection, model, progress)
+
+    def offer_indexing(payload: dict[str, Any]) -> tuple[gr.Button, gr.Button]:
+        return tuple(  # type: ignore[return-value]
+            gr.Button(visible=not ctx.readonly and not payload[side]["indexed"])
+            for side in ("a", "b")
+        )
+
+    with gr.Tab("Compare", id="compare"):
+        gr.Markdown(
+            "Run one query through two set-ups over the same collection and see how much "
+            "their rankings agree."
+        )
+        with gr.Row():
+            text = gr.Textbox(value=SAMPLE_QUERY, label="Text query", scale=3, elem_id="cmp-text")
+            image = gr.Image(
+                label="Query image (optional)",
+                type="filepath",
+                sources=["upload", "clipboard", "webcam"],
+                height=150,
+                scale=2,
+            )
+            with gr.Column(scale=2):
+                collection = gr.Dropdown(
+                    [],
+                    value=ctx.demo_name,
+                    label="Collection",
+                    allow_custom_value=True,
+                    elem_id="cmp-coll",
+                )
+                top_k = gr.Slider(1, 50, value=10, step=1, label="Results (top-k)")
+        button = gr.Button("Compare", variant="primary", elem_id="compare-button")
+        with gr.Row():
+            side_a = _setup_column(ctx, "A", NO_RERANKER)
+            side_b = _setup_column(ctx, "B", _default_comparison_reranker())
+        measures = gr.Markdown(label="agreement", elem_id="compare-agreement")
+        payload = gr.JSON(label="comparison", visible=False)
+        index_report = gr.JSON(label="index_report", visible=False)
+
+    inputs = [text, image, collection, side_a.model, side_a.reranker]
+    inputs += [side_b.model, side_b.reranker, top_k]
+    outputs = [side_a.gallery, side_a.info, side_b.gallery, side_b.info, measures, payload]
+    buttons = [side_a.index_button, side_b.index_button]
+    gr.on([text.submit, button.click], on_compare, inputs, outputs, api_name="compare").success(
+        offer_indexing, payload, buttons, **PRIVATE
+    )
+    for side, visibility in ((side_a, {"api_name": "index_existing"}), (side_b, PRIVATE)):
+        side.index_button.click(
+            on_index, [collection, side.model], [side.info, index_report], **visibility
+        ).success(on_compare, inputs, outputs, **PRIVATE).success(
+            offer_indexing, payload, buttons, **PRIVATE
+        )
+    return CompareTab(collection, (side_a.model, side_b.model))

@@ -1,0 +1,102 @@
+"""What every tab shares: settings, the store, the start-up status and the app's rules.
+
+One :class:`AppContext` per running app. The rules a handler must enforce whatever the
+page shows (read-only mode, the protected demo collection, a demo still being indexed)
+live here, so the UI and the API refuse the same things with the same words.
+"""
+
+from __future__ import annotations
+
+import shutil
+import tempfile
+import threading
+import time
+import uuid
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mmdemo.config import Settings
+from mmdemo.errors import InputError, MMDemoError, ReadOnlyError
+
+if TYPE_CHECKING:
+    import pandas as pd
+
+    from mmdemo.store import Store
+    from mmdemo.ui.bootstrap import Bootstrap
+
+#: The query shown, ready to run, on the first screen.
+SAMPLE_QUERY = "a cup of coffee"
+#: How long a results CSV stays in the app's download area (gradio keeps its own copy).
+DOWNLOAD_TTL_S = 600
+
+
+@dataclass
+class AppContext:
+    """The running app's settings, store, start-up work and notes to show on the page."""
+
+    settings: Settings
+    bootstrap: Bootstrap
+    notes: tuple[str, ...] = ()
+    _store: Store | None = field(default=None, init=False, repr=False)
+    _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
+    _downloads: Path = field(
+        default_factory=lambda: Path(tempfile.mkdtemp(prefix="mmdemo-ui-")), init=False
+    )
+
+    @property
+    def readonly(self) -> bool:
+        """Whether uploads, indexing and deletion are turned off."""
+        return self.settings.readonly
+
+    @property
+    def demo_name(self) -> str | None:
+        """The protected demo collection, if the app has one."""
+        return self.bootstrap.demo_name
+
+    def store(self) -> Store:
+        """The shared store, opened on first use (Chroma is imported only then)."""
+        with self._lock:
+            if self._store is None:
+                from mmdemo.store import Store
+
+                self._store = Store(self.settings)
+            return self._store
+
+    def require_writable(self, action: str) -> None:
+        """Refuse ``action`` in read-only mode, with the same words in the UI and the API."""
+        if self.readonly:
+            raise ReadOnlyError(f"This demo is read-only: {action} is turned off.")
+
+    def require_deletable(self, collection: str) -> None:
+        """Refuse to delete the demo collection from the app."""
+        if collection == self.demo_name:
+            raise InputError(f"The demo collection {collection!r} cannot be deleted here.")
+
+    def require_ready(self, collection: str) -> None:
+        """Explain, instead of 'not found', that the demo collection is still being indexed."""
+        status = self.bootstrap.status()
+        if collection == self.demo_name and not status.finished:
+            progress = f" ({status.done}/{status.total})" if status.total else ""
+            raise MMDemoError(
+                f"The demo collection is still being indexed{progress}: try again in a moment."
+            )
+
+    def write_csv(self, table: pd.DataFrame, name: str) -> Path:
+        """Save ``table`` as ``name`` in a fresh folder of the app's download area.
+
+        Gradio serves a copy from its own cache, so files older than a few minutes are
+        removed here to keep the area small on a long-running server.
+        """
+        self._prune_downloads()
+        folder = self._downloads / uuid.uuid4().hex
+        folder.mkdir(parents=True)
+        path = folder / name
+        table.to_csv(path, index=False)
+        return path
+
+    def _prune_downloads(self) -> None:
+        cutoff = time.time() - DOWNLOAD_TTL_S
+        for folder in self._downloads.iterdir():
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)

@@ -1,0 +1,225 @@
+"""The Search tab: text, image or both, optional negative prompt and reranker.
+
+API endpoint: ``search``. Selecting a result shows it large; "Find similar" puts that
+image in the query and searches again (the same ``search`` endpoint, image only).
+"""
+
+from dataclasses import dataclass
+from typing import Any
+
+import gradio as gr
+
+from mmdemo.errors import InputError
+from mmdemo.ui.context import SAMPLE_QUERY, AppContext
+from mmdemo.ui.shared import (
+    PRIVATE,
+    gallery_items,
+    model_dropdown,
+    public_records,
+    reranker_dropdown,
+    reranker_name,
+    shows_errors,
+    timings_text,
+)
+
+NO_SELECTION = "Select a result to see it here."
+SearchOutput = tuple[list[tuple[str, str]], str, dict[str, Any], str, list[dict[str, Any]]]
+
+
+@dataclass
+class SearchTab:
+    """The components other parts of the app refresh."""
+
+    collection: gr.Dropdown
+    model: gr.Dropdown
+
+
+def run_search(
+    ctx: AppContext,
+    text: str | None,
+    image: str | None,
+    weight: float,
+    negative: str | None,
+    negative_weight: float,
+    contains: str | None,
+    collection: str | None,
+    model: str,
+    reranker: str | None,
+    top_k: float,
+) -> SearchOutput:
+    """Search and return gallery items, a timings line, JSON results, a CSV path and records."""
+    from mmdemo.search.engine import search
+    from mmdemo.search.query import Query
+
+    if not collection:
+        raise InputError("Choose a collection to search.")
+    query = Query(text, image, weight, negative, negative_weight, contains or None)
+    query.validate()
+    ctx.require_ready(collection)
+    results = search(
+        query,
+        collection=collection,
+        model=model,
+        settings=ctx.settings,
+        store=ctx.store(),
+        reranker=reranker_name(reranker),
+        top_k=int(top_k),
+    )
+    records = results.to_json()["results"]
+    payload = {
+        "model": results.model,
+        "reranker": results.reranker,
+        "timings_ms": results.timings_ms,
+        "results": public_records(records),
+    }
+    timings = timings_text(results.timings_ms, results.model, results.reranker, len(results.table))
+    csv_path = ctx.write_csv(results.table, "search-results.csv")
+    return (
+        gallery_items(results.table, ctx.settings),
+        timings,
+        payload,
+        str(csv_path),
+        records,
+    )
+
+
+def describe(record: dict[str, Any]) -> str:
+    """Markdown metadata of one selected result."""
+    lines = [f"**#{record['rank']} · {record['file_name']}**"]
+    if record.get("caption"):
+        lines.append(f"_{record['caption']}_")
+    lines.append(f"cosine score {record['score']:.4f}")
+    if record.get("rerank_score") is not None:
+        lines.append(
+            f"rerank score {record['rerank_score']:.4f} (was #{record['rank_before_rerank']})"
+        )
+    lines.append(f"id `{str(record['id'])[:16]}…`")
+    return "  \n".join(lines)
+
+
+def _clear_selection() -> tuple[Any, ...]:
+    return None, NO_SELECTION, None, gr.Button(interactive=False)
+
+
+def _query_inputs() -> list[Any]:
+    """Text, image and the advanced options, in the ``search`` endpoint's order."""
+    text = gr.Textbox(
+        value=SAMPLE_QUERY,
+        label="Text query",
+        placeholder="Describe what you are looking for, then press Enter",
+        elem_id="search-text",
+    )
+    image = gr.Image(
+        label="Query image (upload, paste or webcam)",
+        type="filepath",
+        sources=["upload", "clipboard", "webcam"],
+        height=200,
+        elem_id="search-image",
+    )
+    with gr.Accordion("More options", open=False):
+        weight = gr.Slider(
+            0,
+            1,
+            value=0.5,
+            step=0.05,
+            label="Text weight",
+            info="With text and image: 1 = text only",
+        )
+        negative = gr.Textbox(label="Negative prompt", placeholder="Steer away from…")
+        negative_weight = gr.Slider(0, 1, value=0.5, step=0.05, label="Negative weight")
+        contains = gr.Textbox(label="Caption contains", placeholder="Only items whose caption has…")
+    return [text, image, weight, negative, negative_weight, contains]
+
+
+def _setup_inputs(ctx: AppContext) -> list[Any]:
+    """Collection, model, reranker and top-k."""
+    collection = gr.Dropdown(
+        [], value=ctx.demo_name, label="Collection", allow_custom_value=True, elem_id="search-coll"
+    )
+    model = model_dropdown("Embedding model", ctx.bootstrap.status().default_model)
+    reranker = reranker_dropdown()
+    top_k = gr.Slider(1, 50, value=10, step=1, label="Results (top-k)")
+    return [collection, model, reranker, top_k]
+
+
+def build(ctx: AppContext) -> SearchTab:
+    """Render the tab inside the current Blocks and register its events."""
+
+    @shows_errors
+    def on_search(
+        text: str | None,
+        image: str | None,
+        weight: float,
+        negative: str | None,
+        negative_weight: float,
+        caption_contains: str | None,
+        collection: str | None,
+        model: str,
+        reranker: str | None,
+        top_k: float,
+    ) -> SearchOutput:
+        return run_search(
+            ctx,
+            text,
+            image,
+            weight,
+            negative,
+            negative_weight,
+            caption_contains,
+            collection,
+            model,
+            reranker,
+            top_k,
+        )
+
+    def on_select(records: list[dict[str, Any]], event: gr.SelectData) -> tuple[Any, ...]:
+        record = records[event.index]
+        return record["path"], describe(record), record, gr.Button(interactive=True)
+
+    def on_similar(record: dict[str, Any] | None) -> tuple[str, str | None]:
+        if not record:
+            raise gr.Error("Select a result first.", print_exception=False)
+        return "", record["path"]
+
+    with gr.Tab("Search", id="search"):
+        with gr.Row():
+            with gr.Column(scale=3):
+                query = _query_inputs()
+            with gr.Column(scale=2):
+                setup = _setup_inputs(ctx)
+                button = gr.Button("Search", variant="primary", elem_id="search-button")
+        with gr.Row():
+            with gr.Column(scale=3):
+                gallery = gr.Gallery(
+                    label="Results",
+                    columns=5,
+                    height="auto",
+                    elem_classes="result-gallery",
+                    allow_preview=False,
+                    object_fit="cover",
+                    elem_id="search-gallery",
+                )
+                with gr.Row(equal_height=True):
+                    timings = gr.Markdown(label="timings", elem_id="search-timings")
+                    download = gr.DownloadButton(
+                        "Download CSV", size="sm", scale=0, min_width=140, elem_id="download-csv"
+                    )
+            with gr.Column(scale=2):
+                large = gr.Image(label="Selected result", interactive=False, height=320)
+                details = gr.Markdown(NO_SELECTION)
+                similar = gr.Button("Find similar", interactive=False, elem_id="find-similar")
+        results_json = gr.JSON(label="results_json", visible=False)
+        records = gr.State([])
+        selected = gr.State(None)
+
+    inputs = [*query, *setup]
+    outputs = [gallery, timings, results_json, download, records]
+    detail = [large, details, selected, similar]
+    gr.on([query[0].submit, button.click], on_search, inputs, outputs, api_name="search").success(
+        _clear_selection, None, detail, **PRIVATE
+    )
+    gallery.select(on_select, records, detail, **PRIVATE)
+    similar.click(on_similar, selected, [query[0], query[1]], **PRIVATE).success(
+        on_search, inputs, outputs, **PRIVATE
+    )
+    return SearchTab(setup[0], setup[1])

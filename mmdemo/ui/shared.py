@@ -1,0 +1,136 @@
+"""Helpers every tab uses: error display, model and collection choices, result formatting."""
+
+import functools
+import html
+from collections.abc import Callable, Iterable
+from pathlib import Path
+from typing import Any, ParamSpec, TypeVar
+
+import gradio as gr
+import pandas as pd
+
+from mmdemo.config import Settings
+from mmdemo.errors import MMDemoError
+from mmdemo.ingest.copies import thumb_path
+from mmdemo.models import registry
+from mmdemo.ui.context import AppContext
+
+P = ParamSpec("P")
+R = TypeVar("R")
+
+#: The reranker dropdown's value for "no reranking".
+NO_RERANKER = "none"
+#: Events that only refresh the page: not part of the public API.
+PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+
+
+def shows_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Turn an expected failure (MMDemoError) into a message the page and API clients show.
+
+    Anything else is a bug: gradio hides its details from the user (``show_error`` is off).
+    """
+
+    @functools.wraps(fn)
+    def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
+        try:
+            return fn(*args, **kwargs)
+        except MMDemoError as exc:
+            message = html.escape(str(exc), quote=False)
+            raise gr.Error(message, duration=None, print_exception=False) from exc
+
+    return wrapper
+
+
+def reranker_name(value: str | None) -> str | None:
+    """The reranker to load for a dropdown value, or None for no reranking."""
+    name = (value or "").strip()
+    return None if name.lower() in ("", NO_RERANKER) else name
+
+
+def default_reranker() -> str:
+    """The registry's default reranker when it names one, else no reranking."""
+    return registry.DEFAULT_RERANKER or NO_RERANKER
+
+
+def embedder_choices(extra: Iterable[str] = ()) -> list[tuple[str, str]]:
+    """Dropdown choices: every embedder preset (display name -> key), then other known models."""
+    choices = [(p.display_name, p.key) for p in registry.presets("embedder")]
+    known = {key for _, key in choices}
+    choices += [(name, name) for name in dict.fromkeys(extra) if name not in known]
+    return choices
+
+
+def reranker_choices() -> list[tuple[str, str]]:
+    """Dropdown choices: no reranking, then every reranker preset."""
+    return [("None", NO_RERANKER)] + [(p.display_name, p.key) for p in registry.presets("reranker")]
+
+
+def indexed_models(ctx: AppContext) -> list[str]:
+    """Every model key some collection is indexed with, so custom models stay choosable."""
+    return [model for info in ctx.store().collections() for model in info.models]
+
+
+def collection_names(ctx: AppContext) -> list[str]:
+    """The names of every collection, by name."""
+    return [info.name for info in ctx.store().collections()]
+
+
+def model_dropdown(label: str, value: str, **kwargs: Any) -> gr.Dropdown:
+    """An embedder dropdown over the presets that also takes a Hub id or a folder."""
+    return gr.Dropdown(
+        embedder_choices([value]),
+        value=value,
+        label=label,
+        allow_custom_value=True,
+        info="A preset, or any Hub id or local folder",
+        **kwargs,
+    )
+
+
+def reranker_dropdown(value: str | None = None, **kwargs: Any) -> gr.Dropdown:
+    """A reranker dropdown: none by default, the presets, or a Hub id or folder."""
+    return gr.Dropdown(
+        reranker_choices(),
+        value=value or default_reranker(),
+        label="Reranker",
+        allow_custom_value=True,
+        **kwargs,
+    )
+
+
+def _caption(row: dict[str, Any]) -> str:
+    """Score first (it must survive truncation), then the file; reranked: the rank before."""
+    if row.get("rerank_score") is not None and not pd.isna(row["rerank_score"]):
+        before = int(row["rank_before_rerank"])
+        return f"{row['rerank_score']:.3f} · was #{before} · {row['file_name']}"
+    return f"{row['score']:.3f} · {row['file_name']}"
+
+
+def gallery_items(table: pd.DataFrame, settings: Settings) -> list[tuple[str, str]]:
+    """(thumbnail or image path, caption) per result, best first, for a gr.Gallery."""
+    items = []
+    for row in table.to_dict("records"):
+        thumb = thumb_path(settings, str(row["id"]))
+        items.append((str(thumb if thumb.exists() else row["path"]), _caption(row)))
+    return items
+
+
+def timings_text(timings_ms: dict[str, float], model: str, reranker: str | None, n: int) -> str:
+    """One line: result count, model, reranker and where the time went."""
+    spans = " · ".join(f"{name} {ms:.0f} ms" for name, ms in timings_ms.items())
+    return f"{n} results · model `{model}` · reranker `{reranker or 'none'}` · {spans}"
+
+
+def public_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
+    """Result rows for API clients, without the server-side image path.
+
+    Gradio treats any dict with a ``path`` key in an output as a file to serve, so the
+    path stays in the page's own state (for the large view) and out of the JSON.
+    """
+    return [{key: value for key, value in row.items() if key != "path"} for row in records]
+
+
+def short_origin(origin: str) -> str:
+    """An upload's origin without the server's temporary folders (``x.zip!member`` stays)."""
+    archive, bang, member = origin.partition("!")
+    return Path(archive).name + bang + member

@@ -1,0 +1,392 @@
+"""The web app's named API endpoints, driven with gradio_client.
+
+Most tests talk to ``python app.py`` in a subprocess (the ``web_app`` fixture: tiny or
+offline models, a fresh data folder, the demo collection already indexed); the read-only
+rules run against an in-process app, and the deployment rules as pure functions.
+"""
+
+import csv
+import hashlib
+import socket
+import zipfile
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from conftest import WebApp
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
+
+from mmdemo.config import Settings
+from mmdemo.errors import InputError
+from mmdemo.models.registry import resolve
+from mmdemo.ui.bootstrap import DEMO_PHOTOS
+from mmdemo.ui.deploy import EPHEMERAL_NOTE, resolve_deployment
+
+pytestmark = pytest.mark.timeout(300)
+
+COLLECTION = "api-test"
+
+
+def _noise_image(path: Path, seed: int) -> Path:
+    """A distinct random image, so no two uploads embed alike."""
+    pixels = np.random.default_rng(seed).integers(0, 256, (48, 64, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(path)
+    return path
+
+
+def _sha256(path: Path) -> str:
+    return hashlib.sha256(path.read_bytes()).hexdigest()
+
+
+@pytest.fixture(scope="module")
+def client(web_app: WebApp) -> Client:
+    """A gradio_client connected to the app under test."""
+    return Client(web_app.url, verbose=False)
+
+
+@pytest.fixture(scope="module")
+def uploads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
+    """Three images, a text file, and a zip holding one more image and a corrupt one."""
+    folder = tmp_path_factory.mktemp("uploads")
+    files = {
+        name: _noise_image(folder / name, seed)
+        for seed, name in enumerate(["a.png", "b.png", "c.jpg"])
+    }
+    files["notes.txt"] = folder / "notes.txt"
+    files["notes.txt"].write_text("not an image")
+    inner = _noise_image(folder / "d.png", 7)
+    files["pack.zip"] = folder / "pack.zip"
+    with zipfile.ZipFile(files["pack.zip"], "w") as archive:
+        archive.write(inner, "photos/d.png")
+        archive.writestr("photos/broken.jpg", b"\xff\xd8\xff\xe0 truncated")
+    files["d.png"] = inner
+    return files
+
+
+@pytest.fixture(scope="module")
+def indexed(client: Client, uploads: dict[str, Path], web_app: WebApp) -> tuple[Any, ...]:
+    """The /index call on COLLECTION: (summary, rejected table, report)."""
+    names = ["a.png", "b.png", "c.jpg", "notes.txt", "pack.zip"]
+    files = [handle_file(str(uploads[name])) for name in names]
+    return client.predict(files, [], None, COLLECTION, [web_app.model], api_name="/index")
+
+
+def _search(client: Client, web_app: WebApp, **given: Any) -> tuple[Any, ...]:
+    """Call /search with defaults for everything not given."""
+    values = {
+        "text": "",
+        "image": None,
+        "weight": 0.5,
+        "negative": "",
+        "negative_weight": 0.5,
+        "caption_contains": "",
+        "collection": COLLECTION,
+        "model": web_app.model,
+        "reranker": "none",
+        "top_k": 10,
+        **given,
+    }
+    return client.predict(**values, api_name="/search")
+
+
+def _compare(client: Client, web_app: WebApp, **given: Any) -> tuple[Any, ...]:
+    """Call /compare with both set-ups on the app's model unless given."""
+    values = {
+        "text": "a photo",
+        "image": None,
+        "collection": COLLECTION,
+        "model_a": web_app.model,
+        "reranker_a": "none",
+        "model_b": web_app.model,
+        "reranker_b": "none",
+        "top_k": 10,
+        **given,
+    }
+    return client.predict(**values, api_name="/compare")
+
+
+def test_index_reports_added_present_and_rejected(indexed: tuple[Any, ...]) -> None:
+    summary, rejected, report = indexed
+    assert report["added"] == 4
+    assert report["present"] == 0
+    reasons = {row["file"]: row["reason"] for row in report["rejected"]}
+    assert set(reasons) == {"notes.txt", "pack.zip!photos/broken.jpg"}
+    assert all(reasons.values())
+    assert rejected["headers"] == ["file", "reason"]
+    assert sorted(row[0] for row in rejected["data"]) == sorted(reasons)
+    assert "4 added" in summary and "2 rejected" in summary
+
+
+def test_indexing_the_same_image_again_counts_it_as_present(
+    client: Client, uploads: dict[str, Path], web_app: WebApp, indexed: tuple[Any, ...]
+) -> None:
+    files = [handle_file(str(uploads["a.png"]))]
+    _, _, report = client.predict(files, [], None, COLLECTION, [web_app.model], api_name="/index")
+    assert (report["added"], report["present"], report["rejected"]) == (0, 1, [])
+
+
+def test_a_folder_upload_with_a_captions_csv_keeps_the_captions(
+    client: Client, uploads: dict[str, Path], web_app: WebApp, tmp_path: Path
+) -> None:
+    captions = tmp_path / "captions.csv"
+    captions.write_text("file_name,caption\na.png,static in red and green\nb.png,more static\n")
+    folder = [handle_file(str(uploads[name])) for name in ("a.png", "b.png")]
+    _, _, report = client.predict(
+        [], folder, handle_file(str(captions)), "api-captions", [web_app.model], api_name="/index"
+    )
+    assert report["added"] == 2
+    _, _, payload, _ = _search(client, web_app, text="static", collection="api-captions")
+    by_file = {row["file_name"]: row["caption"] for row in payload["results"]}
+    assert by_file == {"a.png": "static in red and green", "b.png": "more static"}
+
+
+def test_collections_lists_images_per_model(
+    client: Client, web_app: WebApp, indexed: tuple[Any, ...]
+) -> None:
+    table, listing = client.predict(api_name="/collections")
+    by_name = {row["name"]: row for row in listing}
+    key = resolve(web_app.model, "embedder").key
+    assert by_name[COLLECTION]["images"] == 4
+    assert by_name[COLLECTION]["models"][key] == 4
+    assert by_name["demo"]["images"] == 14
+    assert next(row[:2] for row in table["data"] if row[0] == COLLECTION) == [COLLECTION, 4]
+
+
+def test_demo_collection_is_searchable_with_its_captions(client: Client, web_app: WebApp) -> None:
+    _, _, payload, _ = _search(client, web_app, text="a cup of coffee", collection="demo")
+    with (DEMO_PHOTOS / "captions.csv").open(newline="") as handle:
+        expected = {row["file_name"]: row["caption"] for row in csv.DictReader(handle)}
+    results = payload["results"]
+    assert len(results) == 10
+    assert {row["file_name"]: row["caption"] for row in results}.items() <= expected.items()
+
+
+def test_text_search_returns_gallery_json_timings_and_csv(
+    client: Client, web_app: WebApp, indexed: tuple[Any, ...]
+) -> None:
+    gallery, timings, payload, csv_path = _search(client, web_app, text="a photo", top_k=3)
+    results = payload["results"]
+    assert [row["rank"] for row in results] == [1, 2, 3]
+    scores = [row["score"] for row in results]
+    assert scores == sorted(scores, reverse=True)
+    assert set(payload["timings_ms"]) == {"embed", "search", "rerank"}
+    assert len(gallery) == 3
+    assert all(Path(item["image"]).is_file() for item in gallery)
+    assert results[0]["file_name"] in gallery[0]["caption"]
+    assert "3 results" in timings and "embed" in timings
+    with Path(csv_path).open(newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    assert [row["id"] for row in rows] == [row["id"] for row in results]
+    assert "path" not in results[0]
+
+
+def test_image_search_finds_that_image_first(
+    client: Client, uploads: dict[str, Path], web_app: WebApp, indexed: tuple[Any, ...]
+) -> None:
+    _, _, payload, _ = _search(client, web_app, image=handle_file(str(uploads["b.png"])))
+    top = payload["results"][0]
+    assert top["id"] == _sha256(uploads["b.png"])
+    assert top["score"] == pytest.approx(1.0, abs=1e-3)
+
+
+@pytest.mark.parametrize(
+    ("given", "message"),
+    [
+        ({"text": "   "}, "Empty query"),
+        ({"text": "x", "reranker": "no-such-org/no-such-model"}, "Could not load reranker"),
+        ({"text": "x", "collection": "no such collection"}, "does not exist"),
+    ],
+)
+def test_search_failures_are_plain_messages(
+    client: Client, web_app: WebApp, indexed: tuple[Any, ...], given: dict[str, Any], message: str
+) -> None:
+    with pytest.raises(AppError, match=message):
+        _search(client, web_app, **given)
+
+
+def test_search_with_a_model_the_collection_lacks_says_so(
+    client: Client, web_app: WebApp, tiny_siglip_dir: Path
+) -> None:
+    with pytest.raises(AppError, match="not indexed with model"):
+        _search(client, web_app, text="x", collection="demo", model=str(tiny_siglip_dir))
+
+
+def test_compare_offers_indexing_then_measures_agreement(
+    client: Client, web_app: WebApp, tiny_siglip_dir: Path, indexed: tuple[Any, ...]
+) -> None:
+    siglip = str(tiny_siglip_dir)
+    *_, agreement_text, payload = _compare(client, web_app, model_b=siglip)
+    assert payload["b"]["indexed"] is False
+    assert payload["agreement"] is None
+    assert "needs results from both" in agreement_text
+
+    message, report = client.predict(COLLECTION, siglip, api_name="/index_existing")
+    assert report["added"] == 4
+    assert "4 images embedded" in message
+
+    gallery_a, _, gallery_b, info_b, agreement_text, payload = _compare(
+        client, web_app, model_b=siglip
+    )
+    assert len(gallery_a) == len(gallery_b) == 4
+    assert "4 results" in info_b
+    assert payload["b"]["model"] == resolve(siglip, "embedder").key
+    measures = payload["agreement"]
+    # All four images come back on both sides, in whatever order.
+    assert (measures["k"], measures["overlap_at_k"]) == (4, 1.0)
+    assert 0.0 < measures["rbo"] <= 1.0
+    assert "overlap@4: 1.00" in agreement_text
+
+
+def test_compare_of_identical_setups_agrees_fully(
+    client: Client, web_app: WebApp, indexed: tuple[Any, ...]
+) -> None:
+    *_, payload = _compare(client, web_app, top_k=3)
+    assert payload["agreement"]["rbo"] == pytest.approx(1.0)
+    assert payload["agreement"]["overlap_at_k"] == 1.0
+
+
+def test_compare_with_a_reranker_shows_ranks_before_reranking(
+    client: Client, web_app: WebApp, tiny_reranker_dir: Path, indexed: tuple[Any, ...]
+) -> None:
+    *_, gallery_b, info_b, _, payload = _compare(client, web_app, reranker_b=str(tiny_reranker_dir))
+    reranked = payload["b"]["results"]
+    assert payload["b"]["reranker"] == resolve(str(tiny_reranker_dir), "reranker").key
+    assert sorted(row["rank_before_rerank"] for row in reranked) == [1, 2, 3, 4]
+    assert all("was #" in item["caption"] for item in gallery_b)
+    assert "rerank" in info_b
+
+
+def test_a_setup_whose_model_fails_keeps_the_other_side(
+    client: Client, web_app: WebApp, indexed: tuple[Any, ...]
+) -> None:
+    gallery_a, _, gallery_b, info_b, _, payload = _compare(
+        client, web_app, reranker_b="no-such-org/no-such-reranker"
+    )
+    assert len(gallery_a) == 4 and gallery_b == []
+    assert "Could not load reranker" in payload["b"]["error"]
+    assert "Could not load reranker" in info_b
+
+
+def test_delete_needs_confirmation_and_spares_the_demo(
+    client: Client, uploads: dict[str, Path], web_app: WebApp
+) -> None:
+    files = [handle_file(str(uploads["c.jpg"]))]
+    client.predict(files, [], None, "to-delete", [web_app.model], api_name="/index")
+    with pytest.raises(AppError, match="confirmation"):
+        client.predict("to-delete", False, api_name="/delete_collection")
+    with pytest.raises(AppError, match="cannot be deleted"):
+        client.predict("demo", True, api_name="/delete_collection")
+    message = client.predict("to-delete", True, api_name="/delete_collection")
+    assert "Deleted collection" in message
+    _, listing = client.predict(api_name="/collections")
+    assert "to-delete" not in {row["name"] for row in listing}
+    assert "demo" in {row["name"] for row in listing}
+
+
+# --- read-only mode, in process ------------------------------------------------------------
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+def test_readonly_app_refuses_writes_through_the_api(
+    tmp_path: Path, uploads: dict[str, Path]
+) -> None:
+    from mmdemo.ui.bootstrap import Bootstrap
+    from mmdemo.ui.context import AppContext
+    from mmdemo.ui.layout import build_app, launch
+
+    settings = Settings(data_dir=tmp_path / "data", readonly=True)
+    ctx = AppContext(settings, Bootstrap(settings, None, "lite"))
+    app = build_app(ctx)
+    port = _free_port()
+    launch(app, ctx, "127.0.0.1", port, block=False)
+    try:
+        ro = Client(f"http://127.0.0.1:{port}", verbose=False)
+        files = [handle_file(str(uploads["a.png"]))]
+        calls: list[tuple[tuple[Any, ...], str]] = [
+            ((files, [], None, "x", ["lite"]), "/index"),
+            (("x", True), "/delete_collection"),
+            (("x", "lite"), "/index_existing"),
+        ]
+        for args, endpoint in calls:
+            with pytest.raises(AppError, match="This demo is read-only"):
+                ro.predict(*args, api_name=endpoint)
+    finally:
+        app.close()
+
+
+# --- deployment rules ----------------------------------------------------------------------
+
+
+def test_local_defaults_and_flags_over_env() -> None:
+    plain = resolve_deployment({})
+    assert (plain.host, plain.port, plain.data_dir, plain.notes) == ("127.0.0.1", 7860, None, ())
+    env = {"MMDEMO_HOST": "0.0.0.0", "MMDEMO_PORT": "9000"}
+    assert (resolve_deployment(env).host, resolve_deployment(env).port) == ("0.0.0.0", 9000)
+    flagged = resolve_deployment(env, host="localhost", port=8000, data_dir="/tmp/x")
+    assert (flagged.host, flagged.port, flagged.data_dir) == ("localhost", 8000, Path("/tmp/x"))
+
+
+def test_spaces_use_persistent_storage_when_writable(tmp_path: Path) -> None:
+    deployment = resolve_deployment({"SPACE_ID": "me/demo"}, spaces_storage=tmp_path)
+    assert deployment.host == "0.0.0.0"
+    assert deployment.data_dir == tmp_path / "mmdemo"
+    assert deployment.notes == ()
+
+
+def test_spaces_without_storage_warn_that_uploads_are_lost(tmp_path: Path) -> None:
+    deployment = resolve_deployment({"SPACE_ID": "me/demo"}, spaces_storage=tmp_path / "none")
+    assert deployment.data_dir is None
+    assert deployment.notes == (EPHEMERAL_NOTE,)
+
+
+def test_an_explicit_data_dir_wins_on_spaces(tmp_path: Path) -> None:
+    env = {"SPACE_ID": "me/demo", "MMDEMO_DATA_DIR": "/srv/data"}
+    assert resolve_deployment(env, spaces_storage=tmp_path).data_dir is None
+
+
+def test_a_bad_port_is_a_clear_error() -> None:
+    with pytest.raises(InputError, match="Port"):
+        resolve_deployment({"MMDEMO_PORT": "http"})
+
+
+# --- start-up work and downloads, in process -----------------------------------------------
+
+
+def test_bootstrap_reports_a_model_that_fails_to_load(tmp_path: Path) -> None:
+    from mmdemo.ui.bootstrap import Bootstrap, DemoSource
+
+    settings = Settings(data_dir=tmp_path / "data")
+    boot = Bootstrap(settings, DemoSource(folder=DEMO_PHOTOS), "no-such-org/no-such-model")
+    boot.start()
+    boot.join(timeout=120)
+    status = boot.status()
+    assert status.phase == "failed"
+    assert "Could not load embedder" in status.message
+    assert status.default_model == "no-such-org/no-such-model"
+
+
+def test_old_result_csvs_are_pruned(tmp_path: Path) -> None:
+    import os
+
+    import pandas as pd
+
+    from mmdemo.ui.bootstrap import Bootstrap
+    from mmdemo.ui.context import DOWNLOAD_TTL_S, AppContext
+
+    settings = Settings(data_dir=tmp_path / "data")
+    ctx = AppContext(settings, Bootstrap(settings, None, "lite"))
+    table = pd.DataFrame({"rank": [1], "id": ["x"]})
+    old = ctx.write_csv(table, "search-results.csv")
+    assert old.read_text().splitlines() == ["rank,id", "1,x"]
+    stale = old.stat().st_mtime - DOWNLOAD_TTL_S - 1
+    os.utime(old.parent, (stale, stale))
+    new = ctx.write_csv(table, "search-results.csv")
+    assert new.exists() and not old.exists()
