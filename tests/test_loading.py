@@ -132,7 +132,7 @@ def test_only_our_own_module_classes_are_trusted(tmp_path: Path, settings: Setti
     (foreign / "modules.json").write_text(
         '[{"idx": 0, "name": "0", "path": "", "type": "json.JSONDecoder"}]'
     )
-    with pytest.raises(ModelLoadError, match="foreign-code.*executes third-party code"):
+    with pytest.raises(ModelLoadError, match=r"foreign-code.*executes third-party code"):
         loading.load_embedder(str(foreign), settings)
     own = loading.load_embedder(str(EMBEDDER_DIRS["lite"]), settings)
     assert own.supports("text") and own.supports("image")
