@@ -134,14 +134,15 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     """Delete a whole collection, or some of its items."""
+    from mmdemo.manage import delete_collection, delete_items
     from mmdemo.store import Store
 
     store = Store(settings)
     if args.id:
-        removed = store.delete_items(args.collection, args.id)
+        removed = delete_items(settings, store, args.collection, args.id)
         message = f"deleted {removed} item(s) from {args.collection}"
     else:
-        removed = store.delete_collection(args.collection)
+        removed = delete_collection(settings, store, args.collection)
         message = f"deleted collection {args.collection} ({removed} images)"
     if args.json:
         _print_json({"collection": args.collection, "deleted": removed})

@@ -322,3 +322,32 @@ def test_errors_are_specific(
             store=store,
             top_k=0,
         )
+
+
+def test_deleting_removes_files_no_other_collection_uses(
+    photos: Path, settings: Settings, store: Store, indexed: str
+) -> None:
+    from mmdemo import manage
+
+    index_paths(
+        [photos / "red.png", photos / "blue.png"],
+        collection="other",
+        models=[indexed],
+        settings=settings,
+        store=store,
+    )
+    files = {meta["file_name"]: (item_id, meta) for item_id, meta in store.items("colours")}
+
+    def stored(name: str) -> bool:
+        item_id, meta = files[name]
+        return (settings.images_dir / meta["image_file"]).exists() and (
+            settings.thumbs_dir / f"{item_id}.jpg"
+        ).exists()
+
+    assert manage.delete_items(settings, store, "colours", [files["green.png"][0]]) == 1
+    assert not stored("green.png") and stored("red.png")
+    assert manage.delete_collection(settings, store, "colours") == len(COLOURS) - 1
+    assert stored("red.png") and stored("blue.png")  # still shown by "other"
+    assert not stored("yellow.png") and not stored("white.png")
+    assert manage.delete_collection(settings, store, "other") == 2
+    assert not stored("red.png") and list(settings.images_dir.iterdir()) == []

@@ -10,6 +10,7 @@ import gradio as gr
 import pandas as pd
 from gradio.events import Dependency
 
+from mmdemo import manage
 from mmdemo.errors import InputError
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.shared import PRIVATE, embedder_choices, short_origin, shows_errors
@@ -92,7 +93,7 @@ def delete_collection(ctx: AppContext, collection: str | None, confirmed: bool) 
     ctx.require_deletable(collection)
     if not confirmed:
         raise InputError("Tick the confirmation box first: deleting cannot be undone.")
-    removed = ctx.store().delete_collection(collection)
+    removed = manage.delete_collection(ctx.settings, ctx.store(), collection)
     return f"Deleted collection `{collection}` ({removed} images)."
 
 
