@@ -12,7 +12,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mmdemo.config import Settings
+from mmdemo.config import PRECISIONS, Settings
 from mmdemo.errors import MMDemoError
 
 Handler = Callable[[argparse.Namespace, Settings], int]
@@ -203,6 +203,12 @@ def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="data directory (default: $MMDEMO_DATA_DIR or ./data)")
     common.add_argument("--json", action="store_true", help="print machine-readable JSON")
+    common.add_argument("--device", help="torch device (default: $MMDEMO_DEVICE, else cuda or cpu)")
+    common.add_argument(
+        "--precision",
+        choices=PRECISIONS,
+        help="model precision (default: $MMDEMO_PRECISION or fp32)",
+    )
     parser = argparse.ArgumentParser(prog="python -m mmdemo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -259,7 +265,9 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     args = _parser().parse_args(argv)
     try:
-        settings = Settings.from_env(data_dir=args.data_dir)
+        settings = Settings.from_env(
+            data_dir=args.data_dir, device=args.device, precision=args.precision
+        )
         handler: Handler = args.handler
         return handler(args, settings)
     except MMDemoError as exc:

@@ -176,7 +176,7 @@ def test_fresh_process_sees_same_results_and_usage_errors(
     assert main(query) == 0
     in_process = json.loads(capsys.readouterr().out)["results"]
 
-    fresh = run_cli(*query)
+    fresh = run_cli(*query, "--device", "cpu", "--precision", "fp32")
     assert fresh.returncode == 0, fresh.stderr
     assert json.loads(fresh.stdout)["results"] == in_process
 

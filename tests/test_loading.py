@@ -136,3 +136,17 @@ def test_only_our_own_module_classes_are_trusted(tmp_path: Path, settings: Setti
         loading.load_embedder(str(foreign), settings)
     own = loading.load_embedder(str(EMBEDDER_DIRS["lite"]), settings)
     assert own.supports("text") and own.supports("image")
+
+
+def test_out_of_memory_is_named(
+    settings: Settings, tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    def no_memory(*args: object, **kwargs: object) -> None:
+        raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
+
+    loading.clear_cache()
+    monkeypatch.setattr(loading, "_construct", no_memory)
+    with pytest.raises(ModelLoadError, match=r"tiny-clip.*out of memory"):
+        loading.load_embedder(str(tiny_clip_dir), settings)
