@@ -2,7 +2,7 @@
 
 import pytest
 
-from mmdemo.evaluate.compare import overlap_at_k, rank_biased_overlap
+from mmdemo.evaluate.compare import kendall_tau_shared, overlap_at_k, rank_biased_overlap
 
 
 def _naive_rbo_even(first: list[str], second: list[str], p: float) -> float:
@@ -72,3 +72,21 @@ def test_rbo_of_empty_lists() -> None:
 def test_rbo_rejects_p_outside_the_open_unit_interval() -> None:
     with pytest.raises(ValueError):
         rank_biased_overlap(["a"], ["a"], p=1.0)
+
+
+@pytest.mark.parametrize(
+    ("first", "second", "expected"),
+    [
+        (["a", "b", "c"], ["a", "b", "c"], 1.0),
+        (["a", "b", "c"], ["c", "b", "a"], -1.0),
+        (["a", "b", "c"], ["a", "c", "b"], 1 / 3),  # pairs ab, ac agree; bc flips
+        (["a", "x", "b", "y"], ["b", "z", "a"], -1.0),  # only a and b shared, swapped
+    ],
+)
+def test_kendall_tau_on_shared_items(first: list[str], second: list[str], expected: float) -> None:
+    assert kendall_tau_shared(first, second) == pytest.approx(expected)
+
+
+def test_kendall_tau_needs_two_shared_items() -> None:
+    assert kendall_tau_shared(["a", "b"], ["a", "c"]) is None
+    assert kendall_tau_shared([], []) is None

@@ -21,6 +21,7 @@ from PIL import Image
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError
+from mmdemo.evaluate.compare import kendall_tau_shared
 from mmdemo.models.registry import resolve
 from mmdemo.ui.bootstrap import DEMO_PHOTOS
 from mmdemo.ui.deploy import EPHEMERAL_NOTE, resolve_deployment
@@ -238,6 +239,10 @@ def test_compare_offers_indexing_then_measures_agreement(
     assert (measures["k"], measures["overlap_at_k"]) == (4, 1.0)
     assert 0.0 < measures["rbo"] <= 1.0
     assert "overlap@4: 1.00" in agreement_text
+    ids_a = [row["id"] for row in payload["a"]["results"]]
+    ids_b = [row["id"] for row in payload["b"]["results"]]
+    assert measures["kendall_tau"] == pytest.approx(kendall_tau_shared(ids_a, ids_b))
+    assert "Kendall" in agreement_text
 
 
 def test_compare_of_identical_setups_agrees_fully(
@@ -246,6 +251,7 @@ def test_compare_of_identical_setups_agrees_fully(
     *_, payload = _compare(client, web_app, top_k=3)
     assert payload["agreement"]["rbo"] == pytest.approx(1.0)
     assert payload["agreement"]["overlap_at_k"] == 1.0
+    assert payload["agreement"]["kendall_tau"] == pytest.approx(1.0)
 
 
 def test_compare_with_a_reranker_shows_ranks_before_reranking(

@@ -75,3 +75,21 @@ def rank_biased_overlap(first: Sequence[str], second: Sequence[str], p: float = 
     weighted += sum(x_s * (d - s) / (s * d) * p**d for d in range(s + 1, depth + 1))
     tail = ((x_l - x_s) / depth + x_s / s) * p**depth
     return (1.0 - p) / p * weighted + tail
+
+
+def kendall_tau_shared(first: Sequence[str], second: Sequence[str]) -> float | None:
+    """Kendall's tau between the two orders of the items both lists contain.
+
+    A rank correlation in [-1, 1]: 1 when the shared items come in the same order, -1 when
+    reversed. It says nothing about items only one list has (RBO covers those), and is
+    None when fewer than two items are shared, since no pair can be compared.
+    """
+    position = {item: rank for rank, item in enumerate(second)}
+    ranks = [position[item] for item in first if item in position]
+    pairs = len(ranks) * (len(ranks) - 1) // 2
+    if pairs == 0:
+        return None
+    concordant = sum(
+        1 for i in range(len(ranks)) for j in range(i + 1, len(ranks)) if ranks[i] < ranks[j]
+    )
+    return (2 * concordant - pairs) / pairs

@@ -13,7 +13,12 @@ from typing import Any
 import gradio as gr
 
 from mmdemo.errors import InputError, MMDemoError, NotFoundError
-from mmdemo.evaluate.compare import DEFAULT_P, overlap_at_k, rank_biased_overlap
+from mmdemo.evaluate.compare import (
+    DEFAULT_P,
+    kendall_tau_shared,
+    overlap_at_k,
+    rank_biased_overlap,
+)
 from mmdemo.models import registry
 from mmdemo.ui.context import SAMPLE_QUERY, AppContext
 from mmdemo.ui.shared import (
@@ -87,7 +92,7 @@ def _side(
 
 
 def agreement(first: list[str], second: list[str], top_k: int) -> dict[str, Any]:
-    """overlap@k and RBO of two id lists; k is top-k, capped at the longer list's length."""
+    """overlap@k, RBO and Kendall's tau of two id lists; k is top-k, capped at the longer length."""
     k = min(top_k, max(len(first), len(second)))
     shared = len(set(first[:k]) & set(second[:k]))
     return {
@@ -96,6 +101,7 @@ def agreement(first: list[str], second: list[str], top_k: int) -> dict[str, Any]
         "overlap_at_k": overlap_at_k(first, second, k),
         "rbo": rank_biased_overlap(first, second, DEFAULT_P),
         "rbo_p": DEFAULT_P,
+        "kendall_tau": kendall_tau_shared(first[:k], second[:k]),
     }
 
 
@@ -105,7 +111,8 @@ def _agreement_text(measures: dict[str, Any] | None) -> str:
     return (
         f"**Agreement** — overlap@{measures['k']}: {measures['overlap_at_k']:.2f} "
         f"({measures['shared']} of {measures['k']} in both) · rank-biased overlap "
-        f"(p = {measures['rbo_p']}): {measures['rbo']:.3f}"
+        f"(p = {measures['rbo_p']}): {measures['rbo']:.3f} · Kendall's τ on shared items: "
+        + ("n/a" if measures["kendall_tau"] is None else f"{measures['kendall_tau']:.2f}")
     )
 
 
