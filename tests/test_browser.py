@@ -10,10 +10,8 @@ import zipfile
 from collections.abc import Iterator
 from pathlib import Path
 
-import numpy as np
 import pytest
 from conftest import WebApp
-from PIL import Image
 from playwright.sync_api import Browser, Locator, Page, expect, sync_playwright
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
@@ -70,18 +68,17 @@ def page(browser: Browser, web_app: WebApp) -> Iterator[Page]:
     context.close()
 
 
+PHOTOS = Path(__file__).resolve().parents[1] / "assets" / "photos"
+
+
 @pytest.fixture(scope="module")
 def upload_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
-    """Three distinct images and a zip with one more image and one corrupt file."""
+    """Three real photos and a zip holding one more photo and one corrupt file."""
     folder = tmp_path_factory.mktemp("browser-uploads")
-    files = {}
-    for seed, name in enumerate(["alpha.png", "bravo.png", "charlie.png", "delta.png"]):
-        pixels = np.random.default_rng(100 + seed).integers(0, 256, (60, 80, 3), dtype=np.uint8)
-        files[name] = folder / name
-        Image.fromarray(pixels).save(files[name])
+    files = {name: PHOTOS / name for name in ("rocket.jpg", "chelsea.jpg", "coffee.jpg")}
     files["more.zip"] = folder / "more.zip"
     with zipfile.ZipFile(files["more.zip"], "w") as archive:
-        archive.write(files["delta.png"], "delta.png")
+        archive.write(PHOTOS / "astronaut.jpg", "astronaut.jpg")
         archive.writestr("broken.jpg", b"\xff\xd8\xff\xe0 not really a jpeg")
     return files
 
@@ -131,7 +128,7 @@ def test_first_screen_runs_the_sample_query(page: Page, web_app: WebApp) -> None
 
 def _index_uploads(page: Page, files: dict[str, Path]) -> None:
     page.get_by_role("tab", name="Collections").click()
-    chosen = [files[name] for name in ("alpha.png", "bravo.png", "charlie.png", "more.zip")]
+    chosen = [files[name] for name in ("rocket.jpg", "chelsea.jpg", "coffee.jpg", "more.zip")]
     page.locator("#upload-files input[type=file]").set_input_files([str(p) for p in chosen])
     page.locator("#collection-name textarea").fill(COLLECTION)
     page.evaluate(WATCH_PROGRESS, "#index-summary")
@@ -146,15 +143,23 @@ def _index_uploads(page: Page, files: dict[str, Path]) -> None:
     _shot(page, "04-index-summary")
 
 
-def _image_search(page: Page, files: dict[str, Path]) -> None:
+def _text_search(page: Page) -> None:
     page.get_by_role("tab", name="Search").click()
     _choose(page.locator("#search-coll"), COLLECTION)
+    page.locator("#search-text textarea").fill("a space rocket")
+    page.locator("#search-text textarea").press("Enter")
+    # Judged by meaning with the offline real-weights model: the rocket photo comes first.
+    expect(_first_caption(page, "#search-gallery")).to_contain_text("rocket.jpg")
+    _shot(page, "05a-text-search")
+
+
+def _image_search(page: Page, files: dict[str, Path]) -> None:
     page.locator("#search-text textarea").fill("")
-    page.locator("#search-image input[type=file]").set_input_files(str(files["bravo.png"]))
+    page.locator("#search-image input[type=file]").set_input_files(str(files["chelsea.jpg"]))
     expect(page.locator("#search-image img")).to_be_visible()
     page.locator("#search-button").click()
     first = _first_caption(page, "#search-gallery")
-    expect(first).to_contain_text("bravo.png")
+    expect(first).to_contain_text("chelsea.jpg")
     expect(first).to_contain_text("1.000")
     _shot(page, "05-image-search")
 
@@ -168,6 +173,8 @@ def _find_similar(page: Page) -> None:
     first = _first_caption(page, "#search-gallery")
     expect(first).to_contain_text(name)
     expect(first).to_contain_text("1.000")
+    # The detail panel belonged to the old results: it is cleared, not left stale.
+    expect(page.locator("#find-similar")).to_be_disabled()
     _shot(page, "06-find-similar")
 
 
@@ -184,7 +191,7 @@ def _download_csv(page: Page) -> None:
 
 def _compare(page: Page, siglip: Path, reranker: Path) -> None:
     page.get_by_role("tab", name="Compare").click()
-    page.locator("#cmp-text textarea").fill("a photo")
+    page.locator("#cmp-text textarea").fill("an astronaut")
     _choose(page.locator("#cmp-coll"), COLLECTION)
     _choose(page.locator("#compare-model-B"), str(siglip))
     _choose(page.locator("#compare-reranker-B"), str(reranker))
@@ -206,6 +213,7 @@ def test_upload_search_similar_download_compare(
 ) -> None:
     expect(page.locator("#status")).to_contain_text("ready")
     _index_uploads(page, upload_files)
+    _text_search(page)
     _image_search(page, upload_files)
     _find_similar(page)
     _download_csv(page)

@@ -221,5 +221,5 @@ def build(ctx: AppContext) -> SearchTab:
     gallery.select(on_select, records, detail, **PRIVATE)
     similar.click(on_similar, selected, [query[0], query[1]], **PRIVATE).success(
         on_search, inputs, outputs, **PRIVATE
-    )
+    ).success(_clear_selection, None, detail, **PRIVATE)
     return SearchTab(setup[0], setup[1])
