@@ -42,8 +42,11 @@ def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> tuple[bool, str]:
     try:
         with socket.create_connection((url.hostname or "", port), timeout=timeout):
             return True, ""
+    except socket.gaierror:
+        why = "its address cannot be looked up (no network?)"
     except OSError as exc:
-        return False, f"the Hugging Face Hub ({url.hostname}) is unreachable: {exc}"
+        why = exc.strerror or str(exc) or type(exc).__name__
+    return False, f"the Hugging Face Hub ({url.hostname}) is unreachable: {why}"
 
 
 def _own_modules_only(folder: Path) -> bool:
