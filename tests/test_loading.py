@@ -12,7 +12,13 @@ from PIL import Image
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, ModelLoadError
 from mmdemo.models import loading
-from mmdemo.models.registry import DEFAULT_EMBEDDER, OFFLINE_EMBEDDER, presets, resolve
+from mmdemo.models.registry import (
+    DEFAULT_EMBEDDER,
+    OFFLINE_EMBEDDER,
+    default_reranker,
+    presets,
+    resolve,
+)
 
 
 @pytest.fixture
@@ -42,6 +48,14 @@ def test_folder_resolves_to_absolute_path(
     monkeypatch.chdir(tiny_clip_dir.parent)
     resolved = resolve(tiny_clip_dir.name, "embedder")
     assert resolved.key == str(tiny_clip_dir.resolve()) and resolved.preset is None
+
+
+@pytest.mark.parametrize(
+    ("embedder", "reranker"),
+    [("lite", "lite"), ("lite-b2", "lite"), ("clip-b32", None), ("some/hub-model", None)],
+)
+def test_default_reranker_only_where_it_was_measured(embedder: str, reranker: str | None) -> None:
+    assert default_reranker(embedder) == reranker
 
 
 def test_empty_name_is_refused() -> None:

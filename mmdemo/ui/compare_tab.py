@@ -184,7 +184,7 @@ def _default_comparison_reranker() -> str:
     return offline[0] if offline else NO_RERANKER
 
 
-def _setup_column(ctx: AppContext, name: str, reranker: str | None) -> Setup:
+def _setup_column(ctx: AppContext, name: str, reranker: str) -> Setup:
     default = ctx.bootstrap.status().default_model
     with gr.Column():
         gr.Markdown(f"### Set-up {name}")

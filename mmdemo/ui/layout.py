@@ -11,7 +11,13 @@ import gradio as gr
 
 from mmdemo.ui import collections_tab, compare_tab, search_tab
 from mmdemo.ui.context import AppContext
-from mmdemo.ui.shared import PRIVATE, collection_names, embedder_choices, indexed_models
+from mmdemo.ui.shared import (
+    PRIVATE,
+    collection_names,
+    default_reranker,
+    embedder_choices,
+    indexed_models,
+)
 
 TITLE = "mmdemo · multimodal visual search"
 DESCRIPTION = (
@@ -47,15 +53,23 @@ class _Sync:
     ) -> None:
         self.collection_lists = [search.collection, compare.collection, collections.delete_choice]
         self.model_lists = [search.model, *compare.models]
+        self.reranker = search.reranker
         self.index_models = collections.models
         self.listing = [collections.table, collections.listing]
 
     @property
     def outputs(self) -> list[Any]:
-        return [*self.collection_lists, *self.model_lists, self.index_models, *self.listing]
+        return [
+            *self.collection_lists,
+            *self.model_lists,
+            self.reranker,
+            self.index_models,
+            *self.listing,
+        ]
 
     def refresh(self, ctx: AppContext, default: str | None = None) -> list[Any]:
-        """Updates for :attr:`outputs`; with ``default``, also select that model everywhere."""
+        """Updates for :attr:`outputs`; with ``default``, also select that model everywhere
+        and the search tab's reranker to its default reranker."""
         names = collection_names(ctx)
         choices = embedder_choices([*indexed_models(ctx), *([default] if default else [])])
         chosen: dict[str, Any] = {"value": default} if default else {}
@@ -63,6 +77,7 @@ class _Sync:
         return [
             *(gr.Dropdown(choices=names) for _ in self.collection_lists),
             *(gr.Dropdown(choices=choices, **chosen) for _ in self.model_lists),
+            gr.Dropdown(value=default_reranker(default)) if default else gr.Dropdown(),
             gr.Dropdown(choices=choices, **many),
             *collections_tab.list_collections(ctx),
         ]

@@ -13,6 +13,7 @@ from mmdemo.errors import InputError
 from mmdemo.ui.context import SAMPLE_QUERY, AppContext
 from mmdemo.ui.shared import (
     PRIVATE,
+    default_reranker,
     gallery_items,
     model_dropdown,
     public_records,
@@ -32,6 +33,7 @@ class SearchTab:
 
     collection: gr.Dropdown
     model: gr.Dropdown
+    reranker: gr.Dropdown
 
 
 def run_search(
@@ -136,8 +138,9 @@ def _setup_inputs(ctx: AppContext) -> list[Any]:
     collection = gr.Dropdown(
         [], value=ctx.demo_name, label="Collection", allow_custom_value=True, elem_id="search-coll"
     )
-    model = model_dropdown("Embedding model", ctx.bootstrap.status().default_model)
-    reranker = reranker_dropdown()
+    default = ctx.bootstrap.status().default_model
+    model = model_dropdown("Embedding model", default)
+    reranker = reranker_dropdown(default_reranker(default), elem_id="search-reranker")
     top_k = gr.Slider(1, 50, value=10, step=1, label="Results (top-k)")
     return [collection, model, reranker, top_k]
 
@@ -222,4 +225,4 @@ def build(ctx: AppContext) -> SearchTab:
     similar.click(on_similar, selected, [query[0], query[1]], **PRIVATE).success(
         on_search, inputs, outputs, **PRIVATE
     ).success(_clear_selection, None, detail, **PRIVATE)
-    return SearchTab(setup[0], setup[1])
+    return SearchTab(setup[0], setup[1], setup[2])

@@ -47,9 +47,9 @@ def reranker_name(value: str | None) -> str | None:
     return None if name.lower() in ("", NO_RERANKER) else name
 
 
-def default_reranker() -> str:
-    """The registry's default reranker when it names one, else no reranking."""
-    return registry.DEFAULT_RERANKER or NO_RERANKER
+def default_reranker(embedder: str) -> str:
+    """The dropdown value of the registry's default reranker for ``embedder``."""
+    return registry.default_reranker(embedder) or NO_RERANKER
 
 
 def embedder_choices(extra: Iterable[str] = ()) -> list[tuple[str, str]]:
@@ -87,11 +87,11 @@ def model_dropdown(label: str, value: str, **kwargs: Any) -> gr.Dropdown:
     )
 
 
-def reranker_dropdown(value: str | None = None, **kwargs: Any) -> gr.Dropdown:
-    """A reranker dropdown: none by default, the presets, or a Hub id or folder."""
+def reranker_dropdown(value: str, **kwargs: Any) -> gr.Dropdown:
+    """A reranker dropdown: ``value`` first, the presets, or a Hub id or folder."""
     return gr.Dropdown(
         reranker_choices(),
-        value=value or default_reranker(),
+        value=value,
         label="Reranker",
         allow_custom_value=True,
         **kwargs,
