@@ -182,6 +182,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         settings=settings,
         store=store,
         top_k=args.top_k,
+        rerank_captions=args.rerank_captions,
     )
     if args.json:
         _print_json(table.to_dict("records"))
@@ -252,6 +253,11 @@ def _parser() -> argparse.ArgumentParser:
     )
     p.add_argument("--rerank", action="append", help="reranker to compare (repeatable)")
     p.add_argument("--top-k", type=int, default=10)
+    p.add_argument(
+        "--rerank-captions",
+        action="store_true",
+        help="let rerankers read the captions (leaks the answer when queries are captions)",
+    )
     p.set_defaults(handler=cmd_eval)
 
     p = sub.add_parser("queries", parents=[common], help="captions CSV -> queries CSV")

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 import pytest
@@ -72,6 +73,32 @@ def test_captions_become_queries_that_score(
     assert main(["eval", "--collection", "ev", "--queries", str(out), "--data-dir", str(data)]) == 0
     table = capsys.readouterr().out
     assert "recall@10" in table and str(tiny_clip_dir) in table  # every indexed model by default
+
+
+@pytest.mark.parametrize(("flag", "expected"), [([], False), (["--rerank-captions"], True)])
+def test_eval_hides_captions_from_rerankers_unless_asked(
+    tmp_path: Path,
+    collection: Path,
+    tiny_reranker_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    flag: list[str],
+    expected: bool,
+) -> None:
+    from mmdemo.evaluate import runner
+
+    seen: list[bool] = []
+    real_search = runner.search
+
+    def spy(*args: Any, **kwargs: Any) -> Any:
+        seen.append(kwargs["rerank_captions"])
+        return real_search(*args, **kwargs)
+
+    monkeypatch.setattr(runner, "search", spy)
+    out = tmp_path / "q.csv"
+    captions_to_queries(tmp_path / "captions.csv", out)
+    args = ["eval", "--collection", "ev", "--queries", str(out), "--data-dir", str(collection)]
+    assert main([*args, "--rerank", str(tiny_reranker_dir), *flag]) == 0
+    assert seen and set(seen) == {expected}
 
 
 def test_eval_of_unknown_collection_fails_clearly(

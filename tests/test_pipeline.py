@@ -351,3 +351,43 @@ def test_deleting_removes_files_no_other_collection_uses(
     assert not stored("yellow.png") and not stored("white.png")
     assert manage.delete_collection(settings, store, "other") == 2
     assert not stored("red.png") and list(settings.images_dir.iterdir()) == []
+
+
+@pytest.mark.parametrize("with_captions", [True, False])
+def test_reranker_reads_captions_unless_told_not_to(
+    settings: Settings,
+    store: Store,
+    indexed: str,
+    tiny_reranker_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    with_captions: bool,
+) -> None:
+    from mmdemo.rerank import Reranker
+
+    seen: list[str | None] = []
+    original = Reranker.score
+
+    def spy(
+        self: Reranker,
+        text: str | None,
+        image: Image.Image | None,
+        documents: list[tuple[Image.Image, str | None]],
+    ) -> np.ndarray:
+        seen.extend(caption for _, caption in documents)
+        return original(self, text, image, documents)
+
+    monkeypatch.setattr(Reranker, "score", spy)
+    search(
+        Query(text="square"),
+        collection="colours",
+        model=indexed,
+        settings=settings,
+        store=store,
+        reranker=str(tiny_reranker_dir),
+        rerank_captions=with_captions,
+    )
+    assert len(seen) == len(COLOURS)
+    if with_captions:
+        assert all(c and c.startswith("a plain ") for c in seen)
+    else:
+        assert seen == [None] * len(COLOURS)

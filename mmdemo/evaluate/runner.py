@@ -11,6 +11,7 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 from pathlib import Path
+from typing import Any
 
 import pandas as pd
 
@@ -95,24 +96,12 @@ def _score_query(ranked: pd.DataFrame, relevant: frozenset[str]) -> dict[str, fl
 
 
 def _run_setup(
-    queries: Sequence[EvalQuery],
-    collection: str,
-    model: str,
-    reranker: str | None,
-    top_k: int,
-    settings: Settings,
-    store: Store,
+    queries: Sequence[EvalQuery], model: str, reranker: str | None, **search_args: Any
 ) -> dict[str, object]:
     per_query, total_ms = [], 0.0
     for q in queries:
         results = search(
-            Query(text=q.text, image=q.image),
-            collection=collection,
-            model=model,
-            settings=settings,
-            store=store,
-            reranker=reranker,
-            top_k=top_k,
+            Query(text=q.text, image=q.image), model=model, reranker=reranker, **search_args
         )
         per_query.append(_score_query(results.table, q.relevant))
         total_ms += sum(results.timings_ms.values())
@@ -134,13 +123,26 @@ def evaluate(
     settings: Settings,
     store: Store,
     top_k: int = 10,
+    rerank_captions: bool = False,
 ) -> pd.DataFrame:
-    """One row per model x reranker (plus no reranker) with the retrieval metrics."""
+    """One row per model x reranker (plus no reranker) with the retrieval metrics.
+
+    Rerankers see only the candidate images unless ``rerank_captions``: benchmark queries
+    are often the captions themselves (see :func:`captions_to_queries`), and a reranker
+    that reads them would match text to text and score a perfect, meaningless result.
+    """
     if top_k < 10:
         raise InputError("top-k must be at least 10 to report Recall@10 and nDCG@10.")
     if not models:
         raise NotFoundError(f"Collection {collection!r} is not indexed with any model yet.")
     queries = read_queries(queries_csv)
+    search_args: dict[str, Any] = {
+        "collection": collection,
+        "settings": settings,
+        "store": store,
+        "top_k": top_k,
+        "rerank_captions": rerank_captions,
+    }
     setups = [(m, r) for m in models for r in [None, *rerankers]]
-    rows = [_run_setup(queries, collection, m, r, top_k, settings, store) for m, r in setups]
+    rows = [_run_setup(queries, m, r, **search_args) for m, r in setups]
     return pd.DataFrame(rows, columns=COLUMNS)

@@ -80,10 +80,14 @@ def _rerank(
     image: Image.Image | None,
     reranker: Reranker,
     settings: Settings,
+    with_captions: bool,
 ) -> tuple[list[Hit], np.ndarray, list[int]]:
     """Reorder hits by reranker score; returns hits, their scores and ranks before."""
     documents = [
-        (load_image(image_path(settings, hit.metadata)), hit.metadata.get("caption") or None)
+        (
+            load_image(image_path(settings, hit.metadata)),
+            (hit.metadata.get("caption") or None) if with_captions else None,
+        )
         for hit in hits
     ]
     scores = reranker.score(query.text if query.has_text else None, image, documents)
@@ -137,12 +141,14 @@ def search(
     reranker: str | None = None,
     top_k: int = 10,
     candidates: int = RERANK_CANDIDATES,
+    rerank_captions: bool = True,
 ) -> SearchResults:
     """Run a query against a collection indexed with ``model``.
 
     Without a reranker the ``top_k`` nearest items come back by cosine score. With one,
     the ``max(top_k, candidates)`` nearest are rescored jointly and the best ``top_k``
-    kept, each with its rank before reranking.
+    kept, each with its rank before reranking. The reranker reads each candidate's caption
+    too, unless ``rerank_captions`` is False.
     """
     query.validate()
     if top_k < 1:
@@ -159,7 +165,7 @@ def search(
     clock.lap("search")
     scores = before = None
     if ranker and hits:
-        hits, scores, before = _rerank(hits, query, image, ranker, settings)
+        hits, scores, before = _rerank(hits, query, image, ranker, settings, rerank_captions)
         clock.lap("rerank")
     table = _table(hits[:top_k], settings, scores, before)
     return SearchResults(table, clock.spans, embedder.key, ranker.key if ranker else None)
