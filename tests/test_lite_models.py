@@ -151,3 +151,54 @@ def test_reranker_uses_document_captions(reranker: Any, photos: dict[str, Image.
     with_caption = reranker.predict([("a cat", {"text": "my cat", "image": image})])
     without = reranker.predict([("a cat", {"text": None, "image": image})])
     assert with_caption[0] > without[0]
+
+
+@pytest.fixture(scope="module")
+def indexed_photos(tmp_path_factory: pytest.TempPathFactory) -> Any:
+    """assets/photos indexed with preset ``lite`` through the app's own pipeline."""
+    from mmdemo.config import Settings
+    from mmdemo.ingest.indexer import index_paths
+    from mmdemo.store import Store
+
+    settings = Settings(data_dir=tmp_path_factory.mktemp("lite-pipeline"), device="cpu")
+    store = Store(settings)
+    report = index_paths(
+        [PHOTOS], collection="photos", models=["lite"], settings=settings, store=store
+    )
+    assert report.added == len(list(PHOTOS.glob("*.jpg")))
+    return settings, store
+
+
+@pytest.mark.parametrize("reranker_name", [None, "lite"])
+@pytest.mark.parametrize(("query", "expected"), QUERIES.items())
+def test_pipeline_search_by_preset_puts_the_right_photo_first(
+    indexed_photos: Any, query: str, expected: str, reranker_name: str | None
+) -> None:
+    from mmdemo.search.engine import search
+    from mmdemo.search.query import Query
+
+    settings, store = indexed_photos
+    results = search(
+        Query(text=query),
+        collection="photos",
+        model="lite",
+        settings=settings,
+        store=store,
+        reranker=reranker_name,
+        top_k=3,
+    )
+    assert results.table["file_name"].iloc[0] == expected
+
+
+def test_pipeline_image_query_finds_the_near_duplicate(
+    indexed_photos: Any, photos: dict[str, Image.Image]
+) -> None:
+    from mmdemo.search.engine import search
+    from mmdemo.search.query import Query
+
+    settings, store = indexed_photos
+    copy = near_duplicate(photos["gravel.jpg"])
+    results = search(
+        Query(image=copy), collection="photos", model="lite", settings=settings, store=store
+    )
+    assert results.table["file_name"].iloc[0] == "gravel.jpg"
