@@ -410,3 +410,16 @@ def test_old_result_csvs_are_pruned(tmp_path: Path) -> None:
     os.utime(old.parent, (stale, stale))
     new = ctx.write_csv(table, "search-results.csv")
     assert new.exists() and not old.exists()
+
+
+def test_only_images_are_served_from_the_data_dir(web_app: WebApp) -> None:
+    import httpx
+
+    def fetch(path: Path) -> int:
+        return httpx.get(f"{web_app.url}/gradio_api/file={path.resolve()}").status_code
+
+    database = web_app.data_dir / "chroma" / "chroma.sqlite3"
+    thumbnail = next((web_app.data_dir / "thumbs").iterdir())
+    assert database.exists()
+    assert fetch(thumbnail) == 200
+    assert fetch(database) == 403

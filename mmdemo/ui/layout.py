@@ -123,10 +123,12 @@ def build_app(ctx: AppContext) -> gr.Blocks:
 def launch(app: gr.Blocks, ctx: AppContext, host: str, port: int, *, block: bool = True) -> None:
     """Serve the page, then start the start-up work; blocks unless ``block`` is False."""
     app.queue(default_concurrency_limit=2)
+    settings = ctx.settings
     app.launch(
         server_name=host,
         server_port=port,
-        allowed_paths=[str(ctx.settings.data_dir.resolve())],
+        # Only the images: the data dir also holds the Chroma database.
+        allowed_paths=[str(p.resolve()) for p in (settings.images_dir, settings.thumbs_dir)],
         show_error=False,
         prevent_thread_lock=True,
         quiet=False,
