@@ -391,3 +391,34 @@ def test_reranker_reads_captions_unless_told_not_to(
         assert all(c and c.startswith("a plain ") for c in seen)
     else:
         assert seen == [None] * len(COLOURS)
+
+
+def test_two_writers_of_the_same_image_both_succeed(photos: Path, tmp_path: Path) -> None:
+    import threading
+
+    from mmdemo.ingest.copies import save_copies
+    from mmdemo.ingest.images import decode_image
+
+    data = (photos / "red.png").read_bytes()
+    decoded = decode_image(data)
+    errors: list[BaseException] = []
+
+    for attempt in range(20):
+        settings = Settings(data_dir=tmp_path / str(attempt))
+        start = threading.Barrier(4)
+
+        def write(settings: Settings = settings, start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                save_copies(settings, decoded, data)
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=write) for _ in range(4)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert errors == []
+        assert [p.suffix for p in settings.images_dir.iterdir()] == [".png"]
+        assert [p.suffix for p in settings.thumbs_dir.iterdir()] == [".jpg"]

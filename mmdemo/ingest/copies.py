@@ -5,6 +5,9 @@ Results are shown from these copies, so they survive whatever happens to the upl
 
 from __future__ import annotations
 
+import os
+import tempfile
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
@@ -30,23 +33,31 @@ def thumb_path(settings: Settings, item_id: str) -> Path:
     return settings.thumbs_dir / f"{item_id}{THUMB_SUFFIX}"
 
 
-def save_copies(settings: Settings, decoded: DecodedImage, data: bytes) -> str:
-    """Write the original bytes and a thumbnail unless already there; returns the copy's name.
+def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
+    """Write through a temporary file of this call's own, then rename into place.
 
-    Files are written to a temporary name and renamed, so a crash never leaves half a file
-    under the final name.
+    Two writers of the same image (two uploads at once) never share a temporary file, and
+    a crash never leaves half a file under the final name.
     """
+    target.parent.mkdir(parents=True, exist_ok=True)
+    handle, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=".part")
+    os.close(handle)
+    tmp = Path(tmp_name)
+    try:
+        write(tmp)
+        tmp.replace(target)
+    finally:
+        tmp.unlink(missing_ok=True)
+
+
+def save_copies(settings: Settings, decoded: DecodedImage, data: bytes) -> str:
+    """Write the original bytes and a thumbnail unless already there; returns the copy's name."""
     name = copy_name(decoded)
     original = settings.images_dir / name
     if not original.exists():
-        original.parent.mkdir(parents=True, exist_ok=True)
-        tmp = original.with_suffix(original.suffix + ".part")
-        tmp.write_bytes(data)
-        tmp.replace(original)
+        _write_atomically(original, lambda tmp: tmp.write_bytes(data))
     thumb = thumb_path(settings, decoded.sha256)
     if not thumb.exists():
-        thumb.parent.mkdir(parents=True, exist_ok=True)
-        tmp = thumb.with_suffix(".part")
-        make_thumbnail(decoded.image).save(tmp, format="JPEG", quality=85)
-        tmp.replace(thumb)
+        thumbnail = make_thumbnail(decoded.image)
+        _write_atomically(thumb, lambda tmp: thumbnail.save(tmp, format="JPEG", quality=85))
     return name
