@@ -423,3 +423,40 @@ def test_only_images_are_served_from_the_data_dir(web_app: WebApp) -> None:
     assert database.exists()
     assert fetch(thumbnail) == 200
     assert fetch(database) == 403
+
+
+def test_concurrent_searches_prune_old_csvs_safely(tmp_path: Path) -> None:
+    import os
+    import threading
+
+    import pandas as pd
+
+    from mmdemo.ui.bootstrap import Bootstrap
+    from mmdemo.ui.context import AppContext
+
+    settings = Settings(data_dir=tmp_path / "data")
+    table = pd.DataFrame({"rank": [1], "id": ["x"]})
+    errors: list[BaseException] = []
+    for _ in range(10):
+        ctx = AppContext(settings, Bootstrap(settings, None, "lite"))
+        for i in range(300):  # results CSVs of searches long ago
+            folder = ctx._downloads / f"old{i}"
+            folder.mkdir()
+            (folder / "r.csv").write_text("rank\n1\n")
+            os.utime(folder, (1, 1))
+        start = threading.Barrier(2)
+
+        def search_done(ctx: AppContext = ctx, start: threading.Barrier = start) -> None:
+            start.wait()
+            try:
+                ctx.write_csv(table, "r.csv")
+            except BaseException as exc:
+                errors.append(exc)
+
+        threads = [threading.Thread(target=search_done) for _ in range(2)]
+        for thread in threads:
+            thread.start()
+        for thread in threads:
+            thread.join()
+        assert len(list(ctx._downloads.iterdir())) == 2
+    assert errors == []

@@ -97,6 +97,7 @@ class AppContext:
 
     def _prune_downloads(self) -> None:
         cutoff = time.time() - DOWNLOAD_TTL_S
-        for folder in self._downloads.iterdir():
-            if folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
+        with self._lock:  # two searches at once must not prune the same folder
+            for folder in self._downloads.iterdir():
+                if folder.stat().st_mtime < cutoff:
+                    shutil.rmtree(folder, ignore_errors=True)
