@@ -33,7 +33,7 @@ def thumb_path(settings: Settings, item_id: str) -> Path:
     return settings.thumbs_dir / f"{item_id}{THUMB_SUFFIX}"
 
 
-def _write_atomically(target: Path, write: Callable[[Path], None]) -> None:
+def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
     """Write through a temporary file of this call's own, then rename into place.
 
     Two writers of the same image (two uploads at once) never share a temporary file, and

@@ -29,8 +29,10 @@ if TYPE_CHECKING:
 
 HUB_PROBE_TIMEOUT_S = 3.0
 
-_cache: OrderedDict[tuple[str, str, str, str], ModelHandle] = OrderedDict()
-_lock = threading.Lock()
+CacheKey = tuple[str, str, str, str]  # kind, location, device, precision
+_cache: OrderedDict[CacheKey, ModelHandle] = OrderedDict()
+_key_locks: dict[CacheKey, threading.Lock] = {}
+_lock = threading.Lock()  # guards _cache and _key_locks, never held while loading
 
 
 def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> tuple[bool, str]:
@@ -97,12 +99,16 @@ def _describe(exc: BaseException) -> str:
 
 
 def _load_raw(resolved: Resolved, device: str) -> Any:
-    """Load from disk or the local Hub cache; reach out to the Hub only when it answers."""
+    """Load from disk or the local Hub cache; reach out to the Hub only when it answers.
+
+    Only "not found locally" (an OSError) sends a Hub id to the Hub; any other failure of a
+    cached model (out of memory, a broken file) is reported as what it is.
+    """
     if _is_local(resolved):
         return _construct(resolved, device, local_only=True)
     try:
         return _construct(resolved, device, local_only=True)
-    except Exception as cached_exc:
+    except OSError as cached_exc:
         reachable, why = hub_reachable()
         if not reachable:
             raise ModelLoadError(
@@ -112,7 +118,17 @@ def _load_raw(resolved: Resolved, device: str) -> Any:
     return _construct(resolved, device, local_only=False)
 
 
+def _cached(cache_key: CacheKey) -> ModelHandle | None:
+    with _lock:
+        if cache_key in _cache:
+            _cache.move_to_end(cache_key)
+            return _cache[cache_key]
+        return None
+
+
 def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
+    """The cached handle, or a new one; one model loads at a time per key, while other
+    models are loaded or served from the cache meanwhile."""
     from mmdemo.embed import Embedder
     from mmdemo.rerank import Reranker
 
@@ -120,9 +136,11 @@ def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
     device = settings.resolved_device
     cache_key = (kind, resolved.location, device, settings.precision)
     with _lock:
-        if cache_key in _cache:
-            _cache.move_to_end(cache_key)
-            return _cache[cache_key]
+        key_lock = _key_locks.setdefault(cache_key, threading.Lock())
+    with key_lock:
+        handle = _cached(cache_key)
+        if handle is not None:
+            return handle
         try:
             raw = _load_raw(resolved, device)
         except ModelLoadError:
@@ -133,9 +151,10 @@ def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
             ) from exc
         handle_cls = Embedder if kind == "embedder" else Reranker
         handle = handle_cls(resolved, raw, settings)
-        _cache[cache_key] = handle
-        while len(_cache) > settings.max_models:
-            _cache.popitem(last=False)
+        with _lock:
+            _cache[cache_key] = handle
+            while len(_cache) > settings.max_models:
+                _cache.popitem(last=False)
         return handle
 
 
@@ -173,4 +192,7 @@ def default_embedder(settings: Settings) -> tuple[str, str]:
         load_embedder(DEFAULT_EMBEDDER, settings)
     except ModelLoadError as exc:
         return OFFLINE_EMBEDDER, f"Using the offline model {OFFLINE_EMBEDDER!r}: {exc}"
-    return DEFAULT_EMBEDDER, f"Using CLIP ({DEFAULT_EMBEDDER!r}), loaded from the Hugging Face Hub."
+    return (
+        DEFAULT_EMBEDDER,
+        f"Using CLIP ({DEFAULT_EMBEDDER!r}): it loaded, so no fallback is needed.",
+    )
