@@ -136,6 +136,14 @@ class Store:
         target = self._models(collection).get(model)
         return self._present_ids(target, ids) if target is not None else set()
 
+    def ids_in_use(self, ids: Sequence[str]) -> set[str]:
+        """The subset of ``ids`` that any collection, under any model, still holds."""
+        in_use: set[str] = set()
+        for target in self._client.list_collections():
+            if _COLLECTION_KEY in (target.metadata or {}):
+                in_use |= self._present_ids(target, ids)
+        return in_use
+
     def has_model(self, collection: str, model: str) -> bool:
         """Whether ``collection`` has been indexed with ``model``."""
         return model in self._models(collection)

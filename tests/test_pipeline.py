@@ -422,3 +422,40 @@ def test_two_writers_of_the_same_image_both_succeed(photos: Path, tmp_path: Path
         assert errors == []
         assert [p.suffix for p in settings.images_dir.iterdir()] == [".png"]
         assert [p.suffix for p in settings.thumbs_dir.iterdir()] == [".jpg"]
+
+
+def test_delete_during_indexing_keeps_files_the_new_collection_needs(
+    photos: Path,
+    settings: Settings,
+    store: Store,
+    indexed: str,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    import threading
+
+    from mmdemo import manage
+
+    deleter: list[threading.Thread] = []
+    original = Embedder.encode_images
+
+    def delete_meanwhile(
+        self: Embedder, images: list[Image.Image], batch_size: int = 32
+    ) -> np.ndarray:
+        # "colours" holds red.png too; delete it after the copy is saved, before it is stored.
+        thread = threading.Thread(
+            target=manage.delete_collection, args=(settings, store, "colours")
+        )
+        thread.start()
+        thread.join(2)  # long enough to finish, unless it rightly waits for the indexing
+        deleter.append(thread)
+        return original(self, images, batch_size)
+
+    monkeypatch.setattr(Embedder, "encode_images", delete_meanwhile)
+    index_paths(
+        [photos / "red.png"], collection="late", models=[indexed], settings=settings, store=store
+    )
+    deleter[0].join(30)
+    [(item_id, meta)] = store.items("late")
+    assert not store.has_model("colours", indexed)
+    assert (settings.images_dir / meta["image_file"]).exists()
+    assert (settings.thumbs_dir / f"{item_id}.jpg").exists()

@@ -7,7 +7,9 @@ from __future__ import annotations
 
 import os
 import tempfile
-from collections.abc import Callable
+import threading
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -16,6 +18,49 @@ from mmdemo.ingest.images import DecodedImage, make_thumbnail
 
 _EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "BMP": ".bmp"}
 THUMB_SUFFIX = ".jpg"
+
+
+class FilesLock:
+    """Indexing runs share the stored files; removing files waits until none is running.
+
+    An indexer saves a copy before the store records its item; a delete in between would
+    see no reference and remove it. Deletes are rare and quick, so they simply wait.
+    """
+
+    def __init__(self) -> None:
+        self._changed = threading.Condition()
+        self._indexing = 0
+        self._deleting = False
+
+    @contextmanager
+    def indexing(self) -> Iterator[None]:
+        """Held for a whole ingest; any number at once."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self._deleting)
+            self._indexing += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._indexing -= 1
+                self._changed.notify_all()
+
+    @contextmanager
+    def deleting(self) -> Iterator[None]:
+        """Held while deciding which files are orphans and removing them; alone."""
+        with self._changed:
+            self._changed.wait_for(lambda: not self._deleting and not self._indexing)
+            self._deleting = True
+        try:
+            yield
+        finally:
+            with self._changed:
+                self._deleting = False
+                self._changed.notify_all()
+
+
+#: The process-wide lock over the stored image files.
+FILES = FilesLock()
 
 
 def copy_name(decoded: DecodedImage) -> str:

@@ -18,7 +18,7 @@ from PIL import Image
 from mmdemo.config import Settings
 from mmdemo.embed import Embedder
 from mmdemo.errors import ImageRejected, InputError
-from mmdemo.ingest.copies import image_path, save_copies
+from mmdemo.ingest.copies import FILES, image_path, save_copies
 from mmdemo.ingest.images import decode_image, load_image
 from mmdemo.ingest.sources import Rejection, SourceItem, count_sources, iter_sources, read_captions
 from mmdemo.models.loading import load_embedder
@@ -171,11 +171,12 @@ def _run(
         nonlocal done
         done += 1
 
-    for batch in _batches(items, BATCH_SIZE, tick):
-        added, present = _store_batch(batch, collection, embedders, store)
-        report.added += added
-        report.present += present
-        progress(min(done, total), total)
+    with FILES.indexing():
+        for batch in _batches(items, BATCH_SIZE, tick):
+            added, present = _store_batch(batch, collection, embedders, store)
+            report.added += added
+            report.present += present
+            progress(min(done, total), total)
     progress(total, total)
     return report
 
