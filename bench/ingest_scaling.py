@@ -1,7 +1,8 @@
 """Ingest throughput and memory: does peak memory stay flat as the collection grows?
 
 Each size runs in a fresh process (peak RSS only ever grows within one), indexing that
-many generated 640x480 JPEG photos-of-noise with the chosen model into a fresh data dir.
+many generated JPEG photos-of-noise (640x480 by default, ``--width/--height`` to change)
+with the chosen model into a fresh data dir.
 Prints images/s and peak RSS per size, and the ratio of the largest run's peak to the
 smallest's: near 1.0 means memory is flat in collection size.
 
@@ -25,16 +26,16 @@ from PIL import Image
 ROOT = Path(__file__).resolve().parents[1]
 
 
-def make_images(folder: Path, count: int) -> None:
+def make_images(folder: Path, count: int, width: int, height: int) -> None:
     """Write ``count`` distinct noisy JPEGs (distinct bytes, so nothing deduplicates)."""
     rng = np.random.default_rng(0)
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
-        pixels = rng.integers(0, 256, size=(480, 640, 3), dtype=np.uint8)
+        pixels = rng.integers(0, 256, size=(height, width, 3), dtype=np.uint8)
         Image.fromarray(pixels).save(folder / f"img{i:05d}.jpg", quality=80)
 
 
-def run_one(size: int, model: str) -> dict[str, float]:
+def run_one(size: int, model: str, width: int, height: int) -> dict[str, float]:
     """Index ``size`` images in this process; report time and peak memory."""
     from mmdemo.config import Settings
     from mmdemo.ingest.indexer import index_paths
@@ -43,7 +44,7 @@ def run_one(size: int, model: str) -> dict[str, float]:
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "images"
-        make_images(folder, size)
+        make_images(folder, size, width, height)
         settings = Settings.from_env(data_dir=Path(tmp) / "data")
         load_embedder(model, settings)
         baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
@@ -67,13 +68,16 @@ def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--model", default="lite")
     parser.add_argument("--sizes", type=int, nargs="+", default=[64, 256])
+    parser.add_argument("--width", type=int, default=640)
+    parser.add_argument("--height", type=int, default=480)
     parser.add_argument("--child", type=int, help=argparse.SUPPRESS)
     args = parser.parse_args()
     if args.child:
-        print(json.dumps(run_one(args.child, args.model)))
+        print(json.dumps(run_one(args.child, args.model, args.width, args.height)))
         return
     rows = []
     command = [sys.executable, "-m", "bench.ingest_scaling", "--model", args.model]
+    command += ["--width", str(args.width), "--height", str(args.height)]
     for size in args.sizes:
         out = subprocess.run(
             [*command, "--child", str(size)],

@@ -459,3 +459,33 @@ def test_delete_during_indexing_keeps_files_the_new_collection_needs(
     assert not store.has_model("colours", indexed)
     assert (settings.images_dir / meta["image_file"]).exists()
     assert (settings.thumbs_dir / f"{item_id}.jpg").exists()
+
+
+def test_large_images_reach_models_bounded_but_are_stored_whole(
+    tmp_path: Path,
+    settings: Settings,
+    store: Store,
+    tiny_clip_dir: Path,
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    from mmdemo.ingest.images import MODEL_MAX_SIDE
+
+    big = tmp_path / "big.jpg"
+    rng = np.random.default_rng(3)
+    Image.fromarray(rng.integers(0, 256, (2000, 3000, 3), dtype=np.uint8)).save(big, quality=70)
+    sizes: list[tuple[int, int]] = []
+    original = Embedder.encode_images
+
+    def spy(self: Embedder, images: list[Image.Image], batch_size: int = 32) -> np.ndarray:
+        sizes.extend(image.size for image in images)
+        return original(self, images, batch_size)
+
+    monkeypatch.setattr(Embedder, "encode_images", spy)
+    model = str(tiny_clip_dir)
+    index_paths([big], collection="big", models=[model], settings=settings, store=store)
+    found = search(Query(image=big), collection="big", model=model, settings=settings, store=store)
+    assert sizes == [(MODEL_MAX_SIDE, round(MODEL_MAX_SIDE * 2 / 3))] * 2  # indexed, then query
+    [(_, meta)] = store.items("big")
+    assert (meta["width"], meta["height"]) == (3000, 2000)
+    assert (settings.images_dir / meta["image_file"]).read_bytes() == big.read_bytes()
+    assert found.table["score"].iloc[0] == pytest.approx(1.0, abs=1e-4)

@@ -21,6 +21,8 @@ from mmdemo.errors import ImageRejected
 
 MAX_PIXELS: int = 64_000_000
 MAX_FILE_BYTES: int = 64 * 1024 * 1024
+#: The longest side of an image handed to a model (see :func:`fit_for_models`).
+MODEL_MAX_SIDE: int = 1024
 IMAGE_EXTENSIONS: frozenset[str] = frozenset(
     {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
 )
@@ -255,3 +257,13 @@ def make_thumbnail(image: Image.Image, size: int = 384) -> Image.Image:
     thumbnail = rgb.copy() if rgb is image else rgb
     thumbnail.thumbnail((size, size), Image.Resampling.LANCZOS)
     return thumbnail
+
+
+def fit_for_models(image: Image.Image) -> Image.Image:
+    """A copy whose long side is at most :data:`MODEL_MAX_SIDE`, for embedding and reranking.
+
+    Models resize to a few hundred pixels anyway; bounding what is held in memory keeps a
+    batch of phone photos (24 MP each) from taking gigabytes. Indexed and query images get
+    the same treatment, so an image still finds itself.
+    """
+    return make_thumbnail(image, MODEL_MAX_SIDE)

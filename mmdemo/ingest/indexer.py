@@ -19,7 +19,7 @@ from mmdemo.config import Settings
 from mmdemo.embed import Embedder
 from mmdemo.errors import ImageRejected, InputError
 from mmdemo.ingest.copies import FILES, image_path, save_copies
-from mmdemo.ingest.images import decode_image, load_image
+from mmdemo.ingest.images import decode_image, fit_for_models, load_image
 from mmdemo.ingest.sources import Rejection, SourceItem, count_sources, iter_sources, read_captions
 from mmdemo.models.loading import load_embedder
 from mmdemo.store import Store, validate_collection_name
@@ -114,7 +114,7 @@ def _decode_sources(
         image_file = save_copies(settings, decoded, data)
         extra = captions.get(entry.file_name, {})
         meta = _metadata(entry, decoded.width, decoded.height, image_file, extra)
-        yield _Item(decoded.sha256, decoded.image, meta)
+        yield _Item(decoded.sha256, fit_for_models(decoded.image), meta)
 
 
 def _batches(
@@ -215,7 +215,7 @@ def _stored_items(
 ) -> Iterator[_Item | None]:
     for item_id, metadata in stored:
         try:
-            image = load_image(image_path(settings, metadata))
+            image = fit_for_models(load_image(image_path(settings, metadata)))
         except (ImageRejected, OSError) as exc:
             report.rejected.append(Rejection(str(metadata.get("origin", item_id)), str(exc)))
             yield None

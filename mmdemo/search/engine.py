@@ -18,7 +18,7 @@ from mmdemo.config import Settings
 from mmdemo.embed import Embedder
 from mmdemo.errors import InputError, NotFoundError
 from mmdemo.ingest.copies import image_path
-from mmdemo.ingest.images import load_image
+from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.loading import load_embedder, load_reranker
 from mmdemo.models.registry import DEFAULT_EMBEDDER, resolve
 from mmdemo.rerank import Reranker
@@ -85,7 +85,7 @@ def _rerank(
     """Reorder hits by reranker score; returns hits, their scores and ranks before."""
     documents = [
         (
-            load_image(image_path(settings, hit.metadata)),
+            fit_for_models(load_image(image_path(settings, hit.metadata))),
             (hit.metadata.get("caption") or None) if with_captions else None,
         )
         for hit in hits
@@ -154,7 +154,7 @@ def search(
     if top_k < 1:
         raise InputError(f"top-k must be at least 1, got {top_k}.")
     store.ensure_indexed(collection, resolve(model, "embedder").key)
-    image = load_image(query.image) if query.image is not None else None
+    image = fit_for_models(load_image(query.image)) if query.image is not None else None
     embedder = load_embedder(model, settings)
     ranker = load_reranker(reranker, settings) if reranker else None
     clock = _Clock()
