@@ -19,8 +19,19 @@ def _default_device() -> str:
     return "cuda" if torch.cuda.is_available() else "cpu"
 
 
-def _flag(value: str | None) -> bool:
+def is_set(value: str | None) -> bool:
+    """Whether an environment flag is on ("1", "true", "yes" or "on", any case)."""
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _positive_int(name: str, value: str | None, default: int) -> int:
+    try:
+        number = int(value) if value else default
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise InputError(f"{name} must be a whole number of at least 1, got {value!r}.")
+    return number
 
 
 @dataclass(frozen=True)
@@ -47,8 +58,8 @@ class Settings:
             chroma_url=env.get("MMDEMO_CHROMA_URL") or None,
             device=env.get("MMDEMO_DEVICE") or None,
             precision=env.get("MMDEMO_PRECISION") or "fp32",
-            readonly=_flag(env.get("MMDEMO_READONLY")),
-            max_models=int(env.get("MMDEMO_MAX_MODELS") or 3),
+            readonly=is_set(env.get("MMDEMO_READONLY")),
+            max_models=_positive_int("MMDEMO_MAX_MODELS", env.get("MMDEMO_MAX_MODELS"), 3),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:

@@ -18,7 +18,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
-from mmdemo.config import Settings
+from mmdemo.config import Settings, is_set
 from mmdemo.errors import ModelLoadError
 from mmdemo.models.registry import DEFAULT_EMBEDDER, OFFLINE_EMBEDDER, Kind, Resolved, resolve
 
@@ -37,7 +37,7 @@ _lock = threading.Lock()  # guards _cache and _key_locks, never held while loadi
 
 def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> tuple[bool, str]:
     """Whether the Hugging Face Hub can be reached now, and if not, why (fails fast)."""
-    if os.environ.get("HF_HUB_OFFLINE", "").strip().lower() in {"1", "true", "yes", "on"}:
+    if is_set(os.environ.get("HF_HUB_OFFLINE")):
         return False, "HF_HUB_OFFLINE is set"
     url = urlparse(os.environ.get("HF_ENDPOINT") or "https://huggingface.co")
     port = url.port or (443 if url.scheme == "https" else 80)

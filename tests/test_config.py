@@ -1,0 +1,56 @@
+"""Settings from the environment: defaults, overrides and clear errors for bad values."""
+
+from pathlib import Path
+
+import pytest
+
+from mmdemo.cli import main
+from mmdemo.config import Settings
+from mmdemo.errors import InputError
+
+VARIABLES = ("MMDEMO_DATA_DIR", "MMDEMO_CHROMA_URL", "MMDEMO_DEVICE", "MMDEMO_PRECISION")
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
+    for name in (*VARIABLES, "MMDEMO_READONLY", "MMDEMO_MAX_MODELS"):
+        monkeypatch.delenv(name, raising=False)
+
+
+def test_defaults() -> None:
+    settings = Settings.from_env()
+    assert settings.data_dir == Path("data") and settings.chroma_url is None
+    assert (settings.precision, settings.readonly, settings.max_models) == ("fp32", False, 3)
+    assert settings.images_dir == Path("data/images")
+
+
+def test_environment_then_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("MMDEMO_DATA_DIR", "/srv/mm")
+    monkeypatch.setenv("MMDEMO_PRECISION", "bf16")
+    monkeypatch.setenv("MMDEMO_READONLY", "Yes")
+    monkeypatch.setenv("MMDEMO_MAX_MODELS", "5")
+    settings = Settings.from_env(data_dir="/tmp/x", precision=None)
+    assert settings.data_dir == Path("/tmp/x")  # a given override wins
+    assert (settings.precision, settings.readonly, settings.max_models) == ("bf16", True, 5)
+
+
+@pytest.mark.parametrize(
+    ("name", "value", "message"),
+    [
+        ("MMDEMO_PRECISION", "fp8", "Unknown precision 'fp8'"),
+        ("MMDEMO_MAX_MODELS", "abc", "MMDEMO_MAX_MODELS must be a whole number"),
+        ("MMDEMO_MAX_MODELS", "0", "MMDEMO_MAX_MODELS must be a whole number"),
+    ],
+)
+def test_bad_values_are_clear_errors(
+    monkeypatch: pytest.MonkeyPatch,
+    capsys: pytest.CaptureFixture[str],
+    name: str,
+    value: str,
+    message: str,
+) -> None:
+    monkeypatch.setenv(name, value)
+    with pytest.raises(InputError, match=message):
+        Settings.from_env()
+    assert main(["models"]) == 1
+    assert capsys.readouterr().err.startswith(f"error: {message}")
