@@ -196,7 +196,10 @@ def cmd_queries(args: argparse.Namespace, settings: Settings) -> int:
     from mmdemo.evaluate.runner import captions_to_queries
 
     count = captions_to_queries(args.captions, args.out)
-    print(f"wrote {count} queries to {args.out}")
+    if args.json:
+        _print_json({"queries": count, "out": args.out})
+    else:
+        print(f"wrote {count} queries to {args.out}")
     return 0
 
 

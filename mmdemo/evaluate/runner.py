@@ -76,7 +76,10 @@ def captions_to_queries(captions_csv: str | Path, out_csv: str | Path) -> int:
         for name, meta in read_captions(captions_csv).items()
         if str(meta.get("caption", "")).strip()
     ]
-    pd.DataFrame(rows, columns=["query", "relevant"]).to_csv(out_csv, index=False)
+    try:
+        pd.DataFrame(rows, columns=["query", "relevant"]).to_csv(out_csv, index=False)
+    except OSError as exc:
+        raise InputError(f"Cannot write queries CSV {out_csv}: {exc.strerror or exc}.") from exc
     return len(rows)
 
 
