@@ -215,6 +215,12 @@ def test_csv_without_file_column_is_an_input_error(tmp_path: Path) -> None:
         read_captions(csv)
 
 
+def test_csv_with_a_reserved_column_is_an_input_error(tmp_path: Path) -> None:
+    csv = write_csv(tmp_path, "file_name,caption,chroma:document\nx.png,hello,boom\n")
+    with pytest.raises(InputError, match=r"reserved names \(chroma:document\)"):
+        read_captions(csv)
+
+
 @pytest.mark.parametrize(
     ("content", "message"),
     [

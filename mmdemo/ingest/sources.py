@@ -253,7 +253,8 @@ def read_captions(csv_path: str | Path) -> dict[str, dict[str, MetadataValue]]:
     its values are reduced to base names so "imgs/a.jpg" joins the file "a.jpg". The first
     of caption, text, description becomes the key ``"caption"``; every other column is kept
     under its own name. Empty cells and pandas' index columns ("Unnamed: 0") are dropped.
-    Raises :class:`InputError` when the CSV cannot be read or has no file-name column.
+    Raises :class:`InputError` when the CSV cannot be read, has no file-name column, or has
+    a column the database reserves ("chroma:..."), before anything is indexed.
     """
     csv_path = Path(csv_path)
     columns = [str(column) for column in _read_table(csv_path, nrows=0).columns]
@@ -262,6 +263,12 @@ def read_captions(csv_path: str | Path) -> dict[str, dict[str, MetadataValue]]:
         raise InputError(
             f"Captions file {csv_path} has no file-name column: expected one of "
             f"{', '.join(_FILE_NAME_COLUMNS)} (found {', '.join(columns)})."
+        )
+    reserved = [c for c in columns if c.lower().startswith("chroma:")]
+    if reserved:
+        raise InputError(
+            f"Captions file {csv_path} has columns with reserved names ({', '.join(reserved)}): "
+            "rename them; names starting with 'chroma:' belong to the database."
         )
     # Read file names as text so that "001.jpg"-style names and "007" keep their zeros.
     table = _read_table(csv_path, dtype={file_column: str})
