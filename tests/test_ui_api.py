@@ -393,6 +393,24 @@ def test_bootstrap_reports_a_model_that_fails_to_load(tmp_path: Path) -> None:
     assert status.default_model == "no-such-org/no-such-model"
 
 
+@pytest.mark.parametrize("folder", ["missing", "empty", "junk"])
+def test_bootstrap_fails_clearly_when_the_demo_has_no_images(tmp_path: Path, folder: str) -> None:
+    from mmdemo.ui.bootstrap import Bootstrap, DemoSource
+
+    demo = tmp_path / folder
+    if folder != "missing":
+        demo.mkdir()
+    if folder == "junk":
+        (demo / "notes.txt").write_text("not a photo")
+    settings = Settings(data_dir=tmp_path / "data")
+    boot = Bootstrap(settings, DemoSource(folder=demo), "lite")
+    boot.start()
+    boot.join(timeout=120)
+    status = boot.status()
+    assert status.phase == "failed"
+    assert f"no image could be indexed from {demo}" in status.message
+
+
 def test_old_result_csvs_are_pruned(tmp_path: Path) -> None:
     import os
 

@@ -12,7 +12,7 @@ from dataclasses import dataclass, replace
 from pathlib import Path
 
 from mmdemo.config import Settings
-from mmdemo.errors import MMDemoError
+from mmdemo.errors import InputError, MMDemoError
 from mmdemo.models.registry import OFFLINE_EMBEDDER
 
 log = logging.getLogger(__name__)
@@ -134,7 +134,7 @@ class Bootstrap:
         keys = [resolve(name, "embedder").key for name in models]
         if not all(store.has_model(demo.name, key) for key in keys):
             self._update(phase="indexing", message="Indexing the demo collection…")
-            index_paths(
+            report = index_paths(
                 [demo.folder],
                 collection=demo.name,
                 models=models,
@@ -143,6 +143,11 @@ class Bootstrap:
                 captions=demo.captions if demo.captions and demo.captions.exists() else None,
                 progress=self._progress,
             )
+            if report.added + report.present == 0:
+                reasons = "; ".join(f"{r.file}: {r.reason}" for r in report.rejected[:3])
+                raise InputError(
+                    f"no image could be indexed from {demo.folder} ({reasons or 'no files'})."
+                )
         images = store.models(demo.name).get(keys[0], 0)
         self._update(
             phase="ready", message=f"Demo collection {demo.name!r} ready: {images} images."
