@@ -59,8 +59,6 @@ PRESETS: tuple[Preset, ...] = (
            ("text", "image"), 1664, "Apache-2.0", 0, True, offline=True),
     Preset("qwen3-vl-reranker-2b", "reranker", "Qwen3-VL-Reranker 2B",
            "Qwen/Qwen3-VL-Reranker-2B", ("text", "image"), None, "Apache-2.0", 4400, False),
-    Preset("jina-reranker-m0", "reranker", "jina-reranker-m0 (non-commercial)",
-           "jinaai/jina-reranker-m0", ("text", "image"), None, "CC-BY-NC-4.0", 4800, False),
     Preset("lite", "reranker", "Offline lite reranker", "lite:lite",
            ("text", "image"), None, "Apache-2.0", 0, True, offline=True),
 )  # fmt: skip
