@@ -51,7 +51,8 @@ def split_of(key: str) -> str:
 
 
 def _distinct_colours(path: Path) -> int:
-    rgba = np.asarray(Image.open(path).convert("RGBA"))
+    with Image.open(path) as image:  # the alpha channel itself is measured here
+        rgba = np.asarray(image.convert("RGBA"))
     opaque = rgba[..., 3] > 128
     return len(np.unique(rgba[..., :3][opaque], axis=0)) if opaque.any() else 0
 
@@ -135,9 +136,7 @@ def clipart_items(share_dir: Path, cache_dir: Path, limit: int, size: int = 256)
 
 
 def load_image(item: Item) -> Image.Image:
-    """The image of ``item`` as RGB on a white page."""
-    from mmdemo.models.lite.backbone import to_rgb
+    """The image of ``item`` as RGB on a white page, through the app's one decoder."""
+    from mmdemo.ingest.images import load_image as decode
 
-    with Image.open(item.path) as image:
-        image.load()
-        return to_rgb(image)
+    return decode(item.path)

@@ -23,6 +23,7 @@ from PIL import Image
 from bench.offline_data import Item, load_image, photo_items, tux_items
 from bench.scoring_eval import METRICS, caption_queries, evaluate_scores, ranking_metrics
 from mmdemo.evaluate.metrics import summarise
+from mmdemo.ingest import images
 from mmdemo.models.lite import EMBEDDER_DIRS, RERANKER_DIRS
 
 RERANK_DEPTH = 20
@@ -39,7 +40,7 @@ def near_duplicate(image: Image.Image) -> Image.Image:
     small = image.resize((max(1, image.width * 3 // 5), max(1, image.height * 3 // 5)))
     buffer = io.BytesIO()
     small.save(buffer, format="JPEG", quality=60)
-    return Image.open(io.BytesIO(buffer.getvalue())).convert("RGB")
+    return images.load_image(buffer.getvalue())
 
 
 def reranked(reranker: Any, query: Any, images: list[Image.Image], order: np.ndarray) -> list[int]:

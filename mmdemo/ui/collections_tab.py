@@ -165,14 +165,37 @@ def build(ctx: AppContext) -> CollectionsTab:
         models: list[str] | None,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
     ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
+        """Index uploaded images into a collection with one or more embedding models.
+
+        Args:
+            files: image files and zip archives
+            folder: the files of an uploaded folder
+            captions: optional CSV with a file-name column, captions and metadata
+            collection: the collection to add to (created if new)
+            models: embedding model preset keys, Hub ids or folders
+        Returns:
+            a summary, a table of rejected files with reasons, and
+            {"added", "present", "rejected": [{"file", "reason"}]}
+        """
         return index_uploads(ctx, files, folder, captions, collection, models, progress)
 
     @shows_errors
     def on_list() -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        """List collections with their image counts per model.
+
+        Returns:
+            a table, and [{"name", "images", "models": {model: count}}]
+        """
         return list_collections(ctx)
 
     @shows_errors
     def on_delete(collection: str | None, confirmed: bool) -> str:
+        """Delete a collection with all its models' indexes (not the demo collection).
+
+        Args:
+            collection: the collection to delete
+            confirmed: must be true: deleting cannot be undone
+        """
         return delete_collection(ctx, collection, confirmed)
 
     with gr.Tab("Collections", id="collections"):

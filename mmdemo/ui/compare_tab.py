@@ -219,6 +219,20 @@ def build(ctx: AppContext) -> CompareTab:
         reranker_b: str | None,
         top_k: float,
     ) -> CompareOutput:
+        """Run one query through two set-ups (embedding model + reranker or "none").
+
+        Args:
+            text: the text query
+            image: an optional query image
+            collection: the collection to search
+            model_a: set-up A's embedding model
+            reranker_a: set-up A's reranker, or "none"
+            model_b: set-up B's embedding model
+            reranker_b: set-up B's reranker, or "none"
+            top_k: how many results each side returns
+        Returns:
+            both galleries and infos, the agreement line, and {"a", "b", "agreement"}
+        """
         return run_compare(
             ctx, text, image, collection, model_a, reranker_a, model_b, reranker_b, top_k
         )
@@ -229,6 +243,12 @@ def build(ctx: AppContext) -> CompareTab:
         model: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
     ) -> tuple[str, dict[str, Any]]:
+        """Embed a collection's stored images with one more model, to compare it.
+
+        Args:
+            collection: an existing collection
+            model: the embedding model to add
+        """
         return index_with_model(ctx, collection, model, progress)
 
     def offer_indexing(payload: dict[str, Any]) -> tuple[gr.Button, gr.Button]:

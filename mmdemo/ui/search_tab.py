@@ -161,6 +161,23 @@ def build(ctx: AppContext) -> SearchTab:
         reranker: str | None,
         top_k: float,
     ) -> SearchOutput:
+        """Search a collection by text, by an example image, or both.
+
+        Args:
+            text: what to look for
+            image: an example image (optional)
+            weight: text vs image when both are given (1 = text only, 0 = image only)
+            negative: text to steer away from (optional)
+            negative_weight: how strongly to steer away, 0..1
+            caption_contains: keep only items whose caption contains this (optional)
+            collection: the collection to search
+            model: the embedding model it was indexed with
+            reranker: a reranker, or "none"
+            top_k: how many results
+        Returns:
+            the gallery, a timings line, {"model", "reranker", "timings_ms", "results"},
+            and the results as a CSV file
+        """
         return run_search(
             ctx,
             text,

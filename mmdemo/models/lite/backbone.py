@@ -16,6 +16,7 @@ import numpy as np
 from PIL import Image
 
 from mmdemo.errors import ModelLoadError
+from mmdemo.ingest.images import to_rgb
 
 if TYPE_CHECKING:
     import torch
@@ -79,16 +80,6 @@ def _spec(name: str) -> BackboneSpec:
     if name not in BACKBONES:
         raise ModelLoadError(f"Unknown backbone {name!r}: use one of {', '.join(BACKBONES)}.")
     return BACKBONES[name]
-
-
-def to_rgb(image: Image.Image) -> Image.Image:
-    """RGB copy of ``image``; transparent areas become white, as on a page."""
-    if image.mode in ("RGBA", "LA", "PA") or (image.mode == "P" and "transparency" in image.info):
-        rgba = image.convert("RGBA")
-        canvas = Image.new("RGBA", rgba.size, (255, 255, 255, 255))
-        canvas.alpha_composite(rgba)
-        return canvas.convert("RGB")
-    return image.convert("RGB")
 
 
 def square_view(image: Image.Image, size: int, flip: bool = False) -> np.ndarray:

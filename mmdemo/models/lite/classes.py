@@ -32,11 +32,6 @@ def _rows() -> list[dict[str, Any]]:
     return list(rows)
 
 
-def class_lemmas() -> list[list[str]]:
-    """The synonyms of each of the 1000 classes, in logit order."""
-    return [list(row["lemmas"]) for row in _rows()]
-
-
 def class_prompts(style: str = "synonyms") -> list[str]:
     """One prompt per class naming all its synonyms, optionally followed by its gloss.
 
