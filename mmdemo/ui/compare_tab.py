@@ -24,13 +24,11 @@ from mmdemo.ui.context import SAMPLE_QUERY, AppContext
 from mmdemo.ui.shared import (
     NO_RERANKER,
     PRIVATE,
-    gallery_items,
     model_dropdown,
-    public_records,
+    present,
     reranker_dropdown,
     reranker_name,
     shows_errors,
-    timings_text,
 )
 
 Gallery = list[tuple[str, str]]
@@ -79,16 +77,8 @@ def _side(
         )
     except MMDemoError as exc:
         return [], f"**Error:** {exc}", {"indexed": True, "model": key, "error": str(exc)}
-    payload = {
-        "indexed": True,
-        "model": results.model,
-        "reranker": results.reranker,
-        "error": None,
-        "timings_ms": results.timings_ms,
-        "results": public_records(results.to_json()["results"]),
-    }
-    info = timings_text(results.timings_ms, results.model, results.reranker, len(results.table))
-    return gallery_items(results.table, ctx.settings), info, payload
+    gallery, info, payload = present(results, ctx.settings)
+    return gallery, info, {"indexed": True, "error": None, **payload}
 
 
 def agreement(first: list[str], second: list[str], top_k: int) -> dict[str, Any]:

@@ -14,13 +14,11 @@ from mmdemo.ui.context import SAMPLE_QUERY, AppContext
 from mmdemo.ui.shared import (
     PRIVATE,
     default_reranker,
-    gallery_items,
     model_dropdown,
-    public_records,
+    present,
     reranker_dropdown,
     reranker_name,
     shows_errors,
-    timings_text,
 )
 
 NO_SELECTION = "Select a result to see it here."
@@ -67,22 +65,9 @@ def run_search(
         reranker=reranker_name(reranker),
         top_k=int(top_k),
     )
-    records = results.to_json()["results"]
-    payload = {
-        "model": results.model,
-        "reranker": results.reranker,
-        "timings_ms": results.timings_ms,
-        "results": public_records(records),
-    }
-    timings = timings_text(results.timings_ms, results.model, results.reranker, len(results.table))
+    gallery, timings, payload = present(results, ctx.settings)
     csv_path = ctx.write_csv(results.table, "search-results.csv")
-    return (
-        gallery_items(results.table, ctx.settings),
-        timings,
-        payload,
-        str(csv_path),
-        records,
-    )
+    return gallery, timings, payload, str(csv_path), results.to_json()["results"]
 
 
 def describe(record: dict[str, Any]) -> str:

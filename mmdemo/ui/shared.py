@@ -1,10 +1,12 @@
 """Helpers every tab uses: error display, model and collection choices, result formatting."""
 
+from __future__ import annotations
+
 import functools
 import html
 from collections.abc import Callable, Iterable
 from pathlib import Path
-from typing import Any, ParamSpec, TypeVar
+from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import gradio as gr
 import pandas as pd
@@ -14,6 +16,9 @@ from mmdemo.errors import MMDemoError
 from mmdemo.ingest.copies import thumb_path
 from mmdemo.models import registry
 from mmdemo.ui.context import AppContext
+
+if TYPE_CHECKING:
+    from mmdemo.search.engine import SearchResults
 
 P = ParamSpec("P")
 R = TypeVar("R")
@@ -106,28 +111,33 @@ def _caption(row: dict[str, Any]) -> str:
     return f"{row['score']:.3f} · {row['file_name']}"
 
 
-def gallery_items(table: pd.DataFrame, settings: Settings) -> list[tuple[str, str]]:
-    """(thumbnail or image path, caption) per result, best first, for a gr.Gallery."""
+def present(
+    results: SearchResults, settings: Settings
+) -> tuple[list[tuple[str, str]], str, dict[str, Any]]:
+    """What a page shows of one search: gallery items, a timings line and the API payload.
+
+    Gallery items are (thumbnail or image path, caption), best first. The payload's result
+    rows leave out the server-side image path: Gradio treats any dict with a ``path`` key
+    in an output as a file to serve.
+    """
     items = []
-    for row in table.to_dict("records"):
+    for row in results.table.to_dict("records"):
         thumb = thumb_path(settings, str(row["id"]))
         items.append((str(thumb if thumb.exists() else row["path"]), _caption(row)))
-    return items
-
-
-def timings_text(timings_ms: dict[str, float], model: str, reranker: str | None, n: int) -> str:
-    """One line: result count, model, reranker and where the time went."""
-    spans = " · ".join(f"{name} {ms:.0f} ms" for name, ms in timings_ms.items())
-    return f"{n} results · model `{model}` · reranker `{reranker or 'none'}` · {spans}"
-
-
-def public_records(records: list[dict[str, Any]]) -> list[dict[str, Any]]:
-    """Result rows for API clients, without the server-side image path.
-
-    Gradio treats any dict with a ``path`` key in an output as a file to serve, so the
-    path stays in the page's own state (for the large view) and out of the JSON.
-    """
-    return [{key: value for key, value in row.items() if key != "path"} for row in records]
+    spans = " · ".join(f"{name} {ms:.0f} ms" for name, ms in results.timings_ms.items())
+    info = (
+        f"{len(results.table)} results · model `{results.model}` · "
+        f"reranker `{results.reranker or 'none'}` · {spans}"
+    )
+    payload = {
+        "model": results.model,
+        "reranker": results.reranker,
+        "timings_ms": results.timings_ms,
+        "results": [
+            {k: v for k, v in row.items() if k != "path"} for row in results.to_json()["results"]
+        ],
+    }
+    return items, info, payload
 
 
 def short_origin(origin: str) -> str:
