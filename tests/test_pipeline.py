@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import zipfile
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -76,13 +77,16 @@ def indexed(photos: Path, settings: Settings, store: Store, tiny_clip_dir: Path)
     return str(tiny_clip_dir)
 
 
-def count_embedded(monkeypatch: pytest.MonkeyPatch) -> list[int]:
-    """Record how many images each encode_images call receives."""
-    calls: list[int] = []
+def spy_on_image_encoding(
+    monkeypatch: pytest.MonkeyPatch, before: Callable[[], None] = lambda: None
+) -> list[list[tuple[int, int]]]:
+    """Record the image sizes of each encode_images call, running ``before`` first."""
+    calls: list[list[tuple[int, int]]] = []
     original = Embedder.encode_images
 
     def spy(self: Embedder, images: list[Image.Image], batch_size: int = 32) -> np.ndarray:
-        calls.append(len(images))
+        before()
+        calls.append([image.size for image in images])
         return original(self, images, batch_size)
 
     monkeypatch.setattr(Embedder, "encode_images", spy)
@@ -121,7 +125,7 @@ def test_reindex_embeds_only_new_images(
     indexed: str,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    calls = count_embedded(monkeypatch)
+    calls = spy_on_image_encoding(monkeypatch)
     again = index_paths(
         [photos], collection="colours", models=[indexed], settings=settings, store=store
     )
@@ -133,7 +137,7 @@ def test_reindex_embeds_only_new_images(
         [photos], collection="colours", models=[indexed], settings=settings, store=store
     )
     assert (more.added, more.present) == (1, len(COLOURS))
-    assert calls == [1]
+    assert [len(call) for call in calls] == [1]
 
 
 def test_zip_and_duplicates_in_one_run(
@@ -435,26 +439,18 @@ def test_delete_during_indexing_keeps_files_the_new_collection_needs(
 
     from mmdemo import manage
 
-    deleter: list[threading.Thread] = []
-    original = Embedder.encode_images
+    deleter = threading.Thread(target=manage.delete_collection, args=(settings, store, "colours"))
 
-    def delete_meanwhile(
-        self: Embedder, images: list[Image.Image], batch_size: int = 32
-    ) -> np.ndarray:
+    def delete_meanwhile() -> None:
         # "colours" holds red.png too; delete it after the copy is saved, before it is stored.
-        thread = threading.Thread(
-            target=manage.delete_collection, args=(settings, store, "colours")
-        )
-        thread.start()
-        thread.join(2)  # long enough to finish, unless it rightly waits for the indexing
-        deleter.append(thread)
-        return original(self, images, batch_size)
+        deleter.start()
+        deleter.join(2)  # long enough to finish, unless it rightly waits for the indexing
 
-    monkeypatch.setattr(Embedder, "encode_images", delete_meanwhile)
+    spy_on_image_encoding(monkeypatch, before=delete_meanwhile)
     index_paths(
         [photos / "red.png"], collection="late", models=[indexed], settings=settings, store=store
     )
-    deleter[0].join(30)
+    deleter.join(30)
     [(item_id, meta)] = store.items("late")
     assert not store.has_model("colours", indexed)
     assert (settings.images_dir / meta["image_file"]).exists()
@@ -473,18 +469,12 @@ def test_large_images_reach_models_bounded_but_are_stored_whole(
     big = tmp_path / "big.jpg"
     rng = np.random.default_rng(3)
     Image.fromarray(rng.integers(0, 256, (2000, 3000, 3), dtype=np.uint8)).save(big, quality=70)
-    sizes: list[tuple[int, int]] = []
-    original = Embedder.encode_images
-
-    def spy(self: Embedder, images: list[Image.Image], batch_size: int = 32) -> np.ndarray:
-        sizes.extend(image.size for image in images)
-        return original(self, images, batch_size)
-
-    monkeypatch.setattr(Embedder, "encode_images", spy)
+    calls = spy_on_image_encoding(monkeypatch)
     model = str(tiny_clip_dir)
     index_paths([big], collection="big", models=[model], settings=settings, store=store)
     found = search(Query(image=big), collection="big", model=model, settings=settings, store=store)
-    assert sizes == [(MODEL_MAX_SIDE, round(MODEL_MAX_SIDE * 2 / 3))] * 2  # indexed, then query
+    bounded = (MODEL_MAX_SIDE, round(MODEL_MAX_SIDE * 2 / 3))
+    assert calls == [[bounded], [bounded]]  # indexed, then the query
     [(_, meta)] = store.items("big")
     assert (meta["width"], meta["height"]) == (3000, 2000)
     assert (settings.images_dir / meta["image_file"]).read_bytes() == big.read_bytes()
