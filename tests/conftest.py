@@ -49,6 +49,16 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+def _stop(server: subprocess.Popen[bytes]) -> None:
+    """Stop a server process: politely, then for sure."""
+    server.terminate()
+    try:
+        server.wait(timeout=10)
+    except subprocess.TimeoutExpired:
+        server.kill()
+        server.wait()
+
+
 def _wait_for_heartbeat(url: str, server: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
     """Poll the server's heartbeat until it answers; fail if it exits or takes too long."""
     import time
@@ -86,12 +96,7 @@ def chroma_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
         _wait_for_heartbeat(url, server)
         yield url
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server)
         log.close()
 
 
@@ -170,10 +175,5 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
             raise
         yield WebApp(url, folder / "data", WEB_MODEL, log_path)
     finally:
-        server.terminate()
-        try:
-            server.wait(timeout=10)
-        except subprocess.TimeoutExpired:
-            server.kill()
-            server.wait()
+        _stop(server)
         log.close()
