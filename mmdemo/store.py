@@ -15,12 +15,20 @@ import threading
 from collections.abc import Iterable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
-from urllib.parse import urlsplit
 
 import numpy as np
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError, NotFoundError, ReadOnlyError
+from mmdemo.records import (
+    CAPTION_KEY,
+    as_matrix,
+    chunks,
+    first_of_each_new,
+    parse_url,
+    record,
+    validate_collection_name,
+)
 
 _connect_lock = threading.Lock()
 
@@ -37,13 +45,9 @@ HNSW_CONFIGURATION: CreateHNSWConfiguration = {
     "max_neighbors": 32,
     "ef_search": 512,
 }
-CAPTION_KEY = "caption"
 _COLLECTION_KEY = "mmdemo_collection"
 _MODEL_KEY = "mmdemo_model"
 _DIM_KEY = "mmdemo_dim"
-_NAME_PATTERN = re.compile(r"[^\W_][\w .-]{0,62}")
-_MetadataValue = str | int | float | bool
-_Record = tuple[dict[str, _MetadataValue] | None, str | None]
 
 
 @dataclass(frozen=True)
@@ -62,21 +66,6 @@ class CollectionInfo:
     name: str
     images: int
     models: dict[str, int]
-
-
-def validate_collection_name(name: str) -> str:
-    """Return ``name`` without surrounding spaces, or raise InputError if it is not usable.
-
-    A name is 1 to 63 characters: letters, digits, spaces, '-', '_' and '.', starting with
-    a letter or digit, so it reads well in a URL, a CLI argument and a dropdown.
-    """
-    stripped = name.strip()
-    if not _NAME_PATTERN.fullmatch(stripped):
-        raise InputError(
-            f"Collection name {name!r} is not valid: use 1 to 63 letters, digits, spaces, "
-            "'-', '_' or '.', starting with a letter or digit."
-        )
-    return stripped
 
 
 def chroma_name(collection: str, model: str) -> str:
@@ -119,11 +108,11 @@ class Store:
             )
         if not ids:
             return
-        vectors = _as_matrix(embeddings, len(ids))
-        records = [_record(m, c) for m, c in zip(metadatas, captions, strict=True)]
+        vectors = as_matrix(embeddings, len(ids))
+        records = [record(m, c) for m, c in zip(metadatas, captions, strict=True)]
         target = self._collection_for_writing(collection, model, vectors.shape[1])
-        rows = _first_of_each_new(ids, self._present_ids(target, ids))
-        for chunk in _chunks(rows, self._batch_size):
+        rows = first_of_each_new(ids, self._present_ids(target, ids))
+        for chunk in chunks(rows, self._batch_size):
             target.add(
                 ids=[ids[i] for i in chunk],
                 embeddings=vectors[chunk],
@@ -171,7 +160,7 @@ class Store:
         if k < 1:
             raise InputError(f"The number of results must be at least 1, got {k}.")
         target = self._require(collection, model)
-        vector = _as_matrix(embedding, 1)
+        vector = as_matrix(embedding, 1)
         _check_dimension(target, vector.shape[1], collection, model)
         count = target.count()
         if count == 0:
@@ -223,11 +212,17 @@ class Store:
         return [
             CollectionInfo(
                 name=name,
-                images=len(self._all_ids(by_model.values())),
+                images=self._distinct_count(list(by_model.values())),
                 models={model: target.count() for model, target in sorted(by_model.items())},
             )
             for name, by_model in sorted(grouped.items())
         ]
+
+    def _distinct_count(self, targets: list[Collection]) -> int:
+        """Distinct ids over a collection's models; one model needs no id scan."""
+        if len(targets) == 1:
+            return targets[0].count()
+        return len(self._all_ids(targets))
 
     def delete_collection(self, collection: str) -> int:
         """Delete ``collection`` with every model's index; return how many items it held."""
@@ -244,7 +239,7 @@ class Store:
         removed: set[str] = set()
         for target in self._existing(collection).values():
             present = self._present_ids(target, ids)
-            for chunk in _chunks(sorted(present), self._batch_size):
+            for chunk in chunks(sorted(present), self._batch_size):
                 target.delete(ids=chunk)
             removed |= present
         return len(removed)
@@ -295,7 +290,7 @@ class Store:
     def _present_ids(self, target: Collection, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` ``target`` holds."""
         present: set[str] = set()
-        for chunk in _chunks(list(dict.fromkeys(ids)), self._batch_size):
+        for chunk in chunks(list(dict.fromkeys(ids)), self._batch_size):
             present.update(target.get(ids=chunk, include=[])["ids"])
         return present
 
@@ -321,7 +316,7 @@ def _open_client(settings: Settings) -> ClientAPI:
 
     chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
     if settings.chroma_url:
-        host, port, ssl = _parse_url(settings.chroma_url)
+        host, port, ssl = parse_url(settings.chroma_url)
         try:
             client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
             client.heartbeat()
@@ -338,32 +333,6 @@ def _open_client(settings: Settings) -> ClientAPI:
         raise MMDemoError(f"Cannot open the Chroma database in {path} ({exc}).") from exc
 
 
-def _parse_url(url: str) -> tuple[str, int, bool]:
-    """Host, port and whether to use TLS, from an http(s) URL."""
-    invalid = InputError(f"Chroma URL {url!r} is not valid: use http://HOST:PORT.")
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError as exc:
-        raise invalid from exc
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise invalid
-    ssl = parts.scheme == "https"
-    return parts.hostname, port or (443 if ssl else 8000), ssl
-
-
-def _as_matrix(embeddings: np.ndarray, rows: int) -> np.ndarray:
-    """``embeddings`` as a finite float32 (rows, dim) array, or an InputError saying why not."""
-    matrix = np.asarray(embeddings, dtype=np.float32)
-    if rows == 1 and matrix.ndim == 1:
-        matrix = matrix[None, :]
-    if matrix.ndim != 2 or matrix.shape[0] != rows or matrix.shape[1] == 0:
-        raise InputError(f"Expected {rows} embedding rows, got an array of shape {matrix.shape}.")
-    if not np.isfinite(matrix).all():
-        raise InputError("Embeddings contain NaN or infinite values.")
-    return matrix
-
-
 def _check_dimension(target: Collection, dim: int, collection: str, model: str) -> None:
     """Raise InputError when ``dim`` differs from the dimension stored for (collection, model)."""
     stored = (target.metadata or {}).get(_DIM_KEY)
@@ -372,43 +341,3 @@ def _check_dimension(target: Collection, dim: int, collection: str, model: str) 
             f"Collection {collection!r} holds {stored}-d embeddings for model {model!r}, "
             f"but got {dim}-d ones: use the same model that indexed it."
         )
-
-
-def _first_of_each_new(ids: Sequence[str], known: set[str]) -> list[int]:
-    """Row numbers of the first occurrence of every id not in ``known``."""
-    seen = set(known)
-    rows = []
-    for row, item_id in enumerate(ids):
-        if item_id not in seen:
-            seen.add(item_id)
-            rows.append(row)
-    return rows
-
-
-def _chunks(items: list[Any], size: int) -> Iterator[list[Any]]:
-    """Consecutive slices of ``items`` of at most ``size`` elements."""
-    for start in range(0, len(items), size):
-        yield items[start : start + size]
-
-
-def _record(
-    metadata: dict[str, Any], caption: str | None
-) -> tuple[dict[str, Any] | None, str | None]:
-    """Chroma-ready (metadata, document) of one item; the document is the folded caption."""
-    clean = _clean_metadata(metadata)
-    if caption:
-        clean[CAPTION_KEY] = caption
-    return clean or None, caption.casefold() if caption else None
-
-
-def _clean_metadata(metadata: dict[str, Any]) -> dict[str, _MetadataValue]:
-    """Drop None values and turn numpy scalars into Python ones, as Chroma requires."""
-    clean: dict[str, _MetadataValue] = {}
-    for key, value in metadata.items():
-        plain = value.item() if isinstance(value, np.generic) else value
-        if plain is None:
-            continue
-        if not isinstance(plain, str | int | float | bool):
-            raise TypeError(f"Metadata {key!r} has unsupported type {type(value).__name__}.")
-        clean[str(key)] = plain
-    return clean

@@ -20,7 +20,8 @@ import pytest
 import mmdemo
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError, NotFoundError, ReadOnlyError
-from mmdemo.store import Store, chroma_name, validate_collection_name
+from mmdemo.records import validate_collection_name
+from mmdemo.store import Store, chroma_name
 
 CLIP = "sentence-transformers/clip-ViT-B-32"
 LOCAL_MODEL = "/models/my tiny clip"

@@ -22,7 +22,8 @@ from mmdemo.ingest.copies import FILES, image_path, save_copies
 from mmdemo.ingest.images import decode_image, fit_for_models, load_image
 from mmdemo.ingest.sources import Rejection, SourceItem, count_sources, iter_sources, read_captions
 from mmdemo.models.loading import load_embedder
-from mmdemo.store import Store, validate_collection_name
+from mmdemo.records import validate_collection_name
+from mmdemo.store import Store
 
 Progress = Callable[[int, int], None]
 BATCH_SIZE = 32

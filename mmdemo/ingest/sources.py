@@ -20,6 +20,7 @@ from typing import Any
 
 from mmdemo.errors import ImageRejected, InputError
 from mmdemo.ingest import images
+from mmdemo.records import MetadataValue
 
 # System clutter that is never an image; skipped without a rejection.
 _JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "__macosx"})
@@ -33,8 +34,6 @@ _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 
 _FILE_NAME_COLUMNS = ("file_name", "filename", "file", "image", "path")
 _CAPTION_COLUMNS = ("caption", "text", "description")
-
-MetadataValue = str | int | float | bool
 
 
 @dataclass(frozen=True)

@@ -12,6 +12,7 @@ from gradio.events import Dependency
 
 from mmdemo import manage
 from mmdemo.errors import InputError
+from mmdemo.store import CollectionInfo
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.shared import PRIVATE, embedder_choices, short_origin, shows_errors
 
@@ -74,9 +75,8 @@ def index_uploads(
     return summary, rejected, result
 
 
-def list_collections(ctx: AppContext) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+def list_collections(infos: list[CollectionInfo]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Every collection with its image count and per-model counts, as a table and as JSON."""
-    infos = ctx.store().collections()
     rows = [
         (info.name, info.images, ", ".join(f"{m}: {n}" for m, n in info.models.items()))
         for info in infos
@@ -186,7 +186,7 @@ def build(ctx: AppContext) -> CollectionsTab:
         Returns:
             a table, and [{"name", "images", "models": {model: count}}]
         """
-        return list_collections(ctx)
+        return list_collections(ctx.store().collections())
 
     @shows_errors
     def on_delete(collection: str | None, confirmed: bool) -> str:

@@ -13,10 +13,8 @@ from mmdemo.ui import collections_tab, compare_tab, search_tab
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.shared import (
     PRIVATE,
-    collection_names,
     default_reranker,
     embedder_choices,
-    indexed_models,
 )
 
 TITLE = "mmdemo · multimodal visual search"
@@ -70,8 +68,10 @@ class _Sync:
     def refresh(self, ctx: AppContext, default: str | None = None) -> list[Any]:
         """Updates for :attr:`outputs`; with ``default``, also select that model everywhere
         and the search tab's reranker to its default reranker."""
-        names = collection_names(ctx)
-        choices = embedder_choices([*indexed_models(ctx), *([default] if default else [])])
+        infos = ctx.store().collections()
+        names = [info.name for info in infos]
+        indexed = [model for info in infos for model in info.models]
+        choices = embedder_choices([*indexed, *([default] if default else [])])
         chosen: dict[str, Any] = {"value": default} if default else {}
         many: dict[str, Any] = {"value": [default]} if default else {}
         return [
@@ -79,7 +79,7 @@ class _Sync:
             *(gr.Dropdown(choices=choices, **chosen) for _ in self.model_lists),
             gr.Dropdown(value=default_reranker(default)) if default else gr.Dropdown(),
             gr.Dropdown(choices=choices, **many),
-            *collections_tab.list_collections(ctx),
+            *collections_tab.list_collections(infos),
         ]
 
 

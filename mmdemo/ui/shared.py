@@ -15,7 +15,6 @@ from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError
 from mmdemo.ingest.copies import thumb_path
 from mmdemo.models import registry
-from mmdemo.ui.context import AppContext
 
 if TYPE_CHECKING:
     from mmdemo.search.engine import SearchResults
@@ -68,16 +67,6 @@ def embedder_choices(extra: Iterable[str] = ()) -> list[tuple[str, str]]:
 def reranker_choices() -> list[tuple[str, str]]:
     """Dropdown choices: no reranking, then every reranker preset."""
     return [("None", NO_RERANKER)] + [(p.display_name, p.key) for p in registry.presets("reranker")]
-
-
-def indexed_models(ctx: AppContext) -> list[str]:
-    """Every model key some collection is indexed with, so custom models stay choosable."""
-    return [model for info in ctx.store().collections() for model in info.models]
-
-
-def collection_names(ctx: AppContext) -> list[str]:
-    """The names of every collection, by name."""
-    return [info.name for info in ctx.store().collections()]
 
 
 def model_dropdown(label: str, value: str, **kwargs: Any) -> gr.Dropdown:
