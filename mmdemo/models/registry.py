@@ -90,8 +90,13 @@ def default_reranker(embedder: str) -> str | None:
     is their default; over other models (CLIP, SigLIP, ...) its gain is unmeasured and a
     weaker model could undo a stronger one's ranking, so those default to none.
     """
-    preset = next((p for p in presets("embedder") if embedder in (p.key, p.source)), None)
+    preset = _find_preset(embedder.strip(), "embedder")
     return OFFLINE_RERANKER if preset is not None and preset.offline else None
+
+
+def _find_preset(name: str, kind: Kind) -> Preset | None:
+    """The preset of ``kind`` named by its key or its source, if any."""
+    return next((p for p in presets(kind) if name in (p.key, p.source)), None)
 
 
 def _lite_location(preset: Preset) -> str:
@@ -110,10 +115,10 @@ def resolve(name: str, kind: Kind) -> Resolved:
     name = name.strip()
     if not name:
         raise InputError(f"No {kind} model named: give a preset key, a Hub id or a folder.")
-    for preset in presets(kind):
-        if name in (preset.key, preset.source):
-            location = _lite_location(preset) if preset.offline else preset.source
-            return Resolved(preset.key, kind, location, preset)
+    preset = _find_preset(name, kind)
+    if preset is not None:
+        location = _lite_location(preset) if preset.offline else preset.source
+        return Resolved(preset.key, kind, location, preset)
     path = Path(name).expanduser()
     if path.exists():
         return Resolved(str(path.resolve()), kind, str(path.resolve()), None)
