@@ -10,6 +10,7 @@ from __future__ import annotations
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -18,10 +19,12 @@ from PIL import Image
 from mmdemo.config import Settings
 from mmdemo.embed import Embedder
 from mmdemo.errors import ImageRejected, InputError
+from mmdemo.ingest.ahead import run_ahead
 from mmdemo.ingest.copies import FILES, image_path, save_copies
-from mmdemo.ingest.images import decode_image, fit_for_models, load_image
+from mmdemo.ingest.images import content_hash, decode_image, fit_for_models, load_image
 from mmdemo.ingest.sources import Rejection, SourceItem, count_sources, iter_sources, read_captions
 from mmdemo.models.loading import load_embedder
+from mmdemo.models.registry import resolve
 from mmdemo.records import validate_collection_name
 from mmdemo.store import Store
 
@@ -62,6 +65,50 @@ class _Item:
     id: str
     image: Image.Image
     metadata: dict[str, Any]
+    missing: frozenset[str] = frozenset()  # the model keys that still lack this item
+
+
+@dataclass
+class _Pending:
+    """An input whose id is known (hashed or stored) but whose pixels are not decoded yet."""
+
+    id: str
+    origin: str
+    decode: Callable[[], _Item]
+
+
+@dataclass
+class _Batch:
+    """Decoded items some model lacks, plus how many source entries the batch accounts for."""
+
+    items: list[_Item] = field(default_factory=list)
+    present: int = 0
+    consumed: int = 0
+
+
+class _Embedders:
+    """The models to index with, loaded only when a batch holds something to embed.
+
+    Their keys come from the registry without loading anything, so an ingest whose inputs
+    are all stored already (or all unreadable) never imports torch. The first batch that
+    needs a model loads every model, before anything is stored, so a model that cannot
+    load still fails the call before it changes the store.
+    """
+
+    def __init__(self, names: Sequence[str], settings: Settings) -> None:
+        if not names:
+            raise InputError("Name at least one embedding model to index with.")
+        self._names = list(dict.fromkeys(names))
+        self._settings = settings
+        self.keys = list(dict.fromkeys(resolve(name, "embedder").key for name in self._names))
+        self._loaded: dict[str, Embedder] | None = None
+
+    def get(self, key: str) -> Embedder:
+        """The loaded embedder for ``key``, loading all of them on first use."""
+        if self._loaded is None:
+            embedders = [load_embedder(name, self._settings) for name in self._names]
+            self._loaded = {embedder.key: embedder for embedder in embedders}
+        return self._loaded[key]
 
 
 def _no_progress(done: int, total: int) -> None:
@@ -84,14 +131,23 @@ def _metadata(
     return {**{k: v for k, v in extra.items() if k not in CORE_KEYS}, **core}
 
 
-def _decode_sources(
+def _decode_source(
+    entry: SourceItem, data: bytes, settings: Settings, extra: dict[str, Any]
+) -> _Item:
+    """Decode one new input, write its copy and thumbnail, and bound it for the models."""
+    decoded = decode_image(data, entry.file_name)
+    image_file = save_copies(settings, decoded, data)
+    meta = _metadata(entry, decoded.width, decoded.height, image_file, extra)
+    return _Item(decoded.sha256, fit_for_models(decoded.image), meta)
+
+
+def _read_sources(
     entries: Iterable[SourceItem | Rejection],
     settings: Settings,
     captions: dict[str, dict[str, Any]],
     report: IndexReport,
-) -> Iterator[_Item | None]:
-    """Decode each source item; yields None for a rejected or duplicate one (for progress)."""
-    seen: set[str] = set()
+) -> Iterator[_Pending | None]:
+    """Read and hash each source item; yields None for an unreadable one (for progress)."""
     for entry in entries:
         if isinstance(entry, Rejection):
             report.rejected.append(entry)
@@ -99,7 +155,6 @@ def _decode_sources(
             continue
         try:
             data = entry.read()
-            decoded = decode_image(data, entry.file_name)
         except ImageRejected as exc:
             report.rejected.append(Rejection(entry.origin, exc.reason))
             yield None
@@ -108,84 +163,112 @@ def _decode_sources(
             report.rejected.append(Rejection(entry.origin, f"cannot read file: {exc.strerror}"))
             yield None
             continue
-        if decoded.sha256 in seen:
-            yield None
-            continue
-        seen.add(decoded.sha256)
-        image_file = save_copies(settings, decoded, data)
         extra = captions.get(entry.file_name, {})
-        meta = _metadata(entry, decoded.width, decoded.height, image_file, extra)
-        yield _Item(decoded.sha256, fit_for_models(decoded.image), meta)
+        decode = partial(_decode_source, entry, data, settings, extra)
+        yield _Pending(content_hash(data), entry.origin, decode)
 
 
-def _batches(
-    items: Iterable[_Item | None], size: int, tick: Callable[[], None]
-) -> Iterator[list[_Item]]:
-    batch: list[_Item] = []
-    for item in items:
-        tick()
-        if item is not None:
-            batch.append(item)
-        if len(batch) >= size:
+def _with_missing_models(
+    pendings: Iterable[_Pending | None],
+    missing: Callable[[list[str]], dict[str, set[str]]],
+    size: int,
+) -> Iterator[tuple[_Pending | None, frozenset[str]]]:
+    """Pair each input with the models that lack it, asking the store a chunk at a time.
+
+    An id seen earlier in this run counts as lacking nothing, so duplicates embed once.
+    """
+    seen: set[str] = set()
+    chunk: list[_Pending | None] = []
+    for pending in pendings:
+        chunk.append(pending)
+        if len(chunk) >= size:
+            yield from _lookup(chunk, missing, seen)
+            chunk = []
+    yield from _lookup(chunk, missing, seen)
+
+
+def _lookup(
+    chunk: list[_Pending | None],
+    missing: Callable[[list[str]], dict[str, set[str]]],
+    seen: set[str],
+) -> Iterator[tuple[_Pending | None, frozenset[str]]]:
+    ids = [p.id for p in chunk if p is not None and p.id not in seen]
+    lacking = missing(ids) if ids else {}
+    for pending in chunk:
+        if pending is None or pending.id in seen:
+            yield pending, frozenset()
+            continue
+        seen.add(pending.id)
+        yield pending, frozenset(key for key, absent in lacking.items() if pending.id in absent)
+
+
+def _decoded_batches(
+    planned: Iterable[tuple[_Pending | None, frozenset[str]]], size: int, report: IndexReport
+) -> Iterator[_Batch]:
+    """Decode what some model lacks into batches of ``size``; count what is already stored.
+
+    A batch with nothing to embed is still handed on every ``size`` entries, so progress moves.
+    """
+    batch = _Batch()
+    for pending, lacking in planned:
+        batch.consumed += 1
+        if pending is not None and not lacking:
+            batch.present += 1
+        elif pending is not None:
+            try:
+                item = pending.decode()
+            except ImageRejected as exc:
+                report.rejected.append(Rejection(pending.origin, exc.reason))
+            except OSError as exc:
+                report.rejected.append(Rejection(pending.origin, str(exc)))
+            else:
+                item.missing = lacking
+                batch.items.append(item)
+        if len(batch.items) >= size or (not batch.items and batch.consumed >= size):
             yield batch
-            batch = []
-    if batch:
+            batch = _Batch()
+    if batch.consumed:
         yield batch
 
 
-def _store_batch(
-    batch: list[_Item], collection: str, embedders: Sequence[Embedder], store: Store
-) -> tuple[int, int]:
-    """Embed and add what each model lacks; returns (new images, images already present)."""
-    ids = [item.id for item in batch]
-    new_anywhere: set[str] = set()
-    for embedder in embedders:
-        existing = store.existing_ids(collection, embedder.key, ids)
-        todo = [item for item in batch if item.id not in existing]
+def _store_batch(batch: _Batch, collection: str, embedders: _Embedders, store: Store) -> None:
+    """Embed and add each batch item to the models that lack it."""
+    for key in embedders.keys:
+        todo = [item for item in batch.items if key in item.missing]
         if not todo:
             continue
-        vectors = embedder.encode_images([item.image for item in todo])
+        vectors = embedders.get(key).encode_images([item.image for item in todo])
         store.add(
-            collection,
-            embedder.key,
-            [item.id for item in todo],
-            vectors,
-            [item.metadata for item in todo],
+            collection, key, [item.id for item in todo], vectors, [item.metadata for item in todo]
         )
-        new_anywhere.update(item.id for item in todo)
-    return len(new_anywhere), len(batch) - len(new_anywhere)
 
 
 def _run(
-    items: Iterable[_Item | None],
+    pendings: Iterable[_Pending | None],
     total: int,
     collection: str,
-    embedders: Sequence[Embedder],
+    embedders: _Embedders,
     store: Store,
     report: IndexReport,
     progress: Progress,
 ) -> IndexReport:
+    """Decode ahead in a background thread while the models embed the previous batch."""
+
+    def missing(ids: list[str]) -> dict[str, set[str]]:
+        return {k: set(ids) - store.existing_ids(collection, k, ids) for k in embedders.keys}
+
+    planned = _with_missing_models(pendings, missing, BATCH_SIZE)
     done = 0
     progress(0, total)
-
-    def tick() -> None:
-        nonlocal done
-        done += 1
-
-    with FILES.indexing():
-        for batch in _batches(items, BATCH_SIZE, tick):
-            added, present = _store_batch(batch, collection, embedders, store)
-            report.added += added
-            report.present += present
+    with FILES.indexing(), run_ahead(_decoded_batches(planned, BATCH_SIZE, report)) as batches:
+        for batch in batches:
+            _store_batch(batch, collection, embedders, store)
+            report.added += len(batch.items)
+            report.present += batch.present
+            done += batch.consumed
             progress(min(done, total), total)
     progress(total, total)
     return report
-
-
-def _load_models(models: Sequence[str], settings: Settings) -> list[Embedder]:
-    if not models:
-        raise InputError("Name at least one embedding model to index with.")
-    return [load_embedder(name, settings) for name in models]
 
 
 def index_paths(
@@ -200,28 +283,28 @@ def index_paths(
 ) -> IndexReport:
     """Ingest files, folders and zip archives into ``collection`` with each model.
 
-    Every rejected file is reported with its reason and never stops the others. Models are
-    loaded before any file is read, so a model that cannot load fails the call up front.
+    Every rejected file is reported with its reason and never stops the others. Inputs are
+    hashed and looked up in the store before any model loads: models load only when some
+    image needs embedding, and then before anything is stored.
     """
     collection = validate_collection_name(collection)
     caption_map = read_captions(captions) if captions else {}
-    embedders = _load_models(models, settings)
+    embedders = _Embedders(models, settings)
     report = IndexReport()
-    items = _decode_sources(iter_sources(paths), settings, caption_map, report)
-    return _run(items, count_sources(paths), collection, embedders, store, report, progress)
+    pendings = _read_sources(iter_sources(paths), settings, caption_map, report)
+    return _run(pendings, count_sources(paths), collection, embedders, store, report, progress)
+
+
+def _load_stored(settings: Settings, item_id: str, metadata: dict[str, Any]) -> _Item:
+    return _Item(item_id, fit_for_models(load_image(image_path(settings, metadata))), metadata)
 
 
 def _stored_items(
-    stored: Iterable[tuple[str, dict[str, Any]]], settings: Settings, report: IndexReport
-) -> Iterator[_Item | None]:
+    stored: Iterable[tuple[str, dict[str, Any]]], settings: Settings
+) -> Iterator[_Pending]:
     for item_id, metadata in stored:
-        try:
-            image = fit_for_models(load_image(image_path(settings, metadata)))
-        except (ImageRejected, OSError) as exc:
-            report.rejected.append(Rejection(str(metadata.get("origin", item_id)), str(exc)))
-            yield None
-            continue
-        yield _Item(item_id, image, metadata)
+        origin = str(metadata.get("origin", item_id))
+        yield _Pending(item_id, origin, partial(_load_stored, settings, item_id, metadata))
 
 
 def index_existing(
@@ -234,8 +317,8 @@ def index_existing(
 ) -> IndexReport:
     """Embed a collection's stored images with more models, so they can be compared."""
     collection = validate_collection_name(collection)
-    embedders = _load_models(models, settings)
+    embedders = _Embedders(models, settings)
     stored = store.items(collection)
     report = IndexReport()
-    items = _stored_items(stored, settings, report)
-    return _run(items, len(stored), collection, embedders, store, report, progress)
+    pendings = _stored_items(stored, settings)
+    return _run(pendings, len(stored), collection, embedders, store, report, progress)

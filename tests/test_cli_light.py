@@ -1,0 +1,98 @@
+"""The command line stays light: no torch, transformers or gradio unless a model must run.
+
+Each command runs in a fresh process through a small wrapper that calls ``mmdemo.cli.main``
+and then prints which heavy packages ended up in ``sys.modules``.
+"""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import pytest
+
+from mmdemo.cli import main
+
+from test_pipeline import COLOURS, write_images
+
+ROOT = Path(__file__).resolve().parents[1]
+HEAVY = ("torch", "sentence_transformers", "transformers", "gradio")
+WRAPPER = f"""
+import json, sys
+from mmdemo.cli import main
+try:
+    code = main(sys.argv[1:])
+except SystemExit as exc:
+    code = exc.code
+heavy = sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!r}))
+print(json.dumps({{"code": code, "heavy": heavy}}), file=sys.stderr)
+"""
+
+
+def run_light(*args: str) -> tuple[int, list[str], str]:
+    """Run the CLI in a fresh process; return its exit code, heavy imports and stderr."""
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", WRAPPER, *args],
+        capture_output=True,
+        text=True,
+        env=env,
+        timeout=300,
+        check=False,
+    )
+    *messages, last = done.stderr.strip().splitlines()
+    result = json.loads(last)
+    return int(result["code"] or 0), result["heavy"], "\n".join(messages)
+
+
+@pytest.fixture
+def indexed_dir(tmp_path: Path, tiny_clip_dir: Path) -> tuple[Path, list[str]]:
+    """A data dir whose collection ``c`` holds every image of a folder; the CLI args to add it."""
+    folder = write_images(tmp_path / "in", COLOURS)
+    args = ["index", str(folder), "--collection", "c", "--model", str(tiny_clip_dir)]
+    args += ["--data-dir", str(tmp_path / "data")]
+    assert main([*args, "--json"]) == 0
+    return tmp_path / "data", args
+
+
+def test_reindexing_what_is_stored_loads_no_model(
+    indexed_dir: tuple[Path, list[str]], capsys: pytest.CaptureFixture[str]
+) -> None:
+    capsys.readouterr()
+    code, heavy, _ = run_light(*indexed_dir[1])
+    assert (code, heavy) == (0, [])
+
+
+@pytest.mark.parametrize(
+    "command",
+    [
+        ["list"],
+        ["models"],
+        ["delete", "--collection", "c", "--id", "0" * 64],
+        ["index", "missing-folder", "--collection", "c", "--model", "lite"],
+        ["search", "--collection", "nope", "--text", "a dog", "--model", "lite"],
+    ],
+)
+def test_commands_that_need_no_model_stay_light(
+    indexed_dir: tuple[Path, list[str]], command: list[str]
+) -> None:
+    code, heavy, _ = run_light(*command, "--data-dir", str(indexed_dir[0]))
+    assert code in (0, 1)
+    assert heavy == []
+
+
+def test_help_is_light() -> None:
+    code, heavy, _ = run_light("--help")
+    assert (code, heavy) == (0, [])
+
+
+def test_missing_captions_fail_before_any_model_loads(tmp_path: Path) -> None:
+    folder = write_images(tmp_path / "in", COLOURS)
+    bad = tmp_path / "missing-captions.csv"
+    args = ["index", str(folder), "--collection", "c", "--model", "lite", "--captions", str(bad)]
+    code, heavy, stderr = run_light(*args, "--data-dir", str(tmp_path / "data"))
+    assert (code, heavy) == (1, [])
+    assert stderr.startswith("error:")
