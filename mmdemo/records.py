@@ -4,6 +4,7 @@ checked and shaped for Chroma. Pure functions; only mmdemo.store talks to Chroma
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections.abc import Iterator, Sequence
 from typing import Any
@@ -16,6 +17,13 @@ from mmdemo.errors import InputError
 CAPTION_KEY = "caption"
 MetadataValue = str | int | float | bool
 _NAME_PATTERN = re.compile(r"[^\W_][\w .-]{0,62}")
+
+
+def chroma_name(collection: str, model: str) -> str:
+    """The Chroma collection name for (collection, model): readable slug plus a hash."""
+    slug = re.sub(r"[^a-zA-Z0-9]+", "-", collection).strip("-")[:40] or "x"
+    digest = hashlib.sha1(f"{collection}\0{model}".encode()).hexdigest()[:12]
+    return f"mmd-{slug}-{digest}"
 
 
 def validate_collection_name(name: str) -> str:

@@ -9,20 +9,21 @@ vectors always come from our own models.
 
 from __future__ import annotations
 
-import hashlib
-import re
+import functools
 import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError, NotFoundError, ReadOnlyError
+from mmdemo.exact import ExactIndex, exact_fits
 from mmdemo.records import (
     CAPTION_KEY,
     as_matrix,
+    chroma_name,
     chunks,
     first_of_each_new,
     parse_url,
@@ -31,14 +32,15 @@ from mmdemo.records import (
 )
 
 _connect_lock = threading.Lock()
+_T = TypeVar("_T")
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.collection_configuration import CreateHNSWConfiguration
     from chromadb.api.models.Collection import Collection
 
-# Search effort well above Chroma's default, so top-k agrees with exact cosine search
-# (tests/test_store.py measures recall against numpy).
+# Used only above the exact-search size (mmdemo/exact.py). Search effort well above Chroma's
+# default, so top-k agrees with exact cosine search (bench/README.md, "store").
 HNSW_CONFIGURATION: CreateHNSWConfiguration = {
     "space": "cosine",
     "ef_construction": 400,
@@ -68,22 +70,50 @@ class CollectionInfo:
     models: dict[str, int]
 
 
-def chroma_name(collection: str, model: str) -> str:
-    """The Chroma collection name for (collection, model): readable slug plus a hash."""
-    slug = re.sub(r"[^a-zA-Z0-9]+", "-", collection).strip("-")[:40] or "x"
-    digest = hashlib.sha1(f"{collection}\0{model}".encode()).hexdigest()[:12]
-    return f"mmd-{slug}-{digest}"
+def _is_stale(exc: Exception) -> bool:
+    """Whether Chroma says a collection handle we hold no longer exists (another process)."""
+    return type(exc).__name__ == "NotFoundError" and type(exc).__module__.startswith("chromadb")
+
+
+def _retry_if_stale(method: Callable[..., _T]) -> Callable[..., _T]:
+    """Run ``method``; if a cached handle went stale, forget the caches and run it once more."""
+
+    @functools.wraps(method)
+    def wrapper(self: Store, *args: Any, **kwargs: Any) -> _T:
+        try:
+            return method(self, *args, **kwargs)
+        except Exception as exc:
+            if not _is_stale(exc):
+                raise
+            self.refresh()
+            return method(self, *args, **kwargs)
+
+    return wrapper
 
 
 class Store:
-    """Embeddings and metadata of every indexed item, in a local or remote Chroma."""
+    """Embeddings and metadata of every indexed item, in a local or remote Chroma.
+
+    Collection handles are looked up once and cached; a name not in the cache is looked up
+    again (another process may have created it), and a cached handle another process
+    deleted is dropped on first use. Queries scan an in-memory copy of the vectors exactly
+    while it is small (:func:`mmdemo.exact.exact_fits`) and use Chroma's HNSW index above.
+    """
 
     def __init__(self, settings: Settings) -> None:
         """Open the Chroma database: a server at ``chroma_url`` or the local ``chroma_dir``."""
         self._client = _connect(settings)
         self._readonly = settings.readonly
         self._batch_size = self._client.get_max_batch_size()
+        self._handles: dict[str, dict[str, Collection]] | None = None
+        self._exact: dict[str, ExactIndex] = {}
 
+    def refresh(self) -> None:
+        """Forget cached collection handles and vectors (after another process changed them)."""
+        self._handles = None
+        self._exact = {}
+
+    @_retry_if_stale
     def add(
         self,
         collection: str,
@@ -112,6 +142,7 @@ class Store:
         records = [record(m, c) for m, c in zip(metadatas, captions, strict=True)]
         target = self._collection_for_writing(collection, model, vectors.shape[1])
         rows = first_of_each_new(ids, self._present_ids(target, ids))
+        self._exact.pop(str(target.id), None)
         for chunk in chunks(rows, self._batch_size):
             target.add(
                 ids=[ids[i] for i in chunk],
@@ -120,9 +151,10 @@ class Store:
                 documents=[records[i][1] for i in chunk],
             )
 
+    @_retry_if_stale
     def existing_ids(self, collection: str, model: str, ids: Sequence[str]) -> set[str]:
         """The subset of ``ids`` already stored for (collection, model)."""
-        target = self._models(collection).get(model)
+        target = self._models(collection, model).get(model)
         return self._present_ids(target, ids) if target is not None else set()
 
     def ids_in_use(self, ids: Sequence[str]) -> set[str]:
@@ -133,18 +165,22 @@ class Store:
                 in_use |= self._present_ids(target, ids)
         return in_use
 
+    @_retry_if_stale
     def has_model(self, collection: str, model: str) -> bool:
         """Whether ``collection`` has been indexed with ``model``."""
-        return model in self._models(collection)
+        return model in self._models(collection, model)
 
+    @_retry_if_stale
     def ensure_indexed(self, collection: str, model: str) -> None:
         """Raise NotFoundError, naming the models it has, unless ``collection`` has ``model``."""
         self._require(collection, model)
 
+    @_retry_if_stale
     def models(self, collection: str) -> dict[str, int]:
         """Model key -> item count for ``collection`` (empty when it does not exist)."""
         return {model: target.count() for model, target in self._models(collection).items()}
 
+    @_retry_if_stale
     def query(
         self,
         collection: str,
@@ -166,6 +202,10 @@ class Store:
         if count == 0:
             return []
         needle = (caption_contains or "").strip().casefold()
+        if exact_fits(count, vector.shape[1]):
+            allowed = self._matching(target, needle) if needle else None
+            ranked = self._exact_index(target, count).top_k(vector[0], k, allowed)
+            return self._hits(target, ranked)
         result = target.query(
             query_embeddings=vector,
             n_results=min(k, count),
@@ -181,6 +221,37 @@ class Store:
             )
         ]
 
+    def _exact_index(self, target: Collection, count: int) -> ExactIndex:
+        """The in-memory vectors of ``target``, reloaded when its count changed."""
+        cached = self._exact.get(str(target.id))
+        if cached is None or cached.count != count:
+            cached = ExactIndex.build(*self._vectors(target), count=count)
+            self._exact[str(target.id)] = cached
+        return cached
+
+    def _matching(self, target: Collection, needle: str) -> set[str]:
+        """Ids of ``target``'s items whose (lower-cased) caption contains ``needle``."""
+        found: set[str] = set()
+        while True:
+            page = target.get(
+                where_document={"$contains": needle},
+                include=[],
+                limit=self._batch_size,
+                offset=len(found),
+            )
+            found.update(page["ids"])
+            if len(page["ids"]) < self._batch_size:
+                return found
+
+    def _hits(self, target: Collection, ranked: list[tuple[str, float]]) -> list[Hit]:
+        """``ranked`` (id, score) pairs as hits carrying their stored metadata."""
+        if not ranked:
+            return []
+        got = target.get(ids=[item_id for item_id, _ in ranked], include=["metadatas"])
+        metadata = dict(zip(got["ids"], got["metadatas"] or [], strict=True))
+        return [Hit(i, score, dict(metadata.get(i) or {})) for i, score in ranked]
+
+    @_retry_if_stale
     def items(self, collection: str) -> list[tuple[str, dict[str, Any]]]:
         """Every item id of ``collection`` (over all its models) with its metadata."""
         found: dict[str, dict[str, Any]] = {}
@@ -190,9 +261,12 @@ class Store:
                     found.setdefault(item_id, dict(metadata or {}))
         return list(found.items())
 
+    @_retry_if_stale
     def embeddings(self, collection: str, model: str) -> tuple[list[str], np.ndarray]:
         """All ids of (collection, model) and their embeddings as an (n, dim) float32 array."""
-        target = self._require(collection, model)
+        return self._vectors(self._require(collection, model))
+
+    def _vectors(self, target: Collection) -> tuple[list[str], np.ndarray]:
         ids: list[str] = []
         vectors: list[np.ndarray] = []
         for page in self._pages(target, ["embeddings"]):
@@ -203,12 +277,7 @@ class Store:
 
     def collections(self) -> list[CollectionInfo]:
         """Every user collection with its distinct item count and per-model counts, by name."""
-        grouped: dict[str, dict[str, Collection]] = {}
-        for target in self._client.list_collections():
-            metadata = target.metadata or {}
-            if _COLLECTION_KEY in metadata and _MODEL_KEY in metadata:
-                name, model = str(metadata[_COLLECTION_KEY]), str(metadata[_MODEL_KEY])
-                grouped.setdefault(name, {})[model] = target
+        grouped = self._grouped(refresh=True)
         return [
             CollectionInfo(
                 name=name,
@@ -224,6 +293,7 @@ class Store:
             return targets[0].count()
         return len(self._all_ids(targets))
 
+    @_retry_if_stale
     def delete_collection(self, collection: str) -> int:
         """Delete ``collection`` with every model's index; return how many items it held."""
         self._check_writable()
@@ -231,14 +301,17 @@ class Store:
         removed = len(self._all_ids(targets.values()))
         for target in targets.values():
             self._client.delete_collection(target.name)
+        self.refresh()
         return removed
 
+    @_retry_if_stale
     def delete_items(self, collection: str, ids: Sequence[str]) -> int:
         """Delete ``ids`` from every model's index of ``collection``; return how many existed."""
         self._check_writable()
         removed: set[str] = set()
         for target in self._existing(collection).values():
             present = self._present_ids(target, ids)
+            self._exact.pop(str(target.id), None)
             for chunk in chunks(sorted(present), self._batch_size):
                 target.delete(ids=chunk)
             removed |= present
@@ -248,13 +321,27 @@ class Store:
         if self._readonly:
             raise ReadOnlyError("This store is read-only (MMDEMO_READONLY is set).")
 
-    def _models(self, collection: str) -> dict[str, Collection]:
-        """Model key -> Chroma collection for one user collection."""
-        found: dict[str, Collection] = {}
-        for target in self._client.list_collections():
-            metadata = target.metadata or {}
-            if metadata.get(_COLLECTION_KEY) == collection and _MODEL_KEY in metadata:
-                found[str(metadata[_MODEL_KEY])] = target
+    def _grouped(self, refresh: bool = False) -> dict[str, dict[str, Collection]]:
+        """User collection -> model key -> Chroma collection handle, listed once and cached."""
+        if refresh or self._handles is None:
+            grouped: dict[str, dict[str, Collection]] = {}
+            for target in self._client.list_collections():
+                metadata = target.metadata or {}
+                if _COLLECTION_KEY in metadata and _MODEL_KEY in metadata:
+                    name, model = str(metadata[_COLLECTION_KEY]), str(metadata[_MODEL_KEY])
+                    grouped.setdefault(name, {})[model] = target
+            self._handles = grouped
+        return self._handles
+
+    def _models(self, collection: str, model: str | None = None) -> dict[str, Collection]:
+        """Model key -> Chroma collection for one user collection.
+
+        Listed again when the cache lacks the collection (or ``model`` in it): another
+        process may have created it since.
+        """
+        found = self._grouped().get(collection) or {}
+        if not found or (model is not None and model not in found):
+            found = self._grouped(refresh=True).get(collection) or {}
         return dict(sorted(found.items()))
 
     def _existing(self, collection: str) -> dict[str, Collection]:
@@ -266,7 +353,9 @@ class Store:
 
     def _require(self, collection: str, model: str) -> Collection:
         """The Chroma collection of (collection, model), or a NotFoundError naming what exists."""
-        found = self._existing(collection)
+        found = self._models(collection, model)
+        if not found:
+            raise NotFoundError(f"Collection {collection!r} does not exist.")
         if model not in found:
             raise NotFoundError(
                 f"Collection {collection!r} is not indexed with model {model!r}; "
@@ -276,16 +365,18 @@ class Store:
 
     def _collection_for_writing(self, collection: str, model: str, dim: int) -> Collection:
         """The Chroma collection to add ``dim``-d vectors to, created on first use."""
-        existing = self._models(collection).get(model)
+        existing = self._models(collection, model).get(model)
         if existing is not None:
             _check_dimension(existing, dim, collection, model)
             return existing
-        return self._client.get_or_create_collection(
+        created = self._client.get_or_create_collection(
             chroma_name(collection, model),
             configuration={"hnsw": HNSW_CONFIGURATION},
             metadata={_COLLECTION_KEY: collection, _MODEL_KEY: model, _DIM_KEY: dim},
             embedding_function=None,
         )
+        self._handles = None
+        return created
 
     def _present_ids(self, target: Collection, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` ``target`` holds."""

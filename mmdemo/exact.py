@@ -1,0 +1,59 @@
+"""Exact cosine top-k over an in-memory matrix (pure numpy).
+
+Below a size where a full scan takes a few milliseconds, scanning every stored vector is
+both faster than Chroma's HNSW graph and always exact; the store keeps one such matrix per
+(collection, model) and asks HNSW only above :data:`EXACT_MAX_FLOATS`.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+#: Largest ``items x dimensions`` searched exactly: 24M float32 values (96 MB) scan in about
+#: 10 ms on 2 CPU cores (bench/README.md, "store"), e.g. 14k lite vectors or 47k 512-d ones.
+EXACT_MAX_FLOATS = 24_000_000
+
+
+def exact_fits(count: int, dim: int) -> bool:
+    """Whether ``count`` vectors of ``dim`` values are searched exactly rather than by HNSW."""
+    return count * dim <= EXACT_MAX_FLOATS
+
+
+@dataclass(frozen=True)
+class ExactIndex:
+    """Unit-length rows and their ids; ``count`` is the store's count it was loaded at."""
+
+    ids: list[str]
+    vectors: np.ndarray
+    count: int
+
+    @classmethod
+    def build(cls, ids: Sequence[str], vectors: np.ndarray, count: int) -> ExactIndex:
+        """Normalise ``vectors`` (as the store's cosine space does) and keep them as float32."""
+        matrix = np.asarray(vectors, dtype=np.float32)
+        norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(matrix) else 1.0
+        return cls(list(ids), matrix / np.maximum(norms, 1e-12), count)
+
+    def top_k(
+        self, query: np.ndarray, k: int, allowed: Collection[str] | None = None
+    ) -> list[tuple[str, float]]:
+        """The ``k`` best (id, cosine) pairs for ``query``, best first, ties by id.
+
+        ``allowed`` restricts the search to those ids (a caption filter's matches).
+        """
+        vector = np.asarray(query, dtype=np.float32).reshape(-1)
+        scores = self.vectors @ (vector / max(float(np.linalg.norm(vector)), 1e-12))
+        rows = np.arange(len(self.ids))
+        if allowed is not None:
+            rows = np.array([i for i, item in enumerate(self.ids) if item in allowed], dtype=int)
+        if not len(rows) or k < 1:
+            return []
+        subset = scores[rows]
+        if k < len(rows):
+            keep = np.argpartition(-subset, k - 1)[:k]
+            rows, subset = rows[keep], subset[keep]
+        order = sorted(range(len(rows)), key=lambda i: (-subset[i], self.ids[rows[i]]))
+        return [(self.ids[rows[i]], float(subset[i])) for i in order]
