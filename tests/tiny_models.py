@@ -55,7 +55,7 @@ def _vision_config() -> dict[str, Any]:
     return _tiny_layers(image_size=IMAGE_SIZE, patch_size=PATCH_SIZE)
 
 
-def _clip_tokenizer() -> CLIPTokenizer:
+def clip_tokenizer() -> CLIPTokenizer:
     """A character-level CLIP BPE: deterministic, unlike a BPE trained on the fly."""
     from tokenizers.pre_tokenizers import ByteLevel
     from transformers import CLIPTokenizer
@@ -71,7 +71,7 @@ def build_tiny_clip(folder: Path) -> Path:
     import torch
     from transformers import CLIPConfig, CLIPImageProcessorPil, CLIPModel, CLIPProcessor
 
-    tokenizer = _clip_tokenizer()
+    tokenizer = clip_tokenizer()
     text_config = _tiny_layers(
         vocab_size=len(tokenizer),
         max_position_embeddings=77,

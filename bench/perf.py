@@ -1,0 +1,200 @@
+"""One bench for every speed goal of issue 12, as ratios measured in one run.
+
+    python -m bench.perf [--quick] [--out FILE.json] [--emoji-dir DIR] [--sections ...]
+
+Sections: ``ingest`` (end-to-end vs model-only throughput, bench/perf_ingest.py),
+``rerank`` (bench/perf_rerank.py when present: reranked vs plain search, cold vs warm),
+``store`` (insert / query / top-50 agreement vs size, bench/perf_store.py), ``cli``
+(start-up of each command, and a cold ``search`` process vs a warm in-process search) and
+``memory`` (peak RSS of a 4x larger ingest, bench/ingest_scaling.py). Each figure is a
+min/median over repeats; ratios compare runs made in this same process or run.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import json
+import os
+import platform
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from bench import perf_ingest, perf_store
+
+ROOT = Path(__file__).resolve().parents[1]
+SECTIONS = ("ingest", "rerank", "store", "cli", "memory")
+
+
+def _wall_ms(command: list[str], repeats: int) -> dict[str, float]:
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    times = []
+    for _ in range(repeats):
+        start = time.perf_counter()
+        subprocess.run(command, env=env, cwd=ROOT, capture_output=True, check=True)
+        times.append((time.perf_counter() - start) * 1e3)
+    return {"min": round(min(times)), "median": round(statistics.median(times))}
+
+
+def cli_section(quick: bool) -> dict[str, Any]:
+    """Wall time of each command in a fresh process, and cold vs warm search."""
+    from bench.ingest_scaling import make_images
+    from mmdemo.config import Settings
+    from mmdemo.search.engine import search
+    from mmdemo.search.query import Query
+    from mmdemo.store import Store
+
+    repeats = 2 if quick else 3
+    mmdemo = [sys.executable, "-m", "mmdemo"]
+    with tempfile.TemporaryDirectory() as tmp:
+        folder, data = Path(tmp) / "images", ["--data-dir", str(Path(tmp) / "data")]
+        make_images(folder, 8, 320, 240)
+        index = [*mmdemo, "index", str(folder), "--collection", "c", "--model", "lite", *data]
+        search_cmd = [*mmdemo, "search", "--collection", "c", "--text", "a dog", *data]
+        rows = {"python -c pass": _wall_ms([sys.executable, "-c", "pass"], repeats)}
+        rows["index (first, embeds 8)"] = _wall_ms(index, 1)
+        for name, command in {
+            "--help": [*mmdemo, "--help"],
+            "models": [*mmdemo, "models"],
+            "list": [*mmdemo, "list", *data],
+            "index (all present)": index,
+            "search (cold process)": search_cmd,
+        }.items():
+            rows[name] = _wall_ms(command, repeats)
+        settings = Settings.from_env(data_dir=Path(tmp) / "data")
+        store = Store(settings)
+        query = Query(text="a dog")
+        warm = []
+        for _ in range(6):
+            start = time.perf_counter()
+            search(query, collection="c", model="lite", settings=settings, store=store)
+            warm.append((time.perf_counter() - start) * 1e3)
+    rows["search (warm, in process)"] = {
+        "min": round(min(warm[1:])),
+        "median": round(statistics.median(warm[1:])),
+    }
+    ratio = rows["search (cold process)"]["median"] / max(
+        rows["search (warm, in process)"]["median"], 1
+    )
+    return {"wall_ms": rows, "search_cold_over_warm": round(ratio, 1)}
+
+
+def memory_section(quick: bool) -> dict[str, Any]:
+    """Peak RSS of a small and a 4x larger ingest, each in a fresh process."""
+    sizes = (32, 128) if quick else (100, 400)
+    rows = []
+    for size in sizes:
+        out = subprocess.run(
+            [sys.executable, "-m", "bench.ingest_scaling", "--model", "lite", "--child", str(size)],
+            capture_output=True, text=True, check=True, cwd=ROOT,
+        )  # fmt: skip
+        rows.append(json.loads(out.stdout.strip().splitlines()[-1]))
+    return {
+        "sizes": sizes,
+        "runs": rows,
+        "peak_ratio": round(rows[1]["peak_rss_mb"] / rows[0]["peak_rss_mb"], 3),
+    }
+
+
+def rerank_section(quick: bool) -> dict[str, Any]:
+    """bench/perf_rerank.py's figures, or a note that it has not landed yet."""
+    try:
+        module = importlib.import_module("bench.perf_rerank")
+    except ModuleNotFoundError as exc:
+        if exc.name != "bench.perf_rerank":
+            raise
+        return {"skipped": "bench/perf_rerank.py is not in this checkout"}
+    result: dict[str, Any] = module.run(quick)
+    return result
+
+
+def _builds(specs: list[str] | None) -> list[tuple[int, int]] | None:
+    """``["400x32"]`` -> ``[(400, 32)]``."""
+    if not specs:
+        return None
+    return [(int(a), int(b)) for a, b in (spec.split("x") for spec in specs)]
+
+
+def _commit() -> str:
+    out = subprocess.run(
+        ["git", "rev-parse", "--short", "HEAD"], cwd=ROOT, capture_output=True, text=True
+    )
+    return out.stdout.strip() or "unknown"
+
+
+def _print_table(results: dict[str, Any]) -> None:
+    """A short human table of the headline figures."""
+    for row in results.get("ingest", {}).get("rows", []):
+        ratios = f"{row['ratio_median']} (median), {row['ratio_best']} (best)"
+        print(f"ingest {row['model']:>10}: e2e / model-only = {ratios}")
+    for row in results.get("store", {}).get("series", []):
+        build = f"efC{row['ef_construction']}/M{row['max_neighbors']}"
+        hnsw = "  ".join(
+            f"ef{e}: agree {row[f'hnsw_ef{e}_agreement']:.3f} {row[f'hnsw_ef{e}_query_ms']:.1f} ms"
+            for e in perf_store.EF_SEARCH
+        )
+        print(
+            f"store {row['kind']:>9} {row['dim']:5d}-d {row['size']:7d} {build}: "
+            f"insert {row['insert_per_s']:7.1f}/s  exact {row['exact_query_ms']:6.2f} ms  {hnsw}"
+        )
+    for row in results.get("store", {}).get("store_query", []):
+        print(f"Store.query {row['size']:7d} x {row['dim']}-d: {row['store_query_ms']} ms (median)")
+    for name, times in results.get("cli", {}).get("wall_ms", {}).items():
+        print(f"cli {name:>26}: {times['median']:6d} ms median ({times['min']} min)")
+    if "cli" in results:
+        print(f"search cold process / warm in-process: {results['cli']['search_cold_over_warm']}x")
+    if "memory" in results:
+        print(f"peak RSS {results['memory']['sizes']}: {results['memory']['peak_ratio']}x")
+    if "rerank" in results:
+        print(f"rerank: {json.dumps(results['rerank'])[:400]}")
+
+
+def main() -> None:
+    """Run the chosen sections, print the table and write the JSON."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--quick", action="store_true", help="small sizes (under 3 minutes)")
+    parser.add_argument("--out", type=Path, help="write the results as JSON here")
+    parser.add_argument(
+        "--emoji-dir", type=Path, help="npm emoji package/ folder (lite-like seeds)"
+    )
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument(
+        "--hnsw", nargs="+", metavar="EFCxM", help="HNSW builds to measure, e.g. 400x32 100x16"
+    )
+    args = parser.parse_args()
+    os.environ.setdefault("HF_HUB_OFFLINE", "1")
+    runners: dict[str, Callable[[], Any]] = {
+        "ingest": lambda: perf_ingest.run(args.quick),
+        "rerank": lambda: rerank_section(args.quick),
+        "store": lambda: perf_store.run(args.quick, args.emoji_dir, _builds(args.hnsw)),
+        "cli": lambda: cli_section(args.quick),
+        "memory": lambda: memory_section(args.quick),
+    }
+    results: dict[str, Any] = {
+        "date": datetime.now(UTC).isoformat(timespec="seconds"),
+        "machine": f"{platform.machine()}, {os.cpu_count()} CPUs, {platform.python_version()}",
+        "commit": _commit(),
+        "quick": args.quick,
+        "seconds": {},
+    }
+    for name in args.sections:
+        start = time.perf_counter()
+        results[name] = runners[name]()
+        results["seconds"][name] = round(time.perf_counter() - start, 1)
+        print(f"[{name} done in {results['seconds'][name]} s]", flush=True)
+    _print_table(results)
+    if args.out:
+        args.out.write_text(json.dumps(results, indent=2, default=str))
+
+
+if __name__ == "__main__":
+    main()

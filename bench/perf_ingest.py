@@ -1,0 +1,98 @@
+"""Ingest: end-to-end indexing throughput as a ratio of model-only ``encode`` throughput.
+
+Model-only encodes images decoded beforehand (what the model alone costs); end-to-end runs
+``index_paths`` on the files (read, hash, decode, copies, thumbnails, encode, store) into a
+fresh data dir. The two alternate, ``repeats`` times each, in one process with the model
+warm; the ratio of their medians (and of their best runs) is the figure. Generated 640x480
+noise JPEGs, so nothing deduplicates and decoding costs what a photo costs.
+"""
+
+from __future__ import annotations
+
+import statistics
+import tempfile
+import time
+from pathlib import Path
+from typing import Any
+
+from bench.ingest_scaling import make_images
+
+WIDTH, HEIGHT = 640, 480
+
+
+def build_vit_b32(folder: Path) -> Path:
+    """A full-size ViT-B/32 CLIP with random weights (speed only), saved for loading by path."""
+    import torch
+    from transformers import CLIPConfig, CLIPImageProcessorPil, CLIPModel, CLIPProcessor
+
+    from tests.tiny_models import clip_tokenizer
+
+    tokenizer = clip_tokenizer()
+    config = CLIPConfig(
+        text_config={"vocab_size": len(tokenizer), "max_position_embeddings": 77},
+        vision_config={"image_size": 224, "patch_size": 32},
+        projection_dim=512,
+    )
+    torch.manual_seed(0)
+    processor = CLIPProcessor(
+        image_processor=CLIPImageProcessorPil(
+            size={"shortest_edge": 224}, crop_size={"height": 224, "width": 224}
+        ),
+        tokenizer=tokenizer,
+    )
+    CLIPModel(config).save_pretrained(folder)
+    processor.save_pretrained(folder)
+    return folder
+
+
+def _rate(count: int, seconds: float) -> float:
+    return count / max(seconds, 1e-9)
+
+
+def measure(model: str, count: int, repeats: int) -> dict[str, Any]:
+    """Model-only vs end-to-end images/s for ``model`` on ``count`` images."""
+    from mmdemo.config import Settings
+    from mmdemo.ingest.images import decode_image, fit_for_models
+    from mmdemo.ingest.indexer import index_paths
+    from mmdemo.models.loading import load_embedder
+    from mmdemo.store import Store
+
+    with tempfile.TemporaryDirectory() as tmp:
+        folder = Path(tmp) / "images"
+        make_images(folder, count, WIDTH, HEIGHT)
+        settings = Settings.from_env(data_dir=Path(tmp) / "warm")
+        embedder = load_embedder(model, settings)
+        files = sorted(folder.iterdir())
+        decoded = [fit_for_models(decode_image(f.read_bytes()).image) for f in files]
+        embedder.encode_images(decoded[:4])
+        model_only, e2e = [], []
+        for i in range(repeats):
+            start = time.perf_counter()
+            embedder.encode_images(decoded)
+            model_only.append(_rate(count, time.perf_counter() - start))
+            run_settings = Settings.from_env(data_dir=Path(tmp) / f"run{i}")
+            start = time.perf_counter()
+            report = index_paths(
+                [folder], collection="bench", models=[model], settings=run_settings,
+                store=Store(run_settings),
+            )  # fmt: skip
+            e2e.append(_rate(report.added, time.perf_counter() - start))
+    return {
+        "model": Path(model).name,
+        "images": count,
+        "model_only_per_s": {"min": min(model_only), "median": statistics.median(model_only)},
+        "e2e_per_s": {"min": min(e2e), "median": statistics.median(e2e)},
+        "ratio_median": round(statistics.median(e2e) / statistics.median(model_only), 3),
+        "ratio_best": round(max(e2e) / max(model_only), 3),
+    }
+
+
+def run(quick: bool) -> dict[str, Any]:
+    """The ingest section of bench/perf.py: lite, and (full run) a random ViT-B/32."""
+    rows = [measure("lite", 64 if quick else 192, 2 if quick else 3)]
+    if not quick:
+        with tempfile.TemporaryDirectory() as tmp:
+            rows.append(measure(str(build_vit_b32(Path(tmp) / "vit-b32")), 96, 3))
+    for row in rows:
+        print(row, flush=True)
+    return {"rows": rows}
