@@ -37,6 +37,12 @@ class ExactIndex:
         norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(matrix) else 1.0
         return cls(list(ids), matrix / np.maximum(norms, 1e-12), count)
 
+    def extended(self, ids: Sequence[str], vectors: np.ndarray) -> ExactIndex:
+        """This index plus new rows, counted as the store will count them after the add."""
+        added = ExactIndex.build(ids, vectors, 0)
+        matrix = np.concatenate([self.vectors, added.vectors]) if len(ids) else self.vectors
+        return ExactIndex([*self.ids, *added.ids], matrix, self.count + len(ids))
+
     def top_k(
         self, query: np.ndarray, k: int, allowed: Collection[str] | None = None
     ) -> list[tuple[str, float]]:

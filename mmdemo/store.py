@@ -142,7 +142,7 @@ class Store:
         records = [record(m, c) for m, c in zip(metadatas, captions, strict=True)]
         target = self._collection_for_writing(collection, model, vectors.shape[1])
         rows = first_of_each_new(ids, self._present_ids(target, ids))
-        self._exact.pop(str(target.id), None)
+        cached = self._exact.pop(str(target.id), None)
         for chunk in chunks(rows, self._batch_size):
             target.add(
                 ids=[ids[i] for i in chunk],
@@ -150,6 +150,8 @@ class Store:
                 metadatas=[records[i][0] for i in chunk],
                 documents=[records[i][1] for i in chunk],
             )
+        if cached is not None:  # appended, not reloaded; a count that disagrees reloads it
+            self._exact[str(target.id)] = cached.extended([ids[i] for i in rows], vectors[rows])
 
     @_retry_if_stale
     def existing_ids(self, collection: str, model: str, ids: Sequence[str]) -> set[str]:

@@ -8,6 +8,7 @@ import random
 import warnings
 from pathlib import Path
 
+import numpy as np
 import pytest
 from PIL import Image
 
@@ -248,3 +249,21 @@ def test_thumbnail_fits_the_box_and_never_upscales() -> None:
 def test_to_rgb_returns_plain_rgb_unchanged() -> None:
     image = Image.new("RGB", (2, 2), RED)
     assert images.to_rgb(image) is image
+
+
+def test_large_jpeg_decodes_at_reduced_scale_but_records_its_full_size() -> None:
+    rng = np.random.default_rng(0)
+    pixels = rng.integers(0, 256, size=(2400, 3000, 3), dtype=np.uint8)
+    pixels[:, :1500] = (200, 30, 30)  # a left half the reduced image must keep
+    exif = Image.Exif()
+    exif[0x0112] = 6  # rotate 90 degrees when displayed
+    buffer = io.BytesIO()
+    Image.fromarray(pixels).save(buffer, format="JPEG", quality=90, exif=exif)
+
+    decoded = images.decode_image(buffer.getvalue(), "big.jpg")
+
+    assert (decoded.width, decoded.height) == (2400, 3000)
+    assert min(decoded.image.size) >= images.MODEL_MAX_SIDE
+    assert decoded.image.size == (1200, 1500)
+    top = np.asarray(decoded.image)[:600].reshape(-1, 3).mean(axis=0)
+    assert np.allclose(top, (200, 30, 30), atol=6)

@@ -54,13 +54,19 @@ _ORIENTATION_TRANSPOSE = {
 }
 
 
+#: EXIF orientations that turn the image a quarter, swapping width and height.
+_SWAPS_SIDES = frozenset({5, 6, 7, 8})
+
+
 @dataclass(frozen=True)
 class DecodedImage:
     """A validated image ready to embed, with the facts the store records about it.
 
-    ``image`` is RGB with EXIF orientation applied; ``width``/``height`` are measured after
-    orientation; ``format`` is the file format ("JPEG", "PNG", ...); ``sha256`` is the hex
-    digest of the original file bytes and serves as the item id.
+    ``image`` is RGB with EXIF orientation applied; a large JPEG is decoded at a reduced
+    scale that keeps both sides at least :data:`MODEL_MAX_SIDE` (enough for models and
+    thumbnails). ``width``/``height`` are the file's full size, after orientation;
+    ``format`` is the file format ("JPEG", "PNG", ...); ``sha256`` is the hex digest of the
+    original file bytes and serves as the item id.
     """
 
     image: Image.Image
@@ -171,7 +177,14 @@ def decode_image(data: bytes, name: str = "image") -> DecodedImage:
         raise ImageRejected("empty file")
     check_file_size(len(data))
     with _open(data, name) as opened:
+        width, height = opened.size
+        # JPEG draft mode: libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below
+        # MODEL_MAX_SIDE on either side, so big photos decode several times faster and
+        # everything made from them (model input, thumbnail) looks the same.
+        opened.draft(None, (MODEL_MAX_SIDE, MODEL_MAX_SIDE))
         _load(opened)
+        if _orientation(opened) in _SWAPS_SIDES:
+            width, height = height, width
         upright = _apply_orientation(opened)
         file_format = str(opened.format)
         try:
@@ -179,7 +192,7 @@ def decode_image(data: bytes, name: str = "image") -> DecodedImage:
         except ValueError as exc:  # Pillow has no conversion for an exotic pixel mode
             raise ImageRejected(f"unsupported pixel format: {upright.mode}") from exc
     file_format = _FORMAT_ALIASES.get(file_format, file_format)
-    return DecodedImage(rgb, rgb.width, rgb.height, file_format, content_hash(data))
+    return DecodedImage(rgb, width, height, file_format, content_hash(data))
 
 
 def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
