@@ -12,9 +12,11 @@ from dataclasses import dataclass
 
 import numpy as np
 
-#: Largest ``items x dimensions`` searched exactly: 24M float32 values (96 MB) scan in about
-#: 10 ms on 2 CPU cores (bench/README.md, "store"), e.g. 14k lite vectors or 47k 512-d ones.
-EXACT_MAX_FLOATS = 24_000_000
+#: Largest ``items x dimensions`` searched exactly: 16M float32 values (64 MB, e.g. 9.6k
+#: 1664-d lite vectors or 31k 512-d ones). A scan reads the whole matrix, so its cost is
+#: memory bandwidth: about 0.3 ms per million values on 2 idle cores, 5 ms here, inside the
+#: 10 ms query budget with room for the metadata fetch (bench/README.md, "Speed").
+EXACT_MAX_FLOATS = 16_000_000
 
 
 def exact_fits(count: int, dim: int) -> bool:
