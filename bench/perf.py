@@ -134,6 +134,10 @@ def _print_table(results: dict[str, Any]) -> None:
     for row in results.get("ingest", {}).get("rows", []):
         ratios = f"{row['ratio_median']} (median), {row['ratio_best']} (best)"
         print(f"ingest {row['model']:>10}: e2e / model-only = {ratios}")
+    if "jpeg_12mp_decode" in results.get("ingest", {}):
+        print(
+            f"12 MP JPEG to model input, full / draft decode: {results['ingest']['jpeg_12mp_decode']}"
+        )
     for row in results.get("store", {}).get("series", []):
         build = f"efC{row['ef_construction']}/M{row['max_neighbors']}"
         hnsw = "  ".join(
