@@ -135,9 +135,8 @@ def _print_table(results: dict[str, Any]) -> None:
         ratios = f"{row['ratio_median']} (median), {row['ratio_best']} (best)"
         print(f"ingest {row['model']:>10}: e2e / model-only = {ratios}")
     if "jpeg_12mp_decode" in results.get("ingest", {}):
-        print(
-            f"12 MP JPEG to model input, full / draft decode: {results['ingest']['jpeg_12mp_decode']}"
-        )
+        decode = results["ingest"]["jpeg_12mp_decode"]
+        print(f"12 MP JPEG to model input, full vs draft decode: {decode}")
     for row in results.get("store", {}).get("series", []):
         build = f"efC{row['ef_construction']}/M{row['max_neighbors']}"
         hnsw = "  ".join(
