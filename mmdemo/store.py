@@ -47,6 +47,8 @@ HNSW_CONFIGURATION: CreateHNSWConfiguration = {
     "max_neighbors": 32,
     "ef_search": 512,
 }
+#: How many (collection, model) vector copies stay in memory, each at most 64 MB.
+EXACT_CACHED = 8
 _COLLECTION_KEY = "mmdemo_collection"
 _MODEL_KEY = "mmdemo_model"
 _DIM_KEY = "mmdemo_dim"
@@ -107,6 +109,7 @@ class Store:
         self._batch_size = self._client.get_max_batch_size()
         self._handles: dict[str, dict[str, Collection]] | None = None
         self._exact: dict[str, ExactIndex] = {}
+        self._exact_lock = threading.Lock()
 
     def refresh(self) -> None:
         """Forget cached collection handles and vectors (after another process changed them)."""
@@ -225,10 +228,13 @@ class Store:
 
     def _exact_index(self, target: Collection, count: int) -> ExactIndex:
         """The in-memory vectors of ``target``, reloaded when its count changed."""
-        cached = self._exact.get(str(target.id))
+        cached = self._exact.pop(str(target.id), None)
         if cached is None or cached.count != count:
             cached = ExactIndex.build(*self._vectors(target), count=count)
-            self._exact[str(target.id)] = cached
+        with self._exact_lock:  # handlers run in threads; evicting iterates the dict
+            self._exact[str(target.id)] = cached  # most recently used last
+            while len(self._exact) > EXACT_CACHED:
+                self._exact.pop(next(iter(self._exact)))
         return cached
 
     def _matching(self, target: Collection, needle: str) -> set[str]:
