@@ -23,6 +23,7 @@ from mmdemo.ingest.images import decode_image, fit_for_models, load_image
 from mmdemo.ingest.sources import Rejection, SourceItem, count_sources, iter_sources, read_captions
 from mmdemo.models.loading import load_embedder
 from mmdemo.records import validate_collection_name
+from mmdemo.rerank_features import store_at_index
 from mmdemo.store import Store
 
 Progress = Callable[[int, int], None]
@@ -134,9 +135,14 @@ def _batches(
 
 
 def _store_batch(
-    batch: list[_Item], collection: str, embedders: Sequence[Embedder], store: Store
+    batch: list[_Item],
+    collection: str,
+    embedders: Sequence[Embedder],
+    store: Store,
+    settings: Settings,
 ) -> tuple[int, int]:
-    """Embed and add what each model lacks; returns (new images, images already present)."""
+    """Embed and add what each model lacks, storing reranker features for the new images;
+    returns (new images, images already present)."""
     ids = [item.id for item in batch]
     new_anywhere: set[str] = set()
     for embedder in embedders:
@@ -152,6 +158,7 @@ def _store_batch(
             vectors,
             [item.metadata for item in todo],
         )
+        store_at_index(settings, embedder.key, [i.id for i in todo], [i.image for i in todo])
         new_anywhere.update(item.id for item in todo)
     return len(new_anywhere), len(batch) - len(new_anywhere)
 
@@ -164,6 +171,7 @@ def _run(
     store: Store,
     report: IndexReport,
     progress: Progress,
+    settings: Settings,
 ) -> IndexReport:
     done = 0
     progress(0, total)
@@ -174,7 +182,7 @@ def _run(
 
     with FILES.indexing():
         for batch in _batches(items, BATCH_SIZE, tick):
-            added, present = _store_batch(batch, collection, embedders, store)
+            added, present = _store_batch(batch, collection, embedders, store, settings)
             report.added += added
             report.present += present
             progress(min(done, total), total)
@@ -208,7 +216,9 @@ def index_paths(
     embedders = _load_models(models, settings)
     report = IndexReport()
     items = _decode_sources(iter_sources(paths), settings, caption_map, report)
-    return _run(items, count_sources(paths), collection, embedders, store, report, progress)
+    return _run(
+        items, count_sources(paths), collection, embedders, store, report, progress, settings
+    )
 
 
 def _stored_items(
@@ -238,4 +248,4 @@ def index_existing(
     stored = store.items(collection)
     report = IndexReport()
     items = _stored_items(stored, settings, report)
-    return _run(items, len(stored), collection, embedders, store, report, progress)
+    return _run(items, len(stored), collection, embedders, store, report, progress, settings)

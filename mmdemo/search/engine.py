@@ -21,7 +21,9 @@ from mmdemo.ingest.copies import image_path
 from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.loading import load_embedder, load_reranker
 from mmdemo.models.registry import DEFAULT_EMBEDDER, resolve
-from mmdemo.rerank import Reranker
+from mmdemo.rerank import Candidate, Reranker
+from mmdemo.rerank_features import FeatureStore
+from mmdemo.search.fusion import fuse, weighted_parts
 from mmdemo.search.query import Query, combine
 from mmdemo.store import Hit, Store
 
@@ -82,15 +84,30 @@ def _rerank(
     settings: Settings,
     with_captions: bool,
 ) -> tuple[list[Hit], np.ndarray, list[int]]:
-    """Reorder hits by reranker score; returns hits, their scores and ranks before."""
-    documents = [
-        (
-            fit_for_models(load_image(image_path(settings, hit.metadata))),
+    """Reorder hits by the fused score; returns hits, their fused scores and ranks before.
+
+    The reranker scores each query part; those are weighted as the retrieval weighted
+    them and fused with the first-stage score (:mod:`mmdemo.search.fusion`).
+    """
+    candidates = [
+        Candidate(
+            hit.id,
+            image_path(settings, hit.metadata),
             (hit.metadata.get("caption") or None) if with_captions else None,
         )
         for hit in hits
     ]
-    scores = reranker.score(query.text if query.has_text else None, image, documents)
+    parts = reranker.score_parts(
+        candidates,
+        text=query.text if query.has_text else None,
+        image=image,
+        negative=query.negative if query.has_negative else None,
+        features=FeatureStore(settings, reranker.key),
+    )
+    rerank = weighted_parts(
+        parts.text, parts.image, query.weight, parts.negative, query.negative_weight
+    )
+    scores = fuse(np.array([hit.score for hit in hits]), rerank)
     order = sorted(range(len(hits)), key=lambda i: (-scores[i], i))
     return [hits[i] for i in order], scores[order], [i + 1 for i in order]
 
@@ -146,7 +163,8 @@ def search(
     """Run a query against a collection indexed with ``model``.
 
     Without a reranker the ``top_k`` nearest items come back by cosine score. With one,
-    the ``max(top_k, candidates)`` nearest are rescored jointly and the best ``top_k``
+    the ``max(top_k, candidates)`` nearest are rescored jointly, the reranker's score fused
+    with the cosine score (``rerank_score`` is the fused score), and the best ``top_k``
     kept, each with its rank before reranking. The reranker reads each candidate's caption
     too, unless ``rerank_captions`` is False.
     """
