@@ -18,7 +18,7 @@ from mmdemo.ingest.indexer import index_paths
 from mmdemo.models.loading import load_reranker
 from mmdemo.rerank import Candidate, Reranker
 from mmdemo.rerank_features import FeatureStore
-from mmdemo.search.engine import search
+from mmdemo.search.engine import SearchResults, search
 from mmdemo.search.query import Query
 from mmdemo.store import Store
 
@@ -39,6 +39,21 @@ def reranker(tmp_path_factory: pytest.TempPathFactory) -> Reranker:
     return load_reranker("lite", Settings(data_dir=tmp_path_factory.mktemp("r"), device="cpu"))
 
 
+def _search(
+    settings: Settings, store: Store, collection: str, query: Query, top_k: int
+) -> SearchResults:
+    """A search with the lite embedder and reranker."""
+    return search(
+        query,
+        collection=collection,
+        model="lite",
+        settings=settings,
+        store=store,
+        reranker="lite",
+        top_k=top_k,
+    )
+
+
 def _ranked(reranker: Reranker, query: object, candidates: list[Candidate]) -> np.ndarray:
     """Scores through the plain CrossEncoder path: every candidate image decoded and scored."""
     docs = [fit_for_models(load_image(c.path)) for c in candidates]
@@ -52,18 +67,22 @@ def test_stored_features_give_the_recomputed_scores(reranker: Reranker, tmp_path
     features = FeatureStore(Settings(data_dir=tmp_path), reranker.key)
     candidates = _candidates()
     query_image = fit_for_models(load_image(PHOTOS / "rocket.jpg"))
-    first = reranker.score_parts(candidates, text="a space rocket", image=query_image,
-                                 features=features)  # fmt: skip
+    first = reranker.score_parts(
+        candidates, text="a space rocket", image=query_image, features=features
+    )
     assert all(features.path(c.id).is_file() for c in candidates)
-    again = reranker.score_parts(candidates, text="a space rocket", image=query_image,
-                                 features=features)  # fmt: skip
+    again = reranker.score_parts(
+        candidates, text="a space rocket", image=query_image, features=features
+    )
     assert first.text is not None and again.text is not None
     assert first.image is not None and again.image is not None
     np.testing.assert_allclose(again.text, first.text, rtol=1e-5, atol=1e-5)
-    np.testing.assert_allclose(again.text, _ranked(reranker, "a space rocket", candidates),
-                               rtol=1e-4, atol=1e-4)  # fmt: skip
-    np.testing.assert_allclose(again.image, _ranked(reranker, query_image, candidates),
-                               rtol=1e-4, atol=1e-4)  # fmt: skip
+    np.testing.assert_allclose(
+        again.text, _ranked(reranker, "a space rocket", candidates), rtol=1e-4, atol=1e-4
+    )
+    np.testing.assert_allclose(
+        again.image, _ranked(reranker, query_image, candidates), rtol=1e-4, atol=1e-4
+    )
 
 
 def test_stored_features_are_used_instead_of_the_images(reranker: Reranker, tmp_path: Path) -> None:
@@ -87,15 +106,14 @@ def test_images_indexed_before_features_existed_still_rerank(tmp_path: Path) -> 
     features_dir = FeatureStore(settings, "lite").folder
     assert len(list(features_dir.rglob("*.npy"))) == len(NAMES)
     query = Query(text="a space rocket")
-    fresh = search(query, collection="c", model="lite", settings=settings, store=store,
-                   reranker="lite", top_k=5)  # fmt: skip
+    fresh = _search(settings, store, "c", query, top_k=5)
     shutil.rmtree(features_dir)
-    legacy = search(query, collection="c", model="lite", settings=settings, store=store,
-                    reranker="lite", top_k=5)  # fmt: skip
+    legacy = _search(settings, store, "c", query, top_k=5)
     assert len(list(features_dir.rglob("*.npy"))) == len(NAMES)
     assert legacy.table["id"].tolist() == fresh.table["id"].tolist()
-    np.testing.assert_allclose(legacy.table["rerank_score"], fresh.table["rerank_score"],
-                               rtol=1e-4, atol=1e-4)  # fmt: skip
+    np.testing.assert_allclose(
+        legacy.table["rerank_score"], fresh.table["rerank_score"], rtol=1e-4, atol=1e-4
+    )
 
 
 @pytest.fixture(scope="module")
@@ -107,10 +125,8 @@ def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Store]:
 
 
 def _top(indexed: tuple[Settings, Store], query: Query) -> list[str]:
-    settings, store = indexed
-    results = search(query, collection="demo", model="lite", settings=settings, store=store,
-                     reranker="lite", top_k=3)  # fmt: skip
-    return results.table["file_name"].tolist()
+    results = _search(*indexed, "demo", query, top_k=3)
+    return list(results.table["file_name"])
 
 
 def test_the_weight_slider_moves_the_reranked_order(indexed: tuple[Settings, Store]) -> None:

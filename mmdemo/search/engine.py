@@ -21,6 +21,7 @@ from mmdemo.ingest.copies import image_path
 from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.loading import load_embedder, load_reranker
 from mmdemo.models.registry import DEFAULT_EMBEDDER, resolve
+from mmdemo.models.threads import single_query
 from mmdemo.rerank import Candidate, Reranker
 from mmdemo.rerank_features import FeatureStore
 from mmdemo.search.fusion import fuse, weighted_parts
@@ -176,14 +177,35 @@ def search(
     embedder = load_embedder(model, settings)
     ranker = load_reranker(reranker, settings) if reranker else None
     clock = _Clock()
-    vector = _query_vector(query, image, embedder)
-    clock.lap("embed")
-    depth = max(top_k, candidates) if ranker else top_k
-    hits = store.query(collection, embedder.key, vector, depth, query.caption_contains)
-    clock.lap("search")
-    scores = before = None
-    if ranker and hits:
-        hits, scores, before = _rerank(hits, query, image, ranker, settings, rerank_captions)
-        clock.lap("rerank")
+    with single_query():
+        vector = _query_vector(query, image, embedder)
+        clock.lap("embed")
+        depth = max(top_k, candidates) if ranker else top_k
+        hits = store.query(collection, embedder.key, vector, depth, query.caption_contains)
+        clock.lap("search")
+        scores = before = None
+        if ranker and hits:
+            hits, scores, before = _rerank(hits, query, image, ranker, settings, rerank_captions)
+            clock.lap("rerank")
     table = _table(hits[:top_k], settings, scores, before)
     return SearchResults(table, clock.spans, embedder.key, ranker.key if ranker else None)
+
+
+def warm_up(
+    *, collection: str, model: str, reranker: str | None, settings: Settings, store: Store
+) -> SearchResults:
+    """Run one throw-away search so that models, kernels and stored features are ready.
+
+    Loads the embedder and reranker, runs their first forward passes (much slower than
+    later ones) and stores any missing reranker features of the likely first candidates,
+    so that a visitor's first search costs what the tenth does.
+    """
+    return search(
+        Query(text="a photo"),
+        collection=collection,
+        model=model,
+        settings=settings,
+        store=store,
+        reranker=reranker,
+        top_k=1,
+    )
