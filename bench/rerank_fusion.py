@@ -98,9 +98,9 @@ def main() -> None:
                 print(
                     f"  {name:10} " + " ".join(f"{m} {metrics[m]:.3f}" for m in SHOWN), flush=True
                 )
-    if args.out:
-        args.out.parent.mkdir(parents=True, exist_ok=True)
-        args.out.write_text(json.dumps(table, indent=2) + "\n")
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(table, indent=2) + "\n")
 
 
 if __name__ == "__main__":

@@ -15,8 +15,9 @@ import numpy as np
 
 from mmdemo.search.query import blend
 
-#: Share of the reranker in the fused score (the rest is the first-stage cosine score).
-RERANK_SHARE = 0.5
+#: Share of the reranker in the fused score (the rest is the first-stage cosine score);
+#: chosen on tux-dev, checked on every split (bench/README.md, bench/rerank_fusion.py).
+RERANK_SHARE = 0.4
 
 
 def weighted_parts(
