@@ -66,10 +66,13 @@ def tux_items(share_dir: Path, split: str) -> list[Item]:
         text = png.with_suffix(".txt")
         if rel.startswith("symbols/") or "cartoon" in rel or rel.endswith("_mirror.png"):
             continue
-        if not text.is_file() or _distinct_colours(png) < MIN_PHOTO_COLOURS:
+        if not text.is_file():
             continue
         caption = text.read_text(encoding="utf-8", errors="replace").splitlines()[0].strip()
-        if caption and split_of(caption.lower()) == split:
+        # The cheap split test first: counting colours decodes the whole stamp.
+        if not caption or split_of(caption.lower()) != split:
+            continue
+        if _distinct_colours(png) >= MIN_PHOTO_COLOURS:
             items.append(Item(f"tux:{rel}", png, caption))
     return items
 

@@ -1,38 +1,60 @@
 """Reranker: rescores (query, image) pairs jointly with a CrossEncoder.
 
 Works with any sentence-transformers ``CrossEncoder`` whose modalities cover the query
-and the documents (multimodal VLM rerankers, the offline ``lite`` reranker). The query is
-text, an image, or both as a ``{"text", "image"}`` dict when the model takes one; each
-document is the candidate image, with its caption as a text part where the model takes
-that.
+and the documents (multimodal VLM rerankers, the offline ``lite`` reranker). Each part of
+a query (its text, its image, its negative prompt) is scored on its own, so that the
+search can weight them as it weighted them for retrieval (:mod:`mmdemo.search.fusion`).
+A document is a stored candidate: its id, its image file and optionally its caption.
+
+The ``lite`` reranker splits its score into a per-image part, kept in a
+:class:`~mmdemo.rerank_features.FeatureStore`, and a per-query part, computed once per
+search; its candidates' images are decoded only when their features are not stored yet.
 """
 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from dataclasses import dataclass
+from pathlib import Path
 from typing import Any
 
 import numpy as np
 from PIL import Image
 
 from mmdemo.errors import InputError
+from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.base import ModelHandle
+from mmdemo.rerank_features import FeatureStore
 
 PAIR = ("image", "text")
+
+
+@dataclass(frozen=True)
+class Candidate:
+    """One stored item to rescore: its id (content hash), image file and caption if any."""
+
+    id: str
+    path: Path
+    caption: str | None = None
+
+
+@dataclass(frozen=True)
+class PartScores:
+    """Reranker scores of each candidate against each given part of the query."""
+
+    text: np.ndarray | None = None
+    image: np.ndarray | None = None
+    negative: np.ndarray | None = None
 
 
 class Reranker(ModelHandle):
     """A loaded CrossEncoder reranker."""
 
-    def query_input(self, text: str | None, image: Image.Image | None) -> Any:
-        """The query in the form this model takes, preferring text and image together."""
-        if text and image is not None and self.supports(PAIR):
-            return {"text": text, "image": image}
-        if text and self.supports("text"):
-            return text
-        if image is not None and self.supports("image"):
-            return image
-        raise InputError(f"Reranker {self.label!r} cannot take this query's modalities.")
+    @property
+    def _features_module(self) -> Any | None:
+        """The first module when it scores from stored per-image features (``lite``)."""
+        first = self.model[0] if len(self.model) else None
+        return first if hasattr(first, "image_features") else None
 
     def document_input(self, image: Image.Image, caption: str | None) -> Any:
         """One candidate in the form this model takes: the image, with its caption if it can."""
@@ -42,21 +64,102 @@ class Reranker(ModelHandle):
             return image
         raise InputError(f"Reranker {self.label!r} cannot score images.")
 
-    def score(
+    def _check_query(self, text: str | None, image: Image.Image | None) -> None:
+        if text and not self.supports("text"):
+            raise InputError(f"Reranker {self.label!r} cannot take text queries.")
+        if image is not None and not self.supports("image"):
+            raise InputError(f"Reranker {self.label!r} cannot take image queries.")
+
+    def score_parts(
         self,
+        candidates: Sequence[Candidate],
+        text: str | None = None,
+        image: Image.Image | None = None,
+        negative: str | None = None,
+        features: FeatureStore | None = None,
+    ) -> PartScores:
+        """Score every candidate against each given query part; scores in candidate order.
+
+        ``features`` lets a reranker that stores per-image features reuse them (and store
+        the ones it had to compute); other rerankers ignore it.
+        """
+        self._check_query(text or negative, image)
+        if not candidates:
+            empty = np.zeros(0, dtype=np.float32)
+            return PartScores(empty if text else None, empty if image is not None else None, None)
+        module = self._features_module
+        with self.inference():
+            if module is not None and features is not None:
+                return self._from_features(module, candidates, text, image, negative, features)
+            return self._by_ranking(candidates, text, image, negative)
+
+    def store_features(
+        self, features: FeatureStore, ids: Sequence[str], images: Sequence[Image.Image]
+    ) -> None:
+        """Compute and store the per-image features of ``images`` (no-op for other models)."""
+        module = self._features_module
+        if module is None or not ids:
+            return
+        with self.inference():
+            rows = module.image_features(list(images)).float().cpu().numpy()
+        features.save(ids, rows)
+
+    def _by_ranking(
+        self,
+        candidates: Sequence[Candidate],
         text: str | None,
         image: Image.Image | None,
-        documents: Sequence[tuple[Image.Image, str | None]],
-        batch_size: int = 8,
-    ) -> np.ndarray:
-        """Score each (image, caption) document against the query; returns scores in input order."""
-        if not documents:
-            return np.zeros(0, dtype=np.float32)
-        query = self.query_input(text, image)
-        docs = [self.document_input(img, caption) for img, caption in documents]
-        with self.inference():
-            ranked = self.model.rank(query, docs, batch_size=batch_size, show_progress_bar=False)
-        scores = np.zeros(len(docs), dtype=np.float32)
-        for entry in ranked:
-            scores[int(entry["corpus_id"])] = float(entry["score"])
-        return scores
+        negative: str | None,
+    ) -> PartScores:
+        docs = [
+            self.document_input(fit_for_models(load_image(c.path)), c.caption) for c in candidates
+        ]
+
+        def rank(query: Any) -> np.ndarray | None:
+            if query is None:
+                return None
+            ranked = self.model.rank(query, docs, batch_size=8, show_progress_bar=False)
+            scores = np.zeros(len(docs), dtype=np.float32)
+            for entry in ranked:
+                scores[int(entry["corpus_id"])] = float(entry["score"])
+            return scores
+
+        return PartScores(rank(text or None), rank(image), rank(negative or None))
+
+    def _from_features(
+        self,
+        module: Any,
+        candidates: Sequence[Candidate],
+        text: str | None,
+        image: Image.Image | None,
+        negative: str | None,
+        features: FeatureStore,
+    ) -> PartScores:
+        import torch
+
+        ids = [c.id for c in candidates]
+        rows = features.load(ids)
+        missing = [c for c in candidates if c.id not in rows]
+        if missing:
+            images = [fit_for_models(load_image(c.path)) for c in missing]
+            computed = module.image_features(images).float().cpu().numpy()
+            features.save([c.id for c in missing], computed)
+            rows |= dict(zip([c.id for c in missing], computed, strict=True))
+        device = module.base.class_embeddings.device
+        stacked = torch.from_numpy(np.stack([rows[i] for i in ids])).to(device)
+        captions = [c.caption for c in candidates]
+
+        def text_part(query_text: str | None) -> np.ndarray | None:
+            if not query_text:
+                return None
+            query = module.encode_query_text(query_text)
+            total = module.text_image_scores(query, stacked) + module.caption_scores(
+                query, captions
+            )
+            return total.float().cpu().numpy()
+
+        image_part = None
+        if image is not None:
+            query_row = module.image_features([image])[0]
+            image_part = module.image_image_scores(query_row, stacked).float().cpu().numpy()
+        return PartScores(text_part(text), image_part, text_part(negative))

@@ -17,6 +17,7 @@ from mmdemo.errors import InputError, NotFoundError
 from mmdemo.ingest.indexer import index_existing, index_paths
 from mmdemo.models.loading import load_embedder
 from mmdemo.search.engine import COLUMNS, search
+from mmdemo.search.fusion import fuse
 from mmdemo.search.query import Query, combine
 from mmdemo.store import Store
 
@@ -280,7 +281,11 @@ def test_rerank_reorders_candidates(
         {"text": c, "image": Image.open(p).convert("RGB")}
         for p, c in zip(plain.table["path"], plain.table["caption"], strict=True)
     ]
-    expected = [plain.table["id"].iloc[r["corpus_id"]] for r in ce.rank("a plain square", docs)][:4]
+    ce_scores = np.zeros(len(docs))
+    for entry in ce.rank("a plain square", docs):
+        ce_scores[entry["corpus_id"]] = entry["score"]
+    fused = fuse(plain.table["score"].to_numpy(), ce_scores)
+    expected = [plain.table["id"].iloc[i] for i in np.argsort(-fused, kind="stable")][:4]
     assert list(table["id"]) == expected
     assert reranked.timings_ms["rerank"] > 0
 
@@ -367,21 +372,16 @@ def test_reranker_reads_captions_unless_told_not_to(
     monkeypatch: pytest.MonkeyPatch,
     with_captions: bool,
 ) -> None:
-    from mmdemo.rerank import Reranker
+    from mmdemo.rerank import Candidate, PartScores, Reranker
 
     seen: list[str | None] = []
-    original = Reranker.score
+    original = Reranker.score_parts
 
-    def spy(
-        self: Reranker,
-        text: str | None,
-        image: Image.Image | None,
-        documents: list[tuple[Image.Image, str | None]],
-    ) -> np.ndarray:
-        seen.extend(caption for _, caption in documents)
-        return original(self, text, image, documents)
+    def spy(self: Reranker, candidates: list[Candidate], **parts: object) -> PartScores:
+        seen.extend(candidate.caption for candidate in candidates)
+        return original(self, candidates, **parts)  # type: ignore[arg-type]
 
-    monkeypatch.setattr(Reranker, "score", spy)
+    monkeypatch.setattr(Reranker, "score_parts", spy)
     search(
         Query(text="square"),
         collection="colours",

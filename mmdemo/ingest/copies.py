@@ -78,7 +78,7 @@ def thumb_path(settings: Settings, item_id: str) -> Path:
     return settings.thumbs_dir / f"{item_id}{THUMB_SUFFIX}"
 
 
-def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
+def write_atomically(target: Path, write: Callable[[Path], object]) -> None:
     """Write through a temporary file of this call's own, then rename into place.
 
     Two writers of the same image (two uploads at once) never share a temporary file, and
@@ -100,9 +100,9 @@ def save_copies(settings: Settings, decoded: DecodedImage, data: bytes) -> str:
     name = copy_name(decoded)
     original = settings.images_dir / name
     if not original.exists():
-        _write_atomically(original, lambda tmp: tmp.write_bytes(data))
+        write_atomically(original, lambda tmp: tmp.write_bytes(data))
     thumb = thumb_path(settings, decoded.sha256)
     if not thumb.exists():
         thumbnail = make_thumbnail(decoded.image)
-        _write_atomically(thumb, lambda tmp: thumbnail.save(tmp, format="JPEG", quality=85))
+        write_atomically(thumb, lambda tmp: thumbnail.save(tmp, format="JPEG", quality=85))
     return name

@@ -26,6 +26,7 @@ from mmdemo.ingest.sources import Rejection, SourceItem, count_sources, iter_sou
 from mmdemo.models.loading import load_embedder
 from mmdemo.models.registry import resolve
 from mmdemo.records import validate_collection_name
+from mmdemo.rerank_features import store_at_index
 from mmdemo.store import Store
 
 Progress = Callable[[int, int], None]
@@ -231,8 +232,11 @@ def _decoded_batches(
         yield batch
 
 
-def _store_batch(batch: _Batch, collection: str, embedders: _Embedders, store: Store) -> None:
-    """Embed and add each batch item to the models that lack it."""
+def _store_batch(
+    batch: _Batch, collection: str, embedders: _Embedders, store: Store, settings: Settings
+) -> None:
+    """Embed and add each batch item to the models that lack it, storing the reranker
+    features of the images each model adds."""
     for key in embedders.keys:
         todo = [item for item in batch.items if key in item.missing]
         if not todo:
@@ -241,6 +245,7 @@ def _store_batch(batch: _Batch, collection: str, embedders: _Embedders, store: S
         store.add(
             collection, key, [item.id for item in todo], vectors, [item.metadata for item in todo]
         )
+        store_at_index(settings, key, [item.id for item in todo], [item.image for item in todo])
 
 
 def _run(
@@ -251,6 +256,7 @@ def _run(
     store: Store,
     report: IndexReport,
     progress: Progress,
+    settings: Settings,
 ) -> IndexReport:
     """Decode ahead in a background thread while the models embed the previous batch."""
 
@@ -262,7 +268,7 @@ def _run(
     progress(0, total)
     with FILES.indexing(), run_ahead(_decoded_batches(planned, BATCH_SIZE, report)) as batches:
         for batch in batches:
-            _store_batch(batch, collection, embedders, store)
+            _store_batch(batch, collection, embedders, store, settings)
             report.added += len(batch.items)
             report.present += batch.present
             done += batch.consumed
@@ -292,7 +298,8 @@ def index_paths(
     embedders = _Embedders(models, settings)
     report = IndexReport()
     pendings = _read_sources(iter_sources(paths), settings, caption_map, report)
-    return _run(pendings, count_sources(paths), collection, embedders, store, report, progress)
+    total = count_sources(paths)
+    return _run(pendings, total, collection, embedders, store, report, progress, settings)
 
 
 def _load_stored(settings: Settings, item_id: str, metadata: dict[str, Any]) -> _Item:
@@ -321,4 +328,4 @@ def index_existing(
     stored = store.items(collection)
     report = IndexReport()
     pendings = _stored_items(stored, settings)
-    return _run(pendings, len(stored), collection, embedders, store, report, progress)
+    return _run(pendings, len(stored), collection, embedders, store, report, progress, settings)

@@ -38,6 +38,8 @@ class Preset:
     size_mb: int
     cpu_ok: bool
     offline: bool = False
+    #: Rerankers only: the embedder whose indexing also stores this reranker's image features.
+    builds_on: str | None = None
 
 
 PRESETS: tuple[Preset, ...] = (
@@ -60,7 +62,7 @@ PRESETS: tuple[Preset, ...] = (
     Preset("qwen3-vl-reranker-2b", "reranker", "Qwen3-VL-Reranker 2B",
            "Qwen/Qwen3-VL-Reranker-2B", ("text", "image"), None, "Apache-2.0", 4400, False),
     Preset("lite", "reranker", "Offline lite reranker", "lite:lite",
-           ("text", "image"), None, "Apache-2.0", 0, True, offline=True),
+           ("text", "image"), None, "Apache-2.0", 0, True, offline=True, builds_on="lite"),
 )  # fmt: skip
 
 

@@ -21,7 +21,10 @@ from mmdemo.ingest.copies import image_path
 from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.loading import load_embedder, load_reranker
 from mmdemo.models.registry import DEFAULT_EMBEDDER, resolve
-from mmdemo.rerank import Reranker
+from mmdemo.models.threads import single_query
+from mmdemo.rerank import Candidate, Reranker
+from mmdemo.rerank_features import FeatureStore
+from mmdemo.search.fusion import fuse, weighted_parts
 from mmdemo.search.query import Query, combine
 from mmdemo.store import Hit, Store
 
@@ -82,15 +85,30 @@ def _rerank(
     settings: Settings,
     with_captions: bool,
 ) -> tuple[list[Hit], np.ndarray, list[int]]:
-    """Reorder hits by reranker score; returns hits, their scores and ranks before."""
-    documents = [
-        (
-            fit_for_models(load_image(image_path(settings, hit.metadata))),
+    """Reorder hits by the fused score; returns hits, their fused scores and ranks before.
+
+    The reranker scores each query part; those are weighted as the retrieval weighted
+    them and fused with the first-stage score (:mod:`mmdemo.search.fusion`).
+    """
+    candidates = [
+        Candidate(
+            hit.id,
+            image_path(settings, hit.metadata),
             (hit.metadata.get("caption") or None) if with_captions else None,
         )
         for hit in hits
     ]
-    scores = reranker.score(query.text if query.has_text else None, image, documents)
+    parts = reranker.score_parts(
+        candidates,
+        text=query.text if query.has_text else None,
+        image=image,
+        negative=query.negative if query.has_negative else None,
+        features=FeatureStore(settings, reranker.key),
+    )
+    rerank = weighted_parts(
+        parts.text, parts.image, query.weight, parts.negative, query.negative_weight
+    )
+    scores = fuse(np.array([hit.score for hit in hits]), rerank)
     order = sorted(range(len(hits)), key=lambda i: (-scores[i], i))
     return [hits[i] for i in order], scores[order], [i + 1 for i in order]
 
@@ -146,7 +164,8 @@ def search(
     """Run a query against a collection indexed with ``model``.
 
     Without a reranker the ``top_k`` nearest items come back by cosine score. With one,
-    the ``max(top_k, candidates)`` nearest are rescored jointly and the best ``top_k``
+    the ``max(top_k, candidates)`` nearest are rescored jointly, the reranker's score fused
+    with the cosine score (``rerank_score`` is the fused score), and the best ``top_k``
     kept, each with its rank before reranking. The reranker reads each candidate's caption
     too, unless ``rerank_captions`` is False.
     """
@@ -158,14 +177,35 @@ def search(
     embedder = load_embedder(model, settings)
     ranker = load_reranker(reranker, settings) if reranker else None
     clock = _Clock()
-    vector = _query_vector(query, image, embedder)
-    clock.lap("embed")
-    depth = max(top_k, candidates) if ranker else top_k
-    hits = store.query(collection, embedder.key, vector, depth, query.caption_contains)
-    clock.lap("search")
-    scores = before = None
-    if ranker and hits:
-        hits, scores, before = _rerank(hits, query, image, ranker, settings, rerank_captions)
-        clock.lap("rerank")
+    with single_query():
+        vector = _query_vector(query, image, embedder)
+        clock.lap("embed")
+        depth = max(top_k, candidates) if ranker else top_k
+        hits = store.query(collection, embedder.key, vector, depth, query.caption_contains)
+        clock.lap("search")
+        scores = before = None
+        if ranker and hits:
+            hits, scores, before = _rerank(hits, query, image, ranker, settings, rerank_captions)
+            clock.lap("rerank")
     table = _table(hits[:top_k], settings, scores, before)
     return SearchResults(table, clock.spans, embedder.key, ranker.key if ranker else None)
+
+
+def warm_up(
+    *, collection: str, model: str, reranker: str | None, settings: Settings, store: Store
+) -> SearchResults:
+    """Run one throw-away search so that models, kernels and stored features are ready.
+
+    Loads the embedder and reranker, runs their first forward passes (much slower than
+    later ones) and stores any missing reranker features of the likely first candidates,
+    so that a visitor's first search costs what the tenth does.
+    """
+    return search(
+        Query(text="a photo"),
+        collection=collection,
+        model=model,
+        settings=settings,
+        store=store,
+        reranker=reranker,
+        top_k=1,
+    )

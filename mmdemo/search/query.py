@@ -64,6 +64,21 @@ def normalise(vector: np.ndarray) -> np.ndarray:
     return (vector / norm).astype(np.float32)
 
 
+def blend(text: np.ndarray | None, image: np.ndarray | None, weight: float) -> np.ndarray:
+    """``weight * text + (1 - weight) * image`` when both are given, else the one given.
+
+    The one rule for weighing a query's text against its image, for query vectors and
+    reranker scores alike.
+    """
+    if text is not None and image is not None:
+        return weight * text + (1.0 - weight) * image
+    if text is not None:
+        return text
+    if image is not None:
+        return image
+    raise InputError("Empty query: type some text or give an example image.")
+
+
 def combine(
     text: np.ndarray | None,
     image: np.ndarray | None,
@@ -76,15 +91,7 @@ def combine(
     ``normalise(weight * text + (1 - weight) * image)`` when both are given, else the one
     given; then ``normalise(q - negative_weight * negative)`` when a negative is given.
     """
-    if text is not None and image is not None:
-        query = weight * text + (1.0 - weight) * image
-    elif text is not None:
-        query = text
-    elif image is not None:
-        query = image
-    else:
-        raise InputError("Empty query: type some text or give an example image.")
-    query = normalise(query)
+    query = normalise(blend(text, image, weight))
     if negative is not None:
         query = normalise(query - negative_weight * negative)
     return query

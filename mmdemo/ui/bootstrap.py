@@ -10,10 +10,14 @@ import logging
 import threading
 from dataclasses import dataclass, replace
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError
 from mmdemo.models.registry import OFFLINE_EMBEDDER
+
+if TYPE_CHECKING:
+    from mmdemo.store import Store
 
 log = logging.getLogger(__name__)
 
@@ -148,7 +152,26 @@ class Bootstrap:
                 raise InputError(
                     f"no image could be indexed from {demo.folder} ({reasons or 'no files'})."
                 )
+        self._warm_up(store, status.default_model)
         images = store.models(demo.name).get(keys[0], 0)
         self._update(
             phase="ready", message=f"Demo collection {demo.name!r} ready: {images} images."
         )
+
+    def _warm_up(self, store: Store, model: str) -> None:
+        """One search with the default embedder and reranker, so the first click is warm."""
+        from mmdemo.models.registry import default_reranker
+        from mmdemo.search.engine import warm_up
+
+        assert self._demo is not None
+        self._update(message="Warming up the models…")
+        try:
+            warm_up(
+                collection=self._demo.name,
+                model=model,
+                reranker=default_reranker(model),
+                settings=self._settings,
+                store=store,
+            )
+        except MMDemoError as exc:
+            log.warning("warm-up search failed: %s", exc)

@@ -81,7 +81,7 @@ class LiteReranker(InputModule):
         self.class_temperature = class_temperature
         self.caption_weight = caption_weight
         self.base = LiteEmbedder.load(str((Path(root) / embedder).resolve()))
-        self._cache: OrderedDict[str, tuple[torch.Tensor, torch.Tensor]] = OrderedDict()
+        self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
 
     @property
     def modalities(self) -> list[Any]:
@@ -116,70 +116,87 @@ class LiteReranker(InputModule):
         self,
         pair: tuple[tuple[str | None, Image.Image | None], tuple[str | None, Image.Image | None]],
         texts: dict[str, torch.Tensor],
-        images: dict[str, tuple[torch.Tensor, torch.Tensor]],
+        images: dict[str, torch.Tensor],
     ) -> float:
         (query_text, query_image), (doc_text, doc_image) = pair
         parts = []
         if query_text is not None:
             query = texts[query_text]
             if doc_image is not None:
-                parts.append(self.text_image_score(query, *images[image_key(doc_image)]))
+                features = images[image_key(doc_image)].unsqueeze(0)
+                parts.append(float(self.text_image_scores(query, features)[0]))
             if doc_text is not None:
                 parts.append(self.caption_weight * float(query @ texts[doc_text]))
         if query_image is not None and doc_image is not None:
+            document = images[image_key(doc_image)].unsqueeze(0)
             parts.append(
-                self.image_image_score(images[image_key(query_image)], images[image_key(doc_image)])
+                float(self.image_image_scores(images[image_key(query_image)], document)[0])
             )
         return sum(parts) if parts else 0.0
 
-    def text_image_score(
-        self, query: torch.Tensor, log_probs: torch.Tensor, pooled: torch.Tensor
-    ) -> float:
-        """ConSE cosine plus the class-space match of one text query and one image."""
-        semantic = self.base.semantic_embedding(log_probs.unsqueeze(0), pooled.unsqueeze(0))[0]
+    def _split(self, features: torch.Tensor) -> tuple[torch.Tensor, torch.Tensor]:
+        """``(log_probs, pooled)`` halves of a batch of stored feature rows."""
+        classes = self.base.class_embeddings.shape[0]
+        return features[:, :classes], features[:, classes:]
+
+    def text_image_scores(self, query: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """ConSE cosine plus the class-space match of one text query and ``(N, F)`` images."""
+        log_probs, pooled = self._split(features)
+        semantic = self.base.semantic_embedding(log_probs, pooled)
         class_match = torch.softmax(
             self.base.class_embeddings @ query / self.class_temperature, dim=-1
         )
-        evidence = float(log_probs.exp() @ class_match) / float(class_match.max())
-        return float(semantic @ query) + self.class_weight * evidence
+        evidence = (log_probs.exp() @ class_match) / class_match.max()
+        return semantic @ query + self.class_weight * evidence
 
-    def image_image_score(
-        self, query: tuple[torch.Tensor, torch.Tensor], document: tuple[torch.Tensor, torch.Tensor]
-    ) -> float:
-        """Cosine of the joint embeddings (meaning and what the CNN sees) of two images."""
-        first = self.base.image_embedding(query[0].unsqueeze(0), query[1].unsqueeze(0))[0]
-        second = self.base.image_embedding(document[0].unsqueeze(0), document[1].unsqueeze(0))[0]
-        return float(first @ second)
+    def image_image_scores(self, query: torch.Tensor, features: torch.Tensor) -> torch.Tensor:
+        """Cosine of the joint embeddings (meaning and what the CNN sees) of query and images."""
+        first = self.base.image_embedding(*self._split(query.unsqueeze(0)))[0]
+        return self.base.image_embedding(*self._split(features)) @ first
 
-    def _image_outputs(
-        self, images: list[Image.Image]
-    ) -> dict[str, tuple[torch.Tensor, torch.Tensor]]:
-        """Log of the view-averaged class probabilities and mean pooled features per image."""
-        keys = [image_key(image) for image in images]
-        todo = list(
-            {
-                key: image
-                for key, image in zip(keys, images, strict=True)
-                if key not in self._cache
-            }.items()
+    def caption_scores(self, query: torch.Tensor, captions: Sequence[str | None]) -> torch.Tensor:
+        """``caption_weight`` times the text-text cosine with each caption (0 where none)."""
+        given = sorted({c for c in captions if c})
+        if not given:
+            return query.new_zeros(len(captions))
+        vectors = dict(zip(given, embed_texts(self.base.text_encoder, given), strict=True))
+        return torch.stack(
+            [
+                self.caption_weight * (query @ vectors[c]) if c else query.new_zeros(())
+                for c in captions
+            ]
         )
+
+    def encode_query_text(self, text: str) -> torch.Tensor:
+        """The unit MiniLM vector of one query text (computed once per search)."""
+        return embed_texts(self.base.text_encoder, [text])[0]
+
+    def image_features(self, images: list[Image.Image]) -> torch.Tensor:
+        """``(N, C + F)`` rows: log of the view-averaged class probabilities, mean pooled features.
+
+        This is the per-image half of every score, the only part that runs the CNN (once per
+        view); callers may store the rows and pass them back instead of the images.
+        """
+        device = self.base.class_embeddings.device
+        views = (False, True) if self.flip else (False,)
+        probs, pooled = [], []
+        for flip in views:
+            pixels = bb.pixel_batch(images, self.base.image_size, flip).to(device)
+            logits, features = bb.logits_and_features(self.base.cnn, pixels)
+            probs.append(torch.softmax(logits / self.base.temperature, dim=-1))
+            pooled.append(features)
+        log_probs = torch.stack(probs).mean(dim=0).clamp_min(1e-12).log() * self.base.temperature
+        return torch.cat([log_probs, torch.stack(pooled).mean(dim=0)], dim=-1)
+
+    def _image_outputs(self, images: list[Image.Image]) -> dict[str, torch.Tensor]:
+        """Feature rows per image content, each image through the CNN at most once (LRU)."""
+        keys = [image_key(image) for image in images]
+        todo = dict(zip(keys, images, strict=True))
+        todo = {key: image for key, image in todo.items() if key not in self._cache}
         if todo:
-            device = self.base.class_embeddings.device
-            views = (False, True) if self.flip else (False,)
-            probs, pooled = [], []
-            for flip in views:
-                pixels = bb.pixel_batch(
-                    [image for _, image in todo], self.base.image_size, flip
-                ).to(device)
-                logits, features = bb.logits_and_features(self.base.cnn, pixels)
-                probs.append(torch.softmax(logits / self.base.temperature, dim=-1))
-                pooled.append(features)
-            log_probs = (
-                torch.stack(probs).mean(dim=0).clamp_min(1e-12).log() * self.base.temperature
-            )
-            mean_pooled = torch.stack(pooled).mean(dim=0)
-            for index, (key, _) in enumerate(todo):
-                self._cache[key] = (log_probs[index], mean_pooled[index])
+            rows = self.image_features(list(todo.values()))
+            for index, key in enumerate(todo):
+                self._cache[key] = rows[index]
                 if len(self._cache) > CACHE_SIZE:
                     self._cache.popitem(last=False)
         return {key: self._cache[key] for key in keys}

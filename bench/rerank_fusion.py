@@ -1,0 +1,107 @@
+"""Reranked vs not reranked on every offline split, and the fusion share chosen on dev.
+
+For each split: the ``lite`` embedder ranks all images for each caption query (the
+first stage); the ``lite`` reranker rescores the top 20 from its per-image features (the
+stored-feature path the app uses, captions not shown: they are the queries); the two
+scores are fused with :func:`mmdemo.search.fusion.fuse` at several reranker shares, and
+reciprocal-rank fusion (k=60) is shown for comparison. Prints R@1, R@10 and nDCG@10 per
+split and variant, and writes them as JSON.
+
+    python -m bench.rerank_fusion --share-dir /usr/share --emoji-dir node_modules/... \
+        --out bench/results/rerank_fusion.json
+"""
+
+from __future__ import annotations
+
+import argparse
+import json
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+
+from bench.feature_cache import item_set
+from bench.offline_data import Item, load_image
+from bench.scoring_eval import caption_queries, ranking_metrics
+from mmdemo.evaluate.metrics import summarise
+from mmdemo.models.lite import EMBEDDER_DIRS, RERANKER_DIRS
+from mmdemo.search.fusion import fuse
+
+DEPTH = 20
+SHARES = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
+RRF_K = 60
+SPLITS = ("tux-dev", "tux-test", "photos", "tux-train", "emoji", "clipart")
+SHOWN = ("R@1", "R@10", "nDCG@10")
+
+
+def rrf(first: np.ndarray, rerank: np.ndarray) -> np.ndarray:
+    """Reciprocal-rank fusion of two score lists (higher is better)."""
+    ranks_first = np.argsort(np.argsort(-first, kind="stable"), kind="stable")
+    ranks_rerank = np.argsort(np.argsort(-rerank, kind="stable"), kind="stable")
+    return 1.0 / (RRF_K + ranks_first) + 1.0 / (RRF_K + ranks_rerank)
+
+
+def split_scores(items: list[Item], embedder: Any, module: Any) -> dict[str, dict[str, float]]:
+    """Metrics of every variant over one split's caption queries."""
+    import torch
+
+    images = [load_image(item) for item in items]
+    with torch.inference_mode():
+        embeddings = embedder.encode(images, batch_size=32, normalize_embeddings=True)
+        rows = torch.cat(
+            [module.image_features(images[i : i + 32]) for i in range(0, len(images), 32)]
+        )
+        queries, relevant = caption_queries(items)
+        first = embedder.encode(queries, normalize_embeddings=True) @ embeddings.T
+        variants: dict[str, list[dict[str, float]]] = {}
+        for query, scores, rel in zip(queries, first, relevant, strict=True):
+            order = np.argsort(-scores, kind="stable")
+            head, tail = order[:DEPTH], [int(i) for i in order[DEPTH:]]
+            rerank = module.text_image_scores(module.encode_query_text(query), rows[head]).numpy()
+            fused = {f"fuse {s:.1f}": fuse(scores[head], rerank, s) for s in SHARES}
+            fused["rrf"] = rrf(scores[head], rerank)
+            variants.setdefault("no rerank", []).append(ranking_metrics(list(order), rel))
+            for name, value in fused.items():
+                ranked = [int(head[i]) for i in np.argsort(-value, kind="stable")] + tail
+                variants.setdefault(name, []).append(ranking_metrics(ranked, rel))
+    return {name: {k: round(v, 3) for k, v in summarise(r).items()} for name, r in variants.items()}
+
+
+def main() -> None:
+    """Runs every split and prints the table."""
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
+    parser.add_argument("--share-dir", type=Path, default=Path("/usr/share"))
+    parser.add_argument(
+        "--emoji-dir", type=Path, default=Path("node_modules/emoji-datasource-google")
+    )
+    parser.add_argument("--cache-dir", type=Path, default=Path("bench/.cache"))
+    parser.add_argument("--drawings", type=int, default=300, help="emoji / clipart images used")
+    parser.add_argument("--splits", nargs="+", default=list(SPLITS))
+    parser.add_argument("--out", type=Path, default=None)
+    args = parser.parse_args()
+    from sentence_transformers import CrossEncoder, SentenceTransformer
+
+    embedder = SentenceTransformer(str(EMBEDDER_DIRS["lite"]), device="cpu", trust_remote_code=True)
+    module = CrossEncoder(str(RERANKER_DIRS["lite"]), device="cpu", trust_remote_code=True)[0]
+    table: dict[str, Any] = {}
+    for split in args.splits:
+        items = item_set(split, args.share_dir, args.emoji_dir, args.cache_dir, args.drawings)
+        if split == "emoji":
+            items = items[:: max(1, len(items) // args.drawings)][: args.drawings]
+        table[split] = {"images": len(items), "queries": len(caption_queries(items)[0])}
+        table[split] |= split_scores(items, embedder, module)
+        print(f"{split}: {table[split]['images']} images, {table[split]['queries']} queries")
+        for name, metrics in table[split].items():
+            if isinstance(metrics, dict):
+                print(
+                    f"  {name:10} " + " ".join(f"{m} {metrics[m]:.3f}" for m in SHOWN), flush=True
+                )
+        if args.out:
+            args.out.parent.mkdir(parents=True, exist_ok=True)
+            args.out.write_text(json.dumps(table, indent=2) + "\n")
+
+
+if __name__ == "__main__":
+    main()

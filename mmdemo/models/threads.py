@@ -1,0 +1,43 @@
+"""One torch thread while a single query runs: measured fastest for one-query work here.
+
+A single text encode or a 20-candidate rerank is too small to gain from intra-op threads;
+on 2 busy cores the second thread only adds contention (bench/perf_rerank.py: a text
+encode 70 ms with 1 thread vs 289 ms with 2; a reranked search 197 ms vs 732 ms, min of
+repeats). Batch work (indexing) keeps torch's default.
+
+torch's thread count is process-global, so sections are counted: the first to enter saves
+the count and sets 1, the last to leave restores it. Indexing that overlaps a search runs
+on one thread meanwhile, which costs it some speed but never correctness.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections.abc import Iterator
+from contextlib import contextmanager
+
+SINGLE_QUERY_THREADS = 1
+
+_lock = threading.Lock()
+_active = 0
+_saved = 0
+
+
+@contextmanager
+def single_query() -> Iterator[None]:
+    """Run the body with ``SINGLE_QUERY_THREADS`` torch threads, restoring the count after."""
+    import torch
+
+    global _active, _saved
+    with _lock:
+        if _active == 0:
+            _saved = torch.get_num_threads()
+            torch.set_num_threads(SINGLE_QUERY_THREADS)
+        _active += 1
+    try:
+        yield
+    finally:
+        with _lock:
+            _active -= 1
+            if _active == 0:
+                torch.set_num_threads(_saved)

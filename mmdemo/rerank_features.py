@@ -1,0 +1,77 @@
+"""Stored reranker features: each image's per-image reranker inputs, computed once.
+
+A reranker that can split its score into a per-image part and a per-query part (the
+offline ``lite`` reranker: view-averaged class log-probabilities and mean pooled CNN
+features) keeps the per-image part here, one ``.npy`` row per image under
+``<data_dir>/features/<reranker>/<id[:2]>/<id>.npy``. Item ids are the sha256 of the
+image bytes, so a row is valid for every collection holding that image. Rows are written
+when an image is indexed with an embedder the reranker builds on, and on first use for
+images indexed before that (see :meth:`mmdemo.rerank.Reranker.score_parts`).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable, Sequence
+from pathlib import Path
+
+import numpy as np
+from PIL import Image
+
+from mmdemo.config import Settings
+from mmdemo.ingest.copies import write_atomically
+from mmdemo.models.registry import presets
+
+
+class FeatureStore:
+    """The feature rows of one reranker inside a data directory."""
+
+    def __init__(self, settings: Settings, reranker_key: str) -> None:
+        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", reranker_key).strip("_") or "reranker"
+        self.folder = settings.data_dir / "features" / safe
+
+    def path(self, item_id: str) -> Path:
+        """Where the row of one image lives."""
+        return self.folder / item_id[:2] / f"{item_id}.npy"
+
+    def load(self, ids: Sequence[str]) -> dict[str, np.ndarray]:
+        """The stored rows among ``ids``; a missing or unreadable row is simply absent."""
+        rows = {}
+        for item_id in ids:
+            try:
+                rows[item_id] = np.load(self.path(item_id), allow_pickle=False)
+            except (OSError, ValueError):
+                continue
+        return rows
+
+    def save(self, ids: Sequence[str], rows: np.ndarray) -> None:
+        """Store one float32 row per id (atomically, so readers never see half a row)."""
+        for item_id, row in zip(ids, rows, strict=True):
+            write_atomically(self.path(item_id), _npy_writer(row))
+
+
+def _npy_writer(row: np.ndarray) -> Callable[[Path], None]:
+    data = np.ascontiguousarray(row, dtype=np.float32)
+
+    def write(target: Path) -> None:
+        with target.open("wb") as handle:
+            np.save(handle, data, allow_pickle=False)
+
+    return write
+
+
+def rerankers_building_on(embedder_key: str) -> list[str]:
+    """Reranker presets whose per-image inputs are worth storing when this embedder indexes."""
+    return [p.key for p in presets("reranker") if p.builds_on == embedder_key]
+
+
+def store_at_index(
+    settings: Settings, embedder_key: str, ids: Sequence[str], images: Sequence[Image.Image]
+) -> None:
+    """Compute and store the feature rows of newly indexed images for the rerankers that
+    build on ``embedder_key`` (nothing for other embedders)."""
+    from mmdemo.models.loading import load_reranker
+
+    for name in rerankers_building_on(embedder_key):
+        reranker = load_reranker(name, settings)
+        reranker.store_features(FeatureStore(settings, reranker.key), ids, images)

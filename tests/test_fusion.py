@@ -1,0 +1,50 @@
+"""The pure arithmetic that weights reranker part scores and fuses them with cosine scores."""
+
+from __future__ import annotations
+
+import numpy as np
+import pytest
+
+from mmdemo.errors import InputError
+from mmdemo.search.fusion import fuse, standardise, weighted_parts
+
+
+def test_weighted_parts_follows_the_slider_and_subtracts_the_negative() -> None:
+    text = np.array([1.0, 0.0])
+    image = np.array([0.0, 1.0])
+    assert weighted_parts(text, image, 1.0).tolist() == [1.0, 0.0]
+    assert weighted_parts(text, image, 0.0).tolist() == [0.0, 1.0]
+    assert weighted_parts(text, image, 0.25).tolist() == [0.25, 0.75]
+    negative = np.array([2.0, 0.0])
+    assert weighted_parts(text, None, 0.3, negative, 0.5).tolist() == [0.0, 0.0]
+    assert weighted_parts(None, image, 0.3, negative, 0.25).tolist() == [-0.5, 1.0]
+
+
+def test_weighted_parts_needs_a_positive_part() -> None:
+    with pytest.raises(InputError, match="Empty query"):
+        weighted_parts(None, None, 0.5, np.array([1.0]))
+
+
+def test_standardise_is_zero_mean_unit_spread_and_safe_on_ties() -> None:
+    z = standardise(np.array([1.0, 2.0, 3.0, 6.0]))
+    assert z.mean() == pytest.approx(0.0)
+    assert z.std() == pytest.approx(1.0)
+    assert np.all(np.diff(z) > 0)
+    assert standardise(np.array([0.4, 0.4, 0.4])).tolist() == [0.0, 0.0, 0.0]
+    assert standardise(np.array([])).size == 0
+
+
+def test_fuse_blends_the_two_orders_by_share() -> None:
+    first = np.array([0.9, 0.8, 0.1])
+    rerank = np.array([-5.0, 5.0, 0.0])
+    assert np.argmax(fuse(first, rerank, 0.0)) == 0
+    assert np.argmax(fuse(first, rerank, 1.0)) == 1
+    # Scale-free: multiplying either list by a positive constant changes nothing.
+    assert np.allclose(fuse(first, rerank, 0.5), fuse(first * 10, rerank / 3, 0.5))
+    blended = fuse(first, rerank, 0.5)
+    assert blended[1] > blended[2] and blended[0] > blended[2]
+
+
+def test_fuse_rejects_a_share_outside_0_1() -> None:
+    with pytest.raises(ValueError, match="between 0 and 1"):
+        fuse(np.zeros(2), np.zeros(2), 1.5)

@@ -1,0 +1,173 @@
+"""The lite reranker from stored features, and the controls that must move its order.
+
+Uses the offline models' real weights (marker ``realmodel``) on the 14 demo photos.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import shutil
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mmdemo.config import Settings
+from mmdemo.ingest.images import fit_for_models, load_image
+from mmdemo.ingest.indexer import index_paths
+from mmdemo.models.loading import load_reranker
+from mmdemo.rerank import Candidate, Reranker
+from mmdemo.rerank_features import FeatureStore
+from mmdemo.search.engine import SearchResults, search
+from mmdemo.search.query import Query
+from mmdemo.store import Store
+
+pytestmark = pytest.mark.realmodel
+
+PHOTOS = Path(__file__).resolve().parents[1] / "assets" / "photos"
+NAMES = ["astronaut.jpg", "rocket.jpg", "chelsea.jpg", "coffee.jpg", "hubble_deep_field.jpg"]
+
+
+def _candidates() -> list[Candidate]:
+    return [
+        Candidate(hashlib.sha256((PHOTOS / n).read_bytes()).hexdigest(), PHOTOS / n) for n in NAMES
+    ]
+
+
+@pytest.fixture(scope="module")
+def reranker(tmp_path_factory: pytest.TempPathFactory) -> Reranker:
+    return load_reranker("lite", Settings(data_dir=tmp_path_factory.mktemp("r"), device="cpu"))
+
+
+def _search(
+    settings: Settings, store: Store, collection: str, query: Query, top_k: int
+) -> SearchResults:
+    """A search with the lite embedder and reranker."""
+    return search(
+        query,
+        collection=collection,
+        model="lite",
+        settings=settings,
+        store=store,
+        reranker="lite",
+        top_k=top_k,
+    )
+
+
+def _ranked(reranker: Reranker, query: object, candidates: list[Candidate]) -> np.ndarray:
+    """Scores through the plain CrossEncoder path: every candidate image decoded and scored."""
+    docs = [fit_for_models(load_image(c.path)) for c in candidates]
+    scores = np.zeros(len(docs), dtype=np.float32)
+    for entry in reranker.model.rank(query, docs, show_progress_bar=False):
+        scores[entry["corpus_id"]] = entry["score"]
+    return scores
+
+
+def test_stored_features_give_the_recomputed_scores(reranker: Reranker, tmp_path: Path) -> None:
+    features = FeatureStore(Settings(data_dir=tmp_path), reranker.key)
+    candidates = _candidates()
+    query_image = fit_for_models(load_image(PHOTOS / "rocket.jpg"))
+    first = reranker.score_parts(
+        candidates, text="a space rocket", image=query_image, features=features
+    )
+    assert all(features.path(c.id).is_file() for c in candidates)
+    again = reranker.score_parts(
+        candidates, text="a space rocket", image=query_image, features=features
+    )
+    assert first.text is not None and again.text is not None
+    assert first.image is not None and again.image is not None
+    np.testing.assert_allclose(again.text, first.text, rtol=1e-5, atol=1e-5)
+    np.testing.assert_allclose(
+        again.text, _ranked(reranker, "a space rocket", candidates), rtol=1e-4, atol=1e-4
+    )
+    np.testing.assert_allclose(
+        again.image, _ranked(reranker, query_image, candidates), rtol=1e-4, atol=1e-4
+    )
+
+
+def test_stored_features_are_used_instead_of_the_images(reranker: Reranker, tmp_path: Path) -> None:
+    features = FeatureStore(Settings(data_dir=tmp_path), reranker.key)
+    candidates = _candidates()
+    reference = reranker.score_parts(candidates, text="a cat", features=features).text
+    moved = [Candidate(c.id, tmp_path / "gone.jpg") for c in candidates]
+    stored = reranker.score_parts(moved, text="a cat", features=features).text
+    assert stored is not None and reference is not None
+    np.testing.assert_allclose(stored, reference, rtol=1e-5, atol=1e-5)
+
+
+def test_images_indexed_before_features_existed_still_rerank(tmp_path: Path) -> None:
+    settings = Settings(data_dir=tmp_path / "data", device="cpu")
+    store = Store(settings)
+    folder = tmp_path / "photos"
+    folder.mkdir()
+    for name in NAMES:
+        shutil.copy(PHOTOS / name, folder / name)
+    index_paths([folder], collection="c", models=["lite"], settings=settings, store=store)
+    features_dir = FeatureStore(settings, "lite").folder
+    assert len(list(features_dir.rglob("*.npy"))) == len(NAMES)
+    query = Query(text="a space rocket")
+    fresh = _search(settings, store, "c", query, top_k=5)
+    shutil.rmtree(features_dir)
+    legacy = _search(settings, store, "c", query, top_k=5)
+    assert len(list(features_dir.rglob("*.npy"))) == len(NAMES)
+    assert legacy.table["id"].tolist() == fresh.table["id"].tolist()
+    np.testing.assert_allclose(
+        legacy.table["rerank_score"], fresh.table["rerank_score"], rtol=1e-4, atol=1e-4
+    )
+
+
+@pytest.fixture(scope="module")
+def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Store]:
+    settings = Settings(data_dir=tmp_path_factory.mktemp("demo"), device="cpu")
+    store = Store(settings)
+    index_paths([PHOTOS], collection="demo", models=["lite"], settings=settings, store=store)
+    return settings, store
+
+
+def _top(indexed: tuple[Settings, Store], query: Query) -> list[str]:
+    results = _search(*indexed, "demo", query, top_k=3)
+    return list(results.table["file_name"])
+
+
+def test_the_weight_slider_moves_the_reranked_order(indexed: tuple[Settings, Store]) -> None:
+    rocket = PHOTOS / "rocket.jpg"
+    text_side = _top(indexed, Query(text="a tabby cat", image=rocket, weight=0.9))
+    image_side = _top(indexed, Query(text="a tabby cat", image=rocket, weight=0.1))
+    assert text_side[0] == "chelsea.jpg"
+    assert image_side[0] == "rocket.jpg"
+
+
+def test_a_negative_prompt_moves_the_reranked_order(indexed: tuple[Settings, Store]) -> None:
+    plain = _top(indexed, Query(text="astronaut and rocket"))
+    negated = _top(
+        indexed, Query(text="astronaut and rocket", negative="a rocket", negative_weight=0.8)
+    )
+    assert plain[0] == "rocket.jpg"
+    assert "rocket.jpg" not in negated
+    assert "astronaut.jpg" in negated
+
+
+def test_reranker_parts_alone_follow_the_weight(reranker: Reranker, tmp_path: Path) -> None:
+    from mmdemo.search.fusion import weighted_parts
+
+    features = FeatureStore(Settings(data_dir=tmp_path), reranker.key)
+    candidates = _candidates()
+    image = fit_for_models(load_image(PHOTOS / "rocket.jpg"))
+    parts = reranker.score_parts(candidates, text="a tabby cat", image=image, features=features)
+    by_text = weighted_parts(parts.text, parts.image, 1.0)
+    by_image = weighted_parts(parts.text, parts.image, 0.0)
+    assert NAMES[int(np.argmax(by_text))] == "chelsea.jpg"
+    assert NAMES[int(np.argmax(by_image))] == "rocket.jpg"
+
+
+def test_reranker_parts_alone_subtract_the_negative(reranker: Reranker, tmp_path: Path) -> None:
+    from mmdemo.search.fusion import weighted_parts
+
+    features = FeatureStore(Settings(data_dir=tmp_path), reranker.key)
+    parts = reranker.score_parts(
+        _candidates(), text="astronaut and rocket", negative="a rocket", features=features
+    )
+    plain = weighted_parts(parts.text, None)
+    negated = weighted_parts(parts.text, None, negative=parts.negative, negative_weight=0.8)
+    assert NAMES[int(np.argmax(plain))] == "rocket.jpg"
+    assert NAMES[int(np.argmin(negated))] == "rocket.jpg"
