@@ -29,7 +29,7 @@ def _remove_files(
 
 def delete_collection(settings: Settings, store: Store, collection: str) -> int:
     """Delete a collection with every model's index; returns how many images it held."""
-    with FILES.deleting():
+    with FILES.deleting(settings):
         doomed = store.items(collection)
         removed = store.delete_collection(collection)
         _remove_files(settings, store, doomed)
@@ -39,7 +39,7 @@ def delete_collection(settings: Settings, store: Store, collection: str) -> int:
 def delete_items(settings: Settings, store: Store, collection: str, ids: Sequence[str]) -> int:
     """Delete some items of a collection from every model's index; returns how many existed."""
     wanted = set(ids)
-    with FILES.deleting():
+    with FILES.deleting(settings):
         doomed = [(i, meta) for i, meta in store.items(collection) if i in wanted]
         removed = store.delete_items(collection, ids)
         _remove_files(settings, store, doomed)

@@ -5,6 +5,12 @@ A user collection indexed with several models is kept as one Chroma collection p
 user's collection name, the model key and the embedding dimension in its metadata, so the
 store can list what exists without a side registry. Chroma never embeds anything here:
 vectors always come from our own models.
+
+Several processes (the app and the CLI) may share one local database. Chroma keeps each
+collection's vector index in memory per process and never reloads it when another process
+writes, so a long-lived process would keep counting new items but never find them. Every
+write therefore happens under an inter-process file lock and bumps a change marker; a
+store that sees the marker move reopens its client before reading or writing.
 """
 
 from __future__ import annotations
@@ -12,13 +18,17 @@ from __future__ import annotations
 import hashlib
 import re
 import threading
+import uuid
 from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
 from mmdemo.config import Settings
+from mmdemo.crashpoint import crash_point
 from mmdemo.errors import InputError, MMDemoError, NotFoundError, ReadOnlyError
 from mmdemo.records import (
     CAPTION_KEY,
@@ -80,9 +90,35 @@ class Store:
 
     def __init__(self, settings: Settings) -> None:
         """Open the Chroma database: a server at ``chroma_url`` or the local ``chroma_dir``."""
-        self._client = _connect(settings)
+        self.settings = settings
+        self._version = _read_marker(settings)
+        self._opened = _connect(settings)
         self._readonly = settings.readonly
-        self._batch_size = self._client.get_max_batch_size()
+        self._batch_size = self._opened.get_max_batch_size()
+
+    @property
+    def _client(self) -> ClientAPI:
+        """The Chroma client, reopened first when another process has written since."""
+        if self.settings.chroma_url is None:
+            version = _read_marker(self.settings)
+            if version != self._version:
+                self._opened = _connect(self.settings, reopen=True)
+                self._version = version
+        return self._opened
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Hold the inter-process write lock on fresh data, then tell other processes."""
+        self._check_writable()
+        from filelock import FileLock
+
+        self.settings.locks_dir.mkdir(parents=True, exist_ok=True)
+        with FileLock(self.settings.locks_dir / "store.lock"):
+            _ = self._client  # reopen if stale: a stale index must never be written back
+            self._version = _bump_marker(self.settings)
+            yield
+            crash_point("store-write")
+            self._version = _bump_marker(self.settings)
 
     def add(
         self,
@@ -98,7 +134,6 @@ class Store:
         ``documents`` are the items' captions (default: each metadata's ``caption``); a
         lower-cased copy is stored as the Chroma document so caption filters ignore case.
         """
-        self._check_writable()
         collection = validate_collection_name(collection)
         captions = documents if documents is not None else [m.get(CAPTION_KEY) for m in metadatas]
         if not len(metadatas) == len(captions) == len(ids):
@@ -110,6 +145,17 @@ class Store:
             return
         vectors = as_matrix(embeddings, len(ids))
         records = [record(m, c) for m, c in zip(metadatas, captions, strict=True)]
+        with self._writing():
+            self._add_new(collection, model, ids, vectors, records)
+
+    def _add_new(
+        self,
+        collection: str,
+        model: str,
+        ids: list[str],
+        vectors: np.ndarray,
+        records: list[tuple[dict[str, Any] | None, str | None]],
+    ) -> None:
         target = self._collection_for_writing(collection, model, vectors.shape[1])
         rows = first_of_each_new(ids, self._present_ids(target, ids))
         for chunk in chunks(rows, self._batch_size):
@@ -226,22 +272,22 @@ class Store:
 
     def delete_collection(self, collection: str) -> int:
         """Delete ``collection`` with every model's index; return how many items it held."""
-        self._check_writable()
-        targets = self._existing(collection)
-        removed = len(self._all_ids(targets.values()))
-        for target in targets.values():
-            self._client.delete_collection(target.name)
+        with self._writing():
+            targets = self._existing(collection)
+            removed = len(self._all_ids(targets.values()))
+            for target in targets.values():
+                self._client.delete_collection(target.name)
         return removed
 
     def delete_items(self, collection: str, ids: Sequence[str]) -> int:
         """Delete ``ids`` from every model's index of ``collection``; return how many existed."""
-        self._check_writable()
         removed: set[str] = set()
-        for target in self._existing(collection).values():
-            present = self._present_ids(target, ids)
-            for chunk in chunks(sorted(present), self._batch_size):
-                target.delete(ids=chunk)
-            removed |= present
+        with self._writing():
+            for target in self._existing(collection).values():
+                present = self._present_ids(target, ids)
+                for chunk in chunks(sorted(present), self._batch_size):
+                    target.delete(ids=chunk)
+                removed |= present
         return len(removed)
 
     def _check_writable(self) -> None:
@@ -304,10 +350,41 @@ class Store:
             yield target.get(include=include, limit=self._batch_size, offset=offset)  # type: ignore[arg-type]
 
 
-def _connect(settings: Settings) -> ClientAPI:
-    """A Chroma client for ``settings``; any failure to open it becomes an MMDemoError."""
+def _connect(settings: Settings, reopen: bool = False) -> ClientAPI:
+    """A Chroma client for ``settings``; any failure to open it becomes an MMDemoError.
+
+    ``reopen`` makes a new Chroma system for the folder instead of chromadb's cached one,
+    whose in-memory indexes miss what other processes wrote.
+    """
     with _connect_lock:  # chromadb fails when two threads open clients at the same moment
+        if reopen:
+            from chromadb.api.shared_system_client import SharedSystemClient
+
+            # Stores that still hold the old system keep working until they reopen too.
+            SharedSystemClient._identifier_to_system.pop(str(settings.chroma_dir), None)
         return _open_client(settings)
+
+
+def _marker_path(settings: Settings) -> Path:
+    return settings.locks_dir / "store.version"
+
+
+def _read_marker(settings: Settings) -> str:
+    """The change marker: a token every write replaces ("" before the first write)."""
+    try:
+        return _marker_path(settings).read_text(encoding="ascii")
+    except OSError:
+        return ""
+
+
+def _bump_marker(settings: Settings) -> str:
+    """Replace the change marker atomically (under the write lock) and return it."""
+    version = uuid.uuid4().hex
+    path = _marker_path(settings)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(version, encoding="ascii")
+    tmp.replace(path)
+    return version
 
 
 def _open_client(settings: Settings) -> ClientAPI:

@@ -75,7 +75,7 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _format_size(n_bytes: int) -> str:
+def format_size(n_bytes: int) -> str:
     """A byte count as a short human string: "512 bytes", "3.5 KB", "70 MB"."""
     if n_bytes < 1024:
         return f"{n_bytes} bytes"
@@ -87,7 +87,7 @@ def check_file_size(n_bytes: int) -> None:
     """Refuse a file of ``n_bytes`` when it exceeds :data:`MAX_FILE_BYTES`."""
     if n_bytes > MAX_FILE_BYTES:
         raise ImageRejected(
-            f"file too large ({_format_size(n_bytes)} > {_format_size(MAX_FILE_BYTES)})"
+            f"file too large ({format_size(n_bytes)} > {format_size(MAX_FILE_BYTES)})"
         )
 
 

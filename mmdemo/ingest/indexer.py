@@ -16,11 +16,13 @@ from typing import Any
 from PIL import Image
 
 from mmdemo.config import Settings
+from mmdemo.crashpoint import crash_point
 from mmdemo.embed import Embedder
 from mmdemo.errors import ImageRejected, InputError
+from mmdemo.ingest.captions import Captions, read_captions
 from mmdemo.ingest.copies import FILES, image_path, save_copies
 from mmdemo.ingest.images import decode_image, fit_for_models, load_image
-from mmdemo.ingest.sources import Rejection, SourceItem, count_sources, iter_sources, read_captions
+from mmdemo.ingest.sources import Rejection, SourceItem, count_sources, iter_sources
 from mmdemo.models.loading import load_embedder
 from mmdemo.records import validate_collection_name
 from mmdemo.store import Store
@@ -87,14 +89,26 @@ def _metadata(
 def _decode_sources(
     entries: Iterable[SourceItem | Rejection],
     settings: Settings,
-    captions: dict[str, dict[str, Any]],
+    captions: Captions,
     report: IndexReport,
 ) -> Iterator[_Item | None]:
-    """Decode each source item; yields None for a rejected or duplicate one (for progress)."""
+    """Decode each source item; yields None for a rejected or duplicate one (for progress).
+
+    A second copy of an image within the same ingest counts as already present.
+    """
     seen: set[str] = set()
+    limit = settings.limits.upload_images
+    candidates = 0
     for entry in entries:
         if isinstance(entry, Rejection):
             report.rejected.append(entry)
+            yield None
+            continue
+        candidates += 1
+        if candidates > limit:
+            report.rejected.append(
+                Rejection(entry.origin, f"too many images in one upload (more than {limit:,})")
+            )
             yield None
             continue
         try:
@@ -109,11 +123,13 @@ def _decode_sources(
             yield None
             continue
         if decoded.sha256 in seen:
+            report.present += 1
             yield None
             continue
         seen.add(decoded.sha256)
         image_file = save_copies(settings, decoded, data)
-        extra = captions.get(entry.file_name, {})
+        crash_point("after-copy")
+        extra = captions.by_name.get(entry.file_name, {})
         meta = _metadata(entry, decoded.width, decoded.height, image_file, extra)
         yield _Item(decoded.sha256, fit_for_models(decoded.image), meta)
 
@@ -157,6 +173,7 @@ def _store_batch(
 
 
 def _run(
+    settings: Settings,
     items: Iterable[_Item | None],
     total: int,
     collection: str,
@@ -172,12 +189,13 @@ def _run(
         nonlocal done
         done += 1
 
-    with FILES.indexing():
+    with FILES.indexing(settings):
         for batch in _batches(items, BATCH_SIZE, tick):
             added, present = _store_batch(batch, collection, embedders, store)
             report.added += added
             report.present += present
             progress(min(done, total), total)
+            crash_point("after-batch")
     progress(total, total)
     return report
 
@@ -200,15 +218,18 @@ def index_paths(
 ) -> IndexReport:
     """Ingest files, folders and zip archives into ``collection`` with each model.
 
-    Every rejected file is reported with its reason and never stops the others. Models are
-    loaded before any file is read, so a model that cannot load fails the call up front.
+    Every rejected file (and every captions row left out) is reported with its reason and
+    never stops the others; ``settings.limits`` bounds the work. Models are loaded before
+    any file is read, so a model that cannot load fails the call up front.
     """
     collection = validate_collection_name(collection)
-    caption_map = read_captions(captions) if captions else {}
+    limits = settings.limits
+    caption_map = read_captions(captions, limits) if captions else Captions()
     embedders = _load_models(models, settings)
-    report = IndexReport()
-    items = _decode_sources(iter_sources(paths), settings, caption_map, report)
-    return _run(items, count_sources(paths), collection, embedders, store, report, progress)
+    report = IndexReport(rejected=list(caption_map.problems))
+    items = _decode_sources(iter_sources(paths, limits), settings, caption_map, report)
+    total = count_sources(paths, limits)
+    return _run(settings, items, total, collection, embedders, store, report, progress)
 
 
 def _stored_items(
@@ -238,4 +259,4 @@ def index_existing(
     stored = store.items(collection)
     report = IndexReport()
     items = _stored_items(stored, settings, report)
-    return _run(items, len(stored), collection, embedders, store, report, progress)
+    return _run(settings, items, len(stored), collection, embedders, store, report, progress)
