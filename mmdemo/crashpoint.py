@@ -11,9 +11,10 @@ from __future__ import annotations
 import os
 import signal
 
-#: The named points: after an image copy is saved, inside a store write (lock held,
-#: vectors added, change marker not yet bumped), after a batch is stored.
-POINTS = ("after-copy", "store-write", "after-batch")
+#: The named points: a copy's temporary ``.part`` file written but not renamed; after an
+#: image copy is saved; inside a store write (lock held, vectors added, change marker not
+#: yet bumped); after a batch is stored.
+POINTS = ("copy-write", "after-copy", "store-write", "after-batch")
 
 
 def crash_point(name: str) -> None:

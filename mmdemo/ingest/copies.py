@@ -17,6 +17,7 @@ from typing import Any
 from filelock import FileLock
 
 from mmdemo.config import Settings
+from mmdemo.crashpoint import crash_point
 from mmdemo.ingest.images import DecodedImage, make_thumbnail
 
 _EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "BMP": ".bmp"}
@@ -126,6 +127,7 @@ def _write_atomically(target: Path, write: Callable[[Path], object]) -> None:
     tmp = Path(tmp_name)
     try:
         write(tmp)
+        crash_point("copy-write")
         tmp.replace(target)
     finally:
         tmp.unlink(missing_ok=True)

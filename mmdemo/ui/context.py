@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError, ReadOnlyError
+from mmdemo.models.registry import Kind, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,6 +73,17 @@ class AppContext:
         """Refuse to delete the demo collection from the app."""
         if collection == self.demo_name:
             raise InputError(f"The demo collection {collection!r} cannot be deleted here.")
+
+    def check_model(self, name: str | None, kind: Kind) -> None:
+        """Refuse a model name a visitor may not use: a server folder (unless the operator
+        allows local models), or anything but a preset in a read-only demo."""
+        if name:
+            resolve(
+                name,
+                kind,
+                allow_paths=self.settings.allow_local_models,
+                allow_hub=not self.readonly,
+            )
 
     def require_ready(self, collection: str) -> None:
         """Explain, instead of 'not found', that the demo collection is still being indexed."""
