@@ -55,7 +55,7 @@ def test_index_search_list_delete_json(
     model = ["--model", str(tiny_clip_dir)]
     report = cli_json(capsys, "index", *upload, "--collection", "c1", *model, *data)
     assert isinstance(report, dict)
-    assert (report["added"], report["present"]) == (len(COLOURS), 0)
+    assert (report["added"], report["present"]) == (len(COLOURS), 1)  # dup/red.png
     reasons = {r["file"].split("!")[-1]: r["reason"] for r in report["rejected"]}
     assert reasons == {
         "broken.jpg": "corrupt or truncated image",

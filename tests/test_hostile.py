@@ -248,3 +248,22 @@ def test_presets_and_hub_ids_stay_accepted_and_read_only_takes_presets_only() ->
 
 def test_report_json_keeps_its_shape() -> None:
     assert IndexReport().to_json() == {"added": 0, "present": 0, "rejected": []}
+
+
+def test_the_app_checks_visitor_model_names_but_keeps_the_operators(
+    tmp_path: Path, settings: Settings, tiny_clip_dir: Path
+) -> None:
+    from mmdemo.ui.bootstrap import Bootstrap
+    from mmdemo.ui.context import AppContext
+
+    operator_folder = str(tmp_path / "operator-model")
+    ctx = AppContext(settings, Bootstrap(settings, None, operator_folder))
+    ctx.check_model(operator_folder, "embedder")  # the app's own --model
+    ctx.check_model("lite", "reranker")
+    with pytest.raises(InputError, match="accepted only from the command line"):
+        ctx.check_model(str(tiny_clip_dir), "embedder")
+    allowed = replace(settings, allow_local_models=True)
+    AppContext(allowed, Bootstrap(allowed, None, None)).check_model(str(tiny_clip_dir), "embedder")
+    readonly = replace(settings, readonly=True)
+    with pytest.raises(InputError, match="only runs its presets"):
+        AppContext(readonly, Bootstrap(readonly, None, None)).check_model("org/m", "embedder")

@@ -76,14 +76,22 @@ class AppContext:
 
     def check_model(self, name: str | None, kind: Kind) -> None:
         """Refuse a model name a visitor may not use: a server folder (unless the operator
-        allows local models), or anything but a preset in a read-only demo."""
-        if name:
+        allows local models), or anything but a preset in a read-only demo.
+
+        The operator's choices stay usable whatever their form: the app's default model and
+        the models the stored collections are indexed with.
+        """
+        if name and name not in self._operator_models():
             resolve(
                 name,
                 kind,
                 allow_paths=self.settings.allow_local_models,
                 allow_hub=not self.readonly,
             )
+
+    def _operator_models(self) -> set[str]:
+        indexed = {model for info in self.store().collections() for model in info.models}
+        return {self.bootstrap.status().default_model, *indexed}
 
     def require_ready(self, collection: str) -> None:
         """Explain, instead of 'not found', that the demo collection is still being indexed."""
