@@ -267,3 +267,28 @@ def test_the_app_checks_visitor_model_names_but_keeps_the_operators(
     readonly = replace(settings, readonly=True)
     with pytest.raises(InputError, match="only runs its presets"):
         AppContext(readonly, Bootstrap(readonly, None, None)).check_model("org/m", "embedder")
+
+
+def test_gradio_upload_route_refuses_files_over_the_limit_even_read_only(
+    tmp_path: Path, settings: Settings
+) -> None:
+    import httpx
+    from test_ui_api import _free_port
+
+    from mmdemo.ui.bootstrap import Bootstrap
+    from mmdemo.ui.context import AppContext
+    from mmdemo.ui.layout import build_app, launch
+
+    limited = replace(settings, readonly=True, limits=Limits(upload_file_bytes=MB))
+    ctx = AppContext(limited, Bootstrap(limited, None, "lite"))
+    app = build_app(ctx)
+    port = _free_port()
+    launch(app, ctx, "127.0.0.1", port, block=False)
+    try:
+        url = f"http://127.0.0.1:{port}/gradio_api/upload"
+        small = httpx.post(url, files={"files": ("a.png", b"x" * 1000)}, timeout=120)
+        big = httpx.post(url, files={"files": ("b.png", b"x" * (2 * MB))}, timeout=120)
+    finally:
+        app.close()
+    assert small.status_code == 200
+    assert big.status_code == 413
