@@ -10,7 +10,7 @@ Several processes (the app and the CLI) may share one local database. Chroma kee
 collection's vector index in memory per process and never reloads it when another process
 writes, so a long-lived process would keep counting new items but never find them. Every
 write therefore happens under an inter-process file lock and bumps a change marker; a
-store that sees the marker move reopens its client before reading or writing.
+process that sees the marker move reopens its one local client before reading or writing.
 """
 
 from __future__ import annotations
@@ -91,20 +91,14 @@ class Store:
     def __init__(self, settings: Settings) -> None:
         """Open the Chroma database: a server at ``chroma_url`` or the local ``chroma_dir``."""
         self.settings = settings
-        self._version = _read_marker(settings)
-        self._opened = _connect(settings)
+        self._server = _connect(settings) if settings.chroma_url else None
         self._readonly = settings.readonly
-        self._batch_size = self._opened.get_max_batch_size()
+        self._batch_size = self._client.get_max_batch_size()
 
     @property
     def _client(self) -> ClientAPI:
-        """The Chroma client, reopened first when another process has written since."""
-        if self.settings.chroma_url is None:
-            version = _read_marker(self.settings)
-            if version != self._version:
-                self._opened = _connect(self.settings, reopen=True)
-                self._version = version
-        return self._opened
+        """The Chroma client: the server's, or this process's current local one."""
+        return self._server or _local_client(self.settings)
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -115,10 +109,10 @@ class Store:
         self.settings.locks_dir.mkdir(parents=True, exist_ok=True)
         with FileLock(self.settings.locks_dir / "store.lock"):
             _ = self._client  # reopen if stale: a stale index must never be written back
-            self._version = _bump_marker(self.settings)
+            _bump_marker(self.settings)
             yield
             crash_point("store-write")
-            self._version = _bump_marker(self.settings)
+            _bump_marker(self.settings)
 
     def add(
         self,
@@ -350,19 +344,42 @@ class Store:
             yield target.get(include=include, limit=self._batch_size, offset=offset)  # type: ignore[arg-type]
 
 
-def _connect(settings: Settings, reopen: bool = False) -> ClientAPI:
-    """A Chroma client for ``settings``; any failure to open it becomes an MMDemoError.
-
-    ``reopen`` makes a new Chroma system for the folder instead of chromadb's cached one,
-    whose in-memory indexes miss what other processes wrote.
-    """
+def _connect(settings: Settings) -> ClientAPI:
+    """A Chroma client for ``settings``; any failure to open it becomes an MMDemoError."""
     with _connect_lock:  # chromadb fails when two threads open clients at the same moment
-        if reopen:
-            from chromadb.api.shared_system_client import SharedSystemClient
-
-            # Stores that still hold the old system keep working until they reopen too.
-            SharedSystemClient._identifier_to_system.pop(str(settings.chroma_dir), None)
         return _open_client(settings)
+
+
+@dataclass
+class _Local:
+    """This process's client of one local database and the change marker it has seen."""
+
+    client: ClientAPI
+    version: str
+
+
+_local: dict[str, _Local] = {}  # by database folder; guarded by _connect_lock
+
+
+def _local_client(settings: Settings) -> ClientAPI:
+    """The process-wide client of the local database, reopened when another process wrote.
+
+    chromadb caches one system per folder; dropping it from that cache makes the next
+    client a new system that reads the indexes from disk. The old one is freed once no
+    request in flight uses it.
+    """
+    version = _read_marker(settings)
+    key = str(settings.chroma_dir)
+    with _connect_lock:
+        current = _local.get(key)
+        if current is None or current.version != version:
+            if current is not None:
+                from chromadb.api.shared_system_client import SharedSystemClient
+
+                SharedSystemClient._identifier_to_system.pop(key, None)
+            current = _Local(_open_client(settings), version)
+            _local[key] = current
+        return current.client
 
 
 def _marker_path(settings: Settings) -> Path:
@@ -377,14 +394,21 @@ def _read_marker(settings: Settings) -> str:
         return ""
 
 
-def _bump_marker(settings: Settings) -> str:
-    """Replace the change marker atomically (under the write lock) and return it."""
+def _bump_marker(settings: Settings) -> None:
+    """Replace the change marker atomically (under the write lock).
+
+    This process's own writes are visible to its client already, so it records the new
+    marker as seen; other processes see it move and reopen.
+    """
     version = uuid.uuid4().hex
     path = _marker_path(settings)
     tmp = path.with_suffix(".tmp")
     tmp.write_text(version, encoding="ascii")
-    tmp.replace(path)
-    return version
+    with _connect_lock:
+        tmp.replace(path)
+        current = _local.get(str(settings.chroma_dir))
+        if current is not None:
+            current.version = version
 
 
 def _open_client(settings: Settings) -> ClientAPI:
