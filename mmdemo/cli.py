@@ -1,4 +1,4 @@
-"""Command line: ``python -m mmdemo index|search|list|delete|models|eval``.
+"""Command line: ``python -m mmdemo index|search|list|delete|gc|models|eval|queries``.
 
 Argument parsing and printing only; every command calls the same library functions the
 web UI calls. Expected errors print one line and exit 1; usage errors exit 2.
@@ -65,15 +65,19 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         )
     finally:
         close()
+    nothing_read = report.added + report.present == 0
     if args.json:
         _print_json(report.to_json())
-        return 0
-    print(
-        f"added: {report.added}  already present: {report.present}  "
-        f"rejected: {len(report.rejected)}"
-    )
-    for rejection in report.rejected:
-        print(f"  rejected {rejection.file}: {rejection.reason}")
+    else:
+        print(
+            f"added: {report.added}  already present: {report.present}  "
+            f"rejected: {len(report.rejected)}"
+        )
+        for rejection in report.rejected:
+            print(f"  rejected {rejection.file}: {rejection.reason}")
+    if nothing_read:
+        print("error: no image could be read from the given sources.", file=sys.stderr)
+        return 1
     return 0
 
 
@@ -148,6 +152,23 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
         _print_json({"collection": args.collection, "deleted": removed})
     else:
         print(message)
+    return 0
+
+
+def cmd_gc(args: argparse.Namespace, settings: Settings) -> int:
+    """List (or with --apply remove) stored files that no item refers to."""
+    from mmdemo.manage import sweep_orphans
+    from mmdemo.store import Store
+
+    orphans = sweep_orphans(settings, Store(settings), apply=args.apply)
+    names = [str(path.relative_to(settings.data_dir)) for path in orphans]
+    if args.json:
+        _print_json({"applied": args.apply, "files": names})
+        return 0
+    for name in names:
+        print(name)
+    verb = "removed" if args.apply else "would remove (dry run; --apply removes)"
+    print(f"{verb} {len(names)} file(s)")
     return 0
 
 
@@ -244,6 +265,10 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--collection", required=True)
     p.add_argument("--id", action="append", help="delete only this item id (repeatable)")
     p.set_defaults(handler=cmd_delete)
+
+    p = sub.add_parser("gc", parents=[common], help="find files no item refers to")
+    p.add_argument("--apply", action="store_true", help="remove them (default: dry run)")
+    p.set_defaults(handler=cmd_gc)
 
     p = sub.add_parser("models", parents=[common], help="list model presets")
     p.set_defaults(handler=cmd_models)

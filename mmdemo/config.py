@@ -34,6 +34,51 @@ def _positive_int(name: str, value: str | None, default: int) -> int:
     return number
 
 
+MB = 1024 * 1024
+
+
+@dataclass(frozen=True)
+class Limits:
+    """How much work one ingest may cause, so a hostile upload cannot exhaust the server.
+
+    Every cap is checked while reading, never after: a zip member that lies about its size
+    stops at the cap. Read from ``MMDEMO_MAX_*`` variables (README's configuration table).
+    """
+
+    archive_bytes: int = 1024 * MB
+    upload_bytes: int = 4096 * MB
+    archive_members: int = 20_000
+    upload_images: int = 20_000
+    caption_chars: int = 2_000
+    #: Gradio's own upload route refuses larger files (the page and the API alike).
+    upload_file_bytes: int = 1024 * MB
+
+    @classmethod
+    def from_env(cls) -> Limits:
+        """Limits from ``MMDEMO_MAX_*`` variables; sizes are given in MB."""
+        env = os.environ
+        default = cls()
+
+        def megabytes(name: str, value: int) -> int:
+            return _positive_int(name, env.get(name), value // MB) * MB
+
+        def count(name: str, value: int) -> int:
+            return _positive_int(name, env.get(name), value)
+
+        return cls(
+            archive_bytes=megabytes("MMDEMO_MAX_ARCHIVE_MB", default.archive_bytes),
+            upload_bytes=megabytes("MMDEMO_MAX_UPLOAD_MB", default.upload_bytes),
+            archive_members=count("MMDEMO_MAX_ARCHIVE_MEMBERS", default.archive_members),
+            upload_images=count("MMDEMO_MAX_UPLOAD_IMAGES", default.upload_images),
+            caption_chars=count("MMDEMO_MAX_CAPTION_CHARS", default.caption_chars),
+            upload_file_bytes=megabytes("MMDEMO_MAX_FILE_MB", default.upload_file_bytes),
+        )
+
+
+#: The limits when no ``MMDEMO_MAX_*`` variable is set.
+DEFAULT_LIMITS = Limits()
+
+
 @dataclass(frozen=True)
 class Settings:
     """Where data lives and how models run.
@@ -48,6 +93,9 @@ class Settings:
     precision: str = "fp32"
     readonly: bool = False
     max_models: int = 3
+    limits: Limits = DEFAULT_LIMITS
+    #: Whether a model name may be a server folder in the web app (the CLI always may).
+    allow_local_models: bool = False
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -60,6 +108,8 @@ class Settings:
             precision=env.get("MMDEMO_PRECISION") or "fp32",
             readonly=is_set(env.get("MMDEMO_READONLY")),
             max_models=_positive_int("MMDEMO_MAX_MODELS", env.get("MMDEMO_MAX_MODELS"), 3),
+            limits=Limits.from_env(),
+            allow_local_models=is_set(env.get("MMDEMO_ALLOW_LOCAL_MODELS")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:
@@ -85,6 +135,11 @@ class Settings:
     def thumbs_dir(self) -> Path:
         """Thumbnails of the stored images, named by content hash."""
         return self.data_dir / "thumbs"
+
+    @property
+    def locks_dir(self) -> Path:
+        """Inter-process lock files and the store's change marker."""
+        return self.data_dir / "locks"
 
     @property
     def chroma_dir(self) -> Path:

@@ -1,18 +1,19 @@
 """Removing things: a collection or some of its items, and the stored files only they used.
 
 The store forgets the vectors; the image copies and thumbnails go too unless another
-collection still shows them (copies are shared by content hash). Deleting waits for any
-indexing in this process to finish, so a copy saved for an item not yet stored is never
-taken for an orphan.
+collection still shows them (copies are shared by content hash). Deleting and sweeping
+wait for any indexing (in any process sharing the data dir) to finish, so a copy saved for
+an item not yet stored is never taken for an orphan.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
+from pathlib import Path
 from typing import Any
 
 from mmdemo.config import Settings
-from mmdemo.ingest.copies import FILES, image_path, thumb_path
+from mmdemo.ingest.copies import FILES, THUMB_SUFFIX, image_path, thumb_path
 from mmdemo.store import Store
 
 
@@ -29,7 +30,7 @@ def _remove_files(
 
 def delete_collection(settings: Settings, store: Store, collection: str) -> int:
     """Delete a collection with every model's index; returns how many images it held."""
-    with FILES.deleting():
+    with FILES.deleting(settings):
         doomed = store.items(collection)
         removed = store.delete_collection(collection)
         _remove_files(settings, store, doomed)
@@ -39,8 +40,51 @@ def delete_collection(settings: Settings, store: Store, collection: str) -> int:
 def delete_items(settings: Settings, store: Store, collection: str, ids: Sequence[str]) -> int:
     """Delete some items of a collection from every model's index; returns how many existed."""
     wanted = set(ids)
-    with FILES.deleting():
+    with FILES.deleting(settings):
         doomed = [(i, meta) for i, meta in store.items(collection) if i in wanted]
         removed = store.delete_items(collection, ids)
         _remove_files(settings, store, doomed)
     return removed
+
+
+def _referenced(store: Store) -> tuple[set[str], set[str]]:
+    """The image-copy names and the item ids that some collection still holds."""
+    copies: set[str] = set()
+    ids: set[str] = set()
+    for info in store.collections():
+        for item_id, meta in store.items(info.name):
+            ids.add(item_id)
+            copies.add(str(meta.get("image_file", "")))
+    return copies, ids
+
+
+def _unused(folder: Path, used: Callable[[Path], bool]) -> list[Path]:
+    """Files directly in ``folder`` for which ``used`` is false, by name."""
+    if not folder.is_dir():
+        return []
+    return [path for path in sorted(folder.iterdir()) if path.is_file() and not used(path)]
+
+
+def _orphans(settings: Settings, copies: set[str], ids: set[str]) -> list[Path]:
+    """Files under images/ and thumbs/ that no item refers to, and left-over ``.part`` files."""
+    return [
+        *_unused(settings.images_dir, lambda path: path.name in copies),
+        *_unused(
+            settings.thumbs_dir, lambda path: path.suffix == THUMB_SUFFIX and path.stem in ids
+        ),
+    ]
+
+
+def sweep_orphans(settings: Settings, store: Store, *, apply: bool = False) -> list[Path]:
+    """The stored files no item refers to (what a killed ingest leaves behind).
+
+    With ``apply`` they are removed; without, this is a dry run. A file that any item of
+    any collection refers to is never listed. Waits for ingests in every process first.
+    """
+    with FILES.deleting(settings):
+        copies, ids = _referenced(store)
+        orphans = _orphans(settings, copies, ids)
+        if apply:
+            for path in orphans:
+                path.unlink(missing_ok=True)
+    return orphans

@@ -9,12 +9,12 @@ import pytest
 
 from mmdemo.errors import ImageRejected, InputError
 from mmdemo.ingest import images
+from mmdemo.ingest.captions import read_captions
 from mmdemo.ingest.sources import (
     Rejection,
     SourceItem,
     count_sources,
     iter_sources,
-    read_captions,
 )
 
 from imagefactory import image_bytes, mark_encrypted, write, write_image, write_zip
@@ -178,7 +178,7 @@ def test_captions_join_by_base_name_with_typed_metadata(tmp_path: Path) -> None:
         "imgs/a.jpg,a red square,0.5,3,False,shapes,0\n"
         "C:\\data\\007.png,,,,True,,1\n",
     )
-    captions = read_captions(csv)
+    captions = read_captions(csv).by_name
     assert captions == {
         "a.jpg": {
             "caption": "a red square",
@@ -196,17 +196,17 @@ def test_captions_join_by_base_name_with_typed_metadata(tmp_path: Path) -> None:
 @pytest.mark.parametrize("column", ["file_name", "filename", "FILE", "Image", "path"])
 def test_file_name_column_names(tmp_path: Path, column: str) -> None:
     csv = write_csv(tmp_path, f"{column},Description\nx.png,hello\n")
-    assert read_captions(csv) == {"x.png": {"caption": "hello"}}
+    assert read_captions(csv).by_name == {"x.png": {"caption": "hello"}}
 
 
 def test_text_column_becomes_caption(tmp_path: Path) -> None:
     csv = write_csv(tmp_path, "image,text,description\nx.png,first,second\n")
-    assert read_captions(csv) == {"x.png": {"caption": "first", "description": "second"}}
+    assert read_captions(csv).by_name == {"x.png": {"caption": "first", "description": "second"}}
 
 
 def test_numeric_looking_file_names_stay_text(tmp_path: Path) -> None:
     csv = write_csv(tmp_path, "file,caption\n007,zeros kept\n")
-    assert list(read_captions(csv)) == ["007"]
+    assert list(read_captions(csv).by_name) == ["007"]
 
 
 def test_csv_without_file_column_is_an_input_error(tmp_path: Path) -> None:

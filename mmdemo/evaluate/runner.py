@@ -18,7 +18,7 @@ import pandas as pd
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, NotFoundError
 from mmdemo.evaluate.metrics import ndcg_at_k, recall_at_k, reciprocal_rank, summarise
-from mmdemo.ingest.sources import read_captions
+from mmdemo.ingest.captions import read_captions
 from mmdemo.search.engine import search
 from mmdemo.search.query import Query
 from mmdemo.store import Store
@@ -73,7 +73,7 @@ def captions_to_queries(captions_csv: str | Path, out_csv: str | Path) -> int:
     """
     rows = [
         {"query": meta["caption"], "relevant": name}
-        for name, meta in read_captions(captions_csv).items()
+        for name, meta in read_captions(captions_csv).by_name.items()
         if str(meta.get("caption", "")).strip()
     ]
     try:

@@ -38,6 +38,9 @@ _SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II
 # Common image formats Pillow cannot read: name them instead of saying "not an image".
 _UNREADABLE_EXTENSIONS = {".heic": "HEIC", ".heif": "HEIF", ".svg": "SVG", ".jxl": "JPEG XL"}
 
+# Pillow's limits on PNG text chunks, named in the ValueError it raises past them.
+_METADATA_LIMITS = ("MAX_TEXT_CHUNK", "MAX_TEXT_MEMORY")
+
 _ALPHA_MODES = frozenset({"RGBA", "RGBa", "LA", "La", "PA"})
 _KEYED_TRANSPARENCY_MODES = frozenset({"1", "L", "P", "RGB"})
 _INTEGER_MODES = frozenset({"I", "I;16", "I;16L", "I;16B", "I;16N"})
@@ -81,7 +84,7 @@ def content_hash(data: bytes) -> str:
     return hashlib.sha256(data).hexdigest()
 
 
-def _format_size(n_bytes: int) -> str:
+def format_size(n_bytes: int) -> str:
     """A byte count as a short human string: "512 bytes", "3.5 KB", "70 MB"."""
     if n_bytes < 1024:
         return f"{n_bytes} bytes"
@@ -93,7 +96,7 @@ def check_file_size(n_bytes: int) -> None:
     """Refuse a file of ``n_bytes`` when it exceeds :data:`MAX_FILE_BYTES`."""
     if n_bytes > MAX_FILE_BYTES:
         raise ImageRejected(
-            f"file too large ({_format_size(n_bytes)} > {_format_size(MAX_FILE_BYTES)})"
+            f"file too large ({format_size(n_bytes)} > {format_size(MAX_FILE_BYTES)})"
         )
 
 
@@ -128,6 +131,13 @@ def _unidentified_reason(data: bytes, name: str) -> str:
     return f"unsupported image format: {unreadable}" if unreadable else "not an image"
 
 
+def _failure_reason(exc: Exception) -> str:
+    """Why Pillow failed: metadata over its safety limits, or damaged data."""
+    if isinstance(exc, ValueError) and any(limit in str(exc) for limit in _METADATA_LIMITS):
+        return "too large metadata (a text chunk over Pillow's safety limit)"
+    return "corrupt or truncated image"
+
+
 def _open(data: bytes, name: str) -> Image.Image:
     """Open (headers only) and check format and size before any pixel is decoded."""
     try:
@@ -137,7 +147,7 @@ def _open(data: bytes, name: str) -> Image.Image:
     except UnidentifiedImageError as exc:
         raise ImageRejected(_unidentified_reason(data, name)) from exc
     except Exception as exc:  # any Pillow failure on a bad header is a bad file
-        raise ImageRejected("corrupt or truncated image") from exc
+        raise ImageRejected(_failure_reason(exc)) from exc
     if image.format not in _SUPPORTED_FORMATS:
         raise ImageRejected(f"unsupported image format: {image.format or 'unknown'}")
     _check_pixels(*image.size)
@@ -149,7 +159,7 @@ def _load(image: Image.Image) -> None:
     try:
         image.load()
     except Exception as exc:  # Pillow raises many types for damaged pixel data
-        raise ImageRejected("corrupt or truncated image") from exc
+        raise ImageRejected(_failure_reason(exc)) from exc
 
 
 def _orientation(image: Image.Image) -> int:

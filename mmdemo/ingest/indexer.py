@@ -17,12 +17,14 @@ from typing import Any
 from PIL import Image
 
 from mmdemo.config import Settings
+from mmdemo.crashpoint import crash_point
 from mmdemo.embed import Embedder
 from mmdemo.errors import ImageRejected, InputError
 from mmdemo.ingest.ahead import run_ahead
+from mmdemo.ingest.captions import Captions, read_captions
 from mmdemo.ingest.copies import FILES, image_path, save_copies
 from mmdemo.ingest.images import content_hash, decode_image, fit_for_models, load_image
-from mmdemo.ingest.sources import Rejection, SourceItem, count_sources, iter_sources, read_captions
+from mmdemo.ingest.sources import Rejection, SourceItem, count_sources, iter_sources
 from mmdemo.models.loading import load_embedder
 from mmdemo.models.registry import resolve
 from mmdemo.records import validate_collection_name
@@ -138,6 +140,7 @@ def _decode_source(
     """Decode one new input, write its copy and thumbnail, and bound it for the models."""
     decoded = decode_image(data, entry.file_name)
     image_file = save_copies(settings, decoded, data)
+    crash_point("after-copy")
     meta = _metadata(entry, decoded.width, decoded.height, image_file, extra)
     return _Item(decoded.sha256, fit_for_models(decoded.image), meta)
 
@@ -145,13 +148,24 @@ def _decode_source(
 def _read_sources(
     entries: Iterable[SourceItem | Rejection],
     settings: Settings,
-    captions: dict[str, dict[str, Any]],
+    captions: Captions,
     report: IndexReport,
 ) -> Iterator[_Pending | None]:
-    """Read and hash each source item; yields None for an unreadable one (for progress)."""
+    """Read and hash each source item; yields None for an unreadable one (for progress).
+
+    More than ``settings.limits.upload_images`` images in one ingest are refused.
+    """
+    limit = settings.limits.upload_images
+    candidates = 0
     for entry in entries:
         if isinstance(entry, Rejection):
             report.rejected.append(entry)
+            yield None
+            continue
+        candidates += 1
+        if candidates > limit:
+            reason = f"too many images in one upload (more than {limit:,})"
+            report.rejected.append(Rejection(entry.origin, reason))
             yield None
             continue
         try:
@@ -164,7 +178,7 @@ def _read_sources(
             report.rejected.append(Rejection(entry.origin, f"cannot read file: {exc.strerror}"))
             yield None
             continue
-        extra = captions.get(entry.file_name, {})
+        extra = captions.by_name.get(entry.file_name, {})
         decode = partial(_decode_source, entry, data, settings, extra)
         yield _Pending(content_hash(data), entry.origin, decode)
 
@@ -266,13 +280,15 @@ def _run(
     planned = _with_missing_models(pendings, missing, BATCH_SIZE)
     done = 0
     progress(0, total)
-    with FILES.indexing(), run_ahead(_decoded_batches(planned, BATCH_SIZE, report)) as batches:
+    decoded = _decoded_batches(planned, BATCH_SIZE, report)
+    with FILES.indexing(settings), run_ahead(decoded) as batches:
         for batch in batches:
             _store_batch(batch, collection, embedders, store, settings)
             report.added += len(batch.items)
             report.present += batch.present
             done += batch.consumed
             progress(min(done, total), total)
+            crash_point("after-batch")
     progress(total, total)
     return report
 
@@ -289,16 +305,18 @@ def index_paths(
 ) -> IndexReport:
     """Ingest files, folders and zip archives into ``collection`` with each model.
 
-    Every rejected file is reported with its reason and never stops the others. Inputs are
+    Every rejected file (and every captions row left out) is reported with its reason and
+    never stops the others; ``settings.limits`` bounds the work. Inputs are
     hashed and looked up in the store before any model loads: models load only when some
     image needs embedding, and then before anything is stored.
     """
     collection = validate_collection_name(collection)
-    caption_map = read_captions(captions) if captions else {}
+    limits = settings.limits
+    caption_map = read_captions(captions, limits) if captions else Captions()
     embedders = _Embedders(models, settings)
-    report = IndexReport()
-    pendings = _read_sources(iter_sources(paths), settings, caption_map, report)
-    total = count_sources(paths)
+    report = IndexReport(rejected=list(caption_map.problems))
+    pendings = _read_sources(iter_sources(paths, limits), settings, caption_map, report)
+    total = count_sources(paths, limits)
     return _run(pendings, total, collection, embedders, store, report, progress, settings)
 
 

@@ -13,14 +13,14 @@ import re
 import zipfile
 import zlib
 from collections.abc import Callable, Iterable, Iterator
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from functools import partial
-from pathlib import Path, PurePosixPath
+from pathlib import Path
 from typing import Any
 
-from mmdemo.errors import ImageRejected, InputError
+from mmdemo.config import DEFAULT_LIMITS, Limits
+from mmdemo.errors import ImageRejected
 from mmdemo.ingest import images
-from mmdemo.records import MetadataValue
 
 # System clutter that is never an image; skipped without a rejection.
 _JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "__macosx"})
@@ -32,8 +32,7 @@ _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 _ENCRYPTED_FLAG = 0x1
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
 
-_FILE_NAME_COLUMNS = ("file_name", "filename", "file", "image", "path")
-_CAPTION_COLUMNS = ("caption", "text", "description")
+_CHUNK_BYTES = 1024 * 1024
 
 
 @dataclass(frozen=True)
@@ -60,6 +59,29 @@ class Rejection:
     reason: str
 
 
+class Budget:
+    """Bytes an upload, or one archive, may still produce once decompressed.
+
+    Charged while reading, chunk by chunk, so the work is bounded even for an archive
+    whose members lie about their sizes; once spent, every later read is refused too.
+    """
+
+    def __init__(self, limit: int, what: str) -> None:
+        """A budget of ``limit`` bytes; ``what`` ("archive", "upload") names it in reasons."""
+        self.limit = limit
+        self.left = limit
+        self.what = what
+
+    def take(self, n_bytes: int) -> None:
+        """Charge ``n_bytes``; raise :class:`ImageRejected` once the budget is overdrawn."""
+        self.left -= n_bytes
+        if self.left < 0:
+            raise ImageRejected(
+                f"{self.what} too large when decompressed "
+                f"(more than {images.format_size(self.limit)} in all)"
+            )
+
+
 def _is_skipped(name: str) -> bool:
     """Hidden files and folders, macOS resource forks and OS clutter are not user images."""
     return name.startswith(".") or name.lower() in _JUNK_NAMES
@@ -78,18 +100,43 @@ def _looks_like_zip(path: Path) -> bool:
         return False  # reading it later reports the problem against the file itself
 
 
-def _file_item(path: Path, source: str) -> SourceItem | Rejection:
+def _read_charged(path: Path, upload: Budget) -> bytes:
+    data = images.read_file(path)
+    upload.take(len(data))
+    return data
+
+
+def _file_item(path: Path, source: str, upload: Budget) -> SourceItem | Rejection:
     try:
         images.check_file_size(path.stat().st_size)
     except ImageRejected as exc:
         return Rejection(str(path), exc.reason)
-    return SourceItem(path.name, str(path), source, partial(images.read_file, path))
+    return SourceItem(path.name, str(path), source, partial(_read_charged, path, upload))
 
 
-def _read_member(archive: zipfile.ZipFile, info: zipfile.ZipInfo) -> bytes:
-    """One member's bytes; the archive stays open for as long as its items are alive."""
+def _read_capped(stream: Any, budgets: tuple[Budget, ...]) -> bytes:
+    """Read ``stream`` a chunk at a time, stopping at the file-size cap and the budgets."""
+    parts: list[bytes] = []
+    size = 0
+    while chunk := stream.read(_CHUNK_BYTES):
+        size += len(chunk)
+        images.check_file_size(size)
+        for budget in budgets:
+            budget.take(len(chunk))
+        parts.append(chunk)
+    return b"".join(parts)
+
+
+def _read_member(
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, budgets: tuple[Budget, ...]
+) -> bytes:
+    """One member's bytes through a size-capped stream: its declared size is not trusted.
+
+    The archive stays open for as long as its items are alive.
+    """
     try:
-        return archive.read(info)
+        with archive.open(info) as stream:
+            return _read_capped(stream, budgets)
     except NotImplementedError as exc:
         raise ImageRejected("unsupported compression in archive") from exc
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
@@ -105,7 +152,7 @@ def _is_unsafe(name: str, parts: list[str]) -> bool:
 
 
 def _member_entry(
-    archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str
+    archive: zipfile.ZipFile, info: zipfile.ZipInfo, origin: str, budgets: tuple[Budget, ...]
 ) -> SourceItem | Rejection | None:
     """The item for one archive member, a rejection, or None when it is skipped silently."""
     parts = _member_parts(info.filename)
@@ -121,10 +168,10 @@ def _member_entry(
         images.check_file_size(info.file_size)
     except ImageRejected as exc:
         return Rejection(origin, exc.reason)
-    return SourceItem(parts[-1], origin, "zip", partial(_read_member, archive, info))
+    return SourceItem(parts[-1], origin, "zip", partial(_read_member, archive, info, budgets))
 
 
-def _iter_zip(path: Path) -> Iterator[SourceItem | Rejection]:
+def _iter_zip(path: Path, limits: Limits, upload: Budget) -> Iterator[SourceItem | Rejection]:
     try:
         archive = zipfile.ZipFile(path)
     except (zipfile.BadZipFile, zipfile.LargeZipFile, EOFError, ValueError):
@@ -133,21 +180,51 @@ def _iter_zip(path: Path) -> Iterator[SourceItem | Rejection]:
     except OSError as exc:
         yield Rejection(str(path), f"cannot read file ({exc.strerror or exc})")
         return
-    for info in sorted(archive.infolist(), key=lambda member: member.filename):
-        entry = _member_entry(archive, info, f"{path}!{info.filename}")
+    members = archive.infolist()
+    if len(members) > limits.archive_members:
+        archive.close()
+        yield Rejection(
+            str(path), f"too many archive members ({len(members):,} > {limits.archive_members:,})"
+        )
+        return
+    budgets = (Budget(limits.archive_bytes, "archive"), upload)
+    for info in sorted(members, key=lambda member: member.filename):
+        entry = _member_entry(archive, info, f"{path}!{info.filename}", budgets)
         if entry is not None:
             yield entry
 
 
-def _iter_file(path: Path, source: str) -> Iterator[SourceItem | Rejection]:
+@dataclass(frozen=True)
+class _Walk:
+    """What one call of :func:`iter_sources` shares: its limits, budget and current root."""
+
+    limits: Limits
+    upload: Budget
+    root: Path | None = None
+
+
+def _iter_file(path: Path, source: str, walk: _Walk) -> Iterator[SourceItem | Rejection]:
     if _looks_like_zip(path):
-        yield from _iter_zip(path)
+        yield from _iter_zip(path, walk.limits, walk.upload)
     else:
-        yield _file_item(path, source)
+        yield _file_item(path, source, walk.upload)
 
 
-def _iter_folder(folder: Path) -> Iterator[SourceItem | Rejection]:
-    """Files under ``folder`` in name order, depth first; symlinked folders are not followed."""
+def _leaves(entry: Path, root: Path) -> bool:
+    """Whether a symbolic link ``entry`` points outside ``root`` (or nowhere)."""
+    try:
+        return not entry.resolve(strict=True).is_relative_to(root)
+    except (OSError, RuntimeError):
+        return True
+
+
+def _iter_folder(folder: Path, walk: _Walk) -> Iterator[SourceItem | Rejection]:
+    """Files under ``folder`` in name order, depth first.
+
+    Symlinked folders are not followed, and a symlinked file is read only when it points
+    inside the folder the user gave: a link cannot pull in files from elsewhere.
+    """
+    root = walk.root or folder.resolve()
     try:
         entries = sorted(folder.iterdir(), key=lambda entry: entry.name)
     except OSError as exc:
@@ -156,126 +233,43 @@ def _iter_folder(folder: Path) -> Iterator[SourceItem | Rejection]:
     for entry in entries:
         if _is_skipped(entry.name):
             continue
-        if entry.is_dir():
+        if entry.is_symlink() and _leaves(entry, root):
+            yield Rejection(str(entry), "symbolic link to outside the folder")
+        elif entry.is_dir():
             if not entry.is_symlink():
-                yield from _iter_folder(entry)
+                yield from _iter_folder(entry, replace(walk, root=root))
         elif entry.is_file():
-            yield from _iter_file(entry, "folder")
+            yield from _iter_file(entry, "folder", walk)
 
 
-def iter_sources(paths: Iterable[str | Path]) -> Iterator[SourceItem | Rejection]:
+def iter_sources(
+    paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS
+) -> Iterator[SourceItem | Rejection]:
     """Every candidate image under ``paths`` (files, folders, zip archives), lazily.
 
     Folders are walked recursively in name order, skipping hidden entries, ``__MACOSX``
     and OS clutter (``.DS_Store``, ``Thumbs.db``). Zip archives are recognised by content
     as well as by extension and read in place. Files without an image extension are still
-    yielded: the decoder decides. Unusable inputs come out as :class:`Rejection`.
+    yielded: the decoder decides. Unusable inputs come out as :class:`Rejection`; reads
+    past ``limits`` (bytes per archive and per call) are refused with the reason.
     """
+    walk = _Walk(limits, Budget(limits.upload_bytes, "upload"))
     for given in paths:
         path = Path(given)
         if path.is_dir():
-            yield from _iter_folder(path)
+            yield from _iter_folder(path, walk)
         elif path.is_file():
-            yield from _iter_file(path, "file")
+            yield from _iter_file(path, "file", walk)
         elif path.exists():
             yield Rejection(str(given), "not a regular file or folder")
         else:
             yield Rejection(str(given), "no such file or folder")
 
 
-def count_sources(paths: Iterable[str | Path]) -> int:
+def count_sources(paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS) -> int:
     """How many entries :func:`iter_sources` will yield for ``paths``, for progress totals.
 
     Walks the same way without reading or decoding any image, so the count always agrees
     with the stream. Pass a collection, not a one-shot iterator, if you iterate it again.
     """
-    return sum(1 for _ in iter_sources(paths))
-
-
-def _find_column(columns: list[str], candidates: tuple[str, ...]) -> str | None:
-    by_name = {column.strip().lower(): column for column in columns}
-    return next((by_name[name] for name in candidates if name in by_name), None)
-
-
-def _plain_value(value: Any) -> MetadataValue | None:
-    """A CSV cell as a plain str/int/float/bool (what Chroma stores); None for empty cells."""
-    if hasattr(value, "item"):  # numpy scalars
-        value = value.item()
-    if value is None or (isinstance(value, float) and value != value):
-        return None
-    if isinstance(value, bool | int | float):
-        return value
-    text = str(value).strip()
-    return text or None
-
-
-def _base_name(value: Any) -> str | None:
-    text = _plain_value(value)
-    if text is None:
-        return None
-    name = PurePosixPath(str(text).replace("\\", "/")).name
-    return name or None
-
-
-def _read_table(csv_path: Path, **options: Any) -> Any:
-    import pandas as pd
-
-    try:
-        return pd.read_csv(csv_path, encoding="utf-8-sig", **options)
-    except FileNotFoundError as exc:
-        raise InputError(f"Captions file {csv_path} does not exist.") from exc
-    except pd.errors.EmptyDataError as exc:
-        raise InputError(f"Captions file {csv_path} is empty.") from exc
-    except UnicodeDecodeError as exc:
-        raise InputError(f"Captions file {csv_path} is not UTF-8 text.") from exc
-    except (pd.errors.ParserError, OSError, ValueError) as exc:
-        raise InputError(f"Captions file {csv_path} cannot be read as CSV: {exc}") from exc
-
-
-def _row_metadata(row: dict[str, Any], caption_column: str | None) -> dict[str, MetadataValue]:
-    metadata: dict[str, MetadataValue] = {}
-    for column, cell in row.items():
-        value = _plain_value(cell)
-        if value is None:
-            continue
-        if column == caption_column:
-            metadata["caption"] = str(value)
-        else:
-            metadata[column.strip()] = value
-    return metadata
-
-
-def read_captions(csv_path: str | Path) -> dict[str, dict[str, MetadataValue]]:
-    """Captions and metadata per file base name, from a CSV with a file-name column.
-
-    The file-name column is the first of file_name, filename, file, image, path (any case);
-    its values are reduced to base names so "imgs/a.jpg" joins the file "a.jpg". The first
-    of caption, text, description becomes the key ``"caption"``; every other column is kept
-    under its own name. Empty cells and pandas' index columns ("Unnamed: 0") are dropped.
-    Raises :class:`InputError` when the CSV cannot be read, has no file-name column, or has
-    a column the database reserves ("chroma:..."), before anything is indexed.
-    """
-    csv_path = Path(csv_path)
-    columns = [str(column) for column in _read_table(csv_path, nrows=0).columns]
-    file_column = _find_column(columns, _FILE_NAME_COLUMNS)
-    if file_column is None:
-        raise InputError(
-            f"Captions file {csv_path} has no file-name column: expected one of "
-            f"{', '.join(_FILE_NAME_COLUMNS)} (found {', '.join(columns)})."
-        )
-    reserved = [c for c in columns if c.lower().startswith("chroma:")]
-    if reserved:
-        raise InputError(
-            f"Captions file {csv_path} has columns with reserved names ({', '.join(reserved)}): "
-            "rename them; names starting with 'chroma:' belong to the database."
-        )
-    # Read file names as text so that "001.jpg"-style names and "007" keep their zeros.
-    table = _read_table(csv_path, dtype={file_column: str})
-    caption_column = _find_column(columns, _CAPTION_COLUMNS)
-    kept = [c for c in columns if c != file_column and not c.startswith("Unnamed: ")]
-    captions: dict[str, dict[str, MetadataValue]] = {}
-    for row in table.to_dict("records"):
-        name = _base_name(row[file_column])
-        if name is not None:
-            captions[name] = _row_metadata({c: row[c] for c in kept}, caption_column)
-    return captions
+    return sum(1 for _ in iter_sources(paths, limits))

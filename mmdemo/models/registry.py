@@ -8,6 +8,7 @@ local folder is accepted; :func:`resolve` turns any of them into one canonical k
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Literal
@@ -15,6 +16,9 @@ from typing import Literal
 from mmdemo.errors import InputError
 
 Kind = Literal["embedder", "reranker"]
+
+# "name" or "owner/name", as the Hub spells repository ids.
+_HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*(/[A-Za-z0-9][\w.-]*)?")
 
 #: Real CLIP: the default embedder whenever it can be loaded.
 DEFAULT_EMBEDDER = "clip-b32"
@@ -108,10 +112,19 @@ def _lite_location(preset: Preset) -> str:
     return str(dirs[preset.source.removeprefix("lite:")])
 
 
-def resolve(name: str, kind: Kind) -> Resolved:
+def _is_hub_id(name: str) -> bool:
+    """Whether ``name`` has the form of a Hub id ("name" or "owner/name")."""
+    return bool(_HUB_ID.fullmatch(name)) and ".." not in name
+
+
+def resolve(name: str, kind: Kind, *, allow_paths: bool = True, allow_hub: bool = True) -> Resolved:
     """Turn a preset key, Hub id or local folder into a :class:`Resolved` model.
 
-    Raises :class:`InputError` for an empty name; whether the model really exists is
+    ``allow_paths`` False (the web app, unless its operator allows local folders) refuses
+    any name that is or could be a server folder, by its form alone, so a visitor cannot
+    probe which folders exist. ``allow_hub`` False (a read-only demo) refuses anything but
+    presets, so visitors cannot make the server download arbitrary models. Raises
+    :class:`InputError` for an empty or refused name; whether the model really exists is
     only known when it is loaded.
     """
     name = name.strip()
@@ -121,7 +134,17 @@ def resolve(name: str, kind: Kind) -> Resolved:
     if preset is not None:
         location = _lite_location(preset) if preset.offline else preset.source
         return Resolved(preset.key, kind, location, preset)
+    if not allow_hub:
+        raise InputError(
+            f"Unknown {kind} preset {name!r}: this demo only runs its presets "
+            "(`python -m mmdemo models` lists them)."
+        )
     path = Path(name).expanduser()
+    if not allow_paths and (not _is_hub_id(name) or path.exists()):
+        raise InputError(
+            f"The {kind} name {name!r} is not a preset or a Hub id: "
+            "local model folders are accepted only from the command line."
+        )
     if path.exists():
         return Resolved(str(path.resolve()), kind, str(path.resolve()), None)
     return Resolved(name, kind, name, None)

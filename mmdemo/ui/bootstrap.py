@@ -106,6 +106,7 @@ class Bootstrap:
 
     def _run(self) -> None:
         try:
+            self._sweep()
             self._choose_default()
             self._index_demo()
         except MMDemoError as exc:
@@ -114,6 +115,15 @@ class Bootstrap:
         except Exception:
             log.exception("start-up work failed")
             self._update(phase="failed", message="The demo collection could not be set up.")
+
+    def _sweep(self) -> None:
+        """Remove files that a killed ingest left behind (waits for running ingests)."""
+        from mmdemo.manage import sweep_orphans
+        from mmdemo.store import Store
+
+        removed = sweep_orphans(self._settings, Store(self._settings), apply=True)
+        if removed:
+            log.info("removed %d stored file(s) that no item refers to", len(removed))
 
     def _choose_default(self) -> None:
         if self._model:

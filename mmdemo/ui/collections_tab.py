@@ -49,6 +49,8 @@ def index_uploads(
     if not paths:
         raise InputError("Add some images, a zip archive or a folder to index.")
     chosen = [models] if isinstance(models, str) else list(models or [])
+    for name in chosen:
+        ctx.check_model(name, "embedder")
 
     def report_progress(done: int, total: int) -> None:
         progress((done, total), desc="Indexing", unit="files")

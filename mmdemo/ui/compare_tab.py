@@ -61,6 +61,8 @@ def _side(
     """One set-up's gallery, info line and JSON; a failure stays on its side."""
     from mmdemo.search.engine import search
 
+    ctx.check_model(model, "embedder")
+    ctx.check_model(reranker_name(reranker), "reranker")
     key = registry.resolve(model, "embedder").key
     if not ctx.store().has_model(collection, key):
         info = f"Collection `{collection}` is not indexed with `{key}` yet."
@@ -150,6 +152,7 @@ def index_with_model(
     if not collection:
         raise InputError("Choose a collection to index.")
     ctx.require_ready(collection)
+    ctx.check_model(model, "embedder")
 
     def report_progress(done: int, total: int) -> None:
         progress((done, total), desc=f"Indexing with {model}", unit="images")

@@ -18,6 +18,7 @@ from typing import TYPE_CHECKING
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError, ReadOnlyError
+from mmdemo.models.registry import Kind, resolve
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -72,6 +73,25 @@ class AppContext:
         """Refuse to delete the demo collection from the app."""
         if collection == self.demo_name:
             raise InputError(f"The demo collection {collection!r} cannot be deleted here.")
+
+    def check_model(self, name: str | None, kind: Kind) -> None:
+        """Refuse a model name a visitor may not use: a server folder (unless the operator
+        allows local models), or anything but a preset in a read-only demo.
+
+        The operator's choices stay usable whatever their form: the app's default model and
+        the models the stored collections are indexed with.
+        """
+        if name and name not in self._operator_models():
+            resolve(
+                name,
+                kind,
+                allow_paths=self.settings.allow_local_models,
+                allow_hub=not self.readonly,
+            )
+
+    def _operator_models(self) -> set[str]:
+        indexed = {model for info in self.store().collections() for model in info.models}
+        return {self.bootstrap.status().default_model, *indexed}
 
     def require_ready(self, collection: str) -> None:
         """Explain, instead of 'not found', that the demo collection is still being indexed."""

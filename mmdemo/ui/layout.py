@@ -130,6 +130,8 @@ def launch(app: gr.Blocks, ctx: AppContext, host: str, port: int, *, block: bool
         # Only the images: the data dir also holds the Chroma database.
         allowed_paths=[str(p.resolve()) for p in (settings.images_dir, settings.thumbs_dir)],
         show_error=False,
+        # Gradio's own upload route, which serves even a read-only demo, refuses bigger files.
+        max_file_size=settings.limits.upload_file_bytes,
         prevent_thread_lock=True,
         quiet=False,
         theme=gr.themes.Soft(primary_hue="indigo"),

@@ -56,6 +56,8 @@ def run_search(
     query = Query(text, image, weight, negative, negative_weight, contains or None)
     query.validate()
     ctx.require_ready(collection)
+    ctx.check_model(model, "embedder")
+    ctx.check_model(reranker_name(reranker), "reranker")
     results = search(
         query,
         collection=collection,

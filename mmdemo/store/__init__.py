@@ -4,7 +4,8 @@ A user collection indexed with several models is kept as one Chroma collection p
 (collection, model), all holding the same item ids. Each Chroma collection carries the
 user's collection name, the model key and the embedding dimension in its metadata, so the
 store can list what exists without a side registry. Chroma never embeds anything here:
-vectors always come from our own models.
+vectors always come from our own models. How clients are opened, and how processes that
+share a local database see each other's writes, is :mod:`mmdemo.store.client`.
 """
 
 from __future__ import annotations
@@ -12,13 +13,14 @@ from __future__ import annotations
 import functools
 import threading
 from collections.abc import Callable, Iterable, Iterator, Sequence
+from contextlib import contextmanager
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 import numpy as np
 
 from mmdemo.config import Settings
-from mmdemo.errors import InputError, MMDemoError, NotFoundError, ReadOnlyError
+from mmdemo.errors import InputError, NotFoundError, ReadOnlyError
 from mmdemo.exact import ExactIndex, exact_fits
 from mmdemo.records import (
     CAPTION_KEY,
@@ -26,12 +28,11 @@ from mmdemo.records import (
     chroma_name,
     chunks,
     first_of_each_new,
-    parse_url,
     record,
     validate_collection_name,
 )
+from mmdemo.store.client import connect, local_client, read_marker, write_lock
 
-_connect_lock = threading.Lock()
 _T = TypeVar("_T")
 
 if TYPE_CHECKING:
@@ -104,17 +105,47 @@ class Store:
 
     def __init__(self, settings: Settings) -> None:
         """Open the Chroma database: a server at ``chroma_url`` or the local ``chroma_dir``."""
-        self._client = _connect(settings)
+        self.settings = settings
+        self._server = connect(settings) if settings.chroma_url else None
         self._readonly = settings.readonly
-        self._batch_size = self._client.get_max_batch_size()
         self._handles: dict[str, dict[str, Collection]] | None = None
         self._exact: dict[str, ExactIndex] = {}
         self._exact_lock = threading.Lock()
+        self._seen = read_marker(settings)
+        self._batch_size = self._client.get_max_batch_size()
+
+    @property
+    def _client(self) -> ClientAPI:
+        """The server's client, or this process's local one; when another process wrote
+        since this store last looked, the cached handles and vectors are forgotten too."""
+        if self._server is not None:
+            return self._server
+        client = local_client(self.settings)
+        marker = read_marker(self.settings)
+        if marker != self._seen:
+            self.refresh()
+            self._seen = marker
+        return client
 
     def refresh(self) -> None:
         """Forget cached collection handles and vectors (after another process changed them)."""
         self._handles = None
         self._exact = {}
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Write under the inter-process lock, on fresh handles; this store's own caches stay
+        valid through its own write (each writer keeps them up to date)."""
+        self._check_writable()
+        if self._server is not None:
+            yield
+            return
+        with write_lock(self.settings) as markers:
+            if markers.before != self._seen:
+                self.refresh()
+            self._seen = markers.during
+            yield
+            self._seen = markers.after
 
     @_retry_if_stale
     def add(
@@ -131,7 +162,6 @@ class Store:
         ``documents`` are the items' captions (default: each metadata's ``caption``); a
         lower-cased copy is stored as the Chroma document so caption filters ignore case.
         """
-        self._check_writable()
         collection = validate_collection_name(collection)
         captions = documents if documents is not None else [m.get(CAPTION_KEY) for m in metadatas]
         if not len(metadatas) == len(captions) == len(ids):
@@ -143,6 +173,17 @@ class Store:
             return
         vectors = as_matrix(embeddings, len(ids))
         records = [record(m, c) for m, c in zip(metadatas, captions, strict=True)]
+        with self._writing():
+            self._add_new(collection, model, ids, vectors, records)
+
+    def _add_new(
+        self,
+        collection: str,
+        model: str,
+        ids: list[str],
+        vectors: np.ndarray,
+        records: list[tuple[dict[str, Any] | None, str | None]],
+    ) -> None:
         target = self._collection_for_writing(collection, model, vectors.shape[1])
         rows = first_of_each_new(ids, self._present_ids(target, ids))
         cached = self._exact.pop(str(target.id), None)
@@ -304,25 +345,25 @@ class Store:
     @_retry_if_stale
     def delete_collection(self, collection: str) -> int:
         """Delete ``collection`` with every model's index; return how many items it held."""
-        self._check_writable()
-        targets = self._existing(collection)
-        removed = len(self._all_ids(targets.values()))
-        for target in targets.values():
-            self._client.delete_collection(target.name)
-        self.refresh()
+        with self._writing():
+            targets = self._existing(collection)
+            removed = len(self._all_ids(targets.values()))
+            for target in targets.values():
+                self._client.delete_collection(target.name)
+            self.refresh()
         return removed
 
     @_retry_if_stale
     def delete_items(self, collection: str, ids: Sequence[str]) -> int:
         """Delete ``ids`` from every model's index of ``collection``; return how many existed."""
-        self._check_writable()
         removed: set[str] = set()
-        for target in self._existing(collection).values():
-            present = self._present_ids(target, ids)
-            self._exact.pop(str(target.id), None)
-            for chunk in chunks(sorted(present), self._batch_size):
-                target.delete(ids=chunk)
-            removed |= present
+        with self._writing():
+            for target in self._existing(collection).values():
+                present = self._present_ids(target, ids)
+                self._exact.pop(str(target.id), None)
+                for chunk in chunks(sorted(present), self._batch_size):
+                    target.delete(ids=chunk)
+                removed |= present
         return len(removed)
 
     def _check_writable(self) -> None:
@@ -401,35 +442,6 @@ class Store:
         """``target.get`` page by page, so no single request exceeds Chroma's batch size."""
         for offset in range(0, target.count(), self._batch_size):
             yield target.get(include=include, limit=self._batch_size, offset=offset)  # type: ignore[arg-type]
-
-
-def _connect(settings: Settings) -> ClientAPI:
-    """A Chroma client for ``settings``; any failure to open it becomes an MMDemoError."""
-    with _connect_lock:  # chromadb fails when two threads open clients at the same moment
-        return _open_client(settings)
-
-
-def _open_client(settings: Settings) -> ClientAPI:
-    import chromadb
-    from chromadb.config import Settings as ChromaSettings
-
-    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
-    if settings.chroma_url:
-        host, port, ssl = parse_url(settings.chroma_url)
-        try:
-            client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
-            client.heartbeat()
-        except Exception as exc:  # chromadb wraps transport errors in varied types
-            raise MMDemoError(
-                f"Cannot reach the Chroma server at {settings.chroma_url} ({exc})."
-            ) from exc
-        return client
-    path = settings.chroma_dir
-    try:
-        path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
-    except Exception as exc:  # an unwritable folder or a database of another version
-        raise MMDemoError(f"Cannot open the Chroma database in {path} ({exc}).") from exc
 
 
 def _check_dimension(target: Collection, dim: int, collection: str, model: str) -> None:

@@ -1,0 +1,146 @@
+"""Chroma clients: a server's, or this process's one client of a local database.
+
+Several processes (the app and the CLI) may share one local database. Chroma keeps each
+collection's vector index in memory per process and never reloads it when another process
+writes, so a long-lived process would keep counting new items but never find them. Every
+write therefore happens under an inter-process file lock (:func:`write_lock`) and bumps a
+change marker; a process that sees the marker move reopens its one local client before
+reading or writing.
+"""
+
+from __future__ import annotations
+
+import threading
+import uuid
+from collections.abc import Iterator
+from contextlib import contextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from mmdemo.config import Settings
+from mmdemo.crashpoint import crash_point
+from mmdemo.errors import MMDemoError
+from mmdemo.records import parse_url
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+
+_connect_lock = threading.Lock()
+
+
+def connect(settings: Settings) -> ClientAPI:
+    """A Chroma client for ``settings``; any failure to open it becomes an MMDemoError."""
+    with _connect_lock:  # chromadb fails when two threads open clients at the same moment
+        return _open_client(settings)
+
+
+@dataclass
+class _Local:
+    """This process's client of one local database and the change marker it has seen."""
+
+    client: ClientAPI
+    version: str
+
+
+_local: dict[str, _Local] = {}  # by database folder; guarded by _connect_lock
+
+
+def local_client(settings: Settings) -> ClientAPI:
+    """The process-wide client of the local database, reopened when another process wrote.
+
+    chromadb caches one system per folder; dropping it from that cache makes the next
+    client a new system that reads the indexes from disk. The old one is freed once no
+    request in flight uses it.
+    """
+    version = read_marker(settings)
+    key = str(settings.chroma_dir)
+    with _connect_lock:
+        current = _local.get(key)
+        if current is None or current.version != version:
+            if current is not None:
+                from chromadb.api.shared_system_client import SharedSystemClient
+
+                SharedSystemClient._identifier_to_system.pop(key, None)
+            current = _Local(_open_client(settings), version)
+            _local[key] = current
+        return current.client
+
+
+def _marker_path(settings: Settings) -> Path:
+    return settings.locks_dir / "store.version"
+
+
+def read_marker(settings: Settings) -> str:
+    """The change marker: a token every write replaces ("" before the first write)."""
+    try:
+        return _marker_path(settings).read_text(encoding="ascii")
+    except OSError:
+        return ""
+
+
+def _bump_marker(settings: Settings, version: str | None = None) -> None:
+    """Replace the change marker atomically (under the write lock).
+
+    This process's own writes are visible to its client already, so it records the new
+    marker as seen; other processes see it move and reopen.
+    """
+    version = version or uuid.uuid4().hex
+    path = _marker_path(settings)
+    tmp = path.with_suffix(".tmp")
+    tmp.write_text(version, encoding="ascii")
+    with _connect_lock:
+        tmp.replace(path)
+        current = _local.get(str(settings.chroma_dir))
+        if current is not None:
+            current.version = version
+
+
+def _open_client(settings: Settings) -> ClientAPI:
+    import chromadb
+    from chromadb.config import Settings as ChromaSettings
+
+    chroma_settings = ChromaSettings(anonymized_telemetry=False, allow_reset=False)
+    if settings.chroma_url:
+        host, port, ssl = parse_url(settings.chroma_url)
+        try:
+            client = chromadb.HttpClient(host=host, port=port, ssl=ssl, settings=chroma_settings)
+            client.heartbeat()
+        except Exception as exc:  # chromadb wraps transport errors in varied types
+            raise MMDemoError(
+                f"Cannot reach the Chroma server at {settings.chroma_url} ({exc})."
+            ) from exc
+        return client
+    path = settings.chroma_dir
+    try:
+        path.mkdir(parents=True, exist_ok=True)
+        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+    except Exception as exc:  # an unwritable folder or a database of another version
+        raise MMDemoError(f"Cannot open the Chroma database in {path} ({exc}).") from exc
+
+
+@dataclass(frozen=True)
+class WriteMarkers:
+    """The change markers around one write: found when the lock was taken, while writing
+    (readers that see it know a write is under way or crashed), and after it."""
+
+    before: str
+    during: str
+    after: str
+
+
+@contextmanager
+def write_lock(settings: Settings) -> Iterator[WriteMarkers]:
+    """Hold the inter-process write lock around one write, moving the change marker before
+    the write (so no reader trusts an index a crashed write may have half-changed) and after.
+    """
+    from filelock import FileLock
+
+    settings.locks_dir.mkdir(parents=True, exist_ok=True)
+    with FileLock(settings.locks_dir / "store.lock"):
+        local_client(settings)  # reopen if stale: a stale index must never be written back
+        markers = WriteMarkers(read_marker(settings), uuid.uuid4().hex, uuid.uuid4().hex)
+        _bump_marker(settings, markers.during)
+        yield markers
+        crash_point("store-write")
+        _bump_marker(settings, markers.after)
