@@ -39,7 +39,10 @@ class Settings:
     """Where data lives and how models run.
 
     ``data_dir`` holds the Chroma database (unless ``chroma_url`` points at a server),
-    the stored image copies and their thumbnails.
+    the stored image copies and their thumbnails. ``multiuser`` (on by default on Spaces,
+    ``MMDEMO_MULTIUSER``) makes a visitor's collections private to their session, removed
+    after ``visitor_idle_min`` idle minutes, within ``visitor_max_images`` and
+    ``visitor_max_mb`` per visitor (see mmdemo/tenancy.py).
     """
 
     data_dir: Path = Path("data")
@@ -48,6 +51,10 @@ class Settings:
     precision: str = "fp32"
     readonly: bool = False
     max_models: int = 3
+    multiuser: bool = False
+    visitor_idle_min: int = 60
+    visitor_max_images: int = 500
+    visitor_max_mb: int = 200
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -60,6 +67,16 @@ class Settings:
             precision=env.get("MMDEMO_PRECISION") or "fp32",
             readonly=is_set(env.get("MMDEMO_READONLY")),
             max_models=_positive_int("MMDEMO_MAX_MODELS", env.get("MMDEMO_MAX_MODELS"), 3),
+            multiuser=is_set(env.get("MMDEMO_MULTIUSER", "1" if env.get("SPACE_ID") else "")),
+            visitor_idle_min=_positive_int(
+                "MMDEMO_VISITOR_IDLE_MIN", env.get("MMDEMO_VISITOR_IDLE_MIN"), 60
+            ),
+            visitor_max_images=_positive_int(
+                "MMDEMO_VISITOR_MAX_IMAGES", env.get("MMDEMO_VISITOR_MAX_IMAGES"), 500
+            ),
+            visitor_max_mb=_positive_int(
+                "MMDEMO_VISITOR_MAX_MB", env.get("MMDEMO_VISITOR_MAX_MB"), 200
+            ),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:

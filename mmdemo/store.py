@@ -201,6 +201,15 @@ class Store:
         dim = int((target.metadata or {}).get(_DIM_KEY, 0))
         return ids, np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
 
+    def names(self) -> list[str]:
+        """Every user collection's name, sorted, without counting items (cheap to poll)."""
+        found = {
+            str(metadata[_COLLECTION_KEY])
+            for target in self._client.list_collections()
+            if _COLLECTION_KEY in (metadata := target.metadata or {}) and _MODEL_KEY in metadata
+        }
+        return sorted(found)
+
     def collections(self) -> list[CollectionInfo]:
         """Every user collection with its distinct item count and per-model counts, by name."""
         grouped: dict[str, dict[str, Collection]] = {}
