@@ -7,9 +7,14 @@ of an idle or departed visitor's collections with their files.
 from __future__ import annotations
 
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
+from conftest import WebApp
+from gradio_client import Client, handle_file
+from gradio_client.exceptions import AppError
+from PIL import Image
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, NotFoundError, ReadOnlyError
@@ -158,13 +163,59 @@ def test_settings_turn_multiuser_on_on_spaces_and_by_flag(monkeypatch: pytest.Mo
     assert settings.multiuser and Limits.from_settings(settings).idle_s == 300.0
 
 
-@pytest.mark.parametrize(
-    ("text", "shown"),
-    [
-        ("<img src=x>", "&lt;img src=x&gt;"),
-        ("[link](http://a)", r"\[link\]\(http://a\)"),
-        ("a_b*c", r"a\_b\*c"),
-    ],
-)
-def test_plain_escapes_markup(text: str, shown: str) -> None:
-    assert plain(text) == shown
+def test_plain_escapes_markup() -> None:
+    text = '<img src="http://x/y"><script>1</script> & [a](b)'
+    assert plain(text) == (
+        "&lt;img src=&quot;http://x/y&quot;&gt;&lt;script&gt;1&lt;/script&gt; &amp; [a](b)"
+    )
+
+
+# --- through the API: two gradio_client sessions against a multi-visitor app ---------------
+
+
+def _names(client: Client) -> list[str]:
+    _, listing = client.predict(api_name="/collections")
+    return sorted(entry["name"] for entry in listing)
+
+
+def _index(client: Client, app: WebApp, image: Path, collection: str) -> dict[str, Any]:
+    files = [handle_file(str(image))]
+    _, _, report = client.predict(files, [], None, collection, [app.model], api_name="/index")
+    return dict(report)
+
+
+def _search(client: Client, app: WebApp, collection: str) -> list[dict[str, Any]]:
+    _, _, payload, _ = client.predict(
+        "a photo", None, 0.5, "", 0.5, "", collection, app.model, "none", 5, api_name="/search"
+    )
+    return list(payload["results"])
+
+
+@pytest.mark.timeout(300)
+def test_two_api_clients_see_only_their_own_and_the_shared_collections(
+    multiuser_app: WebApp, tmp_path: Path
+) -> None:
+    image = tmp_path / "noise.png"
+    pixels = np.random.default_rng(3).integers(0, 256, (40, 40, 3), dtype=np.uint8)
+    Image.fromarray(pixels).save(image)
+    alice = Client(multiuser_app.url, verbose=False)
+    bob = Client(multiuser_app.url, verbose=False)
+
+    assert _index(alice, multiuser_app, image, "alice-only")["added"] == 1
+    assert _names(alice) == ["alice-only", "demo"]
+    assert _names(bob) == ["demo"]
+    assert len(_search(alice, multiuser_app, "alice-only")) == 1
+    with pytest.raises(AppError, match="does not exist"):
+        _search(bob, multiuser_app, "alice-only")
+    with pytest.raises(AppError, match="does not exist"):
+        bob.predict("alice-only", True, api_name="/delete_collection")
+    with pytest.raises(AppError, match="shared and read-only"):
+        _index(bob, multiuser_app, image, "demo")
+    with pytest.raises(AppError, match="shared and read-only"):
+        bob.predict("demo", multiuser_app.model, api_name="/index_existing")
+
+    assert _index(bob, multiuser_app, image, "alice-only")["added"] == 1
+    bob.predict("alice-only", True, api_name="/delete_collection")
+    assert _names(bob) == ["demo"]
+    assert _names(alice) == ["alice-only", "demo"]
+    assert len(_search(alice, multiuser_app, "demo")) > 0

@@ -135,7 +135,9 @@ def _upload_section(ctx: AppContext) -> tuple[list[Any], gr.Button, list[Any]]:
             elem_id="index-models",
             info="Index with one or more models, to compare them later",
         )
-        captions = gr.File(label="Captions CSV (optional)", file_types=[".csv"])
+        captions = gr.File(
+            label="Captions CSV (optional)", file_types=[".csv"], elem_id="upload-captions"
+        )
     button = gr.Button("Index images", variant="primary")
     # Tall enough to hold the progress bar (with counts) while indexing runs.
     summary = gr.Markdown(label="summary", min_height=80, elem_id="index-summary")

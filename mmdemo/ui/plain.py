@@ -1,16 +1,12 @@
-"""Show untrusted text (captions, file names, metadata) inside Markdown as text, never markup."""
+"""Show untrusted text (captions, file names, metadata) on the page as text, never markup.
+
+Markdown cannot do this reliably: gradio's renderer turns any URL into a link whatever is
+escaped around it. Untrusted text therefore goes into HTML components, escaped here.
+"""
 
 import html
-import re
-
-#: Every character Markdown may read as syntax; a backslash makes it literal.
-_MARKDOWN = re.compile(r"([\\`*_{}\[\]()#+\-.!|~])")
 
 
 def plain(text: object) -> str:
-    """``text`` escaped for a Markdown component: HTML tags and Markdown syntax show as typed.
-
-    Angle brackets and ampersands become entities (no tag, image or form can be planted),
-    then Markdown punctuation is backslash-escaped (no link, image or emphasis either).
-    """
-    return _MARKDOWN.sub(r"\\\1", html.escape(str(text), quote=False))
+    """``text`` as an HTML fragment that shows exactly as typed: no tag, link or script."""
+    return html.escape(str(text), quote=True)

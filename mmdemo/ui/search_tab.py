@@ -75,17 +75,17 @@ def run_search(
 
 
 def describe(record: dict[str, Any]) -> str:
-    """Markdown metadata of one selected result; its file name and caption show as text."""
-    lines = [f"**#{record['rank']} · {plain(record['file_name'])}**"]
+    """HTML metadata of one selected result; its file name and caption show as text."""
+    lines = [f"<strong>#{record['rank']} · {plain(record['file_name'])}</strong>"]
     if record.get("caption"):
-        lines.append(f"_{plain(record['caption'])}_")
+        lines.append(f"<em>{plain(record['caption'])}</em>")
     lines.append(f"cosine score {record['score']:.4f}")
     if record.get("rerank_score") is not None:
         lines.append(
             f"rerank score {record['rerank_score']:.4f} (was #{record['rank_before_rerank']})"
         )
-    lines.append(f"id `{str(record['id'])[:16]}…`")
-    return "  \n".join(lines)
+    lines.append(f"id <code>{plain(str(record['id'])[:16])}…</code>")
+    return "<br>".join(lines)
 
 
 def _clear_selection() -> tuple[Any, ...]:
@@ -217,7 +217,7 @@ def build(ctx: AppContext) -> SearchTab:
                     )
             with gr.Column(scale=2):
                 large = gr.Image(label="Selected result", interactive=False, height=320)
-                details = gr.Markdown(NO_SELECTION)
+                details = gr.HTML(NO_SELECTION, elem_id="search-details")
                 similar = gr.Button("Find similar", interactive=False, elem_id="find-similar")
         results_json = gr.JSON(label="results_json", visible=False)
         records = gr.State([])
