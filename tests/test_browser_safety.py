@@ -12,6 +12,7 @@ from __future__ import annotations
 import csv
 import http.server
 import threading
+import time
 import zipfile
 from collections.abc import Iterator
 from pathlib import Path
@@ -23,10 +24,15 @@ from conftest import WebApp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
+from mmdemo.config import Settings
+from mmdemo.store import Store
+
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser-safety"
 WAIT_MS = 90_000
+# Assertions wait as long as actions: indexing on a busy 2-core machine takes its time.
+expect.set_options(timeout=WAIT_MS)
 COLLECTION = "planted"
 FILE_NAME = "<form id=planted-form-file><input id=planted-input value=file>.png"
 PLANTED = "form#planted-form-file, form#planted-form-caption, #planted-input, #planted-script"
@@ -152,3 +158,17 @@ def test_visitors_are_isolated_and_planted_markup_shows_as_text(
     uploader.get_by_role("tab", name="Collections").click()
     expect(uploader.locator(".table-wrap").first).to_contain_text(COLLECTION)
     _assert_nothing_planted(uploader, hits)
+
+    uploader.context.close()  # the visitor leaves: gradio's unload removes their collection
+    _wait_until_removed(multiuser_app, f".{COLLECTION}")
+
+
+def _wait_until_removed(app: WebApp, suffix: str, timeout_s: float = 120.0) -> None:
+    """Poll the app's store (a fresh client on its data dir) until no name ends in ``suffix``."""
+    deadline = time.monotonic() + timeout_s
+    store = Store(Settings(data_dir=app.data_dir))
+    while any(name.endswith(suffix) for name in store.names()):
+        assert time.monotonic() < deadline, (
+            f"a collection ending in {suffix!r} outlived its visitor"
+        )
+        time.sleep(0.5)

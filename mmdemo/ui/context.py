@@ -38,9 +38,13 @@ MODEL_POOL = "model-work"
 
 
 def model_pool_size() -> int:
-    """How many model events run at once: half the usable cores (torch threads within each)."""
+    """How many model events run at once, over all tabs and the API: one per usable core.
+
+    Measured on 2 busy cores (bench/concurrent_search.py), one slot queued 8 clients worse
+    than two; the bound matters most across events, which each had their own limit before.
+    """
     cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, (cores or 1) // 2)
+    return max(1, cores or 1)
 
 
 #: Event options that put an event in the shared model pool.
