@@ -84,7 +84,10 @@ class Settings:
     """Where data lives and how models run.
 
     ``data_dir`` holds the Chroma database (unless ``chroma_url`` points at a server),
-    the stored image copies and their thumbnails.
+    the stored image copies and their thumbnails. ``multiuser`` (on by default on Spaces,
+    ``MMDEMO_MULTIUSER``) makes a visitor's collections private to their session, removed
+    after ``visitor_idle_min`` idle minutes, within ``visitor_max_images`` and
+    ``visitor_max_mb`` per visitor (see mmdemo/tenancy.py).
     """
 
     data_dir: Path = Path("data")
@@ -96,6 +99,10 @@ class Settings:
     limits: Limits = DEFAULT_LIMITS
     #: Whether a model name may be a server folder in the web app (the CLI always may).
     allow_local_models: bool = False
+    multiuser: bool = False
+    visitor_idle_min: int = 60
+    visitor_max_images: int = 500
+    visitor_max_mb: int = 200
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -110,6 +117,16 @@ class Settings:
             max_models=_positive_int("MMDEMO_MAX_MODELS", env.get("MMDEMO_MAX_MODELS"), 3),
             limits=Limits.from_env(),
             allow_local_models=is_set(env.get("MMDEMO_ALLOW_LOCAL_MODELS")),
+            multiuser=is_set(env.get("MMDEMO_MULTIUSER", "1" if env.get("SPACE_ID") else "")),
+            visitor_idle_min=_positive_int(
+                "MMDEMO_VISITOR_IDLE_MIN", env.get("MMDEMO_VISITOR_IDLE_MIN"), 60
+            ),
+            visitor_max_images=_positive_int(
+                "MMDEMO_VISITOR_MAX_IMAGES", env.get("MMDEMO_VISITOR_MAX_IMAGES"), 500
+            ),
+            visitor_max_mb=_positive_int(
+                "MMDEMO_VISITOR_MAX_MB", env.get("MMDEMO_VISITOR_MAX_MB"), 200
+            ),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:

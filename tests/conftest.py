@@ -13,6 +13,7 @@ os.environ["TOKENIZERS_PARALLELISM"] = "false"
 import subprocess
 from collections.abc import Iterator
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -145,12 +146,13 @@ def _wait_for_demo(url: str, server: subprocess.Popen[bytes], timeout_s: float =
     pytest.fail(f"the app at {url} did not index its demo within {timeout_s:.0f} s")
 
 
-@pytest.fixture(scope="session")
-def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
+def _serve_app(
+    tmp_path_factory: pytest.TempPathFactory, name: str, extra_env: dict[str, str]
+) -> Iterator[WebApp]:
     """`python app.py` on a free port with a fresh data folder, its demo already indexed."""
     import sys
 
-    folder = tmp_path_factory.mktemp("web-app")
+    folder = tmp_path_factory.mktemp(name)
     port = _free_port()
     env = {
         **os.environ,
@@ -161,8 +163,9 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
         # The API tests name tiny models by folder, as an operator who allows them would.
         "MMDEMO_ALLOW_LOCAL_MODELS": "1",
     }
-    env.pop("MMDEMO_READONLY", None)
-    env.pop("SPACE_ID", None)
+    for variable in ("MMDEMO_READONLY", "SPACE_ID", "MMDEMO_MULTIUSER"):
+        env.pop(variable, None)
+    env.update(extra_env)
     root = Path(__file__).resolve().parents[1]
     log_path = folder / "app.log"
     log = log_path.open("wb")
@@ -179,3 +182,45 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
     finally:
         _stop(server)
         log.close()
+
+
+@pytest.fixture(scope="session")
+def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
+    """The app as run locally: one user, who sees and changes everything."""
+    yield from _serve_app(tmp_path_factory, "web-app", {})
+
+
+@pytest.fixture(scope="session")
+def multiuser_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
+    """The app as on a public Space: each session sees only its own and the shared collections."""
+    yield from _serve_app(tmp_path_factory, "multiuser-app", {"MMDEMO_MULTIUSER": "1"})
+
+
+# --- headless Chromium (owner: test_browser.py and test_browser_safety.py) ----------------
+# Debian's Chromium driven by Playwright, launched once per session; never a downloaded one.
+
+CHROMIUM = Path("/usr/bin/chromium")
+CHROMIUM_ARGS = [
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-quic",
+    "--no-first-run",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+]
+
+
+@pytest.fixture(scope="session")
+def browser() -> Iterator[Any]:
+    """Headless Debian Chromium driven by Playwright (a playwright ``Browser``)."""
+    from playwright.sync_api import sync_playwright
+
+    if not CHROMIUM.exists():
+        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`.")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(
+            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
+        )
+        yield launched
+        launched.close()

@@ -324,6 +324,10 @@ class Store:
         dim = int((target.metadata or {}).get(_DIM_KEY, 0))
         return ids, np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
 
+    def names(self) -> list[str]:
+        """Every user collection's name, sorted, without counting items (cheap to poll)."""
+        return sorted(self._grouped(refresh=True))
+
     def collections(self) -> list[CollectionInfo]:
         """Every user collection with its distinct item count and per-model counts, by name."""
         grouped = self._grouped(refresh=True)

@@ -13,7 +13,8 @@ from gradio.events import Dependency
 from mmdemo import manage
 from mmdemo.errors import InputError
 from mmdemo.store import CollectionInfo
-from mmdemo.ui.context import AppContext
+from mmdemo.tenancy import Visitor
+from mmdemo.ui.context import POOLED, AppContext
 from mmdemo.ui.shared import PRIVATE, embedder_choices, short_origin, shows_errors
 
 REJECTED_COLUMNS = ["file", "reason"]
@@ -34,6 +35,7 @@ class CollectionsTab:
 
 def index_uploads(
     ctx: AppContext,
+    visitor: Visitor,
     files: list[str] | None,
     folder: list[str] | None,
     captions: str | None,
@@ -51,19 +53,22 @@ def index_uploads(
     chosen = [models] if isinstance(models, str) else list(models or [])
     for name in chosen:
         ctx.check_model(name, "embedder")
+    stored = visitor.create(collection, ctx.store())
+    size = visitor.check_upload(paths, ctx.store())
 
     def report_progress(done: int, total: int) -> None:
         progress((done, total), desc="Indexing", unit="files")
 
     report = index_paths(
         paths,
-        collection=collection,
+        collection=stored,
         models=chosen,
         settings=ctx.settings,
         store=ctx.store(),
         captions=captions,
         progress=report_progress,
     )
+    visitor.uploaded(size)
     rejected = pd.DataFrame(
         [(short_origin(r.file), r.reason) for r in report.rejected], columns=REJECTED_COLUMNS
     )
@@ -87,7 +92,9 @@ def list_collections(infos: list[CollectionInfo]) -> tuple[pd.DataFrame, list[di
     return pd.DataFrame(rows, columns=LISTING_COLUMNS), listing
 
 
-def delete_collection(ctx: AppContext, collection: str | None, confirmed: bool) -> str:
+def delete_collection(
+    ctx: AppContext, visitor: Visitor, collection: str | None, confirmed: bool
+) -> str:
     """Delete a collection after confirmation; never the demo one, never in read-only mode."""
     ctx.require_writable("deleting collections")
     if not collection:
@@ -95,7 +102,8 @@ def delete_collection(ctx: AppContext, collection: str | None, confirmed: bool) 
     ctx.require_deletable(collection)
     if not confirmed:
         raise InputError("Tick the confirmation box first: deleting cannot be undone.")
-    removed = manage.delete_collection(ctx.settings, ctx.store(), collection)
+    stored = visitor.change(collection, ctx.store())
+    removed = manage.delete_collection(ctx.settings, ctx.store(), stored)
     return f"Deleted collection `{collection}` ({removed} images)."
 
 
@@ -129,7 +137,9 @@ def _upload_section(ctx: AppContext) -> tuple[list[Any], gr.Button, list[Any]]:
             elem_id="index-models",
             info="Index with one or more models, to compare them later",
         )
-        captions = gr.File(label="Captions CSV (optional)", file_types=[".csv"])
+        captions = gr.File(
+            label="Captions CSV (optional)", file_types=[".csv"], elem_id="upload-captions"
+        )
     button = gr.Button("Index images", variant="primary")
     # Tall enough to hold the progress bar (with counts) while indexing runs.
     summary = gr.Markdown(label="summary", min_height=80, elem_id="index-summary")
@@ -165,6 +175,7 @@ def build(ctx: AppContext) -> CollectionsTab:
         captions: str | None,
         collection: str,
         models: list[str] | None,
+        request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
     ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
         """Index uploaded images into a collection with one or more embedding models.
@@ -179,26 +190,28 @@ def build(ctx: AppContext) -> CollectionsTab:
             a summary, a table of rejected files with reasons, and
             {"added", "present", "rejected": [{"file", "reason"}]}
         """
-        return index_uploads(ctx, files, folder, captions, collection, models, progress)
+        visitor = ctx.visitor(request.session_hash)
+        return index_uploads(ctx, visitor, files, folder, captions, collection, models, progress)
 
     @shows_errors
-    def on_list() -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+    def on_list(request: gr.Request) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
         """List collections with their image counts per model.
 
         Returns:
             a table, and [{"name", "images", "models": {model: count}}]
         """
-        return list_collections(ctx.store().collections())
+        visitor = ctx.visitor(request.session_hash)
+        return list_collections(visitor.visible(ctx.store().collections()))
 
     @shows_errors
-    def on_delete(collection: str | None, confirmed: bool) -> str:
+    def on_delete(collection: str | None, confirmed: bool, request: gr.Request) -> str:
         """Delete a collection with all its models' indexes (not the demo collection).
 
         Args:
             collection: the collection to delete
             confirmed: must be true: deleting cannot be undone
         """
-        return delete_collection(ctx, collection, confirmed)
+        return delete_collection(ctx, ctx.visitor(request.session_hash), collection, confirmed)
 
     with gr.Tab("Collections", id="collections"):
         with gr.Column(visible=not ctx.readonly):
@@ -213,7 +226,7 @@ def build(ctx: AppContext) -> CollectionsTab:
             choice, confirm, delete_button, message = _delete_section()
 
     indexed = index_button.click(
-        on_index, inputs, outputs, api_name="index", show_progress="full"
+        on_index, inputs, outputs, api_name="index", show_progress="full", **POOLED
     ).success(
         lambda report: gr.Dataframe(visible=bool(report["rejected"])),
         outputs[2],

@@ -20,7 +20,8 @@ from mmdemo.evaluate.compare import (
     rank_biased_overlap,
 )
 from mmdemo.models import registry
-from mmdemo.ui.context import SAMPLE_QUERY, AppContext
+from mmdemo.tenancy import Visitor
+from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
 from mmdemo.ui.shared import (
     NO_RERANKER,
     PRIVATE,
@@ -114,6 +115,7 @@ def _ids(side: dict[str, Any]) -> list[str]:
 
 def run_compare(
     ctx: AppContext,
+    visitor: Visitor,
     text: str | None,
     image: str | None,
     collection: str | None,
@@ -131,6 +133,7 @@ def run_compare(
     query = Query(text, image)
     query.validate()
     ctx.require_ready(collection)
+    collection = visitor.read(collection, ctx.store())
     if not ctx.store().models(collection):
         raise NotFoundError(f"Collection {collection!r} does not exist.")
     k = int(top_k)
@@ -143,7 +146,7 @@ def run_compare(
 
 
 def index_with_model(
-    ctx: AppContext, collection: str | None, model: str, progress: Any
+    ctx: AppContext, visitor: Visitor, collection: str | None, model: str, progress: Any
 ) -> tuple[str, dict[str, Any]]:
     """Embed a collection's stored images with one more model (for comparison)."""
     from mmdemo.ingest.indexer import index_existing
@@ -158,7 +161,7 @@ def index_with_model(
         progress((done, total), desc=f"Indexing with {model}", unit="images")
 
     report = index_existing(
-        collection=collection,
+        collection=visitor.change(collection, ctx.store()),
         models=[model],
         settings=ctx.settings,
         store=ctx.store(),
@@ -211,6 +214,7 @@ def build(ctx: AppContext) -> CompareTab:
         model_b: str,
         reranker_b: str | None,
         top_k: float,
+        request: gr.Request,
     ) -> CompareOutput:
         """Run one query through two set-ups (embedding model + reranker or "none").
 
@@ -227,13 +231,23 @@ def build(ctx: AppContext) -> CompareTab:
             both galleries and infos, the agreement line, and {"a", "b", "agreement"}
         """
         return run_compare(
-            ctx, text, image, collection, model_a, reranker_a, model_b, reranker_b, top_k
+            ctx,
+            ctx.visitor(request.session_hash),
+            text,
+            image,
+            collection,
+            model_a,
+            reranker_a,
+            model_b,
+            reranker_b,
+            top_k,
         )
 
     @shows_errors
     def on_index(
         collection: str | None,
         model: str,
+        request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
     ) -> tuple[str, dict[str, Any]]:
         """Embed a collection's stored images with one more model, to compare it.
@@ -242,7 +256,8 @@ def build(ctx: AppContext) -> CompareTab:
             collection: an existing collection
             model: the embedding model to add
         """
-        return index_with_model(ctx, collection, model, progress)
+        visitor = ctx.visitor(request.session_hash)
+        return index_with_model(ctx, visitor, collection, model, progress)
 
     def offer_indexing(payload: dict[str, Any]) -> tuple[gr.Button, gr.Button]:
         return tuple(  # type: ignore[return-value]
@@ -285,13 +300,13 @@ def build(ctx: AppContext) -> CompareTab:
     inputs += [side_b.model, side_b.reranker, top_k]
     outputs = [side_a.gallery, side_a.info, side_b.gallery, side_b.info, measures, payload]
     buttons = [side_a.index_button, side_b.index_button]
-    gr.on([text.submit, button.click], on_compare, inputs, outputs, api_name="compare").success(
-        offer_indexing, payload, buttons, **PRIVATE
-    )
+    gr.on(
+        [text.submit, button.click], on_compare, inputs, outputs, api_name="compare", **POOLED
+    ).success(offer_indexing, payload, buttons, **PRIVATE)
     for side, visibility in ((side_a, {"api_name": "index_existing"}), (side_b, PRIVATE)):
         side.index_button.click(
-            on_index, [collection, side.model], [side.info, index_report], **visibility
-        ).success(on_compare, inputs, outputs, **PRIVATE).success(
+            on_index, [collection, side.model], [side.info, index_report], **visibility, **POOLED
+        ).success(on_compare, inputs, outputs, **PRIVATE, **POOLED).success(
             offer_indexing, payload, buttons, **PRIVATE
         )
     return CompareTab(collection, (side_a.model, side_b.model))

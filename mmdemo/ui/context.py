@@ -1,12 +1,15 @@
 """What every tab shares: settings, the store, the start-up status and the app's rules.
 
 One :class:`AppContext` per running app. The rules a handler must enforce whatever the
-page shows (read-only mode, the protected demo collection, a demo still being indexed)
-live here, so the UI and the API refuse the same things with the same words.
+page shows (read-only mode, the protected demo collection, a demo still being indexed,
+which visitor sees which collections) live here, so the UI and the API refuse the same
+things with the same words. Handlers that touch models share one bounded pool
+(:data:`MODEL_POOL`), so a burst of visitors queues instead of thrashing the cores.
 """
 
 from __future__ import annotations
 
+import os
 import shutil
 import tempfile
 import threading
@@ -14,11 +17,12 @@ import time
 import uuid
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError, ReadOnlyError
 from mmdemo.models.registry import Kind, resolve
+from mmdemo.tenancy import Limits, Tenancy, Visitor
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -30,6 +34,22 @@ if TYPE_CHECKING:
 SAMPLE_QUERY = "a cup of coffee"
 #: How long a results CSV stays in the app's download area (gradio keeps its own copy).
 DOWNLOAD_TTL_S = 600
+#: The gradio concurrency group of every event that runs a model or writes the store.
+MODEL_POOL = "model-work"
+
+
+def model_pool_size() -> int:
+    """How many model events run at once, over all tabs and the API: one per usable core.
+
+    Measured on 2 busy cores (bench/concurrent_search.py), one slot queued 8 clients worse
+    than two; the bound matters most across events, which each had their own limit before.
+    """
+    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
+    return max(1, cores or 1)
+
+
+#: Event options that put an event in the shared model pool.
+POOLED: dict[str, Any] = {"concurrency_id": MODEL_POOL, "concurrency_limit": model_pool_size()}
 
 
 @dataclass
@@ -39,11 +59,33 @@ class AppContext:
     settings: Settings
     bootstrap: Bootstrap
     notes: tuple[str, ...] = ()
+    tenancy: Tenancy | None = field(default=None, init=False)
     _store: Store | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _downloads: Path = field(
         default_factory=lambda: Path(tempfile.mkdtemp(prefix="mmdemo-ui-")), init=False
     )
+
+    def __post_init__(self) -> None:
+        if self.settings.multiuser:
+            self.tenancy = Tenancy(Limits.from_settings(self.settings))
+
+    def visitor(self, session_hash: str | None) -> Visitor:
+        """Who is asking: the operator locally, else the visitor of that session."""
+        if self.tenancy is None:
+            return Visitor.operator()
+        return self.tenancy.visitor(session_hash)
+
+    def sweep_visitors(self) -> list[str]:
+        """Remove idle visitors' collections (multi-visitor mode); returns their stored names."""
+        if self.tenancy is None or self.readonly:
+            return []
+        return self.tenancy.sweep(self.settings, self.store())
+
+    def visitor_left(self, session_hash: str | None) -> None:
+        """Remove the collections of a visitor who closed the page (multi-visitor mode)."""
+        if self.tenancy is not None and session_hash and not self.readonly:
+            self.tenancy.leave(self.settings, self.store(), session_hash)
 
     @property
     def readonly(self) -> bool:
@@ -71,7 +113,7 @@ class AppContext:
 
     def require_deletable(self, collection: str) -> None:
         """Refuse to delete the demo collection from the app."""
-        if collection == self.demo_name:
+        if collection.strip() == self.demo_name:
             raise InputError(f"The demo collection {collection!r} cannot be deleted here.")
 
     def check_model(self, name: str | None, kind: Kind) -> None:

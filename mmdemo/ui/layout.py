@@ -4,11 +4,15 @@
 the start-up work (default model, demo collection), so the page answers within seconds.
 """
 
+import logging
+import threading
+import time
 from dataclasses import asdict
 from typing import Any
 
 import gradio as gr
 
+from mmdemo.errors import MMDemoError
 from mmdemo.ui import collections_tab, compare_tab, search_tab
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.shared import (
@@ -27,6 +31,9 @@ CSS = """
 #status { font-size: 0.9em; opacity: 0.85; }
 .result-gallery .caption-label { white-space: normal; overflow-wrap: anywhere; max-width: 92%; }
 """
+#: Longest wait between two sweeps of idle visitors' collections.
+SWEEP_PERIOD_S = 60.0
+logger = logging.getLogger(__name__)
 #: Temporary files (uploads, downloads) older than a day are removed every hour.
 DELETE_CACHE = (3600, 86400)
 
@@ -65,10 +72,12 @@ class _Sync:
             *self.listing,
         ]
 
-    def refresh(self, ctx: AppContext, default: str | None = None) -> list[Any]:
-        """Updates for :attr:`outputs`; with ``default``, also select that model everywhere
-        and the search tab's reranker to its default reranker."""
-        infos = ctx.store().collections()
+    def refresh(
+        self, ctx: AppContext, request: gr.Request, default: str | None = None
+    ) -> list[Any]:
+        """Updates for :attr:`outputs`, as the requesting visitor sees them; with ``default``,
+        also select that model everywhere and the search tab's reranker to its default."""
+        infos = ctx.visitor(request.session_hash).visible(ctx.store().collections())
         names = [info.name for info in infos]
         indexed = [model for info in infos for model in info.models]
         choices = embedder_choices([*indexed, *([default] if default else [])])
@@ -95,17 +104,20 @@ def build_app(ctx: AppContext) -> gr.Blocks:
             collections = collections_tab.build(ctx)
         sync = _Sync(search, compare, collections)
 
-        def on_refresh() -> list[Any]:
-            return sync.refresh(ctx)
+        def on_refresh(request: gr.Request) -> list[Any]:
+            return sync.refresh(ctx, request)
 
-        def on_tick() -> list[Any]:
+        def on_unload(request: gr.Request) -> None:
+            ctx.visitor_left(request.session_hash)
+
+        def on_tick(request: gr.Request) -> list[Any]:
             boot = ctx.bootstrap.status()
             if not boot.finished:
                 return [status_text(ctx), gr.skip(), *(gr.skip() for _ in sync.outputs)]
             return [
                 status_text(ctx),
                 gr.Timer(active=False),
-                *sync.refresh(ctx, boot.default_model),
+                *sync.refresh(ctx, request, boot.default_model),
             ]
 
         def startup_status() -> dict[str, Any]:
@@ -114,10 +126,23 @@ def build_app(ctx: AppContext) -> gr.Blocks:
 
         gr.api(startup_status, api_name="status")
         app.load(on_refresh, None, sync.outputs, **PRIVATE)
+        app.unload(on_unload)
         timer.tick(on_tick, None, [status, timer, *sync.outputs], **PRIVATE)
         for event in collections.changed:
             event.then(on_refresh, None, sync.outputs, **PRIVATE)
     return app
+
+
+def _sweep_forever(ctx: AppContext) -> None:
+    """Remove idle visitors' collections now and then, for API clients that never unload."""
+    assert ctx.tenancy is not None
+    period = min(SWEEP_PERIOD_S, ctx.tenancy.limits.idle_s / 2)
+    while True:
+        try:
+            ctx.sweep_visitors()
+        except MMDemoError as exc:  # e.g. the store is busy: the next round tries again
+            logger.warning("visitor sweep failed: %s", exc)
+        time.sleep(period)
 
 
 def launch(app: gr.Blocks, ctx: AppContext, host: str, port: int, *, block: bool = True) -> None:
@@ -138,5 +163,7 @@ def launch(app: gr.Blocks, ctx: AppContext, host: str, port: int, *, block: bool
         css=CSS,
     )
     ctx.bootstrap.start()
+    if ctx.tenancy is not None:
+        threading.Thread(target=_sweep_forever, args=(ctx,), daemon=True).start()
     if block:
         app.block_thread()

@@ -10,7 +10,9 @@ from typing import Any
 import gradio as gr
 
 from mmdemo.errors import InputError
-from mmdemo.ui.context import SAMPLE_QUERY, AppContext
+from mmdemo.tenancy import Visitor
+from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
+from mmdemo.ui.plain import plain
 from mmdemo.ui.shared import (
     PRIVATE,
     default_reranker,
@@ -36,6 +38,7 @@ class SearchTab:
 
 def run_search(
     ctx: AppContext,
+    visitor: Visitor,
     text: str | None,
     image: str | None,
     weight: float,
@@ -58,9 +61,10 @@ def run_search(
     ctx.require_ready(collection)
     ctx.check_model(model, "embedder")
     ctx.check_model(reranker_name(reranker), "reranker")
+    stored = visitor.read(collection, ctx.store())
     results = search(
         query,
-        collection=collection,
+        collection=stored,
         model=model,
         settings=ctx.settings,
         store=ctx.store(),
@@ -73,17 +77,17 @@ def run_search(
 
 
 def describe(record: dict[str, Any]) -> str:
-    """Markdown metadata of one selected result."""
-    lines = [f"**#{record['rank']} · {record['file_name']}**"]
+    """HTML metadata of one selected result; its file name and caption show as text."""
+    lines = [f"<strong>#{record['rank']} · {plain(record['file_name'])}</strong>"]
     if record.get("caption"):
-        lines.append(f"_{record['caption']}_")
+        lines.append(f"<em>{plain(record['caption'])}</em>")
     lines.append(f"cosine score {record['score']:.4f}")
     if record.get("rerank_score") is not None:
         lines.append(
             f"rerank score {record['rerank_score']:.4f} (was #{record['rank_before_rerank']})"
         )
-    lines.append(f"id `{str(record['id'])[:16]}…`")
-    return "  \n".join(lines)
+    lines.append(f"id <code>{plain(str(record['id'])[:16])}…</code>")
+    return "<br>".join(lines)
 
 
 def _clear_selection() -> tuple[Any, ...]:
@@ -147,6 +151,7 @@ def build(ctx: AppContext) -> SearchTab:
         model: str,
         reranker: str | None,
         top_k: float,
+        request: gr.Request,
     ) -> SearchOutput:
         """Search a collection by text, by an example image, or both.
 
@@ -167,6 +172,7 @@ def build(ctx: AppContext) -> SearchTab:
         """
         return run_search(
             ctx,
+            ctx.visitor(request.session_hash),
             text,
             image,
             weight,
@@ -213,7 +219,7 @@ def build(ctx: AppContext) -> SearchTab:
                     )
             with gr.Column(scale=2):
                 large = gr.Image(label="Selected result", interactive=False, height=320)
-                details = gr.Markdown(NO_SELECTION)
+                details = gr.HTML(NO_SELECTION, elem_id="search-details")
                 similar = gr.Button("Find similar", interactive=False, elem_id="find-similar")
         results_json = gr.JSON(label="results_json", visible=False)
         records = gr.State([])
@@ -222,11 +228,11 @@ def build(ctx: AppContext) -> SearchTab:
     inputs = [*query, *setup]
     outputs = [gallery, timings, results_json, download, records]
     detail = [large, details, selected, similar]
-    gr.on([query[0].submit, button.click], on_search, inputs, outputs, api_name="search").success(
-        _clear_selection, None, detail, **PRIVATE
-    )
+    gr.on(
+        [query[0].submit, button.click], on_search, inputs, outputs, api_name="search", **POOLED
+    ).success(_clear_selection, None, detail, **PRIVATE)
     gallery.select(on_select, records, detail, **PRIVATE)
     similar.click(on_similar, selected, [query[0], query[1]], **PRIVATE).success(
-        on_search, inputs, outputs, **PRIVATE
+        on_search, inputs, outputs, **PRIVATE, **POOLED
     ).success(_clear_selection, None, detail, **PRIVATE)
     return SearchTab(setup[0], setup[1], setup[2])

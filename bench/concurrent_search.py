@@ -1,0 +1,163 @@
+"""Latency of the ``search`` endpoint under concurrent clients vs a single warm search.
+
+Starts ``python app.py`` (from ``--app-root``, default this checkout) on a free port with a
+fresh data dir and the ``lite`` model, waits for its demo collection, then measures:
+
+- single: ``--repeats`` sequential searches from one gradio_client (after warm-up);
+- concurrent: ``--clients`` threads, each its own gradio_client session, released together,
+  each running ``--rounds`` searches back to back.
+
+Prints min/median of the single search, p50/p95/max under load, and p95 / single median
+(issue 11's goal: <= 4). Repeat ``--app-root`` to measure "before" and "after" in one run
+on the same machine, e.g. with ``git archive <rev> | tar -x -C /tmp/before``.
+
+    python3 bench/concurrent_search.py --app-root /tmp/before --app-root . [--clients 8]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import threading
+import time
+from collections.abc import Iterator
+from contextlib import contextmanager
+from pathlib import Path
+
+from gradio_client import Client
+
+QUERIES = ["a cup of coffee", "a cat", "a rocket", "a horse", "an astronaut", "a camera"]
+
+
+def _free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+@contextmanager
+def serve(app_root: Path, model: str) -> Iterator[str]:
+    """Run app.py from ``app_root`` until its demo collection is indexed; yield its URL."""
+    folder = Path(tempfile.mkdtemp(prefix="mmdemo-bench-"))
+    port = _free_port()
+    env = {
+        **os.environ,
+        "MMDEMO_DATA_DIR": str(folder / "data"),
+        "GRADIO_TEMP_DIR": str(folder / "gradio-tmp"),
+        "HF_HUB_OFFLINE": "1",
+        "GRADIO_ANALYTICS_ENABLED": "False",
+        "PYTHONPATH": str(app_root),
+    }
+    log = (folder / "app.log").open("wb")
+    command = [sys.executable, "app.py", "--port", str(port), "--model", model]
+    server = subprocess.Popen(command, cwd=app_root, env=env, stdout=log, stderr=log)
+    url = f"http://127.0.0.1:{port}"
+    try:
+        _wait_ready(url, server)
+        yield url
+    finally:
+        server.terminate()
+        server.wait(timeout=30)
+        log.close()
+
+
+def _wait_ready(url: str, server: subprocess.Popen[bytes], timeout_s: float = 300) -> None:
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        if server.poll() is not None:
+            raise SystemExit(f"app.py exited with code {server.returncode}")
+        try:
+            if Client(url, verbose=False).predict(api_name="/status")["phase"] == "ready":
+                return
+        except Exception:  # not up yet
+            pass
+        time.sleep(1)
+    raise SystemExit(f"{url} was not ready within {timeout_s:.0f} s")
+
+
+def timed_search(client: Client, query: str, model: str) -> float:
+    """Seconds one /search call takes, as a client sees it."""
+    start = time.perf_counter()
+    client.predict(query, None, 0.5, "", 0.5, "", "demo", model, "none", 10, api_name="/search")
+    return time.perf_counter() - start
+
+
+def single(url: str, model: str, repeats: int) -> list[float]:
+    """Sequential warm searches from one client."""
+    client = Client(url, verbose=False)
+    for query in QUERIES:
+        timed_search(client, query, model)
+    return [timed_search(client, QUERIES[i % len(QUERIES)], model) for i in range(repeats)]
+
+
+def concurrent(url: str, model: str, clients: int, rounds: int) -> list[float]:
+    """Searches of ``clients`` sessions at once, ``rounds`` each, released together."""
+    sessions = [Client(url, verbose=False) for _ in range(clients)]
+    barrier = threading.Barrier(clients)
+    times: list[float] = []
+    lock = threading.Lock()
+
+    def run(index: int) -> None:
+        barrier.wait()
+        for r in range(rounds):
+            took = timed_search(sessions[index], QUERIES[(index + r) % len(QUERIES)], model)
+            with lock:
+                times.append(took)
+
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return times
+
+
+def percentile(values: list[float], q: float) -> float:
+    """The ``q`` quantile (0..1) by linear interpolation."""
+    ordered = sorted(values)
+    position = q * (len(ordered) - 1)
+    low = int(position)
+    high = min(low + 1, len(ordered) - 1)
+    return ordered[low] + (ordered[high] - ordered[low]) * (position - low)
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument(
+        "--app-root",
+        type=Path,
+        action="append",
+        help="checkout to run app.py from; repeat to compare (default: this checkout)",
+    )
+    parser.add_argument("--model", default="lite")
+    parser.add_argument("--clients", type=int, default=8)
+    parser.add_argument("--rounds", type=int, default=3)
+    parser.add_argument("--repeats", type=int, default=15)
+    args = parser.parse_args()
+    for root in args.app_root or [Path(__file__).resolve().parents[1]]:
+        measure(root.resolve(), args)
+
+
+def measure(root: Path, args: argparse.Namespace) -> None:
+    """Serve the app from ``root``, measure alone and under load, print the figures."""
+    with serve(root, args.model) as url:
+        alone = single(url, args.model, args.repeats)
+        loaded = concurrent(url, args.model, args.clients, args.rounds)
+    base = statistics.median(alone)
+    p50, p95 = percentile(loaded, 0.5), percentile(loaded, 0.95)
+    print(f"app: {root}")
+    print(f"single warm search: min {min(alone) * 1000:.0f} ms, median {base * 1000:.0f} ms")
+    print(
+        f"{args.clients} clients x {args.rounds}: p50 {p50 * 1000:.0f} ms, "
+        f"p95 {p95 * 1000:.0f} ms, max {max(loaded) * 1000:.0f} ms"
+    )
+    print(f"p95 / single median: {p95 / base:.2f} (goal <= 4)")
+
+
+if __name__ == "__main__":
+    main()
