@@ -88,7 +88,7 @@ def _mover(first: SetupName, second: SetupName) -> str:
 def _top_sentence(
     names: Sequence[str], ranked: Sequence[str], other: Sequence[str], me: str, them: str
 ) -> str | None:
-    """"B puts x at #1, A at #4" when the two lists disagree on the top item."""
+    """ "B puts x at #1, A at #4" when the two lists disagree on the top item."""
     if not ranked or (other and other[0] == ranked[0]):
         return None
     where = {item: rank for rank, item in enumerate(other, start=1)}.get(ranked[0])

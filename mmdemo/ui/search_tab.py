@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 
 from mmdemo.errors import InputError
+from mmdemo.export import results_table
 from mmdemo.ui.context import SAMPLE_QUERY, AppContext
 from mmdemo.ui.shared import (
     PRIVATE,
@@ -66,7 +67,7 @@ def run_search(
         top_k=int(top_k),
     )
     gallery, timings, payload = present(results, ctx.settings)
-    csv_path = ctx.write_csv(results.table, "search-results.csv")
+    csv_path = ctx.write_csv(results_table(results, query), "search-results.csv")
     return gallery, timings, payload, str(csv_path), results.to_json()["results"]
 
 
