@@ -41,7 +41,7 @@ def test_a_shared_top_item_gives_no_top_sentence() -> None:
     first = _named("cat", "bus", "tea", "rocket")
     second = _named("cat", "tea", "bus", "rocket")
     sentences = verdict(first, second, (PLAIN, RERANKED))
-    assert sentences[0] == "The reranker moved 2 of the top 4."
+    assert sentences[:2] == ["Both put cat.jpg at #1.", "The reranker moved 2 of the top 4."]
 
 
 def test_disjoint_lists() -> None:
@@ -83,3 +83,15 @@ def test_links_and_movements() -> None:
     assert [movement_text(link) for link in found] == ["▲2", "▼1", "▼1"]
     assert movement_text(Link(2, 2)) == "="
     assert movement_text(Link(1, None)) == ""
+
+
+def test_verdict_markdown_shows_planted_names_as_text() -> None:
+    from markdown_it import MarkdownIt
+
+    from mmdemo.ui.compare_tab import as_plain_markdown
+
+    planted = '<img src="http://evil.test/x.png"> [link](http://evil.test) *b* `c` <form>'
+    rendered = MarkdownIt("commonmark").render(as_plain_markdown(planted))
+    assert "<img" not in rendered and "<form" not in rendered and "<a " not in rendered
+    assert "<em>" not in rendered and "<code>" not in rendered
+    assert "&lt;img src=&quot;http://evil.test/x.png&quot;&gt;" in rendered

@@ -71,7 +71,7 @@ def same_list_reason(
         return f"{first.label} and {second.label} are the same set-up."
     if first.reranker and first.reranker == second.reranker and collection_size <= rerank_depth:
         return (
-            f"Both rerank with `{first.reranker}`, and the collection has only "
+            f"Both rerank with {first.reranker}, and the collection has only "
             f"{collection_size} images, so the reranker rescores all of them on both sides: "
             "the embedders' first-stage order does not reach the final list."
         )
@@ -86,14 +86,13 @@ def _mover(first: SetupName, second: SetupName) -> str:
 
 
 def _top_sentence(
-    names: Sequence[str], ranked: Sequence[str], other: Sequence[str], me: str, them: str
-) -> str | None:
-    """ "B puts x at #1, A at #4" when the two lists disagree on the top item."""
-    if not ranked or (other and other[0] == ranked[0]):
-        return None
-    where = {item: rank for rank, item in enumerate(other, start=1)}.get(ranked[0])
+    ranked: Sequence[tuple[str, str]], other: Sequence[str], me: str, them: str
+) -> str:
+    """ "B puts x at #1, A at #4": where the other side puts this side's #1."""
+    top_id, top_name = ranked[0]
+    where = {item: rank for rank, item in enumerate(other, start=1)}.get(top_id)
     elsewhere = f"{them} at #{where}" if where else f"{them} not in its top {len(other)}"
-    return f"{me} puts {names[0]} at #1, {elsewhere}."
+    return f"{me} puts {top_name} at #1, {elsewhere}."
 
 
 def verdict(
@@ -114,14 +113,20 @@ def verdict(
     if ids_a == ids_b:
         same = f"{a.label} and {b.label} return the same {len(ids_a)} results in the same order."
         return [same, known_reason] if known_reason else [same]
-    sentences = [
-        s
-        for s in (
-            _top_sentence([n for _, n in second], ids_b, ids_a, b.label, a.label),
-            _top_sentence([n for _, n in first], ids_a, ids_b, a.label, b.label),
-        )
-        if s
-    ]
+    if ids_a[0] == ids_b[0]:
+        opening = [f"Both put {first[0][1]} at #1."]
+    else:
+        opening = [
+            _top_sentence(second, ids_a, b.label, a.label),
+            _top_sentence(first, ids_b, a.label, b.label),
+        ]
+    return opening + _changes(ids_a, ids_b, setups)
+
+
+def _changes(ids_a: list[str], ids_b: list[str], setups: tuple[SetupName, SetupName]) -> list[str]:
+    """How many of B's top places moved, and the overlap in words."""
+    a, b = setups
+    sentences = []
     depth = min(MOVED_DEPTH, len(ids_b))
     moved = sum(1 for link in links(ids_b[:depth], ids_a) if link.movement or not link.shared)
     sentences.append(f"{_mover(a, b)} moved {moved} of the top {depth}.")

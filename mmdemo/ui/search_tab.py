@@ -1,7 +1,7 @@
 """The Search tab: text, image or both, optional negative prompt and reranker.
 
-API endpoint: ``search``. Selecting a result shows it large; "Find similar" puts that
-image in the query and searches again (the same ``search`` endpoint, image only).
+Its events are private; the public ``search`` endpoint is in ``ui/api.py``. Selecting a
+result shows it large; "Find similar" puts that image in the query and searches again.
 """
 
 from dataclasses import dataclass
@@ -221,7 +221,7 @@ def build(ctx: AppContext) -> SearchTab:
     inputs = [*query, *setup]
     outputs = [gallery, timings, results_json, download, records]
     detail = [large, details, selected, similar]
-    gr.on([query[0].submit, button.click], on_search, inputs, outputs, api_name="search").success(
+    gr.on([query[0].submit, button.click], on_search, inputs, outputs, **PRIVATE).success(
         _clear_selection, None, detail, **PRIVATE
     )
     gallery.select(on_select, records, detail, **PRIVATE)
