@@ -23,7 +23,7 @@ def _open_compare(browser: Browser, web_app: WebApp, width: int) -> Page:
     page = context.new_page()
     page.set_default_timeout(WAIT_MS)
     page.goto(web_app.url)
-    expect(page.locator("#status")).to_contain_text("ready")
+    expect(page.locator("#status")).to_contain_text("ready", timeout=WAIT_MS)
     page.get_by_role("tab", name="Compare").click()
     return page
 
@@ -36,7 +36,8 @@ def test_with_vs_without_reranker_tells_the_story(
     page.locator("#cmp-text textarea").fill("a space rocket")
     page.locator("#compare-reranker-pair").click()
     verdict = page.locator("#compare-verdict")
-    expect(verdict).to_contain_text(TOLD)
+    # The app's own signal that the comparison is done: the verdict replaces the spinner.
+    expect(verdict).to_contain_text(TOLD, timeout=WAIT_MS)
     expect(page.locator("#compare-reranker-B input")).to_have_value(re.compile("lite", re.I))
     expect(page.locator("#compare-reranker-A input")).to_have_value("None")
     # Every image on both sides carries a link badge or says it is only on one side.

@@ -181,7 +181,7 @@ def run_compare(
     reranker_b: str | None,
     top_k: float,
 ) -> CompareOutput:
-    """Run the query through both set-ups; returns both sides, the agreement and JSON."""
+    """Run the query through both set-ups: the verdict, both sides, the agreement and JSON."""
     from mmdemo.search.query import Query
 
     if not collection:
