@@ -205,6 +205,10 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
         top_k=args.top_k,
         rerank_captions=args.rerank_captions,
     )
+    if args.out:
+        from mmdemo.export import write_csv
+
+        write_csv(table, args.out)
     if args.json:
         _print_json(table.to_dict("records"))
     else:
@@ -286,6 +290,7 @@ def _parser() -> argparse.ArgumentParser:
         action="store_true",
         help="let rerankers read the captions (leaks the answer when queries are captions)",
     )
+    p.add_argument("--out", help="also save the table as a CSV file")
     p.set_defaults(handler=cmd_eval)
 
     p = sub.add_parser("queries", parents=[common], help="captions CSV -> queries CSV")

@@ -163,7 +163,8 @@ def _download_csv(page: Page) -> None:
     with target.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["rank"] for row in rows] == ["1", "2", "3", "4"]
-    assert {"id", "file_name", "score", "rerank_score"} <= set(rows[0])
+    assert {"id", "file_name", "score", "rerank_score", "model", "reranker"} <= set(rows[0])
+    assert "path" not in rows[0]
 
 
 def _compare(page: Page, siglip: Path, reranker: Path) -> None:
@@ -178,7 +179,7 @@ def _compare(page: Page, siglip: Path, reranker: Path) -> None:
     _shot(page, "08-compare-needs-index")
     page.get_by_role("button", name="Index with this model").click()
     expect(page.locator("#compare-agreement")).to_contain_text("overlap@4: 1.00")
-    expect(_first_caption(page, "#gallery-B")).to_contain_text("was #")
+    expect(_first_caption(page, "#gallery-B")).to_contain_text("↔ B#1")
     _shot(page, "09-compare")
 
 

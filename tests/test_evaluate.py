@@ -93,9 +93,13 @@ def test_captions_become_queries_that_score(
     parsed = read_queries(out)
     assert parsed[0].text == "red square" and parsed[0].relevant == frozenset({"red.png"})
     capsys.readouterr()
-    assert main(["eval", "--collection", "ev", "--queries", str(out), "--data-dir", str(data)]) == 0
+    saved = tmp_path / "eval.csv"
+    args = ["eval", "--collection", "ev", "--queries", str(out), "--data-dir", str(data)]
+    assert main([*args, "--out", str(saved)]) == 0
     table = capsys.readouterr().out
     assert "recall@10" in table and str(tiny_clip_dir) in table  # every indexed model by default
+    rows = pd.read_csv(saved).to_dict("records")
+    assert [(row["model"], row["reranker"]) for row in rows] == [(str(tiny_clip_dir), "none")]
 
 
 @pytest.mark.parametrize(("flag", "expected"), [([], False), (["--rerank-captions"], True)])
@@ -142,7 +146,18 @@ def test_queries_command(capsys: pytest.CaptureFixture[str], tmp_path: Path) -> 
     assert out.read_text().splitlines() == ["query,relevant", "a dog,a.png"]
     missing = tmp_path / "no" / "such" / "folder" / "q.csv"
     assert main(["queries", "--captions", str(captions), "--out", str(missing)]) == 1
-    assert capsys.readouterr().err.startswith("error: Cannot write queries CSV")
+    assert capsys.readouterr().err.startswith("error: Cannot write q.csv")
+
+
+def test_queries_csv_neutralises_formula_captions_and_reads_them_back(tmp_path: Path) -> None:
+    captions = tmp_path / "c.csv"
+    captions.write_text('file_name,caption\na.png,"=HYPERLINK(""http://x"")"\nb.png,-a dog\n')
+    out = tmp_path / "q.csv"
+    assert main(["queries", "--captions", str(captions), "--out", str(out)]) == 0
+    lines = out.read_text().splitlines()
+    assert lines[1] == '"\'=HYPERLINK(""http://x"")",a.png'
+    assert lines[2] == "'-a dog,b.png"
+    assert [q.text for q in read_queries(out)] == ['=HYPERLINK("http://x")', "-a dog"]
 
 
 @pytest.mark.parametrize(

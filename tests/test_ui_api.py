@@ -68,64 +68,65 @@ def uploads(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
 
 
 @pytest.fixture(scope="module")
-def indexed(client: Client, uploads: dict[str, Path], web_app: WebApp) -> tuple[Any, ...]:
-    """The /index call on COLLECTION: (summary, rejected table, report)."""
+def indexed(client: Client, uploads: dict[str, Path], web_app: WebApp) -> dict[str, Any]:
+    """The /index call on COLLECTION: its report."""
     names = ["a.png", "b.png", "c.jpg", "notes.txt", "pack.zip"]
     files = [handle_file(str(uploads[name])) for name in names]
-    return client.predict(files, [], None, COLLECTION, [web_app.model], api_name="/index")
+    return client.predict(
+        files=files, collection=COLLECTION, models=[web_app.model], api_name="/index"
+    )
 
 
 def _search(client: Client, web_app: WebApp, **given: Any) -> tuple[Any, ...]:
     """Call /search with defaults for everything not given."""
-    values = {
-        "text": "",
-        "image": None,
-        "weight": 0.5,
-        "negative": "",
-        "negative_weight": 0.5,
-        "caption_contains": "",
-        "collection": COLLECTION,
-        "model": web_app.model,
-        "reranker": "none",
-        "top_k": 10,
-        **given,
-    }
+    values = {"collection": COLLECTION, "model": web_app.model, **given}
     return client.predict(**values, api_name="/search")
 
 
-def _compare(client: Client, web_app: WebApp, **given: Any) -> tuple[Any, ...]:
+def _compare(client: Client, web_app: WebApp, **given: Any) -> dict[str, Any]:
     """Call /compare with both set-ups on the app's model unless given."""
     values = {
         "text": "a photo",
-        "image": None,
         "collection": COLLECTION,
         "model_a": web_app.model,
-        "reranker_a": "none",
         "model_b": web_app.model,
-        "reranker_b": "none",
-        "top_k": 10,
         **given,
     }
-    return client.predict(**values, api_name="/compare")
+    result: dict[str, Any] = client.predict(**values, api_name="/compare")
+    return result
 
 
-def test_index_reports_added_present_and_rejected(indexed: tuple[Any, ...]) -> None:
-    summary, rejected, report = indexed
+def test_index_reports_added_present_and_rejected(indexed: dict[str, Any]) -> None:
+    report = indexed
     assert report["added"] == 4
     assert report["present"] == 0
     reasons = {row["file"]: row["reason"] for row in report["rejected"]}
     assert set(reasons) == {"notes.txt", "pack.zip!photos/broken.jpg"}
     assert all(reasons.values())
-    assert rejected["headers"] == ["file", "reason"]
-    assert sorted(row[0] for row in rejected["data"]) == sorted(reasons)
-    assert "4 added" in summary and "2 rejected" in summary
+
+
+def test_a_plain_server_path_is_not_an_upload(client: Client, web_app: WebApp) -> None:
+    with pytest.raises(AppError, match="handle_file"):
+        client.predict(
+            files=[str(DEMO_PHOTOS / "rocket.jpg")], collection="sneaky", api_name="/index"
+        )
+    with pytest.raises(AppError, match="handle_file"):
+        _search(client, web_app, collection="demo", image=str(DEMO_PHOTOS / "rocket.jpg"))
+
+
+def test_the_page_events_are_not_public_endpoints(client: Client) -> None:
+    names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
+    expected = {"/index", "/index_existing", "/search", "/compare", "/collections", "/delete"}
+    assert names == expected | {"/status"}
 
 
 def test_indexing_the_same_image_again_counts_it_as_present(
-    client: Client, uploads: dict[str, Path], web_app: WebApp, indexed: tuple[Any, ...]
+    client: Client, uploads: dict[str, Path], web_app: WebApp, indexed: dict[str, Any]
 ) -> None:
     files = [handle_file(str(uploads["a.png"]))]
-    _, _, report = client.predict(files, [], None, COLLECTION, [web_app.model], api_name="/index")
+    report = client.predict(
+        files=files, collection=COLLECTION, models=[web_app.model], api_name="/index"
+    )
     assert (report["added"], report["present"], report["rejected"]) == (0, 1, [])
 
 
@@ -134,30 +135,33 @@ def test_a_folder_upload_with_a_captions_csv_keeps_the_captions(
 ) -> None:
     captions = tmp_path / "captions.csv"
     captions.write_text("file_name,caption\na.png,static in red and green\nb.png,more static\n")
-    folder = [handle_file(str(uploads[name])) for name in ("a.png", "b.png")]
-    _, _, report = client.predict(
-        [], folder, handle_file(str(captions)), "api-captions", [web_app.model], api_name="/index"
+    files = [handle_file(str(uploads[name])) for name in ("a.png", "b.png")]
+    report = client.predict(
+        files=files,
+        collection="api-captions",
+        models=[web_app.model],
+        captions=handle_file(str(captions)),
+        api_name="/index",
     )
     assert report["added"] == 2
-    _, _, payload, _ = _search(client, web_app, text="static", collection="api-captions")
+    payload, _ = _search(client, web_app, text="static", collection="api-captions")
     by_file = {row["file_name"]: row["caption"] for row in payload["results"]}
     assert by_file == {"a.png": "static in red and green", "b.png": "more static"}
 
 
 def test_collections_lists_images_per_model(
-    client: Client, web_app: WebApp, indexed: tuple[Any, ...]
+    client: Client, web_app: WebApp, indexed: dict[str, Any]
 ) -> None:
-    table, listing = client.predict(api_name="/collections")
+    listing = client.predict(api_name="/collections")
     by_name = {row["name"]: row for row in listing}
     key = resolve(web_app.model, "embedder").key
     assert by_name[COLLECTION]["images"] == 4
     assert by_name[COLLECTION]["models"][key] == 4
     assert by_name["demo"]["images"] == 14
-    assert next(row[:2] for row in table["data"] if row[0] == COLLECTION) == [COLLECTION, 4]
 
 
 def test_demo_collection_is_searchable_with_its_captions(client: Client, web_app: WebApp) -> None:
-    _, _, payload, _ = _search(client, web_app, text="a cup of coffee", collection="demo")
+    payload, _ = _search(client, web_app, text="a cup of coffee", collection="demo")
     with (DEMO_PHOTOS / "captions.csv").open(newline="") as handle:
         expected = {row["file_name"]: row["caption"] for row in csv.DictReader(handle)}
     results = payload["results"]
@@ -165,32 +169,35 @@ def test_demo_collection_is_searchable_with_its_captions(client: Client, web_app
     assert {row["file_name"]: row["caption"] for row in results}.items() <= expected.items()
 
 
-def test_text_search_returns_gallery_json_timings_and_csv(
-    client: Client, web_app: WebApp, indexed: tuple[Any, ...]
+def test_text_search_returns_json_and_a_csv_without_server_paths(
+    client: Client, web_app: WebApp, indexed: dict[str, Any]
 ) -> None:
-    gallery, timings, payload, csv_path = _search(client, web_app, text="a photo", top_k=3)
+    payload, csv_path = _search(client, web_app, text="a photo", top_k=3)
     results = payload["results"]
     assert [row["rank"] for row in results] == [1, 2, 3]
     scores = [row["score"] for row in results]
     assert scores == sorted(scores, reverse=True)
     assert set(payload["timings_ms"]) == {"embed", "search", "rerank"}
-    assert len(gallery) == 3
-    assert all(Path(item["image"]).is_file() for item in gallery)
-    assert results[0]["file_name"] in gallery[0]["caption"]
-    assert "3 results" in timings and "embed" in timings
+    assert "path" not in results[0]
     with Path(csv_path).open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["id"] for row in rows] == [row["id"] for row in results]
-    assert "path" not in results[0]
+    assert "path" not in rows[0]
+    assert {(row["query_text"], row["model"], row["reranker"]) for row in rows} == {
+        ("a photo", resolve(web_app.model, "embedder").key, "none")
+    }
+    assert str(web_app.data_dir) not in Path(csv_path).read_text()
 
 
 def test_image_search_finds_that_image_first(
-    client: Client, uploads: dict[str, Path], web_app: WebApp, indexed: tuple[Any, ...]
+    client: Client, uploads: dict[str, Path], web_app: WebApp, indexed: dict[str, Any]
 ) -> None:
-    _, _, payload, _ = _search(client, web_app, image=handle_file(str(uploads["b.png"])))
+    payload, csv_path = _search(client, web_app, image=handle_file(str(uploads["b.png"])))
     top = payload["results"][0]
     assert top["id"] == _sha256(uploads["b.png"])
     assert top["score"] == pytest.approx(1.0, abs=1e-3)
+    with Path(csv_path).open(newline="") as handle:
+        assert next(csv.DictReader(handle))["query_image"] == "b.png"
 
 
 @pytest.mark.parametrize(
@@ -202,7 +209,7 @@ def test_image_search_finds_that_image_first(
     ],
 )
 def test_search_failures_are_plain_messages(
-    client: Client, web_app: WebApp, indexed: tuple[Any, ...], given: dict[str, Any], message: str
+    client: Client, web_app: WebApp, indexed: dict[str, Any], given: dict[str, Any], message: str
 ) -> None:
     with pytest.raises(AppError, match=message):
         _search(client, web_app, **given)
@@ -216,78 +223,71 @@ def test_search_with_a_model_the_collection_lacks_says_so(
 
 
 def test_compare_offers_indexing_then_measures_agreement(
-    client: Client, web_app: WebApp, tiny_siglip_dir: Path, indexed: tuple[Any, ...]
+    client: Client, web_app: WebApp, tiny_siglip_dir: Path, indexed: dict[str, Any]
 ) -> None:
     siglip = str(tiny_siglip_dir)
-    *_, agreement_text, payload = _compare(client, web_app, model_b=siglip)
+    payload = _compare(client, web_app, model_b=siglip)
     assert payload["b"]["indexed"] is False
-    assert payload["agreement"] is None
-    assert "needs results from both" in agreement_text
+    assert payload["agreement"] is None and payload["verdict"] is None
 
-    message, report = client.predict(COLLECTION, siglip, api_name="/index_existing")
+    report = client.predict(collection=COLLECTION, model=siglip, api_name="/index_existing")
     assert report["added"] == 4
-    assert "4 images embedded" in message
 
-    gallery_a, _, gallery_b, info_b, agreement_text, payload = _compare(
-        client, web_app, model_b=siglip
-    )
-    assert len(gallery_a) == len(gallery_b) == 4
-    assert "4 results" in info_b
+    payload = _compare(client, web_app, model_b=siglip)
     assert payload["b"]["model"] == resolve(siglip, "embedder").key
     measures = payload["agreement"]
     # All four images come back on both sides, in whatever order.
     assert (measures["k"], measures["overlap_at_k"]) == (4, 1.0)
     assert 0.0 < measures["rbo"] <= 1.0
-    assert "overlap@4: 1.00" in agreement_text
     ids_a = [row["id"] for row in payload["a"]["results"]]
     ids_b = [row["id"] for row in payload["b"]["results"]]
     assert measures["kendall_tau"] == pytest.approx(kendall_tau_shared(ids_a, ids_b))
-    assert "Kendall" in agreement_text
+    assert payload["verdict"]
 
 
-def test_compare_of_identical_setups_agrees_fully(
-    client: Client, web_app: WebApp, indexed: tuple[Any, ...]
+def test_compare_of_identical_setups_agrees_fully_and_says_why(
+    client: Client, web_app: WebApp, indexed: dict[str, Any]
 ) -> None:
-    *_, payload = _compare(client, web_app, top_k=3)
+    payload = _compare(client, web_app, top_k=3)
     assert payload["agreement"]["rbo"] == pytest.approx(1.0)
     assert payload["agreement"]["overlap_at_k"] == 1.0
     assert payload["agreement"]["kendall_tau"] == pytest.approx(1.0)
+    assert payload["verdict"] == [
+        "A and B return the same 3 results in the same order.",
+        "A and B are the same set-up.",
+    ]
 
 
 def test_compare_with_a_reranker_shows_ranks_before_reranking(
-    client: Client, web_app: WebApp, tiny_reranker_dir: Path, indexed: tuple[Any, ...]
+    client: Client, web_app: WebApp, tiny_reranker_dir: Path, indexed: dict[str, Any]
 ) -> None:
-    *_, gallery_b, info_b, _, payload = _compare(client, web_app, reranker_b=str(tiny_reranker_dir))
+    payload = _compare(client, web_app, reranker_b=str(tiny_reranker_dir))
     reranked = payload["b"]["results"]
     assert payload["b"]["reranker"] == resolve(str(tiny_reranker_dir), "reranker").key
     assert sorted(row["rank_before_rerank"] for row in reranked) == [1, 2, 3, 4]
-    assert all("was #" in item["caption"] for item in gallery_b)
-    assert "rerank" in info_b
 
 
 def test_a_setup_whose_model_fails_keeps_the_other_side(
-    client: Client, web_app: WebApp, indexed: tuple[Any, ...]
+    client: Client, web_app: WebApp, indexed: dict[str, Any]
 ) -> None:
-    gallery_a, _, gallery_b, info_b, _, payload = _compare(
-        client, web_app, reranker_b="no-such-org/no-such-reranker"
-    )
-    assert len(gallery_a) == 4 and gallery_b == []
+    payload = _compare(client, web_app, reranker_b="no-such-org/no-such-reranker")
+    assert len(payload["a"]["results"]) == 4
     assert "Could not load reranker" in payload["b"]["error"]
-    assert "Could not load reranker" in info_b
+    assert payload["verdict"] is None
 
 
 def test_delete_needs_confirmation_and_spares_the_demo(
     client: Client, uploads: dict[str, Path], web_app: WebApp
 ) -> None:
     files = [handle_file(str(uploads["c.jpg"]))]
-    client.predict(files, [], None, "to-delete", [web_app.model], api_name="/index")
+    client.predict(files=files, collection="to-delete", models=[web_app.model], api_name="/index")
     with pytest.raises(AppError, match="confirmation"):
-        client.predict("to-delete", False, api_name="/delete_collection")
+        client.predict(collection="to-delete", api_name="/delete")
     with pytest.raises(AppError, match="cannot be deleted"):
-        client.predict("demo", True, api_name="/delete_collection")
-    message = client.predict("to-delete", True, api_name="/delete_collection")
-    assert "Deleted collection" in message
-    _, listing = client.predict(api_name="/collections")
+        client.predict(collection="demo", confirm=True, api_name="/delete")
+    result = client.predict(collection="to-delete", confirm=True, api_name="/delete")
+    assert "Deleted collection" in result["message"]
+    listing = client.predict(api_name="/collections")
     assert "to-delete" not in {row["name"] for row in listing}
     assert "demo" in {row["name"] for row in listing}
 
@@ -316,14 +316,14 @@ def test_readonly_app_refuses_writes_through_the_api(
     try:
         ro = Client(f"http://127.0.0.1:{port}", verbose=False)
         files = [handle_file(str(uploads["a.png"]))]
-        calls: list[tuple[tuple[Any, ...], str]] = [
-            ((files, [], None, "x", ["lite"]), "/index"),
-            (("x", True), "/delete_collection"),
-            (("x", "lite"), "/index_existing"),
+        calls: list[tuple[dict[str, Any], str]] = [
+            ({"files": files, "collection": "x", "models": ["lite"]}, "/index"),
+            ({"collection": "x", "confirm": True}, "/delete"),
+            ({"collection": "x", "model": "lite"}, "/index_existing"),
         ]
         for args, endpoint in calls:
             with pytest.raises(AppError, match="This demo is read-only"):
-                ro.predict(*args, api_name=endpoint)
+                ro.predict(**args, api_name=endpoint)
     finally:
         app.close()
 

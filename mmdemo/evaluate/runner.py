@@ -18,6 +18,7 @@ import pandas as pd
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, NotFoundError
 from mmdemo.evaluate.metrics import ndcg_at_k, recall_at_k, reciprocal_rank, summarise
+from mmdemo.export import read_cell, write_csv
 from mmdemo.ingest.captions import read_captions
 from mmdemo.search.engine import search
 from mmdemo.search.query import Query
@@ -38,7 +39,7 @@ class EvalQuery:
 
 def _cell(row: pd.Series, column: str) -> str:
     value = row.get(column)
-    return "" if value is None or pd.isna(value) else str(value).strip()
+    return "" if value is None or pd.isna(value) else read_cell(str(value).strip())
 
 
 def read_queries(csv_path: str | Path) -> list[EvalQuery]:
@@ -76,10 +77,7 @@ def captions_to_queries(captions_csv: str | Path, out_csv: str | Path) -> int:
         for name, meta in read_captions(captions_csv).by_name.items()
         if str(meta.get("caption", "")).strip()
     ]
-    try:
-        pd.DataFrame(rows, columns=["query", "relevant"]).to_csv(out_csv, index=False)
-    except OSError as exc:
-        raise InputError(f"Cannot write queries CSV {out_csv}: {exc.strerror or exc}.") from exc
+    write_csv(pd.DataFrame(rows, columns=["query", "relevant"]), out_csv)
     return len(rows)
 
 

@@ -1,6 +1,7 @@
 """The Collections tab: upload and index images, list collections, delete one.
 
-API endpoints: ``index``, ``collections`` and ``delete_collection``.
+Its events are private; the public API (``index``, ``collections``, ``delete``) is in
+``ui/api.py`` and calls the same functions.
 """
 
 from dataclasses import dataclass
@@ -226,15 +227,15 @@ def build(ctx: AppContext) -> CollectionsTab:
             choice, confirm, delete_button, message = _delete_section()
 
     indexed = index_button.click(
-        on_index, inputs, outputs, api_name="index", show_progress="full", **POOLED
+        on_index, inputs, outputs, show_progress="full", **PRIVATE, **POOLED
     ).success(
         lambda report: gr.Dataframe(visible=bool(report["rejected"])),
         outputs[2],
         outputs[1],
         **PRIVATE,
     )
-    listed = refresh.click(on_list, None, [table, listing], api_name="collections")
-    deleted = delete_button.click(
-        on_delete, [choice, confirm], message, api_name="delete_collection"
-    ).success(lambda: False, None, confirm, **PRIVATE)
+    listed = refresh.click(on_list, None, [table, listing], **PRIVATE)
+    deleted = delete_button.click(on_delete, [choice, confirm], message, **PRIVATE).success(
+        lambda: False, None, confirm, **PRIVATE
+    )
     return CollectionsTab([indexed, listed, deleted], table, listing, inputs[4], choice)

@@ -1,12 +1,14 @@
 """The Compare tab: one query, one collection, two set-ups (embedder + optional reranker).
 
-Each side shows its gallery and timings; below them, how much the two rankings agree
-(overlap@k and rank-biased overlap, from :mod:`mmdemo.evaluate.compare`). A side whose model
-has not indexed the collection offers to index it with that model.
-
-API endpoints: ``compare`` and ``index_existing``.
+A plain-language verdict comes first (:mod:`mmdemo.evaluate.verdict`); then each side's
+gallery, where an image both sides return carries the same ``A#i ↔ B#j`` badge on both and
+an image only one side has says so; then how much the rankings agree (overlap@k,
+rank-biased overlap, Kendall's tau). A side whose model has not indexed the collection
+offers to index it with that model. One button compares the current model with and
+without its reranker. The public API (``compare``, ``index_existing``) is in ``ui/api.py``.
 """
 
+import re
 from dataclasses import dataclass
 from typing import Any
 
@@ -19,7 +21,9 @@ from mmdemo.evaluate.compare import (
     overlap_at_k,
     rank_biased_overlap,
 )
+from mmdemo.evaluate.verdict import SetupName, links, movement_text, same_list_reason, verdict
 from mmdemo.models import registry
+from mmdemo.search.engine import RERANK_CANDIDATES
 from mmdemo.tenancy import Visitor
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
 from mmdemo.ui.shared import (
@@ -34,7 +38,8 @@ from mmdemo.ui.shared import (
 
 Gallery = list[tuple[str, str]]
 SideOutput = tuple[Gallery, str, dict[str, Any]]
-CompareOutput = tuple[Gallery, str, Gallery, str, str, dict[str, Any]]
+CompareOutput = tuple[str, Gallery, str, Gallery, str, str, dict[str, Any]]
+SIDES = ("A", "B")
 
 
 @dataclass
@@ -113,6 +118,61 @@ def _ids(side: dict[str, Any]) -> list[str]:
     return [str(row["id"]) for row in side.get("results", [])]
 
 
+def linked_captions(label: str, ids: list[str], other_label: str, other: list[str]) -> list[str]:
+    """Each result's badge: ``A#4 ↔ B#1`` when both sides have it, else ``A#2 · only A``.
+
+    A shared image carries the same ``A#i ↔ B#j`` text on both sides, so the eye can
+    match them. On side B (A is the baseline) an arrow says how B moved it: ``▲3``.
+    """
+    badges = []
+    for link in links(ids, other):
+        if link.other_rank is None:
+            badges.append(f"{label}#{link.rank} · only {label}")
+            continue
+        ranks = {label: link.rank, other_label: link.other_rank}
+        pair = f"A#{ranks['A']} ↔ B#{ranks['B']}"
+        badges.append(f"{pair} {movement_text(link)}" if label == "B" else pair)
+    return badges
+
+
+def _linked_gallery(gallery: Gallery, side: dict[str, Any], badges: list[str]) -> Gallery:
+    names = [str(row["file_name"]) for row in side.get("results", [])]
+    return [
+        (image, f"{badge} · {name}")
+        for (image, _), badge, name in zip(gallery, badges, names, strict=True)
+    ]
+
+
+def _setup_name(label: str, side: dict[str, Any]) -> SetupName:
+    return SetupName(label, str(side.get("model", "")), side.get("reranker"))
+
+
+def tell(
+    ctx: AppContext, collection: str, sides: tuple[dict[str, Any], dict[str, Any]], k: int
+) -> list[str]:
+    """The verdict sentences for two sides' payloads (see :func:`verdict`)."""
+    a, b = (_setup_name(label, side) for label, side in zip(SIDES, sides, strict=True))
+    size = next((i.images for i in ctx.store().collections() if i.name == collection), 0)
+    reason = same_list_reason(a, b, size, max(k, RERANK_CANDIDATES))
+    rows = [[(str(r["id"]), str(r["file_name"])) for r in s["results"]] for s in sides]
+    return verdict(rows[0], rows[1], (a, b), reason)
+
+
+#: Characters Markdown would read as formatting; file names may hold any of them.
+_MARKDOWN = re.compile(r"([\\`*_\[\]{}()#+\-.!|~<>&])")
+
+
+def as_plain_markdown(text: str) -> str:
+    """``text`` shown literally by gr.Markdown: no planted link, image, HTML or emphasis."""
+    return _MARKDOWN.sub(r"\\\1", text)
+
+
+def _verdict_text(sentences: list[str] | None) -> str:
+    if not sentences:
+        return "**Verdict:** run both set-ups to compare them."
+    return "**Verdict:** " + as_plain_markdown(" ".join(sentences))
+
+
 def run_compare(
     ctx: AppContext,
     visitor: Visitor,
@@ -125,7 +185,7 @@ def run_compare(
     reranker_b: str | None,
     top_k: float,
 ) -> CompareOutput:
-    """Run the query through both set-ups; returns both sides, the agreement and JSON."""
+    """Run the query through both set-ups: the verdict, both sides, the agreement and JSON."""
     from mmdemo.search.query import Query
 
     if not collection:
@@ -139,10 +199,15 @@ def run_compare(
     k = int(top_k)
     gallery_a, info_a, side_a = _side(ctx, query, collection, model_a, reranker_a, k)
     gallery_b, info_b, side_b = _side(ctx, query, collection, model_b, reranker_b, k)
-    both = side_a.get("results") and side_b.get("results")
-    measures = agreement(_ids(side_a), _ids(side_b), k) if both else None
-    payload = {"a": side_a, "b": side_b, "agreement": measures}
-    return gallery_a, info_a, gallery_b, info_b, _agreement_text(measures), payload
+    ids_a, ids_b = _ids(side_a), _ids(side_b)
+    gallery_a = _linked_gallery(gallery_a, side_a, linked_captions("A", ids_a, "B", ids_b))
+    gallery_b = _linked_gallery(gallery_b, side_b, linked_captions("B", ids_b, "A", ids_a))
+    both = bool(ids_a and ids_b)
+    measures = agreement(ids_a, ids_b, k) if both else None
+    sentences = tell(ctx, collection, (side_a, side_b), k) if both else None
+    payload = {"a": side_a, "b": side_b, "agreement": measures, "verdict": sentences}
+    told = _verdict_text(sentences)
+    return told, gallery_a, info_a, gallery_b, info_b, _agreement_text(measures), payload
 
 
 def index_with_model(
@@ -201,8 +266,17 @@ def _setup_column(ctx: AppContext, name: str, reranker: str) -> Setup:
     return Setup(model, rerank, gallery, info, button)
 
 
+def reranker_pair(model: str) -> tuple[str, str, str]:
+    """Set-ups for "with vs without reranker": B = A's model, A unreranked, B reranked.
+
+    B uses the model's default reranker, else the offline one, so the comparison runs here.
+    """
+    key = registry.resolve(model, "embedder").key
+    return key, NO_RERANKER, registry.default_reranker(key) or _default_comparison_reranker()
+
+
 def build(ctx: AppContext) -> CompareTab:
-    """Render the tab inside the current Blocks and register its events."""
+    """Render the tab inside the current Blocks and register its (private) events."""
 
     @shows_errors
     def on_compare(
@@ -216,20 +290,6 @@ def build(ctx: AppContext) -> CompareTab:
         top_k: float,
         request: gr.Request,
     ) -> CompareOutput:
-        """Run one query through two set-ups (embedding model + reranker or "none").
-
-        Args:
-            text: the text query
-            image: an optional query image
-            collection: the collection to search
-            model_a: set-up A's embedding model
-            reranker_a: set-up A's reranker, or "none"
-            model_b: set-up B's embedding model
-            reranker_b: set-up B's reranker, or "none"
-            top_k: how many results each side returns
-        Returns:
-            both galleries and infos, the agreement line, and {"a", "b", "agreement"}
-        """
         return run_compare(
             ctx,
             ctx.visitor(request.session_hash),
@@ -250,14 +310,11 @@ def build(ctx: AppContext) -> CompareTab:
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
     ) -> tuple[str, dict[str, Any]]:
-        """Embed a collection's stored images with one more model, to compare it.
+        return index_with_model(ctx, ctx.visitor(request.session_hash), collection, model, progress)
 
-        Args:
-            collection: an existing collection
-            model: the embedding model to add
-        """
-        visitor = ctx.visitor(request.session_hash)
-        return index_with_model(ctx, visitor, collection, model, progress)
+    @shows_errors
+    def on_reranker_pair(model: str) -> tuple[str, str, str]:
+        return reranker_pair(model)
 
     def offer_indexing(payload: dict[str, Any]) -> tuple[gr.Button, gr.Button]:
         return tuple(  # type: ignore[return-value]
@@ -267,8 +324,8 @@ def build(ctx: AppContext) -> CompareTab:
 
     with gr.Tab("Compare", id="compare"):
         gr.Markdown(
-            "Run one query through two set-ups over the same collection and see how much "
-            "their rankings agree."
+            "Run one query through two set-ups over the same collection: the verdict says "
+            "what changed, the badges link the images both return."
         )
         with gr.Row():
             text = gr.Textbox(value=SAMPLE_QUERY, label="Text query", scale=3, elem_id="cmp-text")
@@ -288,7 +345,12 @@ def build(ctx: AppContext) -> CompareTab:
                     elem_id="cmp-coll",
                 )
                 top_k = gr.Slider(1, 50, value=10, step=1, label="Results (top-k)")
-        button = gr.Button("Compare", variant="primary", elem_id="compare-button")
+        with gr.Row():
+            button = gr.Button("Compare", variant="primary", elem_id="compare-button")
+            pair = gr.Button(
+                "With vs without reranker", variant="secondary", elem_id="compare-reranker-pair"
+            )
+        told = gr.Markdown(elem_id="compare-verdict")
         with gr.Row():
             side_a = _setup_column(ctx, "A", NO_RERANKER)
             side_b = _setup_column(ctx, "B", _default_comparison_reranker())
@@ -298,14 +360,19 @@ def build(ctx: AppContext) -> CompareTab:
 
     inputs = [text, image, collection, side_a.model, side_a.reranker]
     inputs += [side_b.model, side_b.reranker, top_k]
-    outputs = [side_a.gallery, side_a.info, side_b.gallery, side_b.info, measures, payload]
+    outputs = [told, side_a.gallery, side_a.info, side_b.gallery, side_b.info, measures, payload]
     buttons = [side_a.index_button, side_b.index_button]
-    gr.on(
-        [text.submit, button.click], on_compare, inputs, outputs, api_name="compare", **POOLED
-    ).success(offer_indexing, payload, buttons, **PRIVATE)
-    for side, visibility in ((side_a, {"api_name": "index_existing"}), (side_b, PRIVATE)):
+    gr.on([text.submit, button.click], on_compare, inputs, outputs, **PRIVATE, **POOLED).success(
+        offer_indexing, payload, buttons, **PRIVATE
+    )
+    pair.click(
+        on_reranker_pair, side_a.model, [side_b.model, side_a.reranker, side_b.reranker], **PRIVATE
+    ).success(on_compare, inputs, outputs, **PRIVATE, **POOLED).success(
+        offer_indexing, payload, buttons, **PRIVATE
+    )
+    for side in (side_a, side_b):
         side.index_button.click(
-            on_index, [collection, side.model], [side.info, index_report], **visibility, **POOLED
+            on_index, [collection, side.model], [side.info, index_report], **PRIVATE, **POOLED
         ).success(on_compare, inputs, outputs, **PRIVATE, **POOLED).success(
             offer_indexing, payload, buttons, **PRIVATE
         )

@@ -21,6 +21,7 @@ from typing import TYPE_CHECKING, Any
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError, ReadOnlyError
+from mmdemo.export import write_csv
 from mmdemo.models.registry import Kind, resolve
 from mmdemo.tenancy import Limits, Tenancy, Visitor
 
@@ -145,7 +146,8 @@ class AppContext:
             )
 
     def write_csv(self, table: pd.DataFrame, name: str) -> Path:
-        """Save ``table`` as ``name`` in a fresh folder of the app's download area.
+        """Save ``table`` as ``name`` (neutralised, see :mod:`mmdemo.export`) in a fresh
+        folder of the app's download area.
 
         Gradio serves a copy from its own cache, so files older than a few minutes are
         removed here to keep the area small on a long-running server.
@@ -153,9 +155,7 @@ class AppContext:
         self._prune_downloads()
         folder = self._downloads / uuid.uuid4().hex
         folder.mkdir(parents=True)
-        path = folder / name
-        table.to_csv(path, index=False)
-        return path
+        return write_csv(table, folder / name)
 
     def _prune_downloads(self) -> None:
         cutoff = time.time() - DOWNLOAD_TTL_S

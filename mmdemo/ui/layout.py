@@ -7,13 +7,12 @@ the start-up work (default model, demo collection), so the page answers within s
 import logging
 import threading
 import time
-from dataclasses import asdict
 from typing import Any
 
 import gradio as gr
 
 from mmdemo.errors import MMDemoError
-from mmdemo.ui import collections_tab, compare_tab, search_tab
+from mmdemo.ui import api, collections_tab, compare_tab, search_tab
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.shared import (
     PRIVATE,
@@ -120,11 +119,7 @@ def build_app(ctx: AppContext) -> gr.Blocks:
                 *sync.refresh(ctx, request, boot.default_model),
             ]
 
-        def startup_status() -> dict[str, Any]:
-            """Start-up status: phase (starting/indexing/ready/failed), message, default model."""
-            return asdict(ctx.bootstrap.status())
-
-        gr.api(startup_status, api_name="status")
+        api.register(ctx)
         app.load(on_refresh, None, sync.outputs, **PRIVATE)
         app.unload(on_unload)
         timer.tick(on_tick, None, [status, timer, *sync.outputs], **PRIVATE)

@@ -1,7 +1,7 @@
 """The Search tab: text, image or both, optional negative prompt and reranker.
 
-API endpoint: ``search``. Selecting a result shows it large; "Find similar" puts that
-image in the query and searches again (the same ``search`` endpoint, image only).
+Its events are private; the public ``search`` endpoint is in ``ui/api.py``. Selecting a
+result shows it large; "Find similar" puts that image in the query and searches again.
 """
 
 from dataclasses import dataclass
@@ -10,6 +10,7 @@ from typing import Any
 import gradio as gr
 
 from mmdemo.errors import InputError
+from mmdemo.export import results_table
 from mmdemo.tenancy import Visitor
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
 from mmdemo.ui.plain import plain
@@ -72,7 +73,7 @@ def run_search(
         top_k=int(top_k),
     )
     gallery, timings, payload = present(results, ctx.settings)
-    csv_path = ctx.write_csv(results.table, "search-results.csv")
+    csv_path = ctx.write_csv(results_table(results, query), "search-results.csv")
     return gallery, timings, payload, str(csv_path), results.to_json()["results"]
 
 
@@ -228,9 +229,9 @@ def build(ctx: AppContext) -> SearchTab:
     inputs = [*query, *setup]
     outputs = [gallery, timings, results_json, download, records]
     detail = [large, details, selected, similar]
-    gr.on(
-        [query[0].submit, button.click], on_search, inputs, outputs, api_name="search", **POOLED
-    ).success(_clear_selection, None, detail, **PRIVATE)
+    gr.on([query[0].submit, button.click], on_search, inputs, outputs, **PRIVATE, **POOLED).success(
+        _clear_selection, None, detail, **PRIVATE
+    )
     gallery.select(on_select, records, detail, **PRIVATE)
     similar.click(on_similar, selected, [query[0], query[1]], **PRIVATE).success(
         on_search, inputs, outputs, **PRIVATE, **POOLED

@@ -1,0 +1,77 @@
+"""CSV exports: the one writer every table a user downloads or saves goes through.
+
+A cell that starts with ``=``, ``+``, ``-``, ``@``, a tab or a carriage return is read as
+a formula by spreadsheet programs, so a planted caption or file name could run one on the
+reader's machine (OWASP "CSV injection"). Such text cells get a leading ``'``, which the
+spreadsheet shows as plain text. Numbers stay numbers: a negative score is not text.
+Result exports hold no server paths: the file name identifies an image.
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import TYPE_CHECKING, Any
+
+import pandas as pd
+
+from mmdemo.errors import InputError
+
+if TYPE_CHECKING:
+    from mmdemo.search.engine import SearchResults
+    from mmdemo.search.query import Query
+
+FORMULA_STARTS = ("=", "+", "-", "@", "\t", "\r")
+#: Result columns that name where a file lives on the server: never exported.
+SERVER_COLUMNS = ("path",)
+
+
+def safe_cell(value: Any) -> Any:
+    """``value`` with a leading ``'`` when it is text a spreadsheet would run as a formula."""
+    if isinstance(value, str) and value.startswith(FORMULA_STARTS):
+        return "'" + value
+    return value
+
+
+def read_cell(value: str) -> str:
+    """Undo :func:`safe_cell` on text read back from one of our CSVs (e.g. a queries CSV)."""
+    if value.startswith("'") and value[1:].startswith(FORMULA_STARTS):
+        return value[1:]
+    return value
+
+
+def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
+    """Write ``table`` to ``path`` with every text cell (and header) neutralised."""
+    safe = table.rename(columns=lambda name: safe_cell(str(name)))
+    for name in safe.columns:
+        if not pd.api.types.is_numeric_dtype(safe[name]):
+            safe[name] = safe[name].map(safe_cell)
+    target = Path(path)
+    try:
+        safe.to_csv(target, index=False)
+    except OSError as exc:
+        raise InputError(f"Cannot write {target.name}: {exc.strerror or exc}.") from exc
+    return target
+
+
+def describe_query(query: Query) -> dict[str, Any]:
+    """The query as export columns: its text, image file name (not path) and negative.
+
+    An in-memory image has no name and leaves ``query_image`` empty.
+    """
+    image = query.image
+    return {
+        "query_text": query.text or "",
+        "query_image": Path(image).name if isinstance(image, (str, Path)) else "",
+        "negative": query.negative or "",
+    }
+
+
+def results_table(results: SearchResults, query: Query) -> pd.DataFrame:
+    """A results table to export: query, model and reranker on every row, no server paths."""
+    table = results.table.drop(columns=list(SERVER_COLUMNS), errors="ignore")
+    context = {
+        **describe_query(query),
+        "model": results.model,
+        "reranker": results.reranker or "none",
+    }
+    return table.assign(**context)

@@ -1,0 +1,44 @@
+"""CSV exports: formula cells neutralised (OWASP CSV injection), no server paths."""
+
+from pathlib import Path
+
+import pandas as pd
+import pytest
+
+from mmdemo.export import read_cell, results_table, safe_cell, write_csv
+from mmdemo.search.engine import COLUMNS, SearchResults
+from mmdemo.search.query import Query
+
+
+@pytest.mark.parametrize("text", ["=1+1", "+1", "-2", "@SUM(A1)", "\tx", "\rx"])
+def test_formula_starts_get_a_quote_and_read_back(text: str) -> None:
+    assert safe_cell(text) == "'" + text
+    assert read_cell(safe_cell(text)) == text
+
+
+@pytest.mark.parametrize("value", ["a dog", "'quoted", "", 3, -0.5, None])
+def test_other_cells_are_left_alone(value: object) -> None:
+    assert safe_cell(value) == value
+
+
+def test_write_csv_neutralises_text_but_keeps_numbers(tmp_path: Path) -> None:
+    table = pd.DataFrame({"=name": ["=cmd|' /C calc'!A0", "ok"], "score": [-0.25, 0.5]})
+    path = write_csv(table, tmp_path / "t.csv")
+    back = pd.read_csv(path)
+    assert list(back.columns) == ["'=name", "score"]
+    assert back["'=name"].tolist() == ["'=cmd|' /C calc'!A0", "ok"]
+    assert back["score"].tolist() == [-0.25, 0.5]
+
+
+def test_results_table_records_the_setup_and_no_paths() -> None:
+    row = dict.fromkeys(COLUMNS) | {"rank": 1, "id": "x", "file_name": "-a.png"}
+    row |= {"path": "/srv/data/images/x.png", "caption": "@cap", "score": 0.9}
+    results = SearchResults(pd.DataFrame([row], columns=COLUMNS), {}, "lite", "lite")
+    query = Query("a dog", "/tmp/gradio/abc/q.png", negative="cats")
+    table = results_table(results, query)
+    assert "path" not in table.columns
+    record = table.to_dict("records")[0]
+    assert record["query_text"] == "a dog"
+    assert record["query_image"] == "q.png"
+    assert (record["negative"], record["model"], record["reranker"]) == ("cats", "lite", "lite")
+    assert "/srv" not in table.to_csv() and "/tmp" not in table.to_csv()
