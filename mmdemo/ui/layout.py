@@ -4,12 +4,14 @@
 the start-up work (default model, demo collection), so the page answers within seconds.
 """
 
+import html
 from dataclasses import asdict
 from typing import Any
 
 import gradio as gr
 
-from mmdemo.ui import collections_tab, compare_tab, search_tab
+from mmdemo.models import registry
+from mmdemo.ui import collections_tab, compare_tab, search_tab, search_view
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.shared import (
     PRIVATE,
@@ -23,21 +25,39 @@ DESCRIPTION = (
     "results, and compare models side by side."
 )
 STATUS_POLL_S = 1.0
-CSS = """
-#status { font-size: 0.9em; opacity: 0.85; }
-.result-gallery .caption-label { white-space: normal; overflow-wrap: anywhere; max-width: 92%; }
+CSS = (
+    """
+#status details { font-size: 0.9em; }
 """
+    + search_view.CSS
+)
 #: Temporary files (uploads, downloads) older than a day are removed every hour.
 DELETE_CACHE = (3600, 86400)
+OFFLINE_LINE = "Offline model: runs without internet. Load CLIP for better results."
+
+
+def model_line(model: str) -> str:
+    """The model in use, in words a visitor understands."""
+    preset = registry.resolve(model, "embedder").preset
+    if preset is not None and preset.offline:
+        return OFFLINE_LINE
+    return f"Model: {preset.display_name if preset else model}."
 
 
 def status_text(ctx: AppContext) -> str:
-    """The start-up status, the default model and why, and deployment notes."""
+    """A visitor's line (progress, or the model in use), the technical reasons behind a
+    details toggle, and deployment notes."""
     status = ctx.bootstrap.status()
-    lines = [status.message, status.default_why, *ctx.notes]
+    lead = model_line(status.default_model) if status.phase == "ready" else status.message
+    technical = [line for line in (status.message, status.default_why) if line and line != lead]
+    lines = [lead, *ctx.notes]
     if ctx.readonly:
         lines.append("Read-only demo: uploading, indexing and deleting are turned off.")
-    return "  \n".join(line for line in lines if line)
+    text = "  \n".join(line for line in lines if line)
+    if technical:
+        body = html.escape(" ".join(technical))
+        text += f"\n\n<details><summary>Details</summary>{body}</details>"
+    return text
 
 
 class _Sync:
@@ -114,7 +134,8 @@ def build_app(ctx: AppContext) -> gr.Blocks:
 
         gr.api(startup_status, api_name="status")
         app.load(on_refresh, None, sync.outputs, **PRIVATE)
-        timer.tick(on_tick, None, [status, timer, *sync.outputs], **PRIVATE)
+        ticked = timer.tick(on_tick, None, [status, timer, *sync.outputs], **PRIVATE)
+        search.run_when_ready(ticked)
         for event in collections.changed:
             event.then(on_refresh, None, sync.outputs, **PRIVATE)
     return app
