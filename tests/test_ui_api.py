@@ -7,7 +7,10 @@ rules run against an in-process app, and the deployment rules as pure functions.
 
 import csv
 import hashlib
+import html
+import re
 import socket
+import urllib.request
 import zipfile
 from pathlib import Path
 from typing import Any
@@ -165,23 +168,49 @@ def test_demo_collection_is_searchable_with_its_captions(client: Client, web_app
     assert {row["file_name"]: row["caption"] for row in results}.items() <= expected.items()
 
 
-def test_text_search_returns_gallery_json_timings_and_csv(
+def test_text_search_returns_results_html_json_timings_and_csv(
     client: Client, web_app: WebApp, indexed: tuple[Any, ...]
 ) -> None:
-    gallery, timings, payload, csv_path = _search(client, web_app, text="a photo", top_k=3)
+    grid, timings, payload, csv_path = _search(client, web_app, text="a photo", top_k=3)
     results = payload["results"]
     assert [row["rank"] for row in results] == [1, 2, 3]
     scores = [row["score"] for row in results]
     assert scores == sorted(scores, reverse=True)
     assert set(payload["timings_ms"]) == {"embed", "search", "rerank"}
-    assert len(gallery) == 3
-    assert all(Path(item["image"]).is_file() for item in gallery)
-    assert results[0]["file_name"] in gallery[0]["caption"]
+    assert grid.count('<li class="mm-card') == 3
+    assert f'alt="#1 {results[0]["file_name"]}' in grid
+    # Every thumbnail and full image the grid links to is served by the app.
+    sources = re.findall(r'(?:src|data-src)="(/gradio_api/file=[^"]+)"', grid)
+    assert len(sources) == 6
+    for source in sources:
+        with urllib.request.urlopen(web_app.url + html.unescape(source), timeout=30) as answer:
+            assert answer.status == 200
     assert "3 results" in timings and "embed" in timings
     with Path(csv_path).open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["id"] for row in rows] == [row["id"] for row in results]
     assert "path" not in results[0]
+
+
+def test_a_search_with_no_results_says_why_and_what_to_do(
+    client: Client, web_app: WebApp, indexed: tuple[Any, ...]
+) -> None:
+    grid, _, payload, _ = _search(client, web_app, text="x", caption_contains="no-such-words")
+    assert payload["results"] == []
+    assert "0 results." in grid and "Clear “Caption contains”" in grid
+
+
+def test_an_upload_whose_files_are_all_rejected_creates_no_collection(
+    client: Client, uploads: dict[str, Path]
+) -> None:
+    files = [handle_file(str(uploads["notes.txt"]))]
+    summary, _, report = client.predict(
+        files, [], None, "all-rejected", ["lite"], api_name="/index"
+    )
+    assert report["added"] == 0 and len(report["rejected"]) == 1
+    assert "Nothing was indexed" in summary and "was not created" in summary
+    _, listing = client.predict(api_name="/collections")
+    assert "all-rejected" not in [row["name"] for row in listing]
 
 
 def test_image_search_finds_that_image_first(
