@@ -63,6 +63,12 @@ def test_weak_matches_sit_behind_a_toggle_after_the_strong_ones() -> None:
     assert "No strong matches" not in page
 
 
+def test_a_weak_card_reranked_above_a_strong_one_stays_in_rank_order() -> None:
+    page = _render([_row(1, 0.1), _row(2, 0.5), _row(3, 0.1)], [False, True, False], cut=0.2)
+    assert page.index("f1.jpg") < page.index("f2.jpg") < page.index("Show 1 weaker matches")
+    assert page.index("Show 1 weaker matches") < page.index("f3.jpg")
+
+
 def test_no_strong_match_says_so_and_names_the_closest() -> None:
     page = _render([_row(1, 0.1), _row(2, 0.05)], [False, False], cut=0.2)
     assert "No strong matches: the closest are f1.jpg, f2.jpg." in page

@@ -98,9 +98,9 @@ def _card_html(index: int, item: Card) -> str:
     rows = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in item.details)
     weak = "" if item.strong else " mm-weak"
     return (
-        f'<li class="mm-card{weak}" data-index="{index}" tabindex="0" role="button" '
-        f'aria-label="{e(item.alt)}: open details">'
-        f'<img src="{e(item.thumb_url)}" alt="{e(item.alt)}" loading="lazy">'
+        f'<li class="mm-card{weak}" data-index="{index}">'
+        f'<button type="button" class="mm-open" title="Open details">'
+        f'<img src="{e(item.thumb_url)}" alt="{e(item.alt)}" loading="lazy"></button>'
         f'<span class="mm-badge">{e(item.badge)}</span>'
         f'<div class="mm-detail" hidden><img data-src="{e(item.image_url)}" alt="{e(item.alt)}">'
         f"<dl>{rows}</dl>"
@@ -109,18 +109,23 @@ def _card_html(index: int, item: Card) -> str:
     )
 
 
+def _grid(cards: list[tuple[int, Card]]) -> str:
+    return '<ol class="mm-grid">' + "".join(_card_html(i, c) for i, c in cards) + "</ol>"
+
+
 def render(cards: Sequence[Card], note: str, legend_text: str) -> str:
-    """The grid: strong cards first, weaker ones behind a "show weaker matches" toggle."""
-    strong = [(i, c) for i, c in enumerate(cards) if c.strong]
-    weak = [(i, c) for i, c in enumerate(cards) if not c.strong]
+    """The grid in rank order; the weak cards after the last strong one sit behind a "show
+    weaker matches" toggle (a weak card a reranker lifted above a strong one stays in place,
+    greyed, so ranks never jump)."""
+    last_strong = max((i for i, c in enumerate(cards) if c.strong), default=-1)
+    numbered = list(enumerate(cards))
+    shown, weak = numbered[: last_strong + 1], numbered[last_strong + 1 :]
     parts = [f'<p class="mm-note">{html.escape(note)}</p>'] if note else []
-    if strong:
-        parts.append(
-            '<ol class="mm-grid">' + "".join(_card_html(i, c) for i, c in strong) + "</ol>"
-        )
+    if shown:
+        parts.append(_grid(shown))
     if weak:
-        items = '<ol class="mm-grid">' + "".join(_card_html(i, c) for i, c in weak) + "</ol>"
-        if strong:
+        items = _grid(weak)
+        if shown:
             label = f"Show {len(weak)} weaker matches"
             items = f'<details class="mm-weaker"><summary>{label}</summary>{items}</details>'
         parts.append(items)

@@ -50,11 +50,7 @@ element.addEventListener('click', (event) => {
   const card = event.target.closest('.mm-card');
   if (card && !event.target.closest('.mm-lightbox')) open(card);
 });
-element.addEventListener('keydown', (event) => {
-  if (event.key === 'Escape') close();
-  const card = event.target.closest('.mm-card');
-  if (card && (event.key === 'Enter' || event.key === ' ')) { event.preventDefault(); open(card); }
-});
+element.addEventListener('keydown', (event) => { if (event.key === 'Escape') close(); });
 """
 #: Asks the server to run the clicked example.
 EXAMPLES_JS = """
@@ -66,10 +62,12 @@ element.addEventListener('click', (event) => {
 CSS = """
 .mm-grid { list-style: none; margin: 0; padding: 0; display: grid; gap: 12px;
   grid-template-columns: repeat(auto-fill, minmax(180px, 1fr)); }
-.mm-card { margin: 0; cursor: zoom-in; border-radius: 8px; overflow: hidden;
+.mm-card { margin: 0; border-radius: 8px; overflow: hidden;
   border: 1px solid var(--border-color-primary); background: var(--background-fill-secondary); }
-.mm-card:focus-visible { outline: 3px solid var(--color-accent); outline-offset: 2px; }
-.mm-card > img { display: block; width: 100%; aspect-ratio: 1 / 1; object-fit: cover; }
+.mm-open { display: block; width: 100%; padding: 0; border: none; background: none;
+  cursor: zoom-in; }
+.mm-open:focus-visible { outline: 3px solid var(--color-accent); outline-offset: -3px; }
+.mm-open > img { display: block; width: 100%; aspect-ratio: 1 / 1; object-fit: cover; }
 .mm-badge { display: block; padding: 2px 8px; font-size: 0.8em; font-variant-numeric: tabular-nums;
   color: var(--body-text-color); }
 .mm-weak { opacity: 0.55; filter: grayscale(0.8); }
