@@ -87,3 +87,25 @@ def test_cutoff_applies_to_plain_text_queries_of_measured_models_only() -> None:
     assert threshold("lite", Query(None, image="x.jpg")) is None
     assert strong([0.5, 0.1], 0.2) == [True, False]
     assert strong([0.5, 0.1], None) == [True, True]
+
+
+def test_model_choices_mark_indexed_and_unavailable_models_by_full_name() -> None:
+    from mmdemo.ui.shared import embedder_choices
+
+    labels = {key: label for label, key in embedder_choices(["/my/model"], {"lite"}, {"clip-b32"})}
+    assert labels["lite"].startswith("Offline lite (MiniLM + EfficientNet-Lite0) · lite")
+    assert labels["lite"].endswith("✓ indexed")
+    assert labels["clip-b32"] == "CLIP ViT-B/32 · clip-b32 (unavailable here: needs the Hub)"
+    assert labels["/my/model"] == "/my/model"
+
+
+def test_hub_presets_are_unavailable_without_the_hub_unless_cached(
+    tmp_path: Any, monkeypatch: Any
+) -> None:
+    from mmdemo.models.loading import unavailable_presets
+    from mmdemo.models.registry import presets
+
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path))
+    hub = {p.key for p in presets() if not p.offline}
+    assert set(unavailable_presets(hub_ok=False)) == hub
+    assert unavailable_presets(hub_ok=True) == ()

@@ -119,7 +119,8 @@ class _Sync:
         infos = ctx.store().collections()
         names = [info.name for info in infos]
         indexed = [model for info in infos for model in info.models]
-        choices = embedder_choices([*indexed, *([default] if default else [])])
+        unavailable = ctx.bootstrap.status().unavailable
+        choices = embedder_choices([*indexed, *([default] if default else [])], None, unavailable)
         chosen: dict[str, Any] = {"value": default} if default else {}
         many: dict[str, Any] = {"value": [default]} if default else {}
         return [

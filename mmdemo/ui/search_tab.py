@@ -127,6 +127,11 @@ def setup_note(ctx: AppContext, collection: str | None, model: str) -> tuple[str
         indexed = ctx.store().models(collection)
     except MMDemoError as exc:
         return f"⚠ {exc}", False
+    if key in ctx.bootstrap.status().unavailable:
+        return (
+            f"`{key}` cannot load here: the Hugging Face Hub is unreachable and it is not cached.",
+            False,
+        )
     if not indexed or key in indexed:
         return "", False
     if ctx.readonly:
@@ -246,7 +251,8 @@ def build(ctx: AppContext) -> SearchTab:
     def on_setup(collection: str | None, model: str) -> tuple[Any, ...]:
         note, offer = setup_note(ctx, collection, model)
         indexed = ctx.store().models(collection) if collection else {}
-        choices = embedder_choices([model, *indexed], indexed=indexed)
+        unavailable = ctx.bootstrap.status().unavailable
+        choices = embedder_choices([model, *indexed], indexed, unavailable)
         return gr.Markdown(note, visible=bool(note)), gr.Button(visible=offer), gr.Dropdown(choices)
 
     @shows_errors

@@ -70,7 +70,7 @@ CSS = """
 .mm-open > img { display: block; width: 100%; aspect-ratio: 1 / 1; object-fit: cover; }
 .mm-badge { display: block; padding: 2px 8px; font-size: 0.8em; font-variant-numeric: tabular-nums;
   color: var(--body-text-color); }
-.mm-weak { opacity: 0.55; filter: grayscale(0.8); }
+.mm-weak .mm-open > img { opacity: 0.55; filter: grayscale(0.8); }
 .mm-weaker { margin-top: 12px; }
 .mm-weaker > summary { cursor: pointer; margin-bottom: 8px; }
 .mm-note { font-weight: 600; }

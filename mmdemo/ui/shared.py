@@ -57,16 +57,21 @@ def default_reranker(embedder: str) -> str:
 
 
 def embedder_choices(
-    extra: Iterable[str] = (), indexed: Container[str] | None = None
+    extra: Iterable[str] = (),
+    indexed: Container[str] | None = None,
+    unavailable: Container[str] = (),
 ) -> list[tuple[str, str]]:
     """Dropdown choices: every embedder preset, then other known models.
 
     Labels carry the full name and the key (``CLIP ViT-B/32 · clip-b32``) so that similar
-    models stay distinguishable; with ``indexed``, those a collection has are marked ✓.
+    models stay distinguishable; with ``indexed``, those a collection has are marked ✓;
+    those in ``unavailable`` say that they cannot load here.
     """
 
     def label(name: str, key: str) -> str:
         mark = " ✓ indexed" if indexed is not None and key in indexed else ""
+        if key in unavailable:
+            mark += " (unavailable here: needs the Hub)"
         return (f"{name} · {key}" if name != key else key) + mark
 
     choices = [(label(p.display_name, p.key), p.key) for p in registry.presets("embedder")]
