@@ -121,7 +121,7 @@ class WebApp:
 WEB_MODEL = "lite"
 
 
-def _wait_for_demo(url: str, server: subprocess.Popen[bytes], timeout_s: float = 180.0) -> None:
+def _wait_for_demo(url: str, server: subprocess.Popen[bytes], timeout_s: float = 600.0) -> None:
     """Wait until the app answers and its demo collection is indexed (its /status says so)."""
     import time
 

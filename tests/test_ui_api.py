@@ -189,6 +189,25 @@ def test_text_search_returns_json_and_a_csv_without_server_paths(
     assert str(web_app.data_dir) not in Path(csv_path).read_text()
 
 
+def test_a_search_with_no_results_returns_an_empty_list(
+    client: Client, web_app: WebApp, indexed: dict[str, Any]
+) -> None:
+    payload, _ = _search(client, web_app, text="x", caption_contains="no-such-words")
+    assert payload["results"] == []
+
+
+def test_an_upload_whose_files_are_all_rejected_creates_no_collection(
+    client: Client, uploads: dict[str, Path]
+) -> None:
+    files = [handle_file(str(uploads["notes.txt"]))]
+    report = client.predict(
+        files=files, collection="all-rejected", models=["lite"], api_name="/index"
+    )
+    assert report["added"] == 0 and len(report["rejected"]) == 1
+    listing = client.predict(api_name="/collections")
+    assert "all-rejected" not in [row["name"] for row in listing]
+
+
 def test_image_search_finds_that_image_first(
     client: Client, uploads: dict[str, Path], web_app: WebApp, indexed: dict[str, Any]
 ) -> None:

@@ -20,7 +20,14 @@ from urllib.parse import urlparse
 
 from mmdemo.config import Settings, is_set
 from mmdemo.errors import ModelLoadError
-from mmdemo.models.registry import DEFAULT_EMBEDDER, OFFLINE_EMBEDDER, Kind, Resolved, resolve
+from mmdemo.models.registry import (
+    DEFAULT_EMBEDDER,
+    OFFLINE_EMBEDDER,
+    Kind,
+    Resolved,
+    presets,
+    resolve,
+)
 
 if TYPE_CHECKING:
     from mmdemo.embed import Embedder
@@ -49,6 +56,22 @@ def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> tuple[bool, str]:
     except OSError as exc:
         why = exc.strerror or str(exc) or type(exc).__name__
     return False, f"the Hugging Face Hub ({url.hostname}) is unreachable: {why}"
+
+
+def unavailable_presets(hub_ok: bool) -> tuple[str, ...]:
+    """Keys of the Hub presets that cannot load here: the Hub is unreachable and they are
+    not in the local Hub cache. Offline presets always load."""
+    if hub_ok:
+        return ()
+    from huggingface_hub import try_to_load_from_cache
+
+    def cached(repo: str) -> bool:
+        return any(
+            isinstance(try_to_load_from_cache(repo, name), str)
+            for name in ("modules.json", "config.json")
+        )
+
+    return tuple(p.key for p in presets() if not p.offline and not cached(p.source))
 
 
 def _own_modules_only(folder: Path) -> bool:

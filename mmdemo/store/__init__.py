@@ -375,10 +375,12 @@ class Store:
             raise ReadOnlyError("This store is read-only (MMDEMO_READONLY is set).")
 
     def _grouped(self, refresh: bool = False) -> dict[str, dict[str, Collection]]:
-        """User collection -> model key -> Chroma collection handle, listed once and cached."""
+        """User collection -> model key -> Chroma collection handle, listed once and cached
+        (until this or another process writes: reading the client checks that first)."""
+        client = self._client
         if refresh or self._handles is None:
             grouped: dict[str, dict[str, Collection]] = {}
-            for target in self._client.list_collections():
+            for target in client.list_collections():
                 metadata = target.metadata or {}
                 if _COLLECTION_KEY in metadata and _MODEL_KEY in metadata:
                     name, model = str(metadata[_COLLECTION_KEY]), str(metadata[_MODEL_KEY])

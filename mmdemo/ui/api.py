@@ -131,6 +131,7 @@ def register(ctx: AppContext) -> None:
             reranker,
             top_k,
         )
+        assert payload is not None and csv_path is not None  # run_search raises otherwise
         return payload, gr.FileData(path=csv_path, orig_name="search-results.csv")
 
     @shows_errors

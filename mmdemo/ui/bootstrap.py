@@ -44,6 +44,8 @@ class BootStatus:
     default_why: str
     done: int = 0
     total: int = 0
+    #: Preset keys that cannot load here (Hub unreachable, not cached), once known.
+    unavailable: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:
@@ -108,6 +110,7 @@ class Bootstrap:
         try:
             self._sweep()
             self._choose_default()
+            self._find_unavailable()
             self._index_demo()
         except MMDemoError as exc:
             log.warning("demo set-up failed: %s", exc)
@@ -132,6 +135,11 @@ class Bootstrap:
 
         name, why = default_embedder(self._settings)
         self._update(default_model=name, default_why=why)
+
+    def _find_unavailable(self) -> None:
+        from mmdemo.models.loading import hub_reachable, unavailable_presets
+
+        self._update(unavailable=unavailable_presets(hub_reachable()[0]))
 
     def _index_demo(self) -> None:
         demo = self._demo

@@ -73,14 +73,23 @@ def index_uploads(
     rejected = pd.DataFrame(
         [(short_origin(r.file), r.reason) for r in report.rejected], columns=REJECTED_COLUMNS
     )
-    summary = (
-        f"**{report.added} added** · {report.present} already present · "
-        f"{len(report.rejected)} rejected — collection `{collection.strip()}`, "
-        f"models {', '.join(f'`{m}`' for m in chosen)}"
-    )
+    summary = _summary(report.added, report.present, len(report.rejected), collection, chosen)
     result = report.to_json()
     result["rejected"] = rejected.to_dict("records")
     return summary, rejected, result
+
+
+def _summary(added: int, present: int, rejected: int, collection: str, models: list[str]) -> str:
+    """One line on an indexing run; a run that stored nothing says no collection was made."""
+    if added + present == 0:
+        return (
+            f"**Nothing was indexed:** all {rejected} files were rejected (reasons below), so "
+            f"collection `{collection.strip()}` was not created or changed."
+        )
+    return (
+        f"**{added} added** · {present} already present · {rejected} rejected — "
+        f"collection `{collection.strip()}`, models {', '.join(f'`{m}`' for m in models)}"
+    )
 
 
 def list_collections(infos: list[CollectionInfo]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
@@ -229,9 +238,10 @@ def build(ctx: AppContext) -> CollectionsTab:
     indexed = index_button.click(
         on_index, inputs, outputs, show_progress="full", **PRIVATE, **POOLED
     ).success(
-        lambda report: gr.Dataframe(visible=bool(report["rejected"])),
+        # The run is over: show the rejections, and empty the upload boxes for the next one.
+        lambda report: (gr.Dataframe(visible=bool(report["rejected"])), None, None),
         outputs[2],
-        outputs[1],
+        [outputs[1], inputs[0], inputs[1]],
         **PRIVATE,
     )
     listed = refresh.click(on_list, None, [table, listing], **PRIVATE)

@@ -4,6 +4,7 @@
 the start-up work (default model, demo collection), so the page answers within seconds.
 """
 
+import html
 import logging
 import threading
 import time
@@ -12,7 +13,8 @@ from typing import Any
 import gradio as gr
 
 from mmdemo.errors import MMDemoError
-from mmdemo.ui import api, collections_tab, compare_tab, search_tab
+from mmdemo.models import registry
+from mmdemo.ui import api, collections_tab, compare_tab, search_tab, search_view
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.shared import (
     PRIVATE,
@@ -26,24 +28,70 @@ DESCRIPTION = (
     "results, and compare models side by side."
 )
 STATUS_POLL_S = 1.0
-CSS = """
-#status { font-size: 0.9em; opacity: 0.85; }
-.result-gallery .caption-label { white-space: normal; overflow-wrap: anywhere; max-width: 92%; }
+CSS = (
+    """
+#status details { font-size: 0.9em; }
 """
+    + search_view.CSS
+)
 #: Longest wait between two sweeps of idle visitors' collections.
 SWEEP_PERIOD_S = 60.0
 logger = logging.getLogger(__name__)
 #: Temporary files (uploads, downloads) older than a day are removed every hour.
 DELETE_CACHE = (3600, 86400)
+OFFLINE_LINE = "Offline model: runs without internet. Load CLIP for better results."
+
+
+#: Two fixes to gradio's own markup that axe-core flags: upload areas whose accessible name
+#: leaves out their visible text, and empty galleries labelled without a role.
+A11Y_FIXES = """<script>
+new MutationObserver(() => {
+  document.querySelectorAll('button.upload-container[aria-label]').forEach((b) => {
+    const text = b.innerText.replace(/\\s+/g, ' ').trim();
+    if (text && b.getAttribute('aria-label') !== text) b.setAttribute('aria-label', text);
+  });
+  document.querySelectorAll('div[aria-label]:not([role])')
+    .forEach((d) => d.setAttribute('role', 'img'));
+}).observe(document.documentElement, {subtree: true, childList: true});
+</script>"""
+
+
+def theme() -> gr.themes.Base:
+    """gradio's Soft theme with text colours darkened to WCAG AA contrast (4.5:1)."""
+    return gr.themes.Soft(primary_hue="indigo").set(
+        block_label_text_color="*primary_700",
+        block_title_text_color="*primary_700",
+        block_info_text_color="*neutral_600",
+        body_text_color_subdued="*neutral_600",
+        button_primary_background_fill="*primary_600",
+        button_primary_background_fill_hover="*primary_700",
+        color_accent="*primary_600",
+        color_accent_soft="*primary_100",
+    )
+
+
+def model_line(model: str) -> str:
+    """The model in use, in words a visitor understands."""
+    preset = registry.resolve(model, "embedder").preset
+    if preset is not None and preset.offline:
+        return OFFLINE_LINE
+    return f"Model: {preset.display_name if preset else model}."
 
 
 def status_text(ctx: AppContext) -> str:
-    """The start-up status, the default model and why, and deployment notes."""
+    """A visitor's line (progress, or the model in use), the technical reasons behind a
+    details toggle, and deployment notes."""
     status = ctx.bootstrap.status()
-    lines = [status.message, status.default_why, *ctx.notes]
+    lead = model_line(status.default_model) if status.phase == "ready" else status.message
+    technical = [line for line in (status.message, status.default_why) if line and line != lead]
+    lines = [lead, *ctx.notes]
     if ctx.readonly:
         lines.append("Read-only demo: uploading, indexing and deleting are turned off.")
-    return "  \n".join(line for line in lines if line)
+    text = "  \n".join(line for line in lines if line)
+    if technical:
+        body = html.escape(" ".join(technical))
+        text += f"\n\n<details><summary>Details</summary>{body}</details>"
+    return text
 
 
 class _Sync:
@@ -79,7 +127,8 @@ class _Sync:
         infos = ctx.visitor(request.session_hash).visible(ctx.store().collections())
         names = [info.name for info in infos]
         indexed = [model for info in infos for model in info.models]
-        choices = embedder_choices([*indexed, *([default] if default else [])])
+        unavailable = ctx.bootstrap.status().unavailable
+        choices = embedder_choices([*indexed, *([default] if default else [])], None, unavailable)
         chosen: dict[str, Any] = {"value": default} if default else {}
         many: dict[str, Any] = {"value": [default]} if default else {}
         return [
@@ -122,7 +171,8 @@ def build_app(ctx: AppContext) -> gr.Blocks:
         api.register(ctx)
         app.load(on_refresh, None, sync.outputs, **PRIVATE)
         app.unload(on_unload)
-        timer.tick(on_tick, None, [status, timer, *sync.outputs], **PRIVATE)
+        ticked = timer.tick(on_tick, None, [status, timer, *sync.outputs], **PRIVATE)
+        search.run_when_ready(ticked)
         for event in collections.changed:
             event.then(on_refresh, None, sync.outputs, **PRIVATE)
     return app
@@ -154,8 +204,9 @@ def launch(app: gr.Blocks, ctx: AppContext, host: str, port: int, *, block: bool
         max_file_size=settings.limits.upload_file_bytes,
         prevent_thread_lock=True,
         quiet=False,
-        theme=gr.themes.Soft(primary_hue="indigo"),
+        theme=theme(),
         css=CSS,
+        head=A11Y_FIXES,
     )
     ctx.bootstrap.start()
     if ctx.tenancy is not None:

@@ -1,22 +1,39 @@
-"""The Search tab: text, image or both, optional negative prompt and reranker.
+"""The Search tab: example queries, text and/or image query, the results grid.
 
-Its events are private; the public ``search`` endpoint is in ``ui/api.py``. Selecting a
-result shows it large; "Find similar" puts that image in the query and searches again.
+Its events are private; the public ``search`` endpoint is in ``ui/api.py``. The first
+screen runs the sample query by itself once the demo is ready
+(:func:`SearchTab.run_when_ready`). Clicking a result opens it large; its "Find similar"
+searches with that image, leaving the image itself out. A model the collection is not
+indexed with is offered for indexing right here.
 """
 
+from __future__ import annotations
+
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from gradio.events import Dependency
 
-from mmdemo.errors import InputError
+from mmdemo.errors import InputError, MMDemoError
 from mmdemo.export import results_table
+from mmdemo.ingest.copies import image_path
 from mmdemo.tenancy import Visitor
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
-from mmdemo.ui.plain import plain
+from mmdemo.ui.search_view import (
+    EXAMPLES_JS,
+    FAILED_HTML,
+    GRID_JS,
+    WAITING_HTML,
+    examples_html,
+    failed_html,
+    results_html,
+)
 from mmdemo.ui.shared import (
     PRIVATE,
     default_reranker,
+    embedder_choices,
     model_dropdown,
     present,
     reranker_dropdown,
@@ -24,17 +41,18 @@ from mmdemo.ui.shared import (
     shows_errors,
 )
 
-NO_SELECTION = "Select a result to see it here."
-SearchOutput = tuple[list[tuple[str, str]], str, dict[str, Any], str, list[dict[str, Any]]]
+SearchOutput = tuple[str, str, dict[str, Any] | None, str | None, list[dict[str, Any]]]
+FAILED_OUTPUT: SearchOutput = (FAILED_HTML, "", None, None, [])
 
 
 @dataclass
 class SearchTab:
-    """The components other parts of the app refresh."""
+    """The components other parts of the app refresh, and the first-screen hook."""
 
     collection: gr.Dropdown
     model: gr.Dropdown
     reranker: gr.Dropdown
+    run_when_ready: Callable[[Dependency], None]
 
 
 def run_search(
@@ -50,10 +68,15 @@ def run_search(
     model: str,
     reranker: str | None,
     top_k: float,
+    exclude_id: str | None = None,
 ) -> SearchOutput:
-    """Search and return gallery items, a timings line, JSON results, a CSV path and records."""
+    """Search; returns the results HTML, a timings line, JSON results, a CSV path, records.
+
+    With ``exclude_id`` (find similar), that item is left out of the results.
+    """
     from mmdemo.search.engine import search
     from mmdemo.search.query import Query
+    from mmdemo.search.similar import without_item
 
     if not collection:
         raise InputError("Choose a collection to search.")
@@ -62,37 +85,68 @@ def run_search(
     ctx.require_ready(collection)
     ctx.check_model(model, "embedder")
     ctx.check_model(reranker_name(reranker), "reranker")
-    stored = visitor.read(collection, ctx.store())
     results = search(
         query,
-        collection=stored,
+        collection=visitor.read(collection, ctx.store()),
         model=model,
         settings=ctx.settings,
         store=ctx.store(),
         reranker=reranker_name(reranker),
-        top_k=int(top_k),
+        top_k=int(top_k) + (1 if exclude_id else 0),
     )
-    gallery, timings, payload = present(results, ctx.settings)
+    if exclude_id:
+        results = without_item(results, exclude_id, int(top_k))
+    _, timings, payload = present(results, ctx.settings)
     csv_path = ctx.write_csv(results_table(results, query), "search-results.csv")
-    return gallery, timings, payload, str(csv_path), results.to_json()["results"]
+    html = results_html(results, query, ctx.settings)
+    return html, timings, payload, str(csv_path), results.to_json()["results"]
 
 
-def describe(record: dict[str, Any]) -> str:
-    """HTML metadata of one selected result; its file name and caption show as text."""
-    lines = [f"<strong>#{record['rank']} · {plain(record['file_name'])}</strong>"]
-    if record.get("caption"):
-        lines.append(f"<em>{plain(record['caption'])}</em>")
-    lines.append(f"cosine score {record['score']:.4f}")
-    if record.get("rerank_score") is not None:
-        lines.append(
-            f"rerank score {record['rerank_score']:.4f} (was #{record['rank_before_rerank']})"
+def example_inputs(ctx: AppContext, collection: str | None) -> list[dict[str, Any]]:
+    """The example queries of a collection as {label, kind, text, image path} dicts."""
+    from mmdemo.search.examples import example_queries
+
+    if not collection or not ctx.store().models(collection):
+        return []
+    items = ctx.store().items(collection)
+    metadata = dict(items)
+    return [
+        {
+            "label": e.label,
+            "kind": e.kind,
+            "text": e.text,
+            "image": str(image_path(ctx.settings, metadata[e.image_id])) if e.image_id else None,
+        }
+        for e in example_queries(items)
+    ]
+
+
+def setup_note(ctx: AppContext, collection: str | None, model: str) -> tuple[str, bool]:
+    """What the set-up row says about ``model`` for ``collection``, and whether to offer
+    indexing with it."""
+    from mmdemo.models.registry import resolve
+
+    if not collection or not model:
+        return "", False
+    try:
+        key = resolve(model, "embedder").key
+        indexed = ctx.store().models(collection)
+    except MMDemoError as exc:
+        return f"⚠ {exc}", False
+    if key in ctx.bootstrap.status().unavailable:
+        return (
+            f"`{key}` cannot load here: the Hugging Face Hub is unreachable and it is not cached.",
+            False,
         )
-    lines.append(f"id <code>{plain(str(record['id'])[:16])}…</code>")
-    return "<br>".join(lines)
-
-
-def _clear_selection() -> tuple[Any, ...]:
-    return None, NO_SELECTION, None, gr.Button(interactive=False)
+    if not indexed or key in indexed:
+        return "", False
+    if ctx.readonly:
+        return (
+            f"`{collection}` is not indexed with `{key}`, and this read-only demo cannot index "
+            f"it: choose a model marked ✓ indexed.",
+            False,
+        )
+    return f"`{collection}` is not indexed with `{key}` yet: index it to search with it.", True
 
 
 def _query_inputs() -> list[Any]:
@@ -131,7 +185,7 @@ def _setup_inputs(ctx: AppContext) -> list[Any]:
         [], value=ctx.demo_name, label="Collection", allow_custom_value=True, elem_id="search-coll"
     )
     default = ctx.bootstrap.status().default_model
-    model = model_dropdown("Embedding model", default)
+    model = model_dropdown("Embedding model", default, elem_id="search-model")
     reranker = reranker_dropdown(default_reranker(default), elem_id="search-reranker")
     top_k = gr.Slider(1, 50, value=10, step=1, label="Results (top-k)")
     return [collection, model, reranker, top_k]
@@ -168,72 +222,153 @@ def build(ctx: AppContext) -> SearchTab:
             reranker: a reranker, or "none"
             top_k: how many results
         Returns:
-            the gallery, a timings line, {"model", "reranker", "timings_ms", "results"},
-            and the results as a CSV file
+            the results as HTML, a timings line, {"model", "reranker", "timings_ms",
+            "results"}, and the results as a CSV file
         """
-        return run_search(
-            ctx,
-            ctx.visitor(request.session_hash),
-            text,
-            image,
-            weight,
-            negative,
-            negative_weight,
-            caption_contains,
-            collection,
-            model,
-            reranker,
-            top_k,
-        )
+        args = (text, image, weight, negative, negative_weight, caption_contains)
+        visitor = ctx.visitor(request.session_hash)
+        return run_search(ctx, visitor, *args, collection, model, reranker, top_k)
 
-    def on_select(records: list[dict[str, Any]], event: gr.SelectData) -> tuple[Any, ...]:
-        record = records[event.index]
-        return record["path"], describe(record), record, gr.Button(interactive=True)
+    @shows_errors
+    def on_similar(
+        records: list[dict[str, Any]],
+        collection: str | None,
+        model: str,
+        reranker: str | None,
+        top_k: float,
+        event: gr.EventData,
+        request: gr.Request,
+    ) -> tuple[Any, ...]:
+        record = records[int(event._data["index"])]
+        visitor = ctx.visitor(request.session_hash)
+        found = run_search(
+            ctx, visitor, "", record["path"], 0.5, "", 0.5, "", collection, model, reranker, top_k,
+            exclude_id=str(record["id"]),
+        )  # fmt: skip
+        return ("", record["path"], *found)
 
-    def on_similar(record: dict[str, Any] | None) -> tuple[str, str | None]:
-        if not record:
-            raise gr.Error("Select a result first.", print_exception=False)
-        return "", record["path"]
+    def on_example(examples: list[dict[str, Any]], event: gr.EventData) -> tuple[str, Any]:
+        chosen = examples[int(event._data["index"])]
+        return chosen["text"], chosen["image"]
+
+    def stored_name(collection: str | None, request: gr.Request) -> str | None:
+        """The stored collection the visitor means (None when none is chosen)."""
+        visitor = ctx.visitor(request.session_hash)
+        return visitor.read(collection, ctx.store()) if collection else None
+
+    def on_collection(
+        collection: str | None, request: gr.Request
+    ) -> tuple[str, list[dict[str, Any]]]:
+        try:
+            examples = example_inputs(ctx, stored_name(collection, request))
+        except MMDemoError:
+            examples = []
+        return examples_html(examples), examples
+
+    def on_setup(collection: str | None, model: str, request: gr.Request) -> tuple[Any, ...]:
+        try:
+            stored = stored_name(collection, request)
+        except MMDemoError:
+            stored = None
+        note, offer = setup_note(ctx, stored, model)
+        indexed = ctx.store().models(stored) if stored else {}
+        unavailable = ctx.bootstrap.status().unavailable
+        choices = embedder_choices([model, *indexed], indexed, unavailable)
+        return gr.Markdown(note, visible=bool(note)), gr.Button(visible=offer), gr.Dropdown(choices)
+
+    @shows_errors
+    def on_index_model(
+        collection: str | None,
+        model: str,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008
+    ) -> str:
+        from mmdemo.ui.compare_tab import index_with_model
+
+        visitor = ctx.visitor(request.session_hash)
+        return index_with_model(ctx, visitor, collection, model, progress)[0]
+
+    def on_ready(
+        text: str | None,
+        image: str | None,
+        weight: float,
+        negative: str | None,
+        negative_weight: float,
+        contains: str | None,
+        collection: str | None,
+        model: str,
+        reranker: str | None,
+        top_k: float,
+        request: gr.Request,
+    ) -> tuple[Any, ...]:
+        boot = ctx.bootstrap.status()
+        if not boot.finished:
+            return tuple(gr.skip() for _ in range(7))
+        examples_row = on_collection(collection, request)
+        if boot.phase == "failed":
+            return (*examples_row, failed_html(boot.message), "", None, None, [])
+        query = (text, image, weight, negative, negative_weight, contains)
+        setup = (collection, model, reranker, top_k)
+        try:
+            found = run_search(ctx, ctx.visitor(request.session_hash), *query, *setup)
+        except MMDemoError as exc:
+            return (*examples_row, failed_html(str(exc)), "", None, None, [])
+        return (*examples_row, *found)
 
     with gr.Tab("Search", id="search"):
+        examples_row = gr.HTML("", js_on_load=EXAMPLES_JS, elem_id="search-examples")
         with gr.Row():
             with gr.Column(scale=3):
                 query = _query_inputs()
             with gr.Column(scale=2):
                 setup = _setup_inputs(ctx)
-                button = gr.Button("Search", variant="primary", elem_id="search-button")
-        with gr.Row():
-            with gr.Column(scale=3):
-                gallery = gr.Gallery(
-                    label="Results",
-                    columns=5,
-                    height="auto",
-                    elem_classes="result-gallery",
-                    allow_preview=False,
-                    object_fit="cover",
-                    elem_id="search-gallery",
+                index_note = gr.Markdown(visible=False, elem_id="search-index-note")
+                index_button = gr.Button(
+                    "Index with this model", visible=False, size="sm", elem_id="search-index"
                 )
-                with gr.Row(equal_height=True):
-                    timings = gr.Markdown(label="timings", elem_id="search-timings")
-                    download = gr.DownloadButton(
-                        "Download CSV", size="sm", scale=0, min_width=140, elem_id="download-csv"
-                    )
-            with gr.Column(scale=2):
-                large = gr.Image(label="Selected result", interactive=False, height=320)
-                details = gr.HTML(NO_SELECTION, elem_id="search-details")
-                similar = gr.Button("Find similar", interactive=False, elem_id="find-similar")
+                button = gr.Button("Search", variant="primary", elem_id="search-button")
+        grid = gr.HTML(WAITING_HTML, js_on_load=GRID_JS, elem_id="search-results")
+        with gr.Row(equal_height=True):
+            timings = gr.Markdown(label="timings", elem_id="search-timings")
+            download = gr.DownloadButton(
+                "Download CSV", size="sm", scale=0, min_width=140, elem_id="download-csv"
+            )
         results_json = gr.JSON(label="results_json", visible=False)
         records = gr.State([])
-        selected = gr.State(None)
+        examples = gr.State([])
 
     inputs = [*query, *setup]
-    outputs = [gallery, timings, results_json, download, records]
-    detail = [large, details, selected, similar]
-    gr.on([query[0].submit, button.click], on_search, inputs, outputs, **PRIVATE, **POOLED).success(
-        _clear_selection, None, detail, **PRIVATE
+    outputs = [grid, timings, results_json, download, records]
+    collection, model, reranker, top_k = setup
+
+    def failed() -> SearchOutput:
+        return FAILED_OUTPUT
+
+    gr.on([query[0].submit, button.click], on_search, inputs, outputs, **PRIVATE, **POOLED).failure(
+        failed, None, outputs, **PRIVATE
     )
-    gallery.select(on_select, records, detail, **PRIVATE)
-    similar.click(on_similar, selected, [query[0], query[1]], **PRIVATE).success(
+    similar_inputs = [records, collection, model, reranker, top_k]
+    grid.select(on_similar, similar_inputs, [*query[:2], *outputs], **PRIVATE, **POOLED).failure(
+        failed, None, outputs, **PRIVATE
+    )
+    examples_row.select(on_example, examples, query[:2], **PRIVATE).success(
         on_search, inputs, outputs, **PRIVATE, **POOLED
-    ).success(_clear_selection, None, detail, **PRIVATE)
-    return SearchTab(setup[0], setup[1], setup[2])
+    ).failure(failed, None, outputs, **PRIVATE)
+    collection.change(on_collection, collection, [examples_row, examples], **PRIVATE)
+    gr.on(
+        [collection.change, model.change],
+        on_setup,
+        [collection, model],
+        [index_note, index_button, model],
+        **PRIVATE,
+    )
+    index_button.click(
+        on_index_model, [collection, model], index_note, **PRIVATE, **POOLED
+    ).success(on_setup, [collection, model], [index_note, index_button, model], **PRIVATE).success(
+        on_search, inputs, outputs, **PRIVATE, **POOLED
+    )
+
+    def run_when_ready(event: Dependency) -> None:
+        event.then(on_ready, inputs, [examples_row, examples, *outputs], **PRIVATE, **POOLED)
+
+    return SearchTab(collection, model, reranker, run_when_ready)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import functools
 import html
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Container, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -56,11 +56,27 @@ def default_reranker(embedder: str) -> str:
     return registry.default_reranker(embedder) or NO_RERANKER
 
 
-def embedder_choices(extra: Iterable[str] = ()) -> list[tuple[str, str]]:
-    """Dropdown choices: every embedder preset (display name -> key), then other known models."""
-    choices = [(p.display_name, p.key) for p in registry.presets("embedder")]
+def embedder_choices(
+    extra: Iterable[str] = (),
+    indexed: Container[str] | None = None,
+    unavailable: Container[str] = (),
+) -> list[tuple[str, str]]:
+    """Dropdown choices: every embedder preset, then other known models.
+
+    Labels carry the full name and the key (``CLIP ViT-B/32 · clip-b32``) so that similar
+    models stay distinguishable; with ``indexed``, those a collection has are marked ✓;
+    those in ``unavailable`` say that they cannot load here.
+    """
+
+    def label(name: str, key: str) -> str:
+        mark = " ✓ indexed" if indexed is not None and key in indexed else ""
+        if key in unavailable:
+            mark += " (unavailable here: needs the Hub)"
+        return (f"{name} · {key}" if name != key else key) + mark
+
+    choices = [(label(p.display_name, p.key), p.key) for p in registry.presets("embedder")]
     known = {key for _, key in choices}
-    choices += [(name, name) for name in dict.fromkeys(extra) if name not in known]
+    choices += [(label(name, name), name) for name in dict.fromkeys(extra) if name not in known]
     return choices
 
 

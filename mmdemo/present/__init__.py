@@ -1,0 +1,1 @@
+"""The last pipeline stage: turning search results into what a viewer sees."""
