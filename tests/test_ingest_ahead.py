@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from mmdemo.config import Settings
+from mmdemo.errors import ModelLoadError
 from mmdemo.ingest.ahead import run_ahead
 from mmdemo.ingest.images import decode_image, fit_for_models
 from mmdemo.ingest.indexer import BATCH_SIZE, index_paths
@@ -76,3 +77,20 @@ def test_overlapped_ingest_stores_the_serial_vectors_and_reports_per_batch(
     ids, vectors = store.embeddings("noise", embedder.key)
     order = [ids.index(d.sha256) for d in decoded]
     np.testing.assert_allclose(vectors[order], expected, atol=1e-5)
+
+
+def test_a_model_that_cannot_load_fails_before_any_file_is_written(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    folder = _noise_images(tmp_path / "in", 3)
+    settings = Settings(data_dir=tmp_path / "data", device="cpu")
+    with pytest.raises(ModelLoadError, match="no-org/no-model"):
+        index_paths(
+            [folder], collection="c", models=["no-org/no-model"], settings=settings,
+            store=Store(settings),
+        )  # fmt: skip
+    written = [
+        p for d in (settings.images_dir, settings.thumbs_dir) if d.exists() for p in d.iterdir()
+    ]
+    assert written == []

@@ -93,9 +93,9 @@ class _Embedders:
     """The models to index with, loaded only when a batch holds something to embed.
 
     Their keys come from the registry without loading anything, so an ingest whose inputs
-    are all stored already (or all unreadable) never imports torch. The first batch that
-    needs a model loads every model, before anything is stored, so a model that cannot
-    load still fails the call before it changes the store.
+    are all stored already (or all unreadable) never imports torch. The first input that
+    needs a model loads every model before it is decoded, so a model that cannot load
+    fails the call before any copy, thumbnail or vector is written.
     """
 
     def __init__(self, names: Sequence[str], settings: Settings) -> None:
@@ -106,12 +106,12 @@ class _Embedders:
         self.keys = list(dict.fromkeys(resolve(name, "embedder").key for name in self._names))
         self._loaded: dict[str, Embedder] | None = None
 
-    def get(self, key: str) -> Embedder:
-        """The loaded embedder for ``key``, loading all of them on first use."""
+    def load(self) -> dict[str, Embedder]:
+        """Every model, loaded on the first call: key -> embedder."""
         if self._loaded is None:
             embedders = [load_embedder(name, self._settings) for name in self._names]
             self._loaded = {embedder.key: embedder for embedder in embedders}
-        return self._loaded[key]
+        return self._loaded
 
 
 def _no_progress(done: int, total: int) -> None:
@@ -218,11 +218,15 @@ def _lookup(
 
 
 def _decoded_batches(
-    planned: Iterable[tuple[_Pending | None, frozenset[str]]], size: int, report: IndexReport
+    planned: Iterable[tuple[_Pending | None, frozenset[str]]],
+    size: int,
+    report: IndexReport,
+    before_decoding: Callable[[], object],
 ) -> Iterator[_Batch]:
     """Decode what some model lacks into batches of ``size``; count what is already stored.
 
-    A batch with nothing to embed is still handed on every ``size`` entries, so progress moves.
+    ``before_decoding`` runs before each decode (it loads the models once). A batch with
+    nothing to embed is still handed on every ``size`` entries, so progress moves.
     """
     batch = _Batch()
     for pending, lacking in planned:
@@ -230,6 +234,7 @@ def _decoded_batches(
         if pending is not None and not lacking:
             batch.present += 1
         elif pending is not None:
+            before_decoding()
             try:
                 item = pending.decode()
             except ImageRejected as exc:
@@ -255,7 +260,7 @@ def _store_batch(
         todo = [item for item in batch.items if key in item.missing]
         if not todo:
             continue
-        vectors = embedders.get(key).encode_images([item.image for item in todo])
+        vectors = embedders.load()[key].encode_images([item.image for item in todo])
         store.add(
             collection, key, [item.id for item in todo], vectors, [item.metadata for item in todo]
         )
@@ -280,7 +285,7 @@ def _run(
     planned = _with_missing_models(pendings, missing, BATCH_SIZE)
     done = 0
     progress(0, total)
-    decoded = _decoded_batches(planned, BATCH_SIZE, report)
+    decoded = _decoded_batches(planned, BATCH_SIZE, report, embedders.load)
     with FILES.indexing(settings), run_ahead(decoded) as batches:
         for batch in batches:
             _store_batch(batch, collection, embedders, store, settings)
