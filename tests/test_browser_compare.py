@@ -1,7 +1,7 @@
 """Compare in headless Chromium: the verdict first, linked galleries, one-click reranker pair.
 
 Uses the ``web_app`` fixture (offline real-weights models, demo collection indexed) and
-the browser fixtures of test_browser.py; screenshots go to ``test-artifacts/browser/``.
+the browser fixture of conftest.py; screenshots go to ``test-artifacts/browser/``.
 """
 
 import re
@@ -9,10 +9,9 @@ import re
 import pytest
 from conftest import WebApp
 from playwright.sync_api import Browser, Page, expect
-from test_browser import WAIT_MS, _shot, browser
+from test_browser import WAIT_MS, _shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
-__all__ = ["browser"]  # the fixture, shared with test_browser.py
 
 #: What the verdict says for a reranked comparison: what moved, or why nothing did.
 TOLD = re.compile(r"Verdict:.*(The reranker moved \d+ of the top \d+|return the same)")
