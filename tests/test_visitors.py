@@ -174,19 +174,21 @@ def test_plain_escapes_markup() -> None:
 
 
 def _names(client: Client) -> list[str]:
-    _, listing = client.predict(api_name="/collections")
+    listing = client.predict(api_name="/collections")
     return sorted(entry["name"] for entry in listing)
 
 
 def _index(client: Client, app: WebApp, image: Path, collection: str) -> dict[str, Any]:
     files = [handle_file(str(image))]
-    _, _, report = client.predict(files, [], None, collection, [app.model], api_name="/index")
+    report = client.predict(
+        files=files, collection=collection, models=[app.model], api_name="/index"
+    )
     return dict(report)
 
 
 def _search(client: Client, app: WebApp, collection: str) -> list[dict[str, Any]]:
-    _, _, payload, _ = client.predict(
-        "a photo", None, 0.5, "", 0.5, "", collection, app.model, "none", 5, api_name="/search"
+    payload, _ = client.predict(
+        collection=collection, text="a photo", model=app.model, top_k=5, api_name="/search"
     )
     return list(payload["results"])
 
@@ -208,14 +210,14 @@ def test_two_api_clients_see_only_their_own_and_the_shared_collections(
     with pytest.raises(AppError, match="does not exist"):
         _search(bob, multiuser_app, "alice-only")
     with pytest.raises(AppError, match="does not exist"):
-        bob.predict("alice-only", True, api_name="/delete_collection")
+        bob.predict(collection="alice-only", confirm=True, api_name="/delete")
     with pytest.raises(AppError, match="shared and read-only"):
         _index(bob, multiuser_app, image, "demo")
     with pytest.raises(AppError, match="shared and read-only"):
-        bob.predict("demo", multiuser_app.model, api_name="/index_existing")
+        bob.predict(collection="demo", model=multiuser_app.model, api_name="/index_existing")
 
     assert _index(bob, multiuser_app, image, "alice-only")["added"] == 1
-    bob.predict("alice-only", True, api_name="/delete_collection")
+    bob.predict(collection="alice-only", confirm=True, api_name="/delete")
     assert _names(bob) == ["demo"]
     assert _names(alice) == ["alice-only", "demo"]
     assert len(_search(alice, multiuser_app, "demo")) > 0
