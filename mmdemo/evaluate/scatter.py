@@ -1,0 +1,152 @@
+"""Draw a collection map: an interactive SVG scatter (for the page and ``map --out x.html``)
+and a still PNG (``map --out x.png``).
+
+The SVG is self-contained markup plus one small script (:data:`MAP_JS`): hovering a point
+shows its thumbnail and caption, clicking one selects it. Points carry their data in
+attributes, so one tooltip serves 10k points.
+"""
+
+from __future__ import annotations
+
+import html
+from collections.abc import Callable
+from pathlib import Path
+
+from PIL import Image, ImageDraw
+
+from mmdemo.errors import InputError
+from mmdemo.evaluate.collection_map import CollectionMap
+
+PALETTE = (
+    "#4c6ef5", "#f76707", "#37b24d", "#e03131", "#7048e8", "#a0522d",
+    "#d6336c", "#495057", "#94a01b", "#1098ad", "#f59f00", "#5c940d",
+)  # fmt: skip
+SIZE = 1000
+MARGIN = 20
+#: Where a page puts the selected item's id: the element with this id holds an input.
+SELECTED_ELEMENT_ID = "map-selected"
+
+#: Hover and click behaviour; ``element`` is the element that holds the SVG.
+MAP_JS = """
+const tip = element.querySelector('.mm-tip');
+const tipImg = tip.querySelector('img');
+const tipText = tip.querySelector('span');
+element.addEventListener('mouseover', (event) => {
+  const dot = event.target.closest('circle[data-id]');
+  if (!dot) return;
+  tipImg.src = dot.dataset.thumb;
+  tipText.textContent = dot.dataset.caption;
+  const box = element.querySelector('.mm-map').getBoundingClientRect();
+  const at = dot.getBoundingClientRect();
+  tip.style.left = Math.min(at.left - box.left + 12, box.width - 150) + 'px';
+  tip.style.top = (at.top - box.top + 12) + 'px';
+  tip.hidden = false;
+});
+element.addEventListener('mouseout', (event) => {
+  if (event.target.closest('circle[data-id]')) tip.hidden = true;
+});
+element.addEventListener('click', (event) => {
+  const dot = event.target.closest('circle[data-id]');
+  if (!dot) return;
+  element.querySelectorAll('circle.mm-selected').forEach((c) => c.classList.remove('mm-selected'));
+  dot.classList.add('mm-selected');
+  const box = document.querySelector('#SELECTED_ID textarea, #SELECTED_ID input');
+  if (box) {
+    box.value = dot.dataset.id;
+    box.dispatchEvent(new Event('input', { bubbles: true }));
+  }
+});
+""".replace("SELECTED_ID", SELECTED_ELEMENT_ID)
+
+MAP_CSS = """
+.mm-map { position: relative; max-width: 100%; }
+.mm-map svg { width: 100%; height: auto; background: #fafafa; border-radius: 6px; }
+.mm-map circle { cursor: pointer; stroke: #fff; stroke-width: 1; }
+.mm-map circle.mm-hit { stroke: #111; stroke-width: 3; }
+.mm-map circle.mm-selected { stroke: #000; stroke-width: 4; }
+.mm-tip { position: absolute; pointer-events: none; background: #fff; color: #111;
+  border: 1px solid #ccc; border-radius: 6px; padding: 4px; width: 140px;
+  font-size: 12px; box-shadow: 0 2px 6px rgba(0,0,0,.2); z-index: 10; }
+.mm-tip img { width: 132px; height: 132px; object-fit: cover; display: block; }
+.mm-legend { display: flex; flex-wrap: wrap; gap: 4px 14px; font-size: 13px; margin-top: 6px; }
+.mm-legend i { display: inline-block; width: 10px; height: 10px; border-radius: 50%;
+  margin-right: 4px; }
+"""
+
+
+def colour(cluster: int) -> str:
+    """The colour of a cluster number."""
+    return PALETTE[cluster % len(PALETTE)]
+
+
+def _at(value: float) -> float:
+    return round(MARGIN + value * (SIZE - 2 * MARGIN), 1)
+
+
+def svg(
+    found: CollectionMap,
+    thumb_url: Callable[[str], str],
+    highlight: set[str] | frozenset[str] = frozenset(),
+    query_at: tuple[float, float] | None = None,
+) -> str:
+    """The map as HTML: an SVG scatter, its tooltip and a legend of cluster names.
+
+    ``highlight`` ids get a dark ring (a query's top-k); ``query_at`` adds a star marker.
+    """
+    radius = 5 if len(found.points) <= 2000 else 3
+    dots = []
+    for p in found.points:
+        ring = ' class="mm-hit"' if p.id in highlight else ""
+        caption = html.escape(f"{p.caption or p.file_name} · {found.cluster_names[p.cluster]}")
+        dots.append(
+            f'<circle cx="{_at(p.x)}" cy="{_at(p.y)}" r="{radius}" fill="{colour(p.cluster)}"'
+            f'{ring} data-id="{html.escape(p.id)}" data-thumb="{html.escape(thumb_url(p.id))}"'
+            f' data-caption="{caption}"><title>{caption}</title></circle>'
+        )
+    if query_at is not None:
+        x, y = _at(query_at[0]), _at(query_at[1])
+        dots.append(
+            f'<text class="mm-query" x="{x}" y="{y}" font-size="34" text-anchor="middle" '
+            f'dominant-baseline="central" fill="#111">★</text>'
+        )
+    legend = "".join(
+        f'<span><i style="background:{colour(i)}"></i>{html.escape(name)}</span>'
+        for i, name in enumerate(found.cluster_names)
+    )
+    return (
+        f'<div class="mm-map"><svg viewBox="0 0 {SIZE} {SIZE}" role="img" '
+        f'aria-label="Map of {html.escape(found.collection)}">{"".join(dots)}</svg>'
+        '<div class="mm-tip" hidden><img alt=""><span></span></div></div>'
+        f'<div class="mm-legend">{legend}</div>'
+    )
+
+
+def html_page(found: CollectionMap, thumb_url: Callable[[str], str]) -> str:
+    """A standalone HTML page of the map (``map --out map.html``)."""
+    title = html.escape(f"{found.collection} · {found.model}")
+    return (
+        f"<!doctype html><html><head><meta charset='utf-8'><title>{title}</title>"
+        f"<style>body{{font-family:sans-serif;margin:16px}}{MAP_CSS}</style></head><body>"
+        f"<h1>{title}</h1><div id='mm-root'>{svg(found, thumb_url)}</div>"
+        f"<script>(function(element){{{MAP_JS}}})(document.getElementById('mm-root'));"
+        "</script></body></html>"
+    )
+
+
+def save_png(found: CollectionMap, path: Path, size: int = 1200) -> None:
+    """Draw the map as a still image (points coloured by cluster, names in a legend)."""
+    legend_h = 22 * len(found.cluster_names) + 10
+    canvas = Image.new("RGB", (size, size + legend_h), "white")
+    draw = ImageDraw.Draw(canvas)
+    scale = size / SIZE
+    for p in found.points:
+        x, y = _at(p.x) * scale, _at(p.y) * scale
+        draw.ellipse((x - 4, y - 4, x + 4, y + 4), fill=colour(p.cluster))
+    for i, name in enumerate(found.cluster_names):
+        top = size + 5 + 22 * i
+        draw.ellipse((10, top + 4, 22, top + 16), fill=colour(i))
+        draw.text((30, top + 2), name, fill="black")
+    try:
+        canvas.save(path, format="PNG")
+    except OSError as exc:
+        raise InputError(f"Cannot write the map image {path}: {exc.strerror or exc}.") from exc
