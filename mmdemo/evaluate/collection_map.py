@@ -148,3 +148,24 @@ def place_query(found: CollectionMap, hits: list[Hit]) -> tuple[float, float] | 
         sum(xy[0] * w for xy, w in known) / total,
         sum(xy[1] * w for xy, w in known) / total,
     )
+
+
+def query_overlay(
+    found: CollectionMap, store: Store, settings: Settings, text: str, k: int = 10
+) -> tuple[list[Hit], tuple[float, float] | None]:
+    """A text query's top ``k`` items on the map and where its marker goes."""
+    from mmdemo.search.engine import search
+    from mmdemo.search.query import Query
+
+    results = search(
+        Query(text=text),
+        collection=found.collection,
+        model=found.model,
+        settings=settings,
+        store=store,
+        top_k=k,
+    )
+    hits = [
+        Hit(str(row["id"]), float(row["score"]), {}) for row in results.table.to_dict("records")
+    ]
+    return hits, place_query(found, hits)

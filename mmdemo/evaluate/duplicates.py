@@ -121,3 +121,21 @@ def find_duplicates(
         return []
     neighbour_ids, sims = store.neighbours(collection, model, vectors, NEIGHBOURS + 1)
     return group_neighbours(ids, vectors, neighbour_ids, sims, threshold)
+
+
+def extra_ids(groups: Sequence[DuplicateGroup]) -> list[str]:
+    """The ids to delete so that one item (the first) of each group stays."""
+    return [item_id for group in groups for item_id in group.ids[1:]]
+
+
+def describe(
+    groups: Sequence[DuplicateGroup], metadata: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Groups as JSON with each item's file name (``metadata``: id -> stored metadata)."""
+    described = []
+    for group in groups:
+        shape = group.to_json()
+        for item in shape["items"]:
+            item["file_name"] = str(metadata.get(item["id"], {}).get("file_name", ""))
+        described.append(shape)
+    return described

@@ -14,8 +14,10 @@ from pathlib import Path
 
 from PIL import Image, ImageDraw
 
+from mmdemo.config import Settings
 from mmdemo.errors import InputError
 from mmdemo.evaluate.collection_map import CollectionMap
+from mmdemo.ingest.copies import thumb_path
 
 PALETTE = (
     "#4c6ef5", "#f76707", "#37b24d", "#e03131", "#7048e8", "#a0522d",
@@ -23,6 +25,7 @@ PALETTE = (
 )  # fmt: skip
 SIZE = 1000
 MARGIN = 20
+_FORMATS = {".html": "html", ".htm": "html", ".png": "png"}
 #: Where a page puts the selected item's id: the element with this id holds an input.
 SELECTED_ELEMENT_ID = "map-selected"
 
@@ -150,3 +153,27 @@ def save_png(found: CollectionMap, path: Path, size: int = 1200) -> None:
         canvas.save(path, format="PNG")
     except OSError as exc:
         raise InputError(f"Cannot write the map image {path}: {exc.strerror or exc}.") from exc
+
+
+def map_format(out: str | Path) -> str:
+    """``html`` or ``png`` from the output file's suffix; anything else is an InputError."""
+    found = _FORMATS.get(Path(out).suffix.lower())
+    if found is not None:
+        return found
+    raise InputError(f"The map can be written as .html or .png, not {Path(out).name!r}.")
+
+
+def save_map(found: CollectionMap, out: str | Path, settings: Settings) -> None:
+    """Write the map to ``out``: an interactive page (``.html``) or a still image (``.png``).
+
+    The page shows the thumbnails from the data folder by their file address.
+    """
+    path = Path(out)
+    if map_format(path) == "png":
+        save_png(found, path)
+        return
+    page = html_page(found, lambda item_id: thumb_path(settings, item_id).resolve().as_uri())
+    try:
+        path.write_text(page, encoding="utf-8")
+    except OSError as exc:
+        raise InputError(f"Cannot write the map page {path}: {exc.strerror or exc}.") from exc
