@@ -51,21 +51,27 @@ def read_queries(csv_path: str | Path) -> list[EvalQuery]:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError) as exc:
         raise InputError(f"Cannot read queries CSV {path}: {exc}") from exc
+    return parse_queries(frame, f"Queries CSV {path}", path.parent)
+
+
+def parse_queries(frame: pd.DataFrame, source: str, base: Path) -> list[EvalQuery]:
+    """Queries from a table in the queries-CSV format; ``source`` names it in errors and
+    image paths are relative to ``base``."""
     if "relevant" not in frame.columns or not {"query", "query_image"} & set(frame.columns):
         raise InputError(
-            f"Queries CSV {path} needs a 'relevant' column and a 'query' or 'query_image' column."
+            f"{source} needs a 'relevant' column and a 'query' or 'query_image' column."
         )
     queries = []
-    for number, row in frame.iterrows():
+    for number, row in frame.reset_index(drop=True).iterrows():
         text, image = _cell(row, "query"), _cell(row, "query_image")
         relevant = frozenset(r.strip() for r in _cell(row, "relevant").split("|") if r.strip())
         if not (text or image) or not relevant:
             raise InputError(
-                f"Queries CSV {path}, row {int(str(number)) + 2}: needs a query and relevant items."
+                f"{source}, row {int(str(number)) + 2}: needs a query and relevant items."
             )
-        queries.append(EvalQuery(text or None, path.parent / image if image else None, relevant))
+        queries.append(EvalQuery(text or None, base / image if image else None, relevant))
     if not queries:
-        raise InputError(f"Queries CSV {path} has no queries.")
+        raise InputError(f"{source} has no queries.")
     return queries
 
 

@@ -31,38 +31,37 @@ SELECTED_ELEMENT_ID = "map-selected"
 
 #: Hover and click behaviour; ``element`` is the element that holds the SVG.
 MAP_JS = """
-const tip = element.querySelector('.mm-tip');
-const tipImg = tip.querySelector('img');
-const tipText = tip.querySelector('span');
+const tip = () => element.querySelector('.mm-tip');
 element.addEventListener('mouseover', (event) => {
   const dot = event.target.closest('circle[data-id]');
-  if (!dot) return;
-  tipImg.src = dot.dataset.thumb;
-  tipText.textContent = dot.dataset.caption;
-  const box = element.querySelector('.mm-map').getBoundingClientRect();
+  const box = tip();
+  if (!dot || !box) return;
+  box.querySelector('img').src = dot.dataset.thumb;
+  box.querySelector('span').textContent = dot.dataset.caption;
+  const area = element.querySelector('.mm-map').getBoundingClientRect();
   const at = dot.getBoundingClientRect();
-  tip.style.left = Math.min(at.left - box.left + 12, box.width - 150) + 'px';
-  tip.style.top = (at.top - box.top + 12) + 'px';
-  tip.hidden = false;
+  box.style.left = Math.max(0, Math.min(at.left - area.left + 12, area.width - 150)) + 'px';
+  box.style.top = (at.top - area.top + 12) + 'px';
+  box.hidden = false;
 });
 element.addEventListener('mouseout', (event) => {
-  if (event.target.closest('circle[data-id]')) tip.hidden = true;
+  if (event.target.closest('circle[data-id]') && tip()) tip().hidden = true;
 });
 element.addEventListener('click', (event) => {
   const dot = event.target.closest('circle[data-id]');
   if (!dot) return;
   element.querySelectorAll('circle.mm-selected').forEach((c) => c.classList.remove('mm-selected'));
   dot.classList.add('mm-selected');
-  const box = document.querySelector('#SELECTED_ID textarea, #SELECTED_ID input');
-  if (box) {
-    box.value = dot.dataset.id;
-    box.dispatchEvent(new Event('input', { bubbles: true }));
+  const field = document.querySelector('#SELECTED_ID textarea, #SELECTED_ID input');
+  if (field) {
+    field.value = dot.dataset.id;
+    field.dispatchEvent(new Event('input', { bubbles: true }));
   }
 });
 """.replace("SELECTED_ID", SELECTED_ELEMENT_ID)
 
 MAP_CSS = """
-.mm-map { position: relative; max-width: 100%; }
+.mm-map { position: relative; max-width: min(100%, 760px); margin: 0 auto; }
 .mm-map svg { width: 100%; height: auto; background: #fafafa; border-radius: 6px; }
 .mm-map circle { cursor: pointer; stroke: #fff; stroke-width: 1; }
 .mm-map circle.mm-hit { stroke: #111; stroke-width: 3; }
@@ -82,6 +81,11 @@ def colour(cluster: int) -> str:
     return PALETTE[cluster % len(PALETTE)]
 
 
+def point_radius(points: int) -> int:
+    """Dot size in map units (of 1000): large for a few points, small for thousands."""
+    return 14 if points <= 200 else 8 if points <= 2000 else 4
+
+
 def _at(value: float) -> float:
     return round(MARGIN + value * (SIZE - 2 * MARGIN), 1)
 
@@ -96,7 +100,7 @@ def svg(
 
     ``highlight`` ids get a dark ring (a query's top-k); ``query_at`` adds a star marker.
     """
-    radius = 5 if len(found.points) <= 2000 else 3
+    radius = point_radius(len(found.points))
     dots = []
     for p in found.points:
         ring = ' class="mm-hit"' if p.id in highlight else ""
@@ -109,7 +113,7 @@ def svg(
     if query_at is not None:
         x, y = _at(query_at[0]), _at(query_at[1])
         dots.append(
-            f'<text class="mm-query" x="{x}" y="{y}" font-size="34" text-anchor="middle" '
+            f'<text class="mm-query" x="{x}" y="{y}" font-size="56" text-anchor="middle" '
             f'dominant-baseline="central" fill="#111">★</text>'
         )
     legend = "".join(
@@ -144,7 +148,8 @@ def save_png(found: CollectionMap, path: Path, size: int = 1200) -> None:
     scale = size / SIZE
     for p in found.points:
         x, y = _at(p.x) * scale, _at(p.y) * scale
-        draw.ellipse((x - 4, y - 4, x + 4, y + 4), fill=colour(p.cluster))
+        r = point_radius(len(found.points)) * scale
+        draw.ellipse((x - r, y - r, x + r, y + r), fill=colour(p.cluster))
     for i, name in enumerate(found.cluster_names):
         top = size + 5 + 22 * i
         draw.ellipse((10, top + 4, 22, top + 16), fill=colour(i))

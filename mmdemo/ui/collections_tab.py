@@ -13,6 +13,7 @@ from gradio.events import Dependency
 from mmdemo import manage
 from mmdemo.errors import InputError
 from mmdemo.store import CollectionInfo
+from mmdemo.ui import duplicates_panel
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.shared import PRIVATE, embedder_choices, short_origin, shows_errors
 
@@ -30,6 +31,7 @@ class CollectionsTab:
     listing: gr.JSON
     models: gr.Dropdown
     delete_choice: gr.Dropdown
+    duplicates_choice: gr.Dropdown
 
 
 def index_uploads(
@@ -209,6 +211,7 @@ def build(ctx: AppContext) -> CollectionsTab:
         refresh = gr.Button("Refresh list", size="sm")
         with gr.Column(visible=not ctx.readonly):
             choice, confirm, delete_button, message = _delete_section()
+        duplicates = duplicates_panel.build(ctx)
 
     indexed = index_button.click(
         on_index, inputs, outputs, api_name="index", show_progress="full"
@@ -222,4 +225,5 @@ def build(ctx: AppContext) -> CollectionsTab:
     deleted = delete_button.click(
         on_delete, [choice, confirm], message, api_name="delete_collection"
     ).success(lambda: False, None, confirm, **PRIVATE)
-    return CollectionsTab([indexed, listed, deleted], table, listing, inputs[4], choice)
+    changed = [indexed, listed, deleted, duplicates.deleted]
+    return CollectionsTab(changed, table, listing, inputs[4], choice, duplicates.collection)

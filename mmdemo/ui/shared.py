@@ -26,6 +26,9 @@ R = TypeVar("R")
 NO_RERANKER = "none"
 #: Events that only refresh the page: not part of the public API.
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+#: The concurrency group of every event that runs a model, so long runs (an evaluation)
+#: share one bounded pool with searches instead of taking every worker.
+MODEL_WORK = "model-work"
 
 
 def shows_errors(fn: Callable[P, R]) -> Callable[P, R]:
@@ -133,3 +136,8 @@ def short_origin(origin: str) -> str:
     """An upload's origin without the server's temporary folders (``x.zip!member`` stays)."""
     archive, bang, member = origin.partition("!")
     return Path(archive).name + bang + member
+
+
+def served_thumb(settings: Settings, item_id: str) -> str:
+    """The address at which the page loads an item's thumbnail (an allowed path)."""
+    return f"/gradio_api/file={thumb_path(settings, item_id).resolve()}"
