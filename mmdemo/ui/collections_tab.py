@@ -15,7 +15,7 @@ from mmdemo.errors import InputError
 from mmdemo.store import CollectionInfo
 from mmdemo.ui import duplicates_panel
 from mmdemo.ui.context import AppContext
-from mmdemo.ui.shared import PRIVATE, embedder_choices, short_origin, shows_errors
+from mmdemo.ui.shared import PRIVATE, models_dropdown, short_origin, shows_errors
 
 REJECTED_COLUMNS = ["file", "reason"]
 LISTING_COLUMNS = ["collection", "images", "models"]
@@ -120,14 +120,10 @@ def _upload_section(ctx: AppContext) -> tuple[list[Any], gr.Button, list[Any]]:
         name = gr.Textbox(
             label="Collection name", placeholder="e.g. holiday-photos", elem_id="collection-name"
         )
-        models = gr.Dropdown(
-            embedder_choices([default]),
-            value=[default],
-            multiselect=True,
-            allow_custom_value=True,
-            label="Embedding models",
+        models = models_dropdown(
+            default,
+            "Index with one or more models, to compare them later",
             elem_id="index-models",
-            info="Index with one or more models, to compare them later",
         )
         captions = gr.File(label="Captions CSV (optional)", file_types=[".csv"])
     button = gr.Button("Index images", variant="primary")

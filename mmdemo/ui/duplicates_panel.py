@@ -16,7 +16,7 @@ from gradio.events import Dependency
 from mmdemo.errors import InputError
 from mmdemo.evaluate.duplicates import DEFAULT_THRESHOLD
 from mmdemo.ui.context import AppContext
-from mmdemo.ui.shared import MODEL_WORK, PRIVATE, served_thumb, shows_errors
+from mmdemo.ui.shared import MODEL_WORK, PRIVATE, collection_dropdown, served_thumb, shows_errors
 
 GROUPS_CSS = """
 .mm-group { display: flex; flex-wrap: wrap; gap: 8px; align-items: center;
@@ -108,13 +108,7 @@ def build(ctx: AppContext) -> DuplicatesPanel:
 
     with gr.Accordion("Near-duplicates", open=False, elem_id="dup-panel"):
         with gr.Row():
-            collection = gr.Dropdown(
-                [],
-                value=ctx.demo_name,
-                label="Collection",
-                allow_custom_value=True,
-                elem_id="dup-coll",
-            )
+            collection = collection_dropdown(ctx.demo_name, elem_id="dup-coll")
             threshold = gr.Slider(
                 0.5,
                 1.0,

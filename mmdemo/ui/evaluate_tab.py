@@ -24,7 +24,8 @@ from mmdemo.ui.shared import (
     MODEL_WORK,
     NO_RERANKER,
     PRIVATE,
-    embedder_choices,
+    collection_dropdown,
+    models_dropdown,
     reranker_choices,
     reranker_name,
     served_thumb,
@@ -265,13 +266,7 @@ def build(ctx: AppContext) -> EvaluateTab:
             "queries CSV, each captioned image is queried with its own caption."
         )
         with gr.Row():
-            collection = gr.Dropdown(
-                [],
-                value=ctx.demo_name,
-                label="Collection",
-                allow_custom_value=True,
-                elem_id="eval-coll",
-            )
+            collection = collection_dropdown(ctx.demo_name, elem_id="eval-coll")
             queries = gr.File(
                 label="Queries CSV (optional): query and/or query_image, relevant",
                 file_types=[".csv"],
@@ -279,14 +274,8 @@ def build(ctx: AppContext) -> EvaluateTab:
                 elem_id="eval-queries",
             )
         with gr.Row():
-            models = gr.Dropdown(
-                embedder_choices([default]),
-                value=[default],
-                multiselect=True,
-                allow_custom_value=True,
-                label="Embedding models",
-                elem_id="eval-models",
-                info="Models the collection lacks are indexed first",
+            models = models_dropdown(
+                default, "Models the collection lacks are indexed first", elem_id="eval-models"
             )
             rerankers = gr.Dropdown(
                 reranker_choices(),

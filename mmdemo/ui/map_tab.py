@@ -16,7 +16,14 @@ from mmdemo.errors import InputError, NotFoundError
 from mmdemo.evaluate.scatter import MAP_CSS, MAP_JS, SELECTED_ELEMENT_ID
 from mmdemo.models import registry
 from mmdemo.ui.context import SAMPLE_QUERY, AppContext
-from mmdemo.ui.shared import MODEL_WORK, PRIVATE, model_dropdown, present, shows_errors
+from mmdemo.ui.shared import (
+    MODEL_WORK,
+    PRIVATE,
+    collection_dropdown,
+    model_dropdown,
+    present,
+    shows_errors,
+)
 
 if TYPE_CHECKING:
     from mmdemo.evaluate.collection_map import CollectionMap
@@ -128,13 +135,7 @@ def build(ctx: AppContext) -> MapTab:
             "coloured by cluster. Hover a point to see it; click one to select it."
         )
         with gr.Row():
-            collection = gr.Dropdown(
-                [],
-                value=ctx.demo_name,
-                label="Collection",
-                allow_custom_value=True,
-                elem_id="map-coll",
-            )
+            collection = collection_dropdown(ctx.demo_name, elem_id="map-coll")
             model = model_dropdown("Embedding model", default, elem_id="map-model")
         with gr.Row():
             text = gr.Textbox(
