@@ -14,8 +14,8 @@ import pytest
 from conftest import WebApp
 from gradio_client import Client, handle_file
 from PIL import Image
-from playwright.sync_api import Browser, Page, expect, sync_playwright
-from test_browser import ARTIFACTS, CHROMIUM, CHROMIUM_ARGS, PHOTOS, WAIT_MS, _choose
+from playwright.sync_api import Browser, Page, expect
+from test_browser import ARTIFACTS, PHOTOS, WAIT_MS, _choose, browser  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -24,23 +24,10 @@ RUN_MS = 300_000
 WIDTHS = (1280, 390)
 
 
-@pytest.fixture(scope="module")
-def chromium() -> Iterator[Browser]:
-    """Headless Debian Chromium driven by Playwright."""
-    if not CHROMIUM.exists():
-        pytest.fail(f"{CHROMIUM} is missing: install it with `apt-get install -y chromium`.")
-    with sync_playwright() as playwright:
-        launched = playwright.chromium.launch(
-            executable_path=str(CHROMIUM), headless=True, args=CHROMIUM_ARGS
-        )
-        yield launched
-        launched.close()
-
-
 @pytest.fixture
-def page(chromium: Browser, web_app: WebApp) -> Iterator[Page]:
+def page(browser: Browser, web_app: WebApp) -> Iterator[Page]:  # noqa: F811
     """A fresh 1280-px tab on the app."""
-    context = chromium.new_context(viewport={"width": 1280, "height": 900})
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
     opened = context.new_page()
     opened.set_default_timeout(WAIT_MS)
     opened.goto(web_app.url)
