@@ -63,3 +63,21 @@ def test_evaluate_endpoint_errors_are_plain_sentences(
 ) -> None:
     with pytest.raises(Exception, match=message):
         client.predict(**kwargs, api_name="/evaluate")
+
+
+def test_bar_chart_groups_bars_by_metric_in_table_order() -> None:
+    import pandas as pd
+
+    from mmdemo.ui.evaluate_tab import bar_chart
+
+    metrics = ["recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"]
+    table = pd.DataFrame(
+        [
+            {"model": "a", "reranker": "none", **dict.fromkeys(metrics, 0.25)},
+            {"model": "b", "reranker": "lite", **dict.fromkeys(metrics, 0.75)},
+        ]
+    )
+    chart = bar_chart(table)
+    assert list(chart["bar"]) == [f"{m} #{i}" for m in metrics for i in (1, 2)]
+    assert set(chart["setup"]) == {"#1 a + none", "#2 b + lite"}
+    assert list(chart["value"]) == [0.25, 0.75] * 5

@@ -17,7 +17,7 @@ import gradio as gr
 import pandas as pd
 
 from mmdemo.errors import InputError
-from mmdemo.evaluate.runner import EvalQuery, EvalRun
+from mmdemo.evaluate.runner import METRIC_COLUMNS, EvalQuery, EvalRun
 from mmdemo.models import registry
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.shared import (
@@ -137,10 +137,12 @@ def run(ctx: AppContext, request: EvaluationRequest, progress: Any) -> tuple[Eva
 
 
 def bar_chart(table: pd.DataFrame) -> pd.DataFrame:
-    """Chart rows grouped by metric: each bar is labelled ``metric #set-up number``."""
+    """Chart rows grouped by metric (in table order), each bar labelled ``metric #set-up``."""
     from mmdemo.evaluate.views import chart_data
 
     chart = chart_data(table)
+    rank = {metric: i for i, metric in enumerate(METRIC_COLUMNS)}
+    chart = chart.sort_values("metric", key=lambda col: col.map(rank), kind="stable")
     number = {name: i + 1 for i, name in enumerate(dict.fromkeys(chart["setup"]))}
     chart["bar"] = [
         f"{m} #{number[s]}" for m, s in zip(chart["metric"], chart["setup"], strict=True)
