@@ -1,4 +1,5 @@
-"""Command line: ``python -m mmdemo index|search|list|delete|gc|models|eval|queries``.
+"""Command line: ``python -m mmdemo COMMAND`` (index, search, list, delete, gc, models,
+eval, queries, map, duplicates).
 
 Argument parsing and printing only; every command calls the same library functions the
 web UI calls. Expected errors print one line and exit 1; usage errors exit 2.
@@ -228,6 +229,78 @@ def cmd_queries(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_map(args: argparse.Namespace, settings: Settings) -> int:
+    """Draw a collection's 2-D map (clusters named by words) as HTML or PNG."""
+    from mmdemo.evaluate.collection_map import collection_map
+    from mmdemo.evaluate.scatter import map_format, save_map
+    from mmdemo.search.engine import indexed_model
+    from mmdemo.store import Store
+
+    map_format(args.out)
+    store = Store(settings)
+    model = args.model or indexed_model(store, args.collection)
+    found = collection_map(store, settings, args.collection, model)
+    save_map(found, args.out, settings)
+    sizes = [sum(p.cluster == i for p in found.points) for i in range(len(found.cluster_names))]
+    clusters = [{"name": n, "size": s} for n, s in zip(found.cluster_names, sizes, strict=True)]
+    if args.json:
+        _print_json({**_map_summary(found), "clusters": clusters, "out": args.out})
+        return 0
+    print(f"map of {len(found.points)} items ({found.model}) written to {args.out}")
+    for cluster in clusters:
+        print(f"  {cluster['size']:5}  {cluster['name']}")
+    return 0
+
+
+def _map_summary(found: Any) -> dict[str, Any]:
+    return {
+        "collection": found.collection,
+        "model": found.model,
+        "version": found.version,
+        "points": len(found.points),
+    }
+
+
+def cmd_duplicates(args: argparse.Namespace, settings: Settings) -> int:
+    """List groups of near-duplicate images; optionally delete all but one of each."""
+    from mmdemo.evaluate.duplicates import (
+        DEFAULT_THRESHOLD,
+        describe,
+        extra_ids,
+        find_duplicates,
+    )
+    from mmdemo.manage import delete_items
+    from mmdemo.search.engine import indexed_model
+    from mmdemo.store import Store
+
+    store = Store(settings)
+    model = args.model or indexed_model(store, args.collection)
+    threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
+    groups = find_duplicates(store, args.collection, model, threshold)
+    described = describe(groups, dict(store.items(args.collection)))
+    deleted = (
+        delete_items(settings, store, args.collection, extra_ids(groups)) if args.delete else 0
+    )
+    if args.json:
+        _print_json(
+            {
+                "collection": args.collection,
+                "model": model,
+                "threshold": threshold,
+                "groups": described,
+                "deleted": deleted,
+            }
+        )
+        return 0
+    print(f"{len(groups)} group(s) at similarity >= {threshold} ({model})")
+    for group in described:
+        items = ", ".join(f"{i['file_name']} ({i['similarity']:.3f})" for i in group["items"])
+        print(f"  {group['kind']}: {items}")
+    if args.delete:
+        print(f"deleted {deleted} item(s), one of each group kept")
+    return 0
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="data directory (default: $MMDEMO_DATA_DIR or ./data)")
@@ -297,6 +370,19 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--captions", required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(handler=cmd_queries)
+
+    p = sub.add_parser("map", parents=[common], help="draw a collection's 2-D map")
+    p.add_argument("--collection", required=True)
+    p.add_argument("--model", help="embedding model (default: one the collection is indexed with)")
+    p.add_argument("--out", required=True, help="map.html (interactive) or map.png")
+    p.set_defaults(handler=cmd_map)
+
+    p = sub.add_parser("duplicates", parents=[common], help="find near-duplicate images")
+    p.add_argument("--collection", required=True)
+    p.add_argument("--model", help="embedding model (default: one the collection is indexed with)")
+    p.add_argument("--threshold", type=float, help="min cosine similarity (default: measured)")
+    p.add_argument("--delete", action="store_true", help="delete all but one of each group")
+    p.set_defaults(handler=cmd_duplicates)
     return parser
 
 

@@ -13,7 +13,18 @@ import pytest
 from mmdemo.cli import main
 from mmdemo.config import Settings
 from mmdemo.errors import InputError
-from mmdemo.evaluate.runner import COLUMNS, captions_to_queries, read_queries
+from mmdemo.evaluate.runner import (
+    COLUMNS,
+    EvalQuery,
+    EvalRun,
+    QueryOutcome,
+    captions_to_queries,
+    queries_from_collection,
+    read_queries,
+    run_evaluation,
+    setup_name,
+)
+from mmdemo.evaluate.views import chart_data, disagreements
 from mmdemo.search.engine import search
 from mmdemo.search.query import Query
 from mmdemo.store import Store
@@ -181,3 +192,59 @@ def test_multiple_relevant_and_ids(tmp_path: Path) -> None:
     first, second = read_queries(path)
     assert first.relevant == frozenset({"a.png", "b.png", "abc123"}) and first.image is None
     assert second.text is None and second.image == tmp_path / "img.png"
+
+
+def test_run_evaluation_keeps_per_query_outcomes_and_chart_data(
+    collection: Path, tiny_clip_dir: Path, tiny_reranker_dir: Path
+) -> None:
+    settings = Settings(data_dir=collection, device="cpu")
+    store = Store(settings)
+    queries = queries_from_collection(store, "ev")
+    assert sorted(q.text or "" for q in queries) == sorted(f"{n[:-4]} square" for n in COLOURS)
+    calls: list[tuple[int, int]] = []
+    run = run_evaluation(
+        collection="ev",
+        queries=queries,
+        models=[str(tiny_clip_dir)],
+        rerankers=[None, str(tiny_reranker_dir)],
+        settings=settings,
+        store=store,
+        progress=lambda done, total: calls.append((done, total)),
+    )
+    total = 2 * len(COLOURS)
+    assert calls == [(i, total) for i in range(1, total + 1)]
+    plain = setup_name(str(tiny_clip_dir), None)
+    assert list(run.outcomes) == [plain, setup_name(str(tiny_clip_dir), str(tiny_reranker_dir))]
+    for row, outcomes in zip(run.table.to_dict("records"), run.outcomes.values(), strict=True):
+        assert len(outcomes) == len(COLOURS)
+        assert all(len(o.top_ids) == 5 for o in outcomes)
+        assert row["mrr"] == pytest.approx(np.mean([o.metrics["mrr"] for o in outcomes]), abs=1e-4)
+    chart = chart_data(run.table)
+    assert list(chart.columns) == ["setup", "metric", "value"] and len(chart) == 2 * 5
+    mrr = chart[(chart.setup == plain) & (chart.metric == "mrr")]["value"].item()
+    assert mrr == run.table.loc[0, "mrr"]
+
+
+def test_disagreements_rank_queries_by_reciprocal_rank_gap() -> None:
+    def outcome(rr: float, name: str) -> QueryOutcome:
+        return QueryOutcome({"mrr": rr}, [f"id-{name}"], [name])
+
+    queries = [EvalQuery(f"q{i}", None, frozenset({f"q{i}.png"})) for i in range(4)]
+    run = EvalRun(
+        queries,
+        pd.DataFrame(),
+        {
+            "A": [outcome(1.0, "a0"), outcome(0.5, "a1"), outcome(1.0, "a2"), outcome(0.2, "a3")],
+            "B": [outcome(1.0, "b0"), outcome(1.0, "b1"), outcome(0.1, "b2"), outcome(0.25, "b3")],
+        },
+    )
+    found = disagreements(run, "A", "B")
+    assert [(d.query.text, round(d.gap, 2)) for d in found] == [
+        ("q2", 0.9),
+        ("q1", -0.5),
+        ("q3", -0.05),
+    ]
+    assert found[0].top_a == [("id-a2", "a2")] and found[0].top_b == [("id-b2", "b2")]
+    assert [d.query.text for d in disagreements(run, "A", "B", limit=1)] == ["q2"]
+    with pytest.raises(InputError, match="'C'"):
+        disagreements(run, "A", "C")

@@ -8,7 +8,7 @@ MRR, nDCG@10 and mean query time as one pandas table.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -26,6 +26,9 @@ from mmdemo.store import Store
 
 METRIC_COLUMNS = ["recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"]
 COLUMNS = ["model", "reranker", *METRIC_COLUMNS, "queries", "ms_per_query"]
+#: How many top results the per-query view keeps for each set-up.
+TOP_SHOWN = 5
+Progress = Callable[[int, int], None]
 
 
 @dataclass(frozen=True)
@@ -49,21 +52,27 @@ def read_queries(csv_path: str | Path) -> list[EvalQuery]:
         frame = pd.read_csv(path, dtype=str, keep_default_na=False)
     except (OSError, ValueError) as exc:
         raise InputError(f"Cannot read queries CSV {path}: {exc}") from exc
+    return parse_queries(frame, f"Queries CSV {path}", path.parent)
+
+
+def parse_queries(frame: pd.DataFrame, source: str, base: Path) -> list[EvalQuery]:
+    """Queries from a table in the queries-CSV format; ``source`` names it in errors and
+    image paths are relative to ``base``."""
     if "relevant" not in frame.columns or not {"query", "query_image"} & set(frame.columns):
         raise InputError(
-            f"Queries CSV {path} needs a 'relevant' column and a 'query' or 'query_image' column."
+            f"{source} needs a 'relevant' column and a 'query' or 'query_image' column."
         )
     queries = []
-    for number, row in frame.iterrows():
+    for number, row in frame.reset_index(drop=True).iterrows():
         text, image = _cell(row, "query"), _cell(row, "query_image")
         relevant = frozenset(r.strip() for r in _cell(row, "relevant").split("|") if r.strip())
         if not (text or image) or not relevant:
             raise InputError(
-                f"Queries CSV {path}, row {int(str(number)) + 2}: needs a query and relevant items."
+                f"{source}, row {int(str(number)) + 2}: needs a query and relevant items."
             )
-        queries.append(EvalQuery(text or None, path.parent / image if image else None, relevant))
+        queries.append(EvalQuery(text or None, base / image if image else None, relevant))
     if not queries:
-        raise InputError(f"Queries CSV {path} has no queries.")
+        raise InputError(f"{source} has no queries.")
     return queries
 
 
@@ -81,6 +90,41 @@ def captions_to_queries(captions_csv: str | Path, out_csv: str | Path) -> int:
     return len(rows)
 
 
+def queries_from_collection(store: Store, collection: str) -> list[EvalQuery]:
+    """Each captioned item of ``collection`` queries for itself with its caption."""
+    queries = [
+        EvalQuery(str(meta["caption"]).strip(), None, frozenset({item_id}))
+        for item_id, meta in store.items(collection)
+        if str(meta.get("caption") or "").strip()
+    ]
+    if not queries:
+        raise InputError(f"Collection {collection!r} has no captions to make queries from.")
+    return queries
+
+
+@dataclass(frozen=True)
+class QueryOutcome:
+    """How one set-up answered one query: its metrics and its top results."""
+
+    metrics: dict[str, float]
+    top_ids: list[str]
+    top_names: list[str]
+
+
+@dataclass(frozen=True)
+class EvalRun:
+    """An evaluation: the metrics table and, per set-up, how each query went."""
+
+    queries: list[EvalQuery]
+    table: pd.DataFrame
+    outcomes: dict[str, list[QueryOutcome]]
+
+
+def setup_name(model: str, reranker: str | None) -> str:
+    """How a set-up is named in charts and per-query views: ``model + reranker``."""
+    return f"{model} + {reranker or 'none'}"
+
+
 def _score_query(ranked: pd.DataFrame, relevant: frozenset[str]) -> dict[str, float]:
     """Metrics for one result list; an item matches by id or by file name."""
     hits = [
@@ -96,23 +140,89 @@ def _score_query(ranked: pd.DataFrame, relevant: frozenset[str]) -> dict[str, fl
     }
 
 
+def _no_progress(done: int, total: int) -> None:
+    """The default progress callback: report nothing."""
+
+
 def _run_setup(
-    queries: Sequence[EvalQuery], model: str, reranker: str | None, **search_args: Any
-) -> dict[str, object]:
-    per_query, total_ms = [], 0.0
+    queries: Sequence[EvalQuery],
+    model: str,
+    reranker: str | None,
+    tick: Callable[[], None],
+    **search_args: Any,
+) -> tuple[dict[str, object], list[QueryOutcome]]:
+    outcomes, total_ms = [], 0.0
     for q in queries:
         results = search(
             Query(text=q.text, image=q.image), model=model, reranker=reranker, **search_args
         )
-        per_query.append(_score_query(results.table, q.relevant))
+        top = results.table.head(TOP_SHOWN)
+        outcomes.append(
+            QueryOutcome(
+                _score_query(results.table, q.relevant),
+                [str(i) for i in top["id"]],
+                [str(n) for n in top["file_name"]],
+            )
+        )
         total_ms += sum(results.timings_ms.values())
-    return {
+        tick()
+    row = {
         "model": model,
         "reranker": reranker or "none",
-        **{k: round(v, 4) for k, v in summarise(per_query).items()},
+        **{k: round(v, 4) for k, v in summarise([o.metrics for o in outcomes]).items()},
         "queries": len(queries),
         "ms_per_query": round(total_ms / len(queries), 2),
     }
+    return row, outcomes
+
+
+def run_evaluation(
+    *,
+    collection: str,
+    queries: Sequence[EvalQuery],
+    models: Sequence[str],
+    rerankers: Sequence[str | None],
+    settings: Settings,
+    store: Store,
+    top_k: int = 10,
+    rerank_captions: bool = False,
+    progress: Progress = _no_progress,
+) -> EvalRun:
+    """Run ``queries`` through every model x reranker (``None``: no reranking).
+
+    ``progress(done, total)`` is called after each query of each set-up. Rerankers see only
+    the candidate images unless ``rerank_captions``: benchmark queries are often the
+    captions themselves (see :func:`captions_to_queries`), and a reranker that reads them
+    would match text to text and score a perfect, meaningless result.
+    """
+    if top_k < 10:
+        raise InputError("top-k must be at least 10 to report Recall@10 and nDCG@10.")
+    if not models:
+        raise NotFoundError(f"Collection {collection!r} is not indexed with any model yet.")
+    if not queries:
+        raise InputError("There are no queries to evaluate.")
+    search_args: dict[str, Any] = {
+        "collection": collection,
+        "settings": settings,
+        "store": store,
+        "top_k": top_k,
+        "rerank_captions": rerank_captions,
+    }
+    setups = list(dict.fromkeys((m, r) for m in models for r in rerankers))
+    total, done = len(setups) * len(queries), 0
+
+    def tick() -> None:
+        nonlocal done
+        done += 1
+        progress(done, total)
+
+    rows, outcomes = [], {}
+    for model, reranker in setups:
+        row, outcomes[setup_name(model, reranker)] = _run_setup(
+            queries, model, reranker, tick, **search_args
+        )
+        rows.append(row)
+    return EvalRun(list(queries), pd.DataFrame(rows, columns=COLUMNS), outcomes)
 
 
 def evaluate(
@@ -126,24 +236,14 @@ def evaluate(
     top_k: int = 10,
     rerank_captions: bool = False,
 ) -> pd.DataFrame:
-    """One row per model x reranker (plus no reranker) with the retrieval metrics.
-
-    Rerankers see only the candidate images unless ``rerank_captions``: benchmark queries
-    are often the captions themselves (see :func:`captions_to_queries`), and a reranker
-    that reads them would match text to text and score a perfect, meaningless result.
-    """
-    if top_k < 10:
-        raise InputError("top-k must be at least 10 to report Recall@10 and nDCG@10.")
-    if not models:
-        raise NotFoundError(f"Collection {collection!r} is not indexed with any model yet.")
-    queries = read_queries(queries_csv)
-    search_args: dict[str, Any] = {
-        "collection": collection,
-        "settings": settings,
-        "store": store,
-        "top_k": top_k,
-        "rerank_captions": rerank_captions,
-    }
-    setups = [(m, r) for m in models for r in [None, *rerankers]]
-    rows = [_run_setup(queries, m, r, **search_args) for m, r in setups]
-    return pd.DataFrame(rows, columns=COLUMNS)
+    """One row per model x reranker (plus no reranker) with the retrieval metrics."""
+    return run_evaluation(
+        collection=collection,
+        queries=read_queries(queries_csv),
+        models=models,
+        rerankers=[None, *rerankers],
+        settings=settings,
+        store=store,
+        top_k=top_k,
+        rerank_captions=rerank_captions,
+    ).table

@@ -300,6 +300,36 @@ class Store:
         metadata = dict(zip(got["ids"], got["metadatas"] or [], strict=True))
         return [Hit(i, score, dict(metadata.get(i) or {})) for i, score in ranked]
 
+    def neighbours(
+        self, collection: str, model: str, vectors: np.ndarray, k: int
+    ) -> tuple[list[list[str]], np.ndarray]:
+        """The ids of the ``k`` items nearest each row of ``vectors``, and their similarities.
+
+        One batched nearest-neighbour query per page of rows, so a whole collection can be
+        scanned for near-duplicates without an all-pairs matrix. Similarities are cosine,
+        best first; rows with fewer than ``k`` items to find are padded with ``-inf``.
+        """
+        if k < 1:
+            raise InputError(f"The number of neighbours must be at least 1, got {k}.")
+        target = self._require(collection, model)
+        matrix = as_matrix(vectors, len(vectors))
+        _check_dimension(target, matrix.shape[1], collection, model)
+        n_results = min(k, target.count())
+        found_ids: list[list[str]] = []
+        similarities = np.full((len(matrix), k), -np.inf, dtype=np.float32)
+        if n_results == 0:
+            return [[] for _ in range(len(matrix))], similarities
+        for chunk in chunks(list(range(len(matrix))), self._batch_size):
+            result = target.query(
+                query_embeddings=matrix[chunk], n_results=n_results, include=["distances"]
+            )
+            for row, ids, distances in zip(
+                chunk, result["ids"], result["distances"] or [], strict=True
+            ):
+                found_ids.append(list(ids))
+                similarities[row, : len(ids)] = 1.0 - np.asarray(distances, dtype=np.float32)
+        return found_ids, similarities
+
     @_retry_if_stale
     def items(self, collection: str) -> list[tuple[str, dict[str, Any]]]:
         """Every item id of ``collection`` (over all its models) with its metadata."""

@@ -15,8 +15,9 @@ from mmdemo import manage
 from mmdemo.errors import InputError
 from mmdemo.store import CollectionInfo
 from mmdemo.tenancy import Visitor
+from mmdemo.ui import duplicates_panel
 from mmdemo.ui.context import POOLED, AppContext
-from mmdemo.ui.shared import PRIVATE, embedder_choices, short_origin, shows_errors
+from mmdemo.ui.shared import PRIVATE, models_dropdown, short_origin, shows_errors
 
 REJECTED_COLUMNS = ["file", "reason"]
 LISTING_COLUMNS = ["collection", "images", "models"]
@@ -32,6 +33,7 @@ class CollectionsTab:
     listing: gr.JSON
     models: gr.Dropdown
     delete_choice: gr.Dropdown
+    duplicates_choice: gr.Dropdown
 
 
 def index_uploads(
@@ -138,14 +140,10 @@ def _upload_section(ctx: AppContext) -> tuple[list[Any], gr.Button, list[Any]]:
         name = gr.Textbox(
             label="Collection name", placeholder="e.g. holiday-photos", elem_id="collection-name"
         )
-        models = gr.Dropdown(
-            embedder_choices([default]),
-            value=[default],
-            multiselect=True,
-            allow_custom_value=True,
-            label="Embedding models",
+        models = models_dropdown(
+            default,
+            "Index with one or more models, to compare them later",
             elem_id="index-models",
-            info="Index with one or more models, to compare them later",
         )
         captions = gr.File(
             label="Captions CSV (optional)", file_types=[".csv"], elem_id="upload-captions"
@@ -234,6 +232,7 @@ def build(ctx: AppContext) -> CollectionsTab:
         refresh = gr.Button("Refresh list", size="sm")
         with gr.Column(visible=not ctx.readonly):
             choice, confirm, delete_button, message = _delete_section()
+        duplicates = duplicates_panel.build(ctx)
 
     indexed = index_button.click(
         on_index, inputs, outputs, show_progress="full", **PRIVATE, **POOLED
@@ -248,4 +247,5 @@ def build(ctx: AppContext) -> CollectionsTab:
     deleted = delete_button.click(on_delete, [choice, confirm], message, **PRIVATE).success(
         lambda: False, None, confirm, **PRIVATE
     )
-    return CollectionsTab([indexed, listed, deleted], table, listing, inputs[4], choice)
+    changed = [indexed, listed, deleted, duplicates.deleted]
+    return CollectionsTab(changed, table, listing, inputs[4], choice, duplicates.collection)

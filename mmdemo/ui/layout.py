@@ -1,4 +1,4 @@
-"""The whole page: title, start-up status, the three tabs, and what keeps them in sync.
+"""The whole page: title, start-up status, the tabs, and what keeps them in sync.
 
 ``build_app`` assembles the tabs; ``launch`` serves the page first and only then starts
 the start-up work (default model, demo collection), so the page answers within seconds.
@@ -14,7 +14,16 @@ import gradio as gr
 
 from mmdemo.errors import MMDemoError
 from mmdemo.models import registry
-from mmdemo.ui import api, collections_tab, compare_tab, search_tab, search_view
+from mmdemo.ui import (
+    api,
+    collections_tab,
+    compare_tab,
+    evaluate_api,
+    evaluate_tab,
+    map_tab,
+    search_tab,
+    search_view,
+)
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.shared import (
     PRIVATE,
@@ -102,11 +111,20 @@ class _Sync:
         search: search_tab.SearchTab,
         compare: compare_tab.CompareTab,
         collections: collections_tab.CollectionsTab,
+        evaluate: evaluate_tab.EvaluateTab,
+        mapping: map_tab.MapTab,
     ) -> None:
-        self.collection_lists = [search.collection, compare.collection, collections.delete_choice]
-        self.model_lists = [search.model, *compare.models]
+        self.collection_lists = [
+            search.collection,
+            compare.collection,
+            collections.delete_choice,
+            collections.duplicates_choice,
+            evaluate.collection,
+            mapping.collection,
+        ]
+        self.model_lists = [search.model, *compare.models, mapping.model]
         self.reranker = search.reranker
-        self.index_models = collections.models
+        self.multi_model_lists = [collections.models, evaluate.models]
         self.listing = [collections.table, collections.listing]
 
     @property
@@ -115,7 +133,7 @@ class _Sync:
             *self.collection_lists,
             *self.model_lists,
             self.reranker,
-            self.index_models,
+            *self.multi_model_lists,
             *self.listing,
         ]
 
@@ -135,7 +153,7 @@ class _Sync:
             *(gr.Dropdown(choices=names) for _ in self.collection_lists),
             *(gr.Dropdown(choices=choices, **chosen) for _ in self.model_lists),
             gr.Dropdown(value=default_reranker(default)) if default else gr.Dropdown(),
-            gr.Dropdown(choices=choices, **many),
+            *(gr.Dropdown(choices=choices, **many) for _ in self.multi_model_lists),
             *collections_tab.list_collections(infos),
         ]
 
@@ -149,8 +167,11 @@ def build_app(ctx: AppContext) -> gr.Blocks:
         with gr.Tabs():
             search = search_tab.build(ctx)
             compare = compare_tab.build(ctx)
+            evaluate = evaluate_tab.build(ctx)
+            mapping = map_tab.build(ctx)
             collections = collections_tab.build(ctx)
-        sync = _Sync(search, compare, collections)
+        sync = _Sync(search, compare, collections, evaluate, mapping)
+        evaluate_api.register_api(ctx)
 
         def on_refresh(request: gr.Request) -> list[Any]:
             return sync.refresh(ctx, request)

@@ -97,6 +97,24 @@ def model_dropdown(label: str, value: str, **kwargs: Any) -> gr.Dropdown:
     )
 
 
+def models_dropdown(value: str, info: str, **kwargs: Any) -> gr.Dropdown:
+    """A multi-select embedder dropdown (presets, Hub ids or folders), ``value`` chosen."""
+    return gr.Dropdown(
+        embedder_choices([value]),
+        value=[value],
+        multiselect=True,
+        allow_custom_value=True,
+        label="Embedding models",
+        info=info,
+        **kwargs,
+    )
+
+
+def collection_dropdown(demo: str | None, **kwargs: Any) -> gr.Dropdown:
+    """A collection dropdown, filled when the page loads, the demo collection chosen."""
+    return gr.Dropdown([], value=demo, label="Collection", allow_custom_value=True, **kwargs)
+
+
 def reranker_dropdown(value: str, **kwargs: Any) -> gr.Dropdown:
     """A reranker dropdown: ``value`` first, the presets, or a Hub id or folder."""
     return gr.Dropdown(
@@ -149,3 +167,8 @@ def short_origin(origin: str) -> str:
     """An upload's origin without the server's temporary folders (``x.zip!member`` stays)."""
     archive, bang, member = origin.partition("!")
     return Path(archive).name + bang + member
+
+
+def served_thumb(settings: Settings, item_id: str) -> str:
+    """The address at which the page loads an item's thumbnail (an allowed path)."""
+    return f"/gradio_api/file={thumb_path(settings, item_id).resolve()}"

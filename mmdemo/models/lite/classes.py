@@ -32,6 +32,11 @@ def _rows() -> list[dict[str, Any]]:
     return list(rows)
 
 
+def class_names() -> list[str]:
+    """Each class's first lemma (``tench``, ``goldfish``, ...), in logit order."""
+    return [str(row["lemmas"][0]) for row in _rows()]
+
+
 def class_prompts(style: str = "synonyms") -> list[str]:
     """One prompt per class naming all its synonyms, optionally followed by its gloss.
 

@@ -1,0 +1,141 @@
+"""Near-duplicate groups: items whose embeddings are more similar than a threshold.
+
+Each item asks the store for its few nearest neighbours (one batched query per page), so
+a collection of n items costs n nearest-neighbour lookups, never an n x n matrix. Pairs
+above the threshold are joined into groups (union-find). Identical bytes are already one
+item (ids are content hashes), so an "exact" group holds different files that the model
+cannot tell apart (re-saved, metadata-only edits); every other group is "near".
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+
+from mmdemo.errors import InputError
+from mmdemo.store import Store
+
+#: Default cosine threshold for the lite model, measured in bench/duplicate_threshold.py:
+#: resized, re-encoded and cropped copies of the demo photos vs distinct photos.
+DEFAULT_THRESHOLD = 0.9
+#: Similarity at or above which two items count as the same picture.
+EXACT_SIMILARITY = 0.9999
+#: How many nearest neighbours each item asks the store for.
+NEIGHBOURS = 8
+
+
+@dataclass(frozen=True)
+class DuplicateGroup:
+    """Items that look alike: the first is the one to keep, each with its similarity to it."""
+
+    kind: str
+    ids: list[str]
+    similarities: list[float]
+
+    def to_json(self) -> dict[str, Any]:
+        """The ``duplicates --json`` shape of one group."""
+        return {
+            "kind": self.kind,
+            "items": [
+                {"id": item_id, "similarity": round(sim, 4)}
+                for item_id, sim in zip(self.ids, self.similarities, strict=True)
+            ],
+        }
+
+
+def check_threshold(threshold: float) -> float:
+    """``threshold`` when it is a usable cosine similarity (0 < t <= 1), else an InputError."""
+    if not 0.0 < threshold <= 1.0:
+        raise InputError(f"The duplicate threshold must be above 0 and at most 1, got {threshold}.")
+    return float(threshold)
+
+
+class _Groups:
+    """Union-find over row numbers."""
+
+    def __init__(self, size: int) -> None:
+        self.parent = list(range(size))
+
+    def find(self, row: int) -> int:
+        while self.parent[row] != row:
+            self.parent[row] = self.parent[self.parent[row]]
+            row = self.parent[row]
+        return row
+
+    def join(self, a: int, b: int) -> None:
+        root_a, root_b = self.find(a), self.find(b)
+        if root_a != root_b:
+            self.parent[max(root_a, root_b)] = min(root_a, root_b)
+
+
+def group_neighbours(
+    ids: Sequence[str],
+    vectors: np.ndarray,
+    neighbour_ids: Sequence[Sequence[str]],
+    neighbour_sims: np.ndarray,
+    threshold: float,
+) -> list[DuplicateGroup]:
+    """Groups of rows linked by neighbour pairs at or above ``threshold``, largest first.
+
+    ``neighbour_ids[i]`` / ``neighbour_sims[i]`` are row ``i``'s nearest items (any order).
+    Within a group, the first row in ``ids`` order is kept and the others are listed by
+    falling similarity to it.
+    """
+    threshold = check_threshold(threshold)
+    row_of = {item_id: row for row, item_id in enumerate(ids)}
+    groups = _Groups(len(ids))
+    for row, (found, sims) in enumerate(zip(neighbour_ids, neighbour_sims, strict=True)):
+        for other, sim in zip(found, sims, strict=False):
+            if sim >= threshold and other in row_of and row_of[other] != row:
+                groups.join(row, row_of[other])
+    members: dict[int, list[int]] = {}
+    for row in range(len(ids)):
+        members.setdefault(groups.find(row), []).append(row)
+    found_groups = [_group(ids, vectors, rows) for rows in members.values() if len(rows) > 1]
+    return sorted(found_groups, key=lambda g: (-len(g.ids), g.ids[0]))
+
+
+def _group(ids: Sequence[str], vectors: np.ndarray, rows: list[int]) -> DuplicateGroup:
+    block = vectors[rows] @ vectors[rows].T
+    keep, others = rows[0], rows[1:]
+    to_keep = block[0, 1:]
+    order = np.argsort(-to_keep, kind="stable")
+    kind = "exact" if float(block.min()) >= EXACT_SIMILARITY else "near"
+    return DuplicateGroup(
+        kind=kind,
+        ids=[ids[keep], *(ids[others[i]] for i in order)],
+        similarities=[1.0, *(float(to_keep[i]) for i in order)],
+    )
+
+
+def find_duplicates(
+    store: Store, collection: str, model: str, threshold: float = DEFAULT_THRESHOLD
+) -> list[DuplicateGroup]:
+    """Near-duplicate groups of (collection, model) through the store's neighbour search."""
+    check_threshold(threshold)
+    ids, vectors = store.embeddings(collection, model)
+    if len(ids) < 2:
+        return []
+    neighbour_ids, sims = store.neighbours(collection, model, vectors, NEIGHBOURS + 1)
+    return group_neighbours(ids, vectors, neighbour_ids, sims, threshold)
+
+
+def extra_ids(groups: Sequence[DuplicateGroup]) -> list[str]:
+    """The ids to delete so that one item (the first) of each group stays."""
+    return [item_id for group in groups for item_id in group.ids[1:]]
+
+
+def describe(
+    groups: Sequence[DuplicateGroup], metadata: dict[str, dict[str, Any]]
+) -> list[dict[str, Any]]:
+    """Groups as JSON with each item's file name (``metadata``: id -> stored metadata)."""
+    described = []
+    for group in groups:
+        shape = group.to_json()
+        for item in shape["items"]:
+            item["file_name"] = str(metadata.get(item["id"], {}).get("file_name", ""))
+        described.append(shape)
+    return described

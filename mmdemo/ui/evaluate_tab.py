@@ -1,0 +1,338 @@
+"""The Evaluate tab: many queries through several set-ups, as a table, a chart and the
+queries where two set-ups disagree most.
+
+Queries come from an uploaded queries CSV (the ``mmdemo eval`` format) or from the
+collection's own captions. Models not yet indexed are indexed first, with progress.
+The run is model work: it shares the :data:`mmdemo.ui.context.POOLED` pool with searches, so a long
+evaluation never takes every worker. Its API endpoint lives in :mod:`mmdemo.ui.evaluate_api`.
+"""
+
+from __future__ import annotations
+
+import html
+from dataclasses import dataclass, replace
+from typing import Any
+
+import gradio as gr
+import pandas as pd
+
+from mmdemo.errors import InputError
+from mmdemo.evaluate.runner import METRIC_COLUMNS, EvalQuery, EvalRun
+from mmdemo.models import registry
+from mmdemo.tenancy import Visitor
+from mmdemo.ui.context import POOLED, AppContext
+from mmdemo.ui.shared import (
+    NO_RERANKER,
+    PRIVATE,
+    collection_dropdown,
+    models_dropdown,
+    reranker_choices,
+    reranker_name,
+    served_thumb,
+    shows_errors,
+)
+
+#: How many disagreeing queries the per-query view lists.
+SHOWN_QUERIES = 5
+CAPTION_LEAK_NOTE = (
+    "⚠ The queries are the collection's captions and the rerankers may read captions: "
+    "they can match the text to itself, so reranked scores here overstate real quality."
+)
+CAPTION_SAFE_NOTE = (
+    "Queries are the collection's captions; rerankers see only the images, so they "
+    "cannot read the answer."
+)
+
+
+@dataclass(frozen=True)
+class EvaluationRequest:
+    """What the page or API asked for, checked."""
+
+    collection: str
+    models: list[str]
+    rerankers: list[str | None]
+    queries_csv: str | None
+    rerank_captions: bool
+    #: Queries given inline (the API); otherwise the CSV, else the collection's captions.
+    queries: list[EvalQuery] | None = None
+
+
+def checked_request(
+    collection: str | None,
+    models: list[str] | str | None,
+    rerankers: list[str] | str | None,
+    queries_csv: str | None,
+    rerank_captions: bool,
+) -> EvaluationRequest:
+    if not collection:
+        raise InputError("Choose a collection to evaluate on.")
+    chosen = [models] if isinstance(models, str) else list(models or [])
+    if not chosen:
+        raise InputError("Choose at least one embedding model.")
+    keys = list(dict.fromkeys(registry.resolve(m, "embedder").key for m in chosen))
+    rankers = [rerankers] if isinstance(rerankers, str) else list(rerankers or [NO_RERANKER])
+    names = list(dict.fromkeys(reranker_name(r) for r in rankers))
+    return EvaluationRequest(collection, keys, names, queries_csv, rerank_captions)
+
+
+def _queries(ctx: AppContext, request: EvaluationRequest) -> tuple[list[EvalQuery], str]:
+    """The queries to run and a note about captions when they come from the collection."""
+    from mmdemo.evaluate.runner import queries_from_collection, read_queries
+
+    if request.queries is not None:
+        return request.queries, ""
+    if request.queries_csv:
+        return read_queries(request.queries_csv), ""
+    queries = queries_from_collection(ctx.store(), request.collection)
+    rerankers = any(r is not None for r in request.rerankers)
+    note = CAPTION_LEAK_NOTE if rerankers and request.rerank_captions else CAPTION_SAFE_NOTE
+    return queries, note
+
+
+def _index_missing(
+    ctx: AppContext, visitor: Visitor, shown: str, request: EvaluationRequest, progress: Any
+) -> None:
+    """Index the collection with every chosen model it lacks, reporting progress; only a
+    collection the visitor may change (``shown`` is its name as the visitor gave it)."""
+    from mmdemo.ingest.indexer import index_existing
+
+    missing = [m for m in request.models if not ctx.store().has_model(request.collection, m)]
+    if missing:
+        ctx.require_writable("indexing with a new model")
+        visitor.change(shown, ctx.store())
+    for model in missing:
+
+        def report(done: int, total: int, model: str = model) -> None:
+            progress((done, total), desc=f"Indexing with {model}", unit="images")
+
+        index_existing(
+            collection=request.collection,
+            models=[model],
+            settings=ctx.settings,
+            store=ctx.store(),
+            progress=report,
+        )
+
+
+def run(
+    ctx: AppContext, visitor: Visitor, request: EvaluationRequest, progress: Any
+) -> tuple[EvalRun, str]:
+    """Index what is missing, then evaluate a collection the visitor may see; returns the
+    run (on the stored collection) and the note to show."""
+    from mmdemo.evaluate.runner import run_evaluation
+
+    shown = request.collection
+    ctx.require_ready(shown)
+    request = replace(request, collection=visitor.read(shown, ctx.store()))
+    if not ctx.store().models(request.collection):
+        raise InputError(f"Collection {request.collection!r} does not exist.")
+    queries, note = _queries(ctx, request)
+    _index_missing(ctx, visitor, shown, request, progress)
+
+    def report(done: int, total: int) -> None:
+        progress((done, total), desc="Evaluating", unit="queries")
+
+    found = run_evaluation(
+        collection=request.collection,
+        queries=queries,
+        models=request.models,
+        rerankers=request.rerankers,
+        settings=ctx.settings,
+        store=ctx.store(),
+        rerank_captions=request.rerank_captions,
+        progress=report,
+    )
+    return found, note
+
+
+def bar_chart(table: pd.DataFrame) -> pd.DataFrame:
+    """Chart rows grouped by metric (in table order), each bar labelled ``metric #set-up``."""
+    from mmdemo.evaluate.views import chart_data
+
+    chart = chart_data(table)
+    rank = {metric: i for i, metric in enumerate(METRIC_COLUMNS)}
+    chart = chart.sort_values("metric", key=lambda col: col.map(rank), kind="stable")
+    number = {name: i + 1 for i, name in enumerate(dict.fromkeys(chart["setup"]))}
+    chart["bar"] = [
+        f"{m} #{number[s]}" for m, s in zip(chart["metric"], chart["setup"], strict=True)
+    ]
+    chart["setup"] = [f"#{number[s]} {s}" for s in chart["setup"]]
+    return chart
+
+
+def _thumbs(ctx: AppContext, items: list[tuple[str, str]], relevant: frozenset[str]) -> str:
+    cells = []
+    for rank, (item_id, name) in enumerate(items, start=1):
+        hit = " mm-right" if item_id in relevant or name in relevant else ""
+        cells.append(
+            f'<figure class="mm-thumb{hit}"><img src="{served_thumb(ctx.settings, item_id)}" '
+            f'alt="{html.escape(name)}"><figcaption>#{rank} {html.escape(name)}</figcaption>'
+            "</figure>"
+        )
+    return "".join(cells) or "<em>no results</em>"
+
+
+def disagreement_html(ctx: AppContext, collection: str, found: EvalRun, a: str, b: str) -> str:
+    """The queries where set-ups ``a`` and ``b`` disagree most, with thumbnails."""
+    from mmdemo.evaluate.views import disagreements
+
+    if a == b:
+        return "<p>Choose two different set-ups to compare.</p>"
+    rows = disagreements(found, a, b, SHOWN_QUERIES)
+    if not rows:
+        return "<p>These two set-ups rank every query equally well.</p>"
+    known: dict[str, tuple[str, str]] = {}
+    for item_id, meta in ctx.store().items(collection):
+        known[item_id] = known[str(meta.get("file_name", ""))] = (
+            item_id,
+            str(meta.get("file_name", "")),
+        )
+    parts = []
+    for row in rows:
+        expected = [known[r] for r in sorted(row.query.relevant) if r in known]
+        label = html.escape(row.query.text or str(row.query.image))
+        parts.append(
+            f'<div class="mm-query"><p><b>{label}</b> — reciprocal rank '
+            f"{row.score_a:.2f} vs {row.score_b:.2f}</p>"
+            + _row(ctx, "expected", expected, row.query.relevant)
+            + _row(ctx, a, row.top_a, row.query.relevant)
+            + _row(ctx, b, row.top_b, row.query.relevant)
+            + "</div>"
+        )
+    return "".join(parts)
+
+
+def _row(
+    ctx: AppContext, label: str, items: list[tuple[str, str]], relevant: frozenset[str]
+) -> str:
+    thumbs = _thumbs(ctx, items, relevant)
+    return f'<div class="mm-row"><span>{html.escape(label)}</span>{thumbs}</div>'
+
+
+PER_QUERY_CSS = """
+.mm-query { border-top: 1px solid #ddd; padding: 6px 0; }
+.mm-row { display: flex; flex-wrap: wrap; align-items: center; gap: 6px; margin: 4px 0; }
+.mm-row > span { width: 11em; font-size: 12px; overflow-wrap: anywhere; }
+.mm-thumb { margin: 0; width: 84px; font-size: 11px; text-align: center; }
+.mm-thumb img { width: 80px; height: 80px; object-fit: cover; border: 3px solid transparent;
+  border-radius: 4px; }
+.mm-thumb.mm-right img { border-color: #2f9e44; }
+.mm-thumb figcaption { overflow: hidden; text-overflow: ellipsis; white-space: nowrap; }
+"""
+
+
+@dataclass
+class EvaluateTab:
+    """The components other parts of the app refresh."""
+
+    collection: gr.Dropdown
+    models: gr.Dropdown
+
+
+def _outputs_of(ctx: AppContext, collection: str, found: EvalRun, note: str) -> tuple[Any, ...]:
+    """Everything the page shows after a run."""
+    setups = list(found.outcomes)
+    a, b = setups[0], setups[min(1, len(setups) - 1)]
+    csv = ctx.write_csv(found.table, "evaluation.csv")
+    chart = bar_chart(found.table)
+    return (
+        note,
+        found.table,
+        gr.BarPlot(chart, sort=list(chart["bar"])),
+        str(csv),
+        gr.Dropdown(choices=setups, value=a),
+        gr.Dropdown(choices=setups, value=b),
+        disagreement_html(ctx, collection, found, a, b),
+        (collection, found),
+    )
+
+
+def build(ctx: AppContext) -> EvaluateTab:
+    """Render the tab inside the current Blocks and register its events."""
+
+    @shows_errors
+    def on_run(
+        collection: str | None,
+        queries_csv: str | None,
+        models: list[str] | None,
+        rerankers: list[str] | None,
+        rerank_captions: bool,
+        request: gr.Request,
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
+    ) -> tuple[Any, ...]:
+        asked = checked_request(collection, models, rerankers, queries_csv, rerank_captions)
+        found, note = run(ctx, ctx.visitor(request.session_hash), asked, progress)
+        stored = ctx.visitor(request.session_hash).read(asked.collection, ctx.store())
+        return _outputs_of(ctx, stored, found, note)
+
+    @shows_errors
+    def on_pair(state: tuple[str, EvalRun] | None, a: str | None, b: str | None) -> str:
+        if state is None or not a or not b:
+            return ""
+        collection, found = state
+        return disagreement_html(ctx, collection, found, a, b)
+
+    default = ctx.bootstrap.status().default_model
+    with gr.Tab("Evaluate", id="evaluate"):
+        gr.Markdown(
+            "Measure set-ups (embedding model × reranker) over many queries. Without a "
+            "queries CSV, each captioned image is queried with its own caption."
+        )
+        with gr.Row():
+            collection = collection_dropdown(ctx.demo_name, elem_id="eval-coll")
+            queries = gr.File(
+                label="Queries CSV (optional): query and/or query_image, relevant",
+                file_types=[".csv"],
+                height=120,
+                elem_id="eval-queries",
+            )
+        with gr.Row():
+            models = models_dropdown(
+                default, "Models the collection lacks are indexed first", elem_id="eval-models"
+            )
+            rerankers = gr.Dropdown(
+                reranker_choices(),
+                value=[NO_RERANKER],
+                multiselect=True,
+                allow_custom_value=True,
+                label="Rerankers",
+                elem_id="eval-rerankers",
+            )
+        read_captions = gr.Checkbox(
+            False, label="Let rerankers read captions (leaks the answer when queries are captions)"
+        )
+        button = gr.Button("Evaluate", variant="primary", elem_id="eval-button")
+        note = gr.Markdown(elem_id="eval-note")
+        table = gr.Dataframe(label="Metrics", interactive=False, elem_id="eval-table")
+        chart = gr.BarPlot(
+            x="bar",
+            y="value",
+            color="setup",
+            y_lim=[0, 1],
+            x_title="metric · set-up",
+            y_title="score",
+            label="Metrics per set-up",
+            x_label_angle=-45,
+            sort=None,
+            elem_id="eval-chart",
+        )
+        download = gr.File(label="Metrics CSV", elem_id="eval-download")
+        gr.Markdown("### Where two set-ups disagree most")
+        with gr.Row():
+            pick_a = gr.Dropdown([], label="Set-up A", elem_id="eval-a")
+            pick_b = gr.Dropdown([], label="Set-up B", elem_id="eval-b")
+        per_query = gr.HTML(css_template=PER_QUERY_CSS, elem_id="eval-per-query")
+        state = gr.State(None)
+
+    outputs = [note, table, chart, download, pick_a, pick_b, per_query, state]
+    button.click(
+        on_run,
+        [collection, queries, models, rerankers, read_captions],
+        outputs,
+        show_progress="full",
+        **PRIVATE,
+        **POOLED,
+    )
+    for pick in (pick_a, pick_b):
+        pick.input(on_pair, [state, pick_a, pick_b], per_query, **PRIVATE)
+    return EvaluateTab(collection, models)

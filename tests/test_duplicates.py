@@ -1,0 +1,86 @@
+"""Near-duplicate groups found through the store's neighbour search, on planted copies."""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+import numpy as np
+import pytest
+
+from mmdemo.config import Settings
+from mmdemo.errors import InputError
+from mmdemo.evaluate.duplicates import find_duplicates, group_neighbours
+from mmdemo.store import Store
+
+
+def unit(rows: np.ndarray) -> np.ndarray:
+    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+
+
+@pytest.fixture
+def planted(tmp_path: Path) -> tuple[Store, list[str]]:
+    """120 distinct random items plus planted copies: two near ones of item 0, one of
+    item 7, and an exact (identical-embedding) copy of item 20."""
+    rng = np.random.default_rng(1)
+    base = unit(rng.normal(size=(120, 32)))
+    copies = np.stack(
+        [
+            base[0] + rng.normal(scale=0.05, size=32),
+            base[0] + rng.normal(scale=0.03, size=32),
+            base[7] + rng.normal(scale=0.05, size=32),
+            base[20],
+        ]
+    )
+    vectors = np.concatenate([base, unit(copies)])
+    ids = [f"item{i:03d}" for i in range(120)] + ["near0a", "near0b", "near7", "same20"]
+    store = Store(Settings.from_env(data_dir=tmp_path / "data"))
+    store.add("dups", "m", ids, vectors, [{"file_name": f"{i}.png"} for i in ids])
+    return store, ids
+
+
+def test_planted_duplicates_are_recovered(planted: tuple[Store, list[str]]) -> None:
+    store, _ = planted
+    groups = find_duplicates(store, "dups", "m", threshold=0.9)
+    found = {(g.kind, frozenset(g.ids)) for g in groups}
+    assert found == {
+        ("near", frozenset({"item000", "near0a", "near0b"})),
+        ("near", frozenset({"item007", "near7"})),
+        ("exact", frozenset({"item020", "same20"})),
+    }
+    largest = groups[0]
+    assert largest.ids[0] == "item000" and largest.similarities[0] == 1.0
+    assert largest.similarities[1] >= largest.similarities[2] >= 0.9
+    assert largest.to_json()["items"][0] == {"id": "item000", "similarity": 1.0}
+
+
+def test_a_strict_threshold_keeps_only_the_exact_copy(planted: tuple[Store, list[str]]) -> None:
+    store, _ = planted
+    groups = find_duplicates(store, "dups", "m", threshold=0.9999)
+    assert [(g.kind, g.ids) for g in groups] == [("exact", ["item020", "same20"])]
+
+
+@pytest.mark.parametrize("threshold", [0.0, -0.5, 1.01])
+def test_bad_thresholds_are_refused(planted: tuple[Store, list[str]], threshold: float) -> None:
+    store, _ = planted
+    with pytest.raises(InputError, match="threshold"):
+        find_duplicates(store, "dups", "m", threshold=threshold)
+
+
+def test_neighbours_pads_when_the_collection_is_small(tmp_path: Path) -> None:
+    store = Store(Settings.from_env(data_dir=tmp_path / "data"))
+    vectors = unit(np.array([[1.0, 0.0], [0.8, 0.6]]))
+    store.add("two", "m", ["a", "b"], vectors, [{}, {}])
+    ids, sims = store.neighbours("two", "m", vectors, 4)
+    assert ids == [["a", "b"], ["b", "a"]]
+    assert sims[:, :2] == pytest.approx(np.array([[1.0, 0.8], [1.0, 0.8]]), abs=1e-5)
+    assert np.isneginf(sims[:, 2:]).all()
+
+
+def test_group_neighbours_joins_chains_transitively() -> None:
+    vectors = unit(np.array([[1.0, 0.0], [0.95, 0.31], [0.81, 0.59], [-1.0, 0.0]]))
+    sims = vectors @ vectors.T
+    ids = ["a", "b", "c", "d"]
+    neighbour_ids = [ids] * 4
+    groups = group_neighbours(ids, vectors, neighbour_ids, sims, threshold=0.94)
+    assert [g.ids for g in groups] == [["a", "b", "c"]]
+    assert groups[0].similarities == pytest.approx([1.0, 0.95, 0.81], abs=0.01)
