@@ -1,4 +1,4 @@
-"""Command line: ``python -m mmdemo index|search|list|delete|models|eval``.
+"""Command line: ``python -m mmdemo index|search|list|delete|models|eval|finetune``.
 
 Argument parsing and printing only; every command calls the same library functions the
 web UI calls. Expected errors print one line and exit 1; usage errors exit 2.
@@ -14,6 +14,7 @@ from typing import Any
 
 from mmdemo.config import PRECISIONS, Settings
 from mmdemo.errors import MMDemoError
+from mmdemo.finetune.command import add_parser as add_finetune
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -267,6 +268,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--captions", required=True)
     p.add_argument("--out", required=True)
     p.set_defaults(handler=cmd_queries)
+    add_finetune(sub, common)
     return parser
 
 
