@@ -153,3 +153,40 @@ def test_cli_trains_saves_evaluates_and_reports_push_failure(
     assert main(tune) == 1
     assert "--overwrite" in capsys.readouterr().err
     assert (out / "README.md").read_text() == card
+
+
+@pytest.mark.realmodel
+def test_lite_trains_only_its_projection_and_reloads(tmp_path: Path, settings: Settings) -> None:
+    from mmdemo.finetune.recipes import LITE
+    from mmdemo.ingest.indexer import index_existing
+
+    images, captions = write_captioned(tmp_path / "src", count=12)
+    store = Store(settings)
+    index_paths(
+        [images],
+        collection="few",
+        models=["lite"],
+        settings=settings,
+        store=store,
+        captions=captions,
+    )
+    model = load_for_training("lite", settings)
+    before = {name: p.detach().clone() for name, p in model.named_parameters()}
+    pairs = collection_pairs(store, settings, "few")
+    log = train(
+        model,
+        pairs,
+        recipe=LITE,
+        hyper=Hyper(1, 4, 1e-2),
+        settings=settings,
+        work_dir=tmp_path / "work",
+    )
+    assert log.steps == 3 and log.trainable_parameters == 1280 * 384 + 384
+    changed = {n for n, p in model.named_parameters() if not torch.equal(p, before[n])}
+    assert changed == {"0.projection.weight", "0.projection.bias"}
+    out = tmp_path / "lite-tuned"
+    model.save(str(out))
+    reloaded = load_embedder(str(out), settings)
+    assert torch.equal(reloaded.model[0].projection.weight, model[0].projection.weight)
+    report = index_existing(collection="few", models=[str(out)], settings=settings, store=store)
+    assert report.added == 12
