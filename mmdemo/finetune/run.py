@@ -69,6 +69,12 @@ class FinetuneReport:
         return {"out": str(self.out), "model_key": self.model_key, **self.facts}
 
 
+def named_output(settings: Settings, name: str) -> Path:
+    """The folder for a fine-tuned model named ``name`` in the data directory (the web app
+    saves there: a page never chooses arbitrary paths on the server)."""
+    return settings.data_dir / "finetuned" / validate_collection_name(name)
+
+
 def check_output(out: Path, overwrite: bool) -> None:
     """Refuse an existing, non-empty output folder unless ``overwrite``."""
     if out.exists() and not out.is_dir():

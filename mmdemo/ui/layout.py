@@ -9,7 +9,7 @@ from typing import Any
 
 import gradio as gr
 
-from mmdemo.ui import collections_tab, compare_tab, search_tab
+from mmdemo.ui import collections_tab, compare_tab, finetune_tab, search_tab
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.shared import (
     PRIVATE,
@@ -48,9 +48,11 @@ class _Sync:
         search: search_tab.SearchTab,
         compare: compare_tab.CompareTab,
         collections: collections_tab.CollectionsTab,
+        finetune: finetune_tab.FinetuneTab,
     ) -> None:
         self.collection_lists = [search.collection, compare.collection, collections.delete_choice]
-        self.model_lists = [search.model, *compare.models]
+        self.collection_lists.append(finetune.collection)
+        self.model_lists = [search.model, *compare.models, finetune.base]
         self.reranker = search.reranker
         self.index_models = collections.models
         self.listing = [collections.table, collections.listing]
@@ -89,11 +91,12 @@ def build_app(ctx: AppContext) -> gr.Blocks:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
         status = gr.Markdown(status_text(ctx), elem_id="status")
         timer = gr.Timer(STATUS_POLL_S)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             search = search_tab.build(ctx)
             compare = compare_tab.build(ctx)
             collections = collections_tab.build(ctx)
-        sync = _Sync(search, compare, collections)
+            finetune = finetune_tab.build(ctx)
+        sync = _Sync(search, compare, collections, finetune)
 
         def on_refresh() -> list[Any]:
             return sync.refresh(ctx)
@@ -115,8 +118,14 @@ def build_app(ctx: AppContext) -> gr.Blocks:
         gr.api(startup_status, api_name="status")
         app.load(on_refresh, None, sync.outputs, **PRIVATE)
         timer.tick(on_tick, None, [status, timer, *sync.outputs], **PRIVATE)
-        for event in collections.changed:
+        for event in [*collections.changed, finetune.trained]:
             event.then(on_refresh, None, sync.outputs, **PRIVATE)
+        finetune.compare_button.click(
+            finetune_tab.compare_updates,
+            finetune.report,
+            [tabs, compare.collection, *compare.models],
+            **PRIVATE,
+        )
     return app
 
 
