@@ -156,16 +156,19 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     """List the model presets."""
     from dataclasses import asdict
 
-    from mmdemo.models.registry import presets
+    from mmdemo.models.registry import local_models, presets
 
+    local = [str(path) for path in local_models(settings.finetuned_dir)]
     rows = [asdict(p) for p in presets()]
     if args.json:
-        _print_json(rows)
+        _print_json(rows + [{"key": path, "kind": "embedder", "local": True} for path in local])
         return 0
     for p in presets():
         cpu = "CPU ok" if p.cpu_ok else "GPU advised"
         size = "bundled" if p.offline else f"{p.size_mb} MB"
         print(f"{p.kind:9} {p.key:24} {p.display_name} [{p.source}] {p.licence}, {size}, {cpu}")
+    for path in local:
+        print(f"{'embedder':9} {path} (local, fine-tuned)")
     return 0
 
 

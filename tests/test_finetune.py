@@ -190,3 +190,15 @@ def test_lite_trains_only_its_projection_and_reloads(tmp_path: Path, settings: S
     assert torch.equal(reloaded.model[0].projection.weight, model[0].projection.weight)
     report = index_existing(collection="few", models=[str(out)], settings=settings, store=store)
     assert report.added == 12
+
+
+def test_models_lists_the_web_apps_fine_tuned_folders(
+    capsys: pytest.CaptureFixture[str], settings: Settings
+) -> None:
+    tuned = settings.finetuned_dir / "mine"
+    tuned.mkdir(parents=True)
+    (tuned / "modules.json").write_text("[]")
+    (settings.finetuned_dir / "not-a-model").mkdir()
+    assert main(["models", "--json", "--data-dir", str(settings.data_dir)]) == 0
+    local = [row["key"] for row in json.loads(capsys.readouterr().out) if row.get("local")]
+    assert local == [str(tuned.resolve())]

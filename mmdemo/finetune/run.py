@@ -72,7 +72,7 @@ class FinetuneReport:
 def named_output(settings: Settings, name: str) -> Path:
     """The folder for a fine-tuned model named ``name`` in the data directory (the web app
     saves there: a page never chooses arbitrary paths on the server)."""
-    return settings.data_dir / "finetuned" / validate_collection_name(name)
+    return settings.finetuned_dir / validate_collection_name(name)
 
 
 def check_output(out: Path, overwrite: bool) -> None:

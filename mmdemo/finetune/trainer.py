@@ -128,7 +128,7 @@ def train(
         num_train_epochs=hyper.epochs,
         per_device_train_batch_size=hyper.batch_size,
         learning_rate=hyper.learning_rate,
-        warmup_ratio=0.1,
+        warmup_steps=0.1,  # a float is a share of the steps
         logging_steps=1,
         save_strategy="no",
         report_to=[],
