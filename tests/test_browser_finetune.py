@@ -42,7 +42,7 @@ def test_finetune_from_the_page(page: Page, web_app: WebApp) -> None:  # noqa: F
     table = page.locator("#ft-table")
     expect(table).to_contain_text("recall@10", timeout=TRAIN_WAIT_MS)
     expect(table).to_contain_text("ndcg@10")
-    expect(page.locator("#ft-summary")).to_contain_text("Fine-tuned `lite`")
+    expect(page.locator("#ft-summary")).to_contain_text("Fine-tuned lite on 11 pairs")
     loss_seen = page.evaluate("window.lossSeen")
     assert any("train" in text for text in loss_seen), loss_seen
     assert (Path(web_app.data_dir) / "finetuned" / "demo-tuned" / "README.md").is_file()
@@ -53,6 +53,7 @@ def test_finetune_from_the_page(page: Page, web_app: WebApp) -> None:  # noqa: F
     expect(page.locator("#compare-model-B input")).to_have_value(
         str(Path(web_app.data_dir).resolve() / "finetuned" / "demo-tuned")
     )
+    expect(page.locator("#compare-reranker-B input")).to_have_value("None")
     page.locator("#compare-button").click()
     expect(page.locator("#compare-agreement")).to_contain_text("overlap", timeout=TRAIN_WAIT_MS)
     _shots(page, "ft-02-compare")

@@ -13,7 +13,13 @@ from gradio.events import Dependency
 
 from mmdemo.errors import InputError
 from mmdemo.ui.context import AppContext
-from mmdemo.ui.shared import PRIVATE, embedder_choices, model_dropdown, shows_errors
+from mmdemo.ui.shared import (
+    NO_RERANKER,
+    PRIVATE,
+    embedder_choices,
+    model_dropdown,
+    shows_errors,
+)
 
 TABLE_COLUMNS = ["metric", "base", "fine-tuned", "change"]
 
@@ -157,10 +163,12 @@ def build(ctx: AppContext) -> FinetuneTab:
 
 
 def compare_updates(report: dict[str, Any]) -> tuple[Any, ...]:
-    """The Compare tab selected, with the report's collection and base vs fine-tuned model."""
+    """The Compare tab selected, with the report's collection, base vs fine-tuned model and
+    no reranker on either side, so the two embedders are compared like for like."""
     models = [report["base_model"], report["model_key"]]
     return (
         gr.Tabs(selected="compare"),
         gr.Dropdown(value=report["collection"]),
         *(gr.Dropdown(choices=embedder_choices(models), value=m) for m in models),
+        *(gr.Dropdown(value=NO_RERANKER) for _ in models),
     )

@@ -123,7 +123,7 @@ def build_app(ctx: AppContext) -> gr.Blocks:
         finetune.compare_button.click(
             finetune_tab.compare_updates,
             finetune.report,
-            [tabs, compare.collection, *compare.models],
+            [tabs, compare.collection, *compare.models, *compare.rerankers],
             **PRIVATE,
         )
     return app
