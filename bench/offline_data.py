@@ -105,11 +105,17 @@ def _svg_caption(svg: Path) -> str:
     return ", ".join(dict.fromkeys([title, *[k.strip() for k in keywords[:6] if k.strip()]]))
 
 
-def clipart_items(share_dir: Path, cache_dir: Path, limit: int, size: int = 256) -> list[Item]:
-    """Up to ``limit`` openclipart drawings rendered to PNG in ``cache_dir`` (cached)."""
+def clipart_items(
+    share_dir: Path, cache_dir: Path, limit: int, size: int = 256, skip: int = 0
+) -> list[Item]:
+    """Up to ``limit`` openclipart drawings rendered to PNG in ``cache_dir`` (cached),
+    after the first ``skip`` of the fixed hash order (those lite was trained on are the
+    first 2998)."""
     cache_dir.mkdir(parents=True, exist_ok=True)
     svgs = sorted((share_dir / "openclipart" / "svg").rglob("*.svg"))
-    svgs = sorted(svgs, key=lambda p: hashlib.sha1(p.name.encode()).hexdigest())[:limit]
+    svgs = sorted(svgs, key=lambda p: hashlib.sha1(p.name.encode()).hexdigest())[
+        skip : skip + limit
+    ]
     items = []
     for svg in svgs:
         png = cache_dir / (hashlib.sha1(str(svg).encode()).hexdigest()[:16] + ".png")

@@ -1,5 +1,5 @@
 """Command line: ``python -m mmdemo COMMAND`` (index, search, list, delete, gc, models,
-eval, queries, map, duplicates).
+eval, queries, map, duplicates, finetune).
 
 Argument parsing and printing only; every command calls the same library functions the
 web UI calls. Expected errors print one line and exit 1; usage errors exit 2.
@@ -15,6 +15,7 @@ from typing import Any
 
 from mmdemo.config import PRECISIONS, Settings
 from mmdemo.errors import MMDemoError
+from mmdemo.finetune.command import add_parser as add_finetune
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -177,16 +178,19 @@ def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
     """List the model presets."""
     from dataclasses import asdict
 
-    from mmdemo.models.registry import presets
+    from mmdemo.models.registry import local_models, presets
 
+    local = [str(path) for path in local_models(settings.finetuned_dir)]
     rows = [asdict(p) for p in presets()]
     if args.json:
-        _print_json(rows)
+        _print_json(rows + [{"key": path, "kind": "embedder", "local": True} for path in local])
         return 0
     for p in presets():
         cpu = "CPU ok" if p.cpu_ok else "GPU advised"
         size = "bundled" if p.offline else f"{p.size_mb} MB"
         print(f"{p.kind:9} {p.key:24} {p.display_name} [{p.source}] {p.licence}, {size}, {cpu}")
+    for path in local:
+        print(f"{'embedder':9} {path} (local, fine-tuned)")
     return 0
 
 
@@ -383,6 +387,7 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--threshold", type=float, help="min cosine similarity (default: measured)")
     p.add_argument("--delete", action="store_true", help="delete all but one of each group")
     p.set_defaults(handler=cmd_duplicates)
+    add_finetune(sub, common)
     return parser
 
 

@@ -162,3 +162,8 @@ class Settings:
     def chroma_dir(self) -> Path:
         """The persistent Chroma database (local mode)."""
         return self.data_dir / "chroma"
+
+    @property
+    def finetuned_dir(self) -> Path:
+        """Models fine-tuned from the web app, one folder per name."""
+        return self.data_dir / "finetuned"

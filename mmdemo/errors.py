@@ -33,3 +33,11 @@ class NotFoundError(MMDemoError):
 
 class ReadOnlyError(MMDemoError):
     """A write was attempted while ``MMDEMO_READONLY`` is set."""
+
+
+class TrainingError(MMDemoError):
+    """Fine-tuning could not run or finish (out of memory, a model with nothing to train)."""
+
+
+class HubPushError(MMDemoError):
+    """A trained model was saved locally but could not be pushed to the Hugging Face Hub."""

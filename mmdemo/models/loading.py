@@ -141,6 +141,18 @@ def _load_raw(resolved: Resolved, device: str) -> Any:
     return _construct(resolved, device, local_only=False)
 
 
+def _checked_load(resolved: Resolved, device: str) -> Any:
+    """:func:`_load_raw`, with any failure turned into one :class:`ModelLoadError`."""
+    try:
+        return _load_raw(resolved, device)
+    except ModelLoadError:
+        raise
+    except Exception as exc:
+        raise ModelLoadError(
+            f"Could not load {resolved.kind} {resolved.key!r}: {_describe(exc)}"
+        ) from exc
+
+
 def _cached(cache_key: CacheKey) -> ModelHandle | None:
     with _lock:
         if cache_key in _cache:
@@ -164,14 +176,7 @@ def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
         handle = _cached(cache_key)
         if handle is not None:
             return handle
-        try:
-            raw = _load_raw(resolved, device)
-        except ModelLoadError:
-            raise
-        except Exception as exc:
-            raise ModelLoadError(
-                f"Could not load {kind} {resolved.key!r}: {_describe(exc)}"
-            ) from exc
+        raw = _checked_load(resolved, device)
         handle_cls = Embedder if kind == "embedder" else Reranker
         handle = handle_cls(resolved, raw, settings)
         with _lock:
@@ -197,6 +202,20 @@ def load_reranker(name: str, settings: Settings) -> Reranker:
     handle = _load(name, "reranker", settings)
     assert isinstance(handle, Reranker)
     return handle
+
+
+def load_for_training(name: str, settings: Settings) -> Any:
+    """A fresh, uncached ``SentenceTransformer`` to fine-tune: training changes its weights,
+    so it must never be a model that searches are using."""
+    return _checked_load(resolve(name, "embedder"), settings.resolved_device)
+
+
+def forget(name: str) -> None:
+    """Drop every cached model loaded from ``name``'s location (a folder written anew)."""
+    location = resolve(name, "embedder").location
+    with _lock:
+        for key in [k for k in _cache if k[1] == location]:
+            del _cache[key]
 
 
 def clear_cache() -> None:

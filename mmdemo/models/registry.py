@@ -89,6 +89,14 @@ def presets(kind: Kind | None = None) -> list[Preset]:
     return [p for p in PRESETS if kind is None or p.kind == kind]
 
 
+def local_models(folder: Path) -> list[Path]:
+    """The saved sentence-transformers models directly inside ``folder`` (e.g. the web
+    app's fine-tuned models), by name; any of them can be named wherever a model is."""
+    if not folder.is_dir():
+        return []
+    return sorted(p.resolve() for p in folder.iterdir() if (p / "modules.json").is_file())
+
+
 def default_reranker(embedder: str) -> str | None:
     """The reranker to use by default with ``embedder``, or None for no reranking.
 

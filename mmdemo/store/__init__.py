@@ -387,6 +387,15 @@ class Store:
             self.refresh()
         return removed
 
+    def drop_model(self, collection: str, model: str) -> None:
+        """Delete the index of ``collection`` made with ``model``, if any (e.g. a model
+        folder that was trained again, whose stored vectors are stale)."""
+        with self._writing():
+            target = self._models(collection).get(model)
+            if target is not None:
+                self._client.delete_collection(target.name)
+                self.refresh()
+
     @_retry_if_stale
     def delete_items(self, collection: str, ids: Sequence[str]) -> int:
         """Delete ``ids`` from every model's index of ``collection``; return how many existed."""

@@ -59,6 +59,7 @@ class CompareTab:
 
     collection: gr.Dropdown
     models: tuple[gr.Dropdown, gr.Dropdown]
+    rerankers: tuple[gr.Dropdown, gr.Dropdown]
 
 
 def _side(
@@ -376,4 +377,4 @@ def build(ctx: AppContext) -> CompareTab:
         ).success(on_compare, inputs, outputs, **PRIVATE, **POOLED).success(
             offer_indexing, payload, buttons, **PRIVATE
         )
-    return CompareTab(collection, (side_a.model, side_b.model))
+    return CompareTab(collection, (side_a.model, side_b.model), (side_a.reranker, side_b.reranker))

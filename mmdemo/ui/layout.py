@@ -20,6 +20,7 @@ from mmdemo.ui import (
     compare_tab,
     evaluate_api,
     evaluate_tab,
+    finetune_tab,
     map_tab,
     search_tab,
     search_view,
@@ -113,6 +114,7 @@ class _Sync:
         collections: collections_tab.CollectionsTab,
         evaluate: evaluate_tab.EvaluateTab,
         mapping: map_tab.MapTab,
+        finetune: finetune_tab.FinetuneTab,
     ) -> None:
         self.collection_lists = [
             search.collection,
@@ -121,8 +123,9 @@ class _Sync:
             collections.duplicates_choice,
             evaluate.collection,
             mapping.collection,
+            finetune.collection,
         ]
-        self.model_lists = [search.model, *compare.models, mapping.model]
+        self.model_lists = [search.model, *compare.models, mapping.model, finetune.base]
         self.reranker = search.reranker
         self.multi_model_lists = [collections.models, evaluate.models]
         self.listing = [collections.table, collections.listing]
@@ -164,13 +167,14 @@ def build_app(ctx: AppContext) -> gr.Blocks:
         gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
         status = gr.Markdown(status_text(ctx), elem_id="status")
         timer = gr.Timer(STATUS_POLL_S)
-        with gr.Tabs():
+        with gr.Tabs() as tabs:
             search = search_tab.build(ctx)
             compare = compare_tab.build(ctx)
             evaluate = evaluate_tab.build(ctx)
             mapping = map_tab.build(ctx)
             collections = collections_tab.build(ctx)
-        sync = _Sync(search, compare, collections, evaluate, mapping)
+            finetune = finetune_tab.build(ctx)
+        sync = _Sync(search, compare, collections, evaluate, mapping, finetune)
         evaluate_api.register_api(ctx)
 
         def on_refresh(request: gr.Request) -> list[Any]:
@@ -194,8 +198,14 @@ def build_app(ctx: AppContext) -> gr.Blocks:
         app.unload(on_unload)
         ticked = timer.tick(on_tick, None, [status, timer, *sync.outputs], **PRIVATE)
         search.run_when_ready(ticked)
-        for event in collections.changed:
+        for event in [*collections.changed, finetune.trained]:
             event.then(on_refresh, None, sync.outputs, **PRIVATE)
+        finetune.compare_button.click(
+            finetune_tab.compare_updates,
+            finetune.report,
+            [tabs, compare.collection, *compare.models, *compare.rerankers],
+            **PRIVATE,
+        )
     return app
 
 

@@ -94,6 +94,17 @@ class LiteEmbedder(InputModule):
             self.projection.load_state_dict(projection_state)
         self.eval()
 
+    def train(self, mode: bool = True) -> LiteEmbedder:
+        """Switches only the projection: the backbones always run in inference mode.
+
+        Fine-tuning trains the projection alone; batch-norm statistics and dropout in the
+        frozen CNN and MiniLM must not change while the trainer puts the model in training.
+        """
+        super().train(mode)
+        self.cnn.eval()
+        self.text_encoder.eval()
+        return self
+
     @property
     def modalities(self) -> list[Any]:
         """Texts and images, each in its own call."""
