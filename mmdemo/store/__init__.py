@@ -10,12 +10,10 @@ share a local database see each other's writes, is :mod:`mmdemo.store.client`.
 
 from __future__ import annotations
 
-import functools
 import threading
-from collections.abc import Callable, Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
-from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
@@ -32,8 +30,13 @@ from mmdemo.records import (
     validate_collection_name,
 )
 from mmdemo.store.client import connect, local_client, read_marker, write_lock
-
-_T = TypeVar("_T")
+from mmdemo.store.parts import (
+    DIM_KEY,
+    CollectionInfo,
+    Hit,
+    check_dimension,
+    retry_if_stale,
+)
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -52,46 +55,6 @@ HNSW_CONFIGURATION: CreateHNSWConfiguration = {
 EXACT_CACHED = 8
 _COLLECTION_KEY = "mmdemo_collection"
 _MODEL_KEY = "mmdemo_model"
-_DIM_KEY = "mmdemo_dim"
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One search result: the item id, its cosine similarity to the query and its metadata."""
-
-    id: str
-    score: float
-    metadata: dict[str, Any]
-
-
-@dataclass(frozen=True)
-class CollectionInfo:
-    """A user collection: how many distinct items it holds and how many per model."""
-
-    name: str
-    images: int
-    models: dict[str, int]
-
-
-def _is_stale(exc: Exception) -> bool:
-    """Whether Chroma says a collection handle we hold no longer exists (another process)."""
-    return type(exc).__name__ == "NotFoundError" and type(exc).__module__.startswith("chromadb")
-
-
-def _retry_if_stale(method: Callable[..., _T]) -> Callable[..., _T]:
-    """Run ``method``; if a cached handle went stale, forget the caches and run it once more."""
-
-    @functools.wraps(method)
-    def wrapper(self: Store, *args: Any, **kwargs: Any) -> _T:
-        try:
-            return method(self, *args, **kwargs)
-        except Exception as exc:
-            if not _is_stale(exc):
-                raise
-            self.refresh()
-            return method(self, *args, **kwargs)
-
-    return wrapper
 
 
 class Store:
@@ -147,7 +110,7 @@ class Store:
             yield
             self._seen = markers.after
 
-    @_retry_if_stale
+    @retry_if_stale
     def add(
         self,
         collection: str,
@@ -197,7 +160,7 @@ class Store:
         if cached is not None:  # appended, not reloaded; a count that disagrees reloads it
             self._exact[str(target.id)] = cached.extended([ids[i] for i in rows], vectors[rows])
 
-    @_retry_if_stale
+    @retry_if_stale
     def existing_ids(self, collection: str, model: str, ids: Sequence[str]) -> set[str]:
         """The subset of ``ids`` already stored for (collection, model)."""
         target = self._models(collection, model).get(model)
@@ -211,22 +174,22 @@ class Store:
                 in_use |= self._present_ids(target, ids)
         return in_use
 
-    @_retry_if_stale
+    @retry_if_stale
     def has_model(self, collection: str, model: str) -> bool:
         """Whether ``collection`` has been indexed with ``model``."""
         return model in self._models(collection, model)
 
-    @_retry_if_stale
+    @retry_if_stale
     def ensure_indexed(self, collection: str, model: str) -> None:
         """Raise NotFoundError, naming the models it has, unless ``collection`` has ``model``."""
         self._require(collection, model)
 
-    @_retry_if_stale
+    @retry_if_stale
     def models(self, collection: str) -> dict[str, int]:
         """Model key -> item count for ``collection`` (empty when it does not exist)."""
         return {model: target.count() for model, target in self._models(collection).items()}
 
-    @_retry_if_stale
+    @retry_if_stale
     def query(
         self,
         collection: str,
@@ -243,7 +206,7 @@ class Store:
             raise InputError(f"The number of results must be at least 1, got {k}.")
         target = self._require(collection, model)
         vector = as_matrix(embedding, 1)
-        _check_dimension(target, vector.shape[1], collection, model)
+        check_dimension(target, vector.shape[1], collection, model)
         count = target.count()
         if count == 0:
             return []
@@ -313,7 +276,7 @@ class Store:
             raise InputError(f"The number of neighbours must be at least 1, got {k}.")
         target = self._require(collection, model)
         matrix = as_matrix(vectors, len(vectors))
-        _check_dimension(target, matrix.shape[1], collection, model)
+        check_dimension(target, matrix.shape[1], collection, model)
         n_results = min(k, target.count())
         found_ids: list[list[str]] = []
         similarities = np.full((len(matrix), k), -np.inf, dtype=np.float32)
@@ -330,7 +293,7 @@ class Store:
                 similarities[row, : len(ids)] = 1.0 - np.asarray(distances, dtype=np.float32)
         return found_ids, similarities
 
-    @_retry_if_stale
+    @retry_if_stale
     def items(self, collection: str) -> list[tuple[str, dict[str, Any]]]:
         """Every item id of ``collection`` (over all its models) with its metadata."""
         found: dict[str, dict[str, Any]] = {}
@@ -340,7 +303,7 @@ class Store:
                     found.setdefault(item_id, dict(metadata or {}))
         return list(found.items())
 
-    @_retry_if_stale
+    @retry_if_stale
     def embeddings(self, collection: str, model: str) -> tuple[list[str], np.ndarray]:
         """All ids of (collection, model) and their embeddings as an (n, dim) float32 array."""
         return self._vectors(self._require(collection, model))
@@ -351,7 +314,7 @@ class Store:
         for page in self._pages(target, ["embeddings"]):
             ids.extend(page["ids"])
             vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
-        dim = int((target.metadata or {}).get(_DIM_KEY, 0))
+        dim = int((target.metadata or {}).get(DIM_KEY, 0))
         return ids, np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
 
     def names(self) -> list[str]:
@@ -376,7 +339,7 @@ class Store:
             return targets[0].count()
         return len(self._all_ids(targets))
 
-    @_retry_if_stale
+    @retry_if_stale
     def delete_collection(self, collection: str) -> int:
         """Delete ``collection`` with every model's index; return how many items it held."""
         with self._writing():
@@ -396,7 +359,7 @@ class Store:
                 self._client.delete_collection(target.name)
                 self.refresh()
 
-    @_retry_if_stale
+    @retry_if_stale
     def delete_items(self, collection: str, ids: Sequence[str]) -> int:
         """Delete ``ids`` from every model's index of ``collection``; return how many existed."""
         removed: set[str] = set()
@@ -461,12 +424,12 @@ class Store:
         """The Chroma collection to add ``dim``-d vectors to, created on first use."""
         existing = self._models(collection, model).get(model)
         if existing is not None:
-            _check_dimension(existing, dim, collection, model)
+            check_dimension(existing, dim, collection, model)
             return existing
         created = self._client.get_or_create_collection(
             chroma_name(collection, model),
             configuration={"hnsw": HNSW_CONFIGURATION},
-            metadata={_COLLECTION_KEY: collection, _MODEL_KEY: model, _DIM_KEY: dim},
+            metadata={_COLLECTION_KEY: collection, _MODEL_KEY: model, DIM_KEY: dim},
             embedding_function=None,
         )
         self._handles = None
@@ -489,11 +452,4 @@ class Store:
             yield target.get(include=include, limit=self._batch_size, offset=offset)  # type: ignore[arg-type]
 
 
-def _check_dimension(target: Collection, dim: int, collection: str, model: str) -> None:
-    """Raise InputError when ``dim`` differs from the dimension stored for (collection, model)."""
-    stored = (target.metadata or {}).get(_DIM_KEY)
-    if stored is not None and int(stored) != dim:
-        raise InputError(
-            f"Collection {collection!r} holds {stored}-d embeddings for model {model!r}, "
-            f"but got {dim}-d ones: use the same model that indexed it."
-        )
+__all__ = ["CollectionInfo", "Hit", "Store", "chroma_name"]
