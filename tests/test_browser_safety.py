@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import csv
 import http.server
+import re
 import threading
 import time
 import zipfile
@@ -118,10 +119,10 @@ def _search_and_select(page: Page) -> None:
     field.press("Enter")
     field.blur()
     page.locator("#search-button").click()
-    first = page.locator("#search-gallery .thumbnail-item").first
-    expect(first).to_contain_text(FILE_NAME)
+    first = page.locator("#search-results .mm-results .mm-open > img").first
+    expect(first).to_have_attribute("alt", re.compile(re.escape(f"#1 {FILE_NAME}")))
     first.click()
-    expect(page.locator("#find-similar")).to_be_enabled()
+    expect(page.locator("#search-results .mm-lightbox")).to_be_visible()
 
 
 def _assert_nothing_planted(page: Page, hits: list[str]) -> None:
@@ -141,10 +142,12 @@ def test_visitors_are_isolated_and_planted_markup_shows_as_text(
     uploader = _visitor(browser, multiuser_app, 1280)
     _index(uploader, image, captions)
     _search_and_select(uploader)
-    details = uploader.locator("#search-details")
+    details = uploader.locator("#search-results .mm-lightbox")
     expect(details).to_contain_text(caption)
     expect(details).to_contain_text(FILE_NAME)
-    assert details.locator("a, img, form, script").count() == 0
+    # The lightbox's only image is the result itself; nothing planted became an element.
+    assert details.locator("a, form, script").count() == 0
+    assert details.locator("img").count() == 1
     _assert_nothing_planted(uploader, hits)
     _shot(uploader, "01-planted-caption-1280")
     uploader.set_viewport_size({"width": 390, "height": 900})

@@ -117,6 +117,7 @@ def test_a_plain_server_path_is_not_an_upload(client: Client, web_app: WebApp) -
 def test_the_page_events_are_not_public_endpoints(client: Client) -> None:
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     expected = {"/index", "/index_existing", "/search", "/compare", "/collections", "/delete"}
+    expected |= {"/evaluate"}
     assert names == expected | {"/status"}
 
 

@@ -41,8 +41,9 @@ def legend(reranked: bool, cut: float | None) -> str:
     """One sentence that explains the numbers on the badges."""
     if reranked:
         text = (
-            "Badges show the reranker's score (higher is better) and how far the reranker "
-            "moved each result: ▲ up, ▼ down, = unchanged."
+            "Badges show the reranked score (the reranker's judgement fused with the "
+            "similarity, standardised over these results: higher is better) and how far "
+            "reranking moved each result: ▲ up, ▼ down, = unchanged."
         )
     else:
         text = "Badges show cosine similarity between query and image (higher is closer)."
