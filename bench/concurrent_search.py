@@ -83,7 +83,20 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes], timeout_s: float = 30
 def timed_search(client: Client, query: str, model: str) -> float:
     """Seconds one /search call takes, as a client sees it."""
     start = time.perf_counter()
-    client.predict(query, None, 0.5, "", 0.5, "", "demo", model, "none", 10, api_name="/search")
+    # By name: the old page event and today's typed endpoint both take these.
+    client.predict(
+        text=query,
+        image=None,
+        weight=0.5,
+        negative="",
+        negative_weight=0.5,
+        caption_contains="",
+        collection="demo",
+        model=model,
+        reranker="none",
+        top_k=10,
+        api_name="/search",
+    )
     return time.perf_counter() - start
 
 
