@@ -15,7 +15,7 @@ from conftest import WebApp
 from gradio_client import Client, handle_file
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
-from test_browser import ARTIFACTS, PHOTOS, WAIT_MS, _choose, browser  # noqa: F401 (fixture)
+from test_browser import ARTIFACTS, PHOTOS, WAIT_MS, _choose
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -25,7 +25,7 @@ WIDTHS = (1280, 390)
 
 
 @pytest.fixture
-def page(browser: Browser, web_app: WebApp) -> Iterator[Page]:  # noqa: F811
+def page(browser: Browser, web_app: WebApp) -> Iterator[Page]:
     """A fresh 1280-px tab on the app."""
     context = browser.new_context(viewport={"width": 1280, "height": 900})
     opened = context.new_page()

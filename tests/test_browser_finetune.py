@@ -6,7 +6,7 @@ from pathlib import Path
 import pytest
 from conftest import WebApp
 from playwright.sync_api import Page, expect
-from test_browser import ARTIFACTS, _choose, browser, page  # noqa: F401 (fixtures)
+from test_browser import ARTIFACTS, _choose, page  # noqa: F401 (fixture)
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
