@@ -49,9 +49,8 @@ def shots(page: Page, name: str) -> None:
 def index(web_app: WebApp, collection: str, files: list[Path], captions: Path | None) -> None:
     """Index ``files`` into a new collection with the app's model, through the API."""
     client = Client(web_app.url, verbose=False)
-    _, _, report = client.predict(
+    report = client.predict(
         files=[handle_file(str(f)) for f in files],
-        folder=[],
         captions=handle_file(str(captions)) if captions else None,
         collection=collection,
         models=[web_app.model],

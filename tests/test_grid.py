@@ -53,7 +53,8 @@ def test_reranked_cards_show_movement_and_the_reranker_legend() -> None:
     rows = [_row(1, 0.2, rerank_score=2.5, rank_before_rerank=3)]
     page = _render(rows, [True], reranked=True)
     assert "#1 · 2.500 · ▲2" in page
-    assert "reranker&#x27;s score" in page and "was #" not in page
+    assert "the reranker&#x27;s judgement fused with the similarity" in page
+    assert "was #" not in page
 
 
 def test_weak_matches_sit_behind_a_toggle_after_the_strong_ones() -> None:
