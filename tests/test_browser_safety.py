@@ -153,6 +153,8 @@ def test_visitors_are_isolated_and_planted_markup_shows_as_text(
     uploader.set_viewport_size({"width": 390, "height": 900})
     _shot(uploader, "02-planted-caption-390")
     uploader.set_viewport_size({"width": 1280, "height": 900})
+    uploader.keyboard.press("Escape")  # close the lightbox: it is modal
+    expect(details).to_be_hidden()
 
     # At 390 px gradio folds some tabs into a menu, so the other visitor opens the tab wide.
     other = _visitor(browser, multiuser_app, 1280)
