@@ -80,7 +80,7 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes], timeout_s: float = 30
     raise SystemExit(f"{url} was not ready within {timeout_s:.0f} s")
 
 
-def timed_search(client: Client, query: str, model: str) -> float:
+def timed_search(client: Client, query: str, model: str, reranker: str) -> float:
     """Seconds one /search call takes, as a client sees it."""
     start = time.perf_counter()
     # By name: the old page event and today's typed endpoint both take these.
@@ -93,22 +93,26 @@ def timed_search(client: Client, query: str, model: str) -> float:
         caption_contains="",
         collection="demo",
         model=model,
-        reranker="none",
+        reranker=reranker,
         top_k=10,
         api_name="/search",
     )
     return time.perf_counter() - start
 
 
-def single(url: str, model: str, repeats: int) -> list[float]:
-    """Sequential warm searches from one client."""
+def single(url: str, model: str, reranker: str, repeats: int) -> tuple[float, list[float]]:
+    """The first search after the app reported ready, then sequential warm searches."""
     client = Client(url, verbose=False)
-    for query in QUERIES:
-        timed_search(client, query, model)
-    return [timed_search(client, QUERIES[i % len(QUERIES)], model) for i in range(repeats)]
+    first = timed_search(client, QUERIES[0], model, reranker)
+    for query in QUERIES[1:]:
+        timed_search(client, query, model, reranker)
+    warm = [
+        timed_search(client, QUERIES[i % len(QUERIES)], model, reranker) for i in range(repeats)
+    ]
+    return first, warm
 
 
-def concurrent(url: str, model: str, clients: int, rounds: int) -> list[float]:
+def concurrent(url: str, model: str, reranker: str, clients: int, rounds: int) -> list[float]:
     """Searches of ``clients`` sessions at once, ``rounds`` each, released together."""
     sessions = [Client(url, verbose=False) for _ in range(clients)]
     barrier = threading.Barrier(clients)
@@ -118,7 +122,8 @@ def concurrent(url: str, model: str, clients: int, rounds: int) -> list[float]:
     def run(index: int) -> None:
         barrier.wait()
         for r in range(rounds):
-            took = timed_search(sessions[index], QUERIES[(index + r) % len(QUERIES)], model)
+            query = QUERIES[(index + r) % len(QUERIES)]
+            took = timed_search(sessions[index], query, model, reranker)
             with lock:
                 times.append(took)
 
@@ -148,6 +153,7 @@ def main() -> None:
         help="checkout to run app.py from; repeat to compare (default: this checkout)",
     )
     parser.add_argument("--model", default="lite")
+    parser.add_argument("--reranker", default="none", help='a reranker preset, or "none"')
     parser.add_argument("--clients", type=int, default=8)
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=15)
@@ -159,11 +165,12 @@ def main() -> None:
 def measure(root: Path, args: argparse.Namespace) -> None:
     """Serve the app from ``root``, measure alone and under load, print the figures."""
     with serve(root, args.model) as url:
-        alone = single(url, args.model, args.repeats)
-        loaded = concurrent(url, args.model, args.clients, args.rounds)
+        first, alone = single(url, args.model, args.reranker, args.repeats)
+        loaded = concurrent(url, args.model, args.reranker, args.clients, args.rounds)
     base = statistics.median(alone)
     p50, p95 = percentile(loaded, 0.5), percentile(loaded, 0.95)
-    print(f"app: {root}")
+    print(f"app: {root} (model {args.model}, reranker {args.reranker})")
+    print(f"first search after ready: {first * 1000:.0f} ms ({first / base:.2f}x warm median)")
     print(f"single warm search: min {min(alone) * 1000:.0f} ms, median {base * 1000:.0f} ms")
     print(
         f"{args.clients} clients x {args.rounds}: p50 {p50 * 1000:.0f} ms, "
