@@ -124,15 +124,22 @@ class AppContext:
         The operator's choices stay usable whatever their form: the app's default model and
         the models the stored collections are indexed with.
         """
-        if name and name not in self._operator_models():
+        if not name:
+            return
+        try:
             resolve(
                 name,
                 kind,
                 allow_paths=self.settings.allow_local_models,
                 allow_hub=not self.readonly,
             )
+        except InputError:
+            if name not in self._operator_models():
+                raise
 
     def _operator_models(self) -> set[str]:
+        """The app's default model and every model a stored collection is indexed with
+        (listed only when a name was refused, so a search pays nothing for it)."""
         indexed = {model for info in self.store().collections() for model in info.models}
         return {self.bootstrap.status().default_model, *indexed}
 
