@@ -4,7 +4,8 @@ Each endpoint takes named plain values (strings, numbers, lists, and files sent 
 ``gradio_client.handle_file``) and returns JSON-able dicts and lists, or a file. They
 call the same functions as the page's events, which are all private: moving a component
 on the page never changes the API. Endpoints: ``index``, ``index_existing``, ``search``,
-``compare``, ``collections``, ``delete``, ``status``.
+``compare``, ``collections``, ``delete``, ``status``, and ``evaluate`` (declared in
+:mod:`mmdemo.ui.evaluate_api`).
 """
 
 from dataclasses import asdict
@@ -15,7 +16,7 @@ from gradio_client.utils import is_file_obj_with_meta
 
 from mmdemo.errors import InputError
 from mmdemo.tenancy import Visitor
-from mmdemo.ui import collections_tab, compare_tab, search_tab
+from mmdemo.ui import collections_tab, compare_tab, evaluate_api, search_tab
 from mmdemo.ui.context import POOLED, AppContext
 from mmdemo.ui.shared import NO_RERANKER, shows_errors
 
@@ -203,3 +204,4 @@ def register(ctx: AppContext) -> None:
         gr.api(model_work, api_name=model_work.__name__, **POOLED)
     for endpoint in (collections, delete, status):
         gr.api(endpoint, api_name=endpoint.__name__)
+    evaluate_api.register_api(ctx)

@@ -18,7 +18,6 @@ from mmdemo.ui import (
     api,
     collections_tab,
     compare_tab,
-    evaluate_api,
     evaluate_tab,
     finetune_tab,
     map_tab,
@@ -175,7 +174,6 @@ def build_app(ctx: AppContext) -> gr.Blocks:
             collections = collections_tab.build(ctx)
             finetune = finetune_tab.build(ctx)
         sync = _Sync(search, compare, collections, evaluate, mapping, finetune)
-        evaluate_api.register_api(ctx)
 
         def on_refresh(request: gr.Request) -> list[Any]:
             return sync.refresh(ctx, request)
