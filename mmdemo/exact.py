@@ -65,3 +65,35 @@ class ExactIndex:
             rows, subset = rows[keep], subset[keep]
         order = sorted(range(len(rows)), key=lambda i: (-subset[i], self.ids[rows[i]]))
         return [(self.ids[rows[i]], float(subset[i])) for i in order]
+
+
+def similar_pairs(
+    vectors: np.ndarray, floor: float, k: int, block: int = 1024
+) -> tuple[list[np.ndarray], list[np.ndarray]]:
+    """For each row ``i``, the (up to) ``k`` most similar later rows ``j > i`` with cosine
+    at or above ``floor``, and those cosines, best first.
+
+    Every pair at or above ``floor`` is listed once, by its first row (``k`` only bounds a
+    floor so low that most pairs pass it). One block of rows at a time is scored against
+    itself and the rows after it: half the products of a full scan, and memory stays at
+    ``block x n`` scores, never the ``n x n`` matrix.
+    """
+    matrix = ExactIndex.build([], vectors, 0).vectors
+    found_rows: list[np.ndarray] = []
+    found_sims: list[np.ndarray] = []
+    for start in range(0, len(matrix), block):
+        scores = matrix[start : start + block] @ matrix[start:].T
+        hit_rows, hit_cols = np.nonzero(scores >= floor)
+        later = hit_cols > hit_rows
+        hit_rows, hit_cols = hit_rows[later], hit_cols[later]
+        bounds = np.concatenate([[0], np.cumsum(np.bincount(hit_rows, minlength=len(scores)))])
+        for row in range(len(scores)):
+            cols = hit_cols[bounds[row] : bounds[row + 1]]
+            sims = scores[row, cols]
+            if len(cols) > k:
+                keep = np.argpartition(-sims, k - 1)[:k]
+                cols, sims = cols[keep], sims[keep]
+            order = np.argsort(-sims, kind="stable")
+            found_rows.append(cols[order] + start)
+            found_sims.append(sims[order])
+    return found_rows, found_sims

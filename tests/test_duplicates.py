@@ -9,7 +9,9 @@ import pytest
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError
+from mmdemo.evaluate import duplicates
 from mmdemo.evaluate.duplicates import find_duplicates, group_neighbours
+from mmdemo.exact import similar_pairs
 from mmdemo.store import Store
 
 
@@ -38,8 +40,13 @@ def planted(tmp_path: Path) -> tuple[Store, list[str]]:
     return store, ids
 
 
-def test_planted_duplicates_are_recovered(planted: tuple[Store, list[str]]) -> None:
+@pytest.mark.parametrize("exact_scan", [True, False], ids=["exact-scan", "store-hnsw"])
+def test_planted_duplicates_are_recovered(
+    planted: tuple[Store, list[str]], exact_scan: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Both neighbour paths (exact blocked scan, the store's HNSW) find the same groups."""
     store, _ = planted
+    monkeypatch.setattr(duplicates, "scan_fits", lambda count, dim: exact_scan)
     groups = find_duplicates(store, "dups", "m", threshold=0.9)
     found = {(g.kind, frozenset(g.ids)) for g in groups}
     assert found == {
@@ -84,3 +91,20 @@ def test_group_neighbours_joins_chains_transitively() -> None:
     groups = group_neighbours(ids, vectors, neighbour_ids, sims, threshold=0.94)
     assert [g.ids for g in groups] == [["a", "b", "c"]]
     assert groups[0].similarities == pytest.approx([1.0, 0.95, 0.81], abs=0.01)
+
+
+def test_similar_pairs_lists_each_pair_above_the_floor_once_across_blocks() -> None:
+    """Blocks smaller than the matrix find every pair at or above the floor, by its first
+    row, best first; ``k`` keeps only each row's best pairs."""
+    vectors = unit(np.random.default_rng(3).normal(size=(23, 4)))
+    full = vectors @ vectors.T
+    rows, sims = similar_pairs(vectors, 0.3, 30, block=5)
+    for i in range(23):
+        expected = sorted(
+            (j for j in range(i + 1, 23) if full[i, j] >= 0.3), key=lambda j: -full[i, j]
+        )
+        assert rows[i].tolist() == expected
+        assert np.allclose(sims[i], full[i, expected], atol=1e-6)
+    capped, _ = similar_pairs(vectors, 0.3, 2, block=5)
+    assert all(found.tolist() == rows[i][:2].tolist() for i, found in enumerate(capped))
+    assert sum(len(found) for found in rows) > 23

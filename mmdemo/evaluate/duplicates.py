@@ -1,7 +1,8 @@
 """Near-duplicate groups: items whose embeddings are more similar than a threshold.
 
-Each item asks the store for its few nearest neighbours (one batched query per page), so
-a collection of n items costs n nearest-neighbour lookups, never an n x n matrix. Pairs
+Each item's few nearest neighbours come from an exact blocked scan of the collection's
+vectors up to :data:`SCAN_MAX_PRODUCTS`, and from the store's batched HNSW queries above
+that; memory never holds an n x n matrix. Pairs
 above the threshold are joined into groups (union-find). Identical bytes are already one
 item (ids are content hashes), so an "exact" group holds different files that the model
 cannot tell apart (re-saved, metadata-only edits); every other group is "near".
@@ -16,6 +17,7 @@ from typing import Any
 import numpy as np
 
 from mmdemo.errors import InputError
+from mmdemo.exact import similar_pairs
 from mmdemo.store import Store
 
 #: Default cosine threshold for the lite model, measured in bench/duplicate_threshold.py:
@@ -25,6 +27,10 @@ DEFAULT_THRESHOLD = 0.9
 EXACT_SIMILARITY = 0.9999
 #: How many nearest neighbours each item asks the store for.
 NEIGHBOURS = 8
+#: Largest ``items x items x dimensions`` scanned exactly (half of it is computed): 10k
+#: 1664-d lite vectors (bench/insight_scaling.py). Up to here the scan is faster than 10k
+#: HNSW lookups at the store's ef_search; above it, the scan's quadratic cost wins.
+SCAN_MAX_PRODUCTS = 2e11
 
 
 @dataclass(frozen=True)
@@ -75,7 +81,7 @@ def group_neighbours(
     ids: Sequence[str],
     vectors: np.ndarray,
     neighbour_ids: Sequence[Sequence[str]],
-    neighbour_sims: np.ndarray,
+    neighbour_sims: Sequence[np.ndarray] | np.ndarray,
     threshold: float,
 ) -> list[DuplicateGroup]:
     """Groups of rows linked by neighbour pairs at or above ``threshold``, largest first.
@@ -114,13 +120,23 @@ def _group(ids: Sequence[str], vectors: np.ndarray, rows: list[int]) -> Duplicat
 def find_duplicates(
     store: Store, collection: str, model: str, threshold: float = DEFAULT_THRESHOLD
 ) -> list[DuplicateGroup]:
-    """Near-duplicate groups of (collection, model) through the store's neighbour search."""
+    """Near-duplicate groups of (collection, model), from an exact scan or the store's HNSW."""
     check_threshold(threshold)
     ids, vectors = store.embeddings(collection, model)
     if len(ids) < 2:
         return []
-    neighbour_ids, sims = store.neighbours(collection, model, vectors, NEIGHBOURS + 1)
+    sims: Sequence[np.ndarray] | np.ndarray
+    if scan_fits(*vectors.shape):
+        rows, sims = similar_pairs(vectors, threshold, NEIGHBOURS)
+        neighbour_ids: Sequence[Sequence[str]] = [[ids[r] for r in found] for found in rows]
+    else:
+        neighbour_ids, sims = store.neighbours(collection, model, vectors, NEIGHBOURS + 1)
     return group_neighbours(ids, vectors, neighbour_ids, sims, threshold)
+
+
+def scan_fits(count: int, dim: int) -> bool:
+    """Whether ``count`` vectors of ``dim`` values are scanned exactly rather than by HNSW."""
+    return count * count * dim <= SCAN_MAX_PRODUCTS
 
 
 def extra_ids(groups: Sequence[DuplicateGroup]) -> list[str]:
