@@ -498,3 +498,22 @@ def test_concurrent_searches_prune_old_csvs_safely(tmp_path: Path) -> None:
             thread.join()
         assert len(list(ctx._downloads.iterdir())) == 2
     assert errors == []
+
+
+def test_page_data_is_rebuilt_only_after_a_store_write(tmp_path: Path) -> None:
+    """The example row is read from a collection once, and again after any write."""
+    from mmdemo.ui.bootstrap import Bootstrap
+    from mmdemo.ui.context import AppContext
+
+    settings = Settings(data_dir=tmp_path / "data")
+    ctx = AppContext(settings, Bootstrap(settings, None, "lite"))
+    builds: list[int] = []
+
+    def build() -> int:
+        builds.append(1)
+        return len(builds)
+
+    assert ctx.until_store_changes("k", build) == ctx.until_store_changes("k", build) == 1
+    ctx.store().add("c", "m", ["a"], np.ones((1, 4), np.float32), [{"file_name": "a.png"}])
+    assert ctx.until_store_changes("k", build) == 2
+    assert ctx.until_store_changes("other", build) == 3

@@ -15,9 +15,10 @@ import tempfile
 import threading
 import time
 import uuid
+from collections.abc import Callable, Hashable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypeVar
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError, ReadOnlyError
@@ -30,6 +31,8 @@ if TYPE_CHECKING:
 
     from mmdemo.store import Store
     from mmdemo.ui.bootstrap import Bootstrap
+
+T = TypeVar("T")
 
 #: The query shown, ready to run, on the first screen.
 SAMPLE_QUERY = "a cup of coffee"
@@ -66,6 +69,7 @@ class AppContext:
     _downloads: Path = field(
         default_factory=lambda: Path(tempfile.mkdtemp(prefix="mmdemo-ui-")), init=False
     )
+    _memo: dict[Hashable, tuple[str, Any]] = field(default_factory=dict, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.settings.multiuser:
@@ -106,6 +110,25 @@ class AppContext:
 
                 self._store = Store(self.settings)
             return self._store
+
+    def until_store_changes(self, key: Hashable, compute: Callable[[], T]) -> T:
+        """``compute()``, remembered under ``key`` until any process next writes the store.
+
+        For page data read from a whole collection (its example queries), which would
+        otherwise be rebuilt from every item each time a visitor picks the collection.
+        """
+        from mmdemo.store.client import read_marker
+
+        version = read_marker(self.settings)
+        with self._lock:
+            found = self._memo.get(key)
+        if found is not None and found[0] == version:
+            return found[1]
+        value = compute()
+        with self._lock:
+            self._memo = {k: v for k, v in self._memo.items() if v[0] == version}
+            self._memo[key] = (version, value)
+        return value
 
     def require_writable(self, action: str) -> None:
         """Refuse ``action`` in read-only mode, with the same words in the UI and the API."""

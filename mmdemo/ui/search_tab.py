@@ -103,10 +103,17 @@ def run_search(
 
 
 def example_inputs(ctx: AppContext, collection: str | None) -> list[dict[str, Any]]:
-    """The example queries of a collection as {label, kind, text, image path} dicts."""
+    """The example queries of a collection as {label, kind, text, image path} dicts,
+    built from its items once per store change."""
+    if not collection:
+        return []
+    return ctx.until_store_changes(("examples", collection), lambda: _examples(ctx, collection))
+
+
+def _examples(ctx: AppContext, collection: str) -> list[dict[str, Any]]:
     from mmdemo.search.examples import example_queries
 
-    if not collection or not ctx.store().models(collection):
+    if not ctx.store().models(collection):
         return []
     items = ctx.store().items(collection)
     metadata = dict(items)
