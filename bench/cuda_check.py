@@ -1,0 +1,128 @@
+"""CUDA check: the GPU paths CI cannot run (no GPU there), run on a GPU machine.
+
+1. Fine-tuning: a tiny CLIP trains on 64 (caption, image) pairs on CUDA through
+   ``mmdemo.finetune.trainer.train`` with the mixed-precision flags it chooses; prints the
+   flags, the first and last loss, and whether the weights moved.
+2. Encoding: a random full-size ViT-B/32 CLIP through the one loading path on CUDA, in
+   fp32 and bf16; prints images/s for each (ratio, same process) and the top-5 neighbour
+   agreement of the two precisions.
+
+    python -m bench.cuda_check
+"""
+
+from __future__ import annotations
+
+import sys
+import tempfile
+import time
+from dataclasses import replace
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+from PIL import Image
+
+if TYPE_CHECKING:
+    from mmdemo.config import Settings
+
+
+def _images(folder: Path, count: int, size: int) -> list[Path]:
+    """``count`` distinct coloured gradient images."""
+    import numpy as np
+
+    rng = np.random.default_rng(0)
+    folder.mkdir(parents=True, exist_ok=True)
+    paths = []
+    for i in range(count):
+        base = rng.integers(0, 255, 3)
+        ramp = np.linspace(0, 1, size)[None, :, None] * rng.integers(0, 255, 3)
+        pixels = np.clip(base + ramp + rng.normal(0, 8, (size, size, 3)), 0, 255)
+        path = folder / f"img{i:03d}.png"
+        Image.fromarray(pixels.astype("uint8")).save(path)
+        paths.append(path)
+    return paths
+
+
+def check_training(settings: Settings, tmp: Path) -> None:
+    """Fine-tune the tiny CLIP on CUDA and report precision, losses and weight change."""
+    import torch
+
+    from mmdemo.finetune.pairs import Pair
+    from mmdemo.finetune.recipes import TRANSFORMERS
+    from mmdemo.finetune.trainer import Hyper, _precision_flags, train
+    from mmdemo.models.loading import load_for_training
+    from tests.tiny_models import build_tiny_clip
+
+    folder = build_tiny_clip(tmp / "tiny-clip")
+    pairs = [
+        Pair(f"id{i}", f"picture number {i}", path)
+        for i, path in enumerate(_images(tmp / "pairs", 64, 48))
+    ]
+    model = load_for_training(str(folder), settings)
+    before = [p.detach().clone() for p in model.parameters()]
+    hyper = Hyper(epochs=3, batch_size=16, learning_rate=5e-4)
+    log = train(model, pairs, recipe=TRANSFORMERS, hyper=hyper, settings=settings, work_dir=tmp)
+    moved = any(
+        not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters(), strict=True)
+    )
+    device = next(model.parameters()).device
+    print(f"training flags: {_precision_flags(settings)} on {device}")
+    print(f"losses: first {log.losses[0]:.4f}, last {log.losses[-1]:.4f}, {log.steps} steps")
+    print(f"weights moved: {moved}, {log.seconds:.1f} s")
+
+
+def check_encoding(settings: Settings, tmp: Path, count: int) -> None:
+    """ViT-B/32 image encoding on CUDA in fp32 and bf16: speed ratio and agreement."""
+    import numpy as np
+
+    from bench.perf_ingest import build_vit_b32
+    from mmdemo.models.loading import clear_cache, load_embedder
+
+    folder = build_vit_b32(tmp / "vit-b32")
+    images = [Image.open(p).convert("RGB") for p in _images(tmp / "enc", count, 224)]
+    found: dict[str, tuple[float, np.ndarray]] = {}
+    for precision in ("fp32", "bf16"):
+        clear_cache()
+        embedder = load_embedder(str(folder), replace(settings, precision=precision))
+        embedder.encode_images(images[:32])
+        rates = []
+        for _ in range(3):
+            start = time.perf_counter()
+            vectors = embedder.encode_images(images)
+            rates.append(len(images) / (time.perf_counter() - start))
+        found[precision] = (max(rates), np.asarray(vectors, dtype=np.float32))
+        print(f"{precision}: {max(rates):.0f} images/s (best of 3)")
+    a, b = found["fp32"][1], found["bf16"][1]
+    top_a = np.argsort(-(a @ a.T), axis=1)[:, 1:6]
+    top_b = np.argsort(-(b @ b.T), axis=1)[:, 1:6]
+    agree = np.mean([len(set(x) & set(y)) / 5 for x, y in zip(top_a, top_b, strict=True)])
+    print(
+        f"bf16/fp32 speed: {found['bf16'][0] / found['fp32'][0]:.2f}x, top-5 agreement {agree:.3f}"
+    )
+
+
+def main() -> int:
+    import argparse
+
+    import torch
+
+    from mmdemo.config import Settings
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--device", default="cuda", help="cpu only to try the script itself")
+    parser.add_argument("--images", type=int, default=256)
+    args = parser.parse_args()
+    if args.device == "cuda" and not torch.cuda.is_available():
+        print("no CUDA here: run this on a GPU machine")
+        return 2
+    if args.device == "cuda":
+        print(f"device: {torch.cuda.get_device_name(0)}, torch {torch.__version__}")
+    with tempfile.TemporaryDirectory() as name:
+        tmp = Path(name)
+        settings = replace(Settings.from_env(data_dir=tmp / "data"), device=args.device)
+        check_training(settings, tmp)
+        check_encoding(settings, tmp, args.images)
+    return 0
+
+
+if __name__ == "__main__":
+    sys.exit(main())
