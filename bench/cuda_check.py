@@ -60,12 +60,13 @@ def check_training(settings: Settings, tmp: Path) -> None:
     model = load_for_training(str(folder), settings)
     before = [p.detach().clone() for p in model.parameters()]
     hyper = Hyper(epochs=3, batch_size=16, learning_rate=5e-4)
+    print(f"training flags: {_precision_flags(settings)}", flush=True)
     log = train(model, pairs, recipe=TRANSFORMERS, hyper=hyper, settings=settings, work_dir=tmp)
     moved = any(
         not torch.equal(a, b.detach()) for a, b in zip(before, model.parameters(), strict=True)
     )
     device = next(model.parameters()).device
-    print(f"training flags: {_precision_flags(settings)} on {device}")
+    print(f"\ntrained on {device}")
     print(f"losses: first {log.losses[0]:.4f}, last {log.losses[-1]:.4f}, {log.steps} steps")
     print(f"weights moved: {moved}, {log.seconds:.1f} s")
 
