@@ -313,7 +313,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--precision",
         choices=PRECISIONS,
-        help="model precision (default: $MMDEMO_PRECISION or fp32)",
+        help="model precision (default: $MMDEMO_PRECISION, else bf16 on CUDA and fp32 on CPU)",
     )
     parser = argparse.ArgumentParser(prog="python -m mmdemo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)

@@ -179,7 +179,7 @@ def finetune(
         "losses": log.losses,
         "train_seconds": round(log.seconds, 2),
         "device": settings.resolved_device,
-        "precision": settings.precision,
+        "precision": settings.resolved_precision,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "before": _metrics(table, base_key),
         "after": _metrics(table, model_key),
