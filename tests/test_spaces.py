@@ -198,3 +198,18 @@ def test_the_app_starts_on_a_zero_gpu_space(zero_gpu_app: WebApp) -> None:
     events = [json.loads(line) for line in zero_gpu_app.log.read_text().splitlines()]
     assert {e["name"] for e in events if e["event"] == "wrapped"} == MODEL_WORK
     assert "Embedder._encode" in {e["name"] for e in events if e["event"] == "call"}
+
+
+def test_fine_tuning_is_refused_on_zero_gpu_before_anything_is_trained(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from mmdemo.errors import TrainingError
+    from mmdemo.finetune.run import FinetuneRequest, finetune
+    from mmdemo.store import Store
+
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    settings = Settings(data_dir=tmp_path / "data", device="cpu")
+    out = tmp_path / "model"
+    with pytest.raises(TrainingError, match="does not run on ZeroGPU Spaces"):
+        finetune(FinetuneRequest("pets", "lite", out), settings=settings, store=Store(settings))
+    assert not out.exists()
