@@ -16,6 +16,8 @@ from pathlib import Path
 
 from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError
+from mmdemo.models import zerogpu
+from mmdemo.ui.deploy import resolve_deployment
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -35,13 +37,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse flags, build the app and serve it until interrupted."""
     args = _parser().parse_args(argv)
-    # Before gradio is first imported (by mmdemo.ui): no analytics or version checks.
-    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    from mmdemo.ui.bootstrap import Bootstrap, DemoSource
-    from mmdemo.ui.context import AppContext
-    from mmdemo.ui.deploy import resolve_deployment
-    from mmdemo.ui.layout import build_app, launch
-
+    zerogpu.prepare()  # on ZeroGPU, `spaces` goes first, before anything touches CUDA
     try:
         deployment = resolve_deployment(
             os.environ, host=args.host, port=args.port, data_dir=args.data_dir
@@ -50,6 +46,15 @@ def main(argv: Sequence[str] | None = None) -> int:
     except MMDemoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
+    # Before huggingface_hub and gradio are first imported (by mmdemo.ui): the model cache
+    # on persistent storage, no analytics or version checks.
+    if deployment.hf_home is not None:
+        os.environ["HF_HOME"] = str(deployment.hf_home)
+    os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
+    from mmdemo.ui.bootstrap import Bootstrap, DemoSource
+    from mmdemo.ui.context import AppContext
+    from mmdemo.ui.layout import build_app, launch
+
     demo = None
     if not args.no_demo:
         folder = args.demo_dir or DemoSource().folder

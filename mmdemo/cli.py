@@ -1,5 +1,5 @@
 """Command line: ``python -m mmdemo COMMAND`` (index, search, list, delete, gc, models,
-eval, queries, map, duplicates, finetune).
+eval, queries, map, duplicates, finetune, doctor).
 
 Argument parsing and printing only; every command calls the same library functions the
 web UI calls. Expected errors print one line and exit 1; usage errors exit 2.
@@ -305,6 +305,18 @@ def cmd_duplicates(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
+    """Say what this machine can run; exit 1 when the default set-up cannot start."""
+    from mmdemo.doctor import diagnose
+
+    found = diagnose(settings)
+    if args.json:
+        _print_json(found.to_json())
+    else:
+        print("\n".join(found.lines()))
+    return 0 if found.can_start else 1
+
+
 def _parser() -> argparse.ArgumentParser:
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="data directory (default: $MMDEMO_DATA_DIR or ./data)")
@@ -313,7 +325,7 @@ def _parser() -> argparse.ArgumentParser:
     common.add_argument(
         "--precision",
         choices=PRECISIONS,
-        help="model precision (default: $MMDEMO_PRECISION or fp32)",
+        help="model precision (default: $MMDEMO_PRECISION, else bf16 on CUDA and fp32 on CPU)",
     )
     parser = argparse.ArgumentParser(prog="python -m mmdemo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
@@ -388,6 +400,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--delete", action="store_true", help="delete all but one of each group")
     p.set_defaults(handler=cmd_duplicates)
     add_finetune(sub, common)
+
+    p = sub.add_parser("doctor", parents=[common], help="check what this machine can run")
+    p.set_defaults(handler=cmd_doctor)
     return parser
 
 

@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from mmdemo.errors import InputError
+from mmdemo.models.zerogpu import on_zero_gpu
 
 PRECISIONS = ("fp32", "bf16")
 
@@ -93,7 +94,8 @@ class Settings:
     data_dir: Path = Path("data")
     chroma_url: str | None = None
     device: str | None = None
-    precision: str = "fp32"
+    #: None: bf16 on CUDA, fp32 on CPU (see :attr:`resolved_precision`).
+    precision: str | None = None
     readonly: bool = False
     max_models: int = 3
     limits: Limits = DEFAULT_LIMITS
@@ -112,7 +114,7 @@ class Settings:
             data_dir=Path(env.get("MMDEMO_DATA_DIR") or "data"),
             chroma_url=env.get("MMDEMO_CHROMA_URL") or None,
             device=env.get("MMDEMO_DEVICE") or None,
-            precision=env.get("MMDEMO_PRECISION") or "fp32",
+            precision=env.get("MMDEMO_PRECISION") or None,
             readonly=is_set(env.get("MMDEMO_READONLY")),
             max_models=_positive_int("MMDEMO_MAX_MODELS", env.get("MMDEMO_MAX_MODELS"), 3),
             limits=Limits.from_env(),
@@ -132,7 +134,7 @@ class Settings:
         if "data_dir" in given:
             given["data_dir"] = Path(given["data_dir"])
         settings = replace(settings, **given)
-        if settings.precision not in PRECISIONS:
+        if settings.precision is not None and settings.precision not in PRECISIONS:
             raise InputError(
                 f"Unknown precision {settings.precision!r}: use one of {', '.join(PRECISIONS)}."
             )
@@ -142,6 +144,19 @@ class Settings:
     def resolved_device(self) -> str:
         """The torch device models run on."""
         return self.device or _default_device()
+
+    @property
+    def resolved_precision(self) -> str:
+        """The precision models run in: as chosen, else bf16 on CUDA and fp32 on CPU."""
+        if self.precision:
+            return self.precision
+        return "bf16" if self.resolved_device.startswith("cuda") else "fp32"
+
+    @property
+    def load_device(self) -> str:
+        """Where models are loaded: the CPU on ZeroGPU, where the GPU exists only inside
+        ``spaces.GPU`` calls (models move there at each call), else the run device."""
+        return "cpu" if on_zero_gpu() else self.resolved_device
 
     @property
     def images_dir(self) -> Path:

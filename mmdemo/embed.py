@@ -13,8 +13,11 @@ from PIL import Image
 
 from mmdemo.errors import InputError
 from mmdemo.models.base import ModelHandle
+from mmdemo.models.zerogpu import gpu_task
 
 BATCH_SIZE = 32
+#: Seconds one embedding call may hold a ZeroGPU GPU (a batch, or a query).
+EMBED_GPU_SECONDS = 30
 
 
 class Embedder(ModelHandle):
@@ -33,6 +36,7 @@ class Embedder(ModelHandle):
                 f"(it takes: {', '.join(map(str, self.model.modalities))})."
             )
 
+    @gpu_task(EMBED_GPU_SECONDS)
     def _encode(self, inputs: Sequence[object], batch_size: int) -> np.ndarray:
         with self.inference():
             vectors = self.model.encode(

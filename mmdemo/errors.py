@@ -41,3 +41,7 @@ class TrainingError(MMDemoError):
 
 class HubPushError(MMDemoError):
     """A trained model was saved locally but could not be pushed to the Hugging Face Hub."""
+
+
+class MissingPackageError(MMDemoError):
+    """An optional integration was used without the package it builds on installed."""

@@ -24,9 +24,12 @@ from PIL import Image
 from mmdemo.errors import InputError
 from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.base import ModelHandle
+from mmdemo.models.zerogpu import gpu_task
 from mmdemo.rerank_features import FeatureStore
 
 PAIR = ("image", "text")
+#: Seconds one reranking call may hold a ZeroGPU GPU (every candidate of one search).
+RERANK_GPU_SECONDS = 60
 
 
 @dataclass(frozen=True)
@@ -70,6 +73,7 @@ class Reranker(ModelHandle):
         if image is not None and not self.supports("image"):
             raise InputError(f"Reranker {self.label!r} cannot take image queries.")
 
+    @gpu_task(RERANK_GPU_SECONDS)
     def score_parts(
         self,
         candidates: Sequence[Candidate],
@@ -93,6 +97,7 @@ class Reranker(ModelHandle):
                 return self._from_features(module, candidates, text, image, negative, features)
             return self._by_ranking(candidates, text, image, negative)
 
+    @gpu_task(RERANK_GPU_SECONDS)
     def store_features(
         self, features: FeatureStore, ids: Sequence[str], images: Sequence[Image.Image]
     ) -> None:

@@ -20,7 +20,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
 def test_defaults() -> None:
     settings = Settings.from_env()
     assert settings.data_dir == Path("data") and settings.chroma_url is None
-    assert (settings.precision, settings.readonly, settings.max_models) == ("fp32", False, 3)
+    assert (settings.precision, settings.readonly, settings.max_models) == (None, False, 3)
     assert settings.images_dir == Path("data/images")
 
 
@@ -54,3 +54,21 @@ def test_bad_values_are_clear_errors(
         Settings.from_env()
     assert main(["models"]) == 1
     assert capsys.readouterr().err.startswith(f"error: {message}")
+
+
+@pytest.mark.parametrize(
+    ("device", "chosen", "expected"),
+    [("cpu", None, "fp32"), ("cuda", None, "bf16"), ("cuda:1", None, "bf16"),
+     ("cuda", "fp32", "fp32"), ("cpu", "bf16", "bf16")],
+)  # fmt: skip
+def test_precision_defaults_to_bf16_on_cuda_and_fp32_on_cpu(
+    device: str, chosen: str | None, expected: str
+) -> None:
+    assert Settings(device=device, precision=chosen).resolved_precision == expected
+
+
+def test_models_load_on_the_cpu_on_zero_gpu_only(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
+    assert Settings(device="cuda").load_device == "cuda"
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    assert Settings(device="cuda").load_device == "cpu"

@@ -17,7 +17,7 @@ from pathlib import Path
 from typing import Any
 
 from mmdemo.config import Settings
-from mmdemo.errors import InputError, ReadOnlyError
+from mmdemo.errors import InputError, ReadOnlyError, TrainingError
 from mmdemo.evaluate.runner import METRIC_COLUMNS, evaluate
 from mmdemo.finetune.card import write_model_card
 from mmdemo.finetune.pairs import SplitBy, collection_pairs, split_pairs, write_queries
@@ -26,6 +26,7 @@ from mmdemo.finetune.trainer import Hyper, train
 from mmdemo.ingest.indexer import index_existing
 from mmdemo.models.loading import forget, load_for_training
 from mmdemo.models.registry import resolve
+from mmdemo.models.zerogpu import on_zero_gpu
 from mmdemo.records import validate_collection_name
 from mmdemo.store import Store
 
@@ -109,10 +110,17 @@ def finetune(
 
     Raises :class:`InputError` for unusable input before anything is trained or written,
     :class:`ReadOnlyError` in read-only mode, and :class:`TrainingError` when training
-    cannot run (out of memory names the batch size).
+    cannot run (out of memory names the batch size, and on ZeroGPU it is refused: a ZeroGPU
+    worker pickles its arguments and results, and training's in-place weights and progress
+    callbacks do not cross that boundary).
     """
     if settings.readonly:
         raise ReadOnlyError("Fine-tuning is turned off in read-only mode (MMDEMO_READONLY).")
+    if on_zero_gpu():
+        raise TrainingError(
+            "Fine-tuning does not run on ZeroGPU Spaces: fine-tune locally or on a GPU Space "
+            "and load the saved model by its folder or Hub id."
+        )
     collection = validate_collection_name(request.collection)
     out = request.out.expanduser().resolve()
     check_output(out, request.overwrite)
@@ -179,7 +187,7 @@ def finetune(
         "losses": log.losses,
         "train_seconds": round(log.seconds, 2),
         "device": settings.resolved_device,
-        "precision": settings.precision,
+        "precision": settings.resolved_precision,
         "created": datetime.now(UTC).isoformat(timespec="seconds"),
         "before": _metrics(table, base_key),
         "after": _metrics(table, model_key),

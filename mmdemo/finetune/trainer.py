@@ -83,7 +83,7 @@ def _precision_flags(settings: Settings) -> dict[str, Any]:
     if settings.resolved_device.startswith("cuda"):
         bf16 = torch.cuda.is_bf16_supported()
         return {"bf16": bf16, "fp16": not bf16, "use_cpu": False}
-    return {"bf16": settings.precision == "bf16", "fp16": False, "use_cpu": True}
+    return {"bf16": settings.resolved_precision == "bf16", "fp16": False, "use_cpu": True}
 
 
 def _callback(log: TrainLog, progress: TrainProgress) -> Any:

@@ -21,8 +21,16 @@ class ModelHandle:
     def __init__(self, resolved: Resolved, model: Any, settings: Settings) -> None:
         self.resolved = resolved
         self.model = model
+        self.settings = settings
         self.device = settings.resolved_device
-        self.precision = settings.precision
+        self.precision = settings.resolved_precision
+
+    def __reduce__(self) -> tuple[Any, tuple[str, str, Settings]]:
+        """Pickled by reference: a ZeroGPU worker (a fork of this process) that receives a
+        handle finds the model in its copy of the loader's cache, or loads it there."""
+        from mmdemo.models.loading import reload_handle
+
+        return reload_handle, (self.key, self.resolved.kind, self.settings)
 
     @property
     def key(self) -> str:
@@ -41,9 +49,16 @@ class ModelHandle:
 
     @contextmanager
     def inference(self) -> Iterator[None]:
-        """No autograd, and bf16 autocast when that precision was chosen."""
+        """The model on its run device, no autograd, and bf16 autocast when that precision
+        is in use.
+
+        Models are loaded where :attr:`Settings.load_device` says: on ZeroGPU that is the
+        CPU, and the model moves to the GPU here, inside the ``spaces.GPU`` call.
+        """
         import torch
 
+        if self.device != self.settings.load_device:
+            self.model.to(self.device)
         device_type = "cuda" if self.device.startswith("cuda") else "cpu"
         with (
             torch.inference_mode(),

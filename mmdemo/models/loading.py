@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 from mmdemo.config import Settings, is_set
 from mmdemo.errors import ModelLoadError
+from mmdemo.models.memory import check_fits
 from mmdemo.models.registry import (
     DEFAULT_EMBEDDER,
     OFFLINE_EMBEDDER,
@@ -169,14 +170,15 @@ def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
 
     resolved = resolve(name, kind)
     device = settings.resolved_device
-    cache_key = (kind, resolved.location, device, settings.precision)
+    cache_key = (kind, resolved.location, device, settings.resolved_precision)
     with _lock:
         key_lock = _key_locks.setdefault(cache_key, threading.Lock())
     with key_lock:
         handle = _cached(cache_key)
         if handle is not None:
             return handle
-        raw = _checked_load(resolved, device)
+        check_fits(resolved, settings)
+        raw = _checked_load(resolved, settings.load_device)
         handle_cls = Embedder if kind == "embedder" else Reranker
         handle = handle_cls(resolved, raw, settings)
         with _lock:
@@ -207,7 +209,15 @@ def load_reranker(name: str, settings: Settings) -> Reranker:
 def load_for_training(name: str, settings: Settings) -> Any:
     """A fresh, uncached ``SentenceTransformer`` to fine-tune: training changes its weights,
     so it must never be a model that searches are using."""
-    return _checked_load(resolve(name, "embedder"), settings.resolved_device)
+    resolved = resolve(name, "embedder")
+    check_fits(resolved, settings)
+    return _checked_load(resolved, settings.load_device)
+
+
+def reload_handle(name: str, kind: Kind, settings: Settings) -> ModelHandle:
+    """The loaded handle of ``name`` (from the cache, or loaded now): how a handle pickled
+    into a ZeroGPU worker comes back to life there."""
+    return _load(name, kind, settings)
 
 
 def forget(name: str) -> None:

@@ -14,6 +14,7 @@ import gradio as gr
 
 from mmdemo.errors import MMDemoError
 from mmdemo.models import registry
+from mmdemo.models.runtime import Runtime
 from mmdemo.ui import (
     api,
     collections_tab,
@@ -93,7 +94,7 @@ def status_text(ctx: AppContext) -> str:
     status = ctx.bootstrap.status()
     lead = model_line(status.default_model) if status.phase == "ready" else status.message
     technical = [line for line in (status.message, status.default_why) if line and line != lead]
-    lines = [lead, *ctx.notes]
+    lines = [lead, Runtime.of(ctx.settings).line(), *ctx.notes]
     if ctx.readonly:
         lines.append("Read-only demo: uploading, indexing and deleting are turned off.")
     text = "  \n".join(line for line in lines if line)

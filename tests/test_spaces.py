@@ -1,0 +1,215 @@
+"""Spaces: ZeroGPU wrapping of model work, precision and device, memory checks, the
+Hugging Face cache on persistent storage, and the app starting under a fake ZeroGPU."""
+
+from __future__ import annotations
+
+import json
+import os
+import subprocess
+import sys
+import urllib.request
+from collections.abc import Iterator
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from conftest import WebApp, _serve_app
+
+from mmdemo.config import Settings
+from mmdemo.errors import ModelLoadError
+from mmdemo.models import loading, memory, zerogpu
+from mmdemo.models.registry import presets, resolve
+from mmdemo.models.runtime import Runtime
+from mmdemo.ui.deploy import EPHEMERAL_NOTE, resolve_deployment
+
+from imagefactory import write_image
+
+ROOT = Path(__file__).resolve().parents[1]
+FAKE_SPACES = ROOT / "tests" / "fake_spaces"
+MODEL_WORK = {"Embedder._encode", "Reranker.score_parts", "Reranker.store_features"}
+
+
+def _zero_gpu_env(**extra: str) -> dict[str, str]:
+    return {
+        **os.environ,
+        "SPACES_ZERO_GPU": "true",
+        "PYTHONPATH": os.pathsep.join([str(FAKE_SPACES), str(ROOT)]),
+        "HF_HUB_OFFLINE": "1",
+        **extra,
+    }
+
+
+# --- the decorator ----------------------------------------------------------------------
+
+
+def test_gpu_task_is_a_no_op_off_zero_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
+
+    def work() -> int:
+        return 1
+
+    assert zerogpu.gpu_task(12)(work) is work
+    assert zerogpu.GPU_TASKS["test_gpu_task_is_a_no_op_off_zero_gpu.<locals>.work"] == 12
+
+
+def test_gpu_task_wraps_with_spaces_gpu_on_zero_gpu(monkeypatch: pytest.MonkeyPatch) -> None:
+    asked: list[Any] = []
+
+    def fake_gpu(*, duration: int) -> Any:
+        asked.append(duration)
+        return lambda fn: SimpleNamespace(wrapped=fn)
+
+    monkeypatch.setitem(sys.modules, "spaces", SimpleNamespace(GPU=fake_gpu))
+    monkeypatch.setenv("SPACES_ZERO_GPU", "True")
+
+    def work() -> int:
+        return 1
+
+    decorated: Any = zerogpu.gpu_task(45)(work)
+    assert decorated.wrapped is work and asked == [45]
+
+
+@pytest.mark.parametrize(
+    ("value", "expected"), [("1", True), ("true", True), ("0", False), ("", False)]
+)
+def test_zero_gpu_is_read_as_the_spaces_package_reads_it(
+    monkeypatch: pytest.MonkeyPatch, value: str, expected: bool
+) -> None:
+    monkeypatch.setenv("SPACES_ZERO_GPU", value)
+    assert zerogpu.on_zero_gpu() is expected
+
+
+def test_model_work_runs_only_inside_gpu_calls_under_zero_gpu(
+    tiny_clip_dir: Path, tiny_reranker_dir: Path, tmp_path: Path
+) -> None:
+    images = tmp_path / "images"
+    for index, color in enumerate([(250, 0, 0), (0, 250, 0), (0, 0, 250)]):
+        write_image(images / f"{index}.png", color, size=(40, 40))
+    probe = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "zerogpu_probe.py"), str(tiny_clip_dir),
+         str(tiny_reranker_dir), str(tmp_path / "data"), str(images)],
+        env=_zero_gpu_env(FAKE_SPACES_LOG=str(tmp_path / "spaces.log")),
+        capture_output=True, text=True, timeout=600, check=False,
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    found = json.loads(probe.stdout.strip().splitlines()[-1])
+    assert (found["added"], found["results"], found["reranked"]) == (3, 2, True)
+    assert found["forwards"]["inside"] > 0
+    assert found["forwards"]["outside"] == 0
+    assert set(found["tasks"]) >= MODEL_WORK
+    log = [json.loads(line) for line in (tmp_path / "spaces.log").read_text().splitlines()]
+    wrapped = {e["name"]: e["duration"] for e in log if e["event"] == "wrapped"}
+    assert set(wrapped) == MODEL_WORK and all(d > 0 for d in wrapped.values())
+    # store_features runs only for rerankers with stored features (lite), not this one.
+    assert {e["name"] for e in log if e["event"] == "call"} == MODEL_WORK - {
+        "Reranker.store_features"
+    }
+
+
+# --- device, precision, memory ------------------------------------------------------------
+
+
+def test_the_page_line_names_device_precision_and_zero_gpu() -> None:
+    cpu = Runtime("cpu", "fp32", False, "cpu", None)
+    zero = Runtime("cuda", "bf16", True, "cpu", 8 * memory.GB)
+    assert cpu.line() == "Models run on CPU in fp32."
+    assert zero.line() == "Models run on GPU (cuda) via ZeroGPU in bf16."
+    assert zero.free_words == "cpu memory free: 8.0 GB"
+
+
+def test_a_model_that_does_not_fit_is_refused_before_loading(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    monkeypatch.setattr(memory, "free_bytes", lambda device: 2 * memory.GB)
+
+    def never(*_: Any) -> None:
+        raise AssertionError("loading started")
+
+    monkeypatch.setattr(loading, "_checked_load", never)
+    settings = Settings(data_dir=tmp_path, device="cpu")
+    with pytest.raises(ModelLoadError) as refused:
+        loading.load_reranker("qwen3-vl-reranker-2b", settings)
+    assert str(refused.value) == (
+        "Not loading reranker 'qwen3-vl-reranker-2b': it needs about 5.4 GB of cpu memory "
+        "and only 2.0 GB is free."
+    )
+    with pytest.raises(ModelLoadError, match=r"only 2\.0 GB is free"):
+        loading.load_for_training("qwen3-vl-embedding-2b", settings)
+    assert memory.fit_problem(resolve("clip-b32", "embedder").preset, settings) is None
+    assert memory.fit_problem(resolve("lite", "embedder").preset, settings) is None
+
+
+def test_free_cpu_memory_obeys_the_container_limit(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    (tmp_path / "memory.max").write_text(f"{4 * memory.GB}\n")
+    (tmp_path / "memory.current").write_text(f"{3 * memory.GB}\n")
+    monkeypatch.setattr(memory, "_CGROUP", tmp_path)
+    assert memory.free_bytes("cpu") == min(1 * memory.GB, memory._meminfo_available() or 0)
+    (tmp_path / "memory.max").write_text("max\n")
+    assert memory.free_bytes("cpu") == memory._meminfo_available()
+
+
+def test_every_sized_preset_has_a_need_and_offline_ones_none() -> None:
+    for preset in presets():
+        need = memory.needed_bytes(preset)
+        assert (need is None) == preset.offline
+        assert need is None or need > preset.size_mb * memory.MB
+
+
+# --- the Hugging Face cache and the data dir on Spaces ------------------------------------
+
+
+def test_spaces_with_storage_keep_the_model_cache_there(tmp_path: Path) -> None:
+    deployment = resolve_deployment({"SPACE_ID": "me/demo"}, spaces_storage=tmp_path)
+    assert deployment.hf_home == tmp_path / "huggingface"
+    assert deployment.notes == ()
+    chosen = resolve_deployment({"SPACE_ID": "me/demo", "HF_HOME": "/x"}, spaces_storage=tmp_path)
+    assert chosen.hf_home is None
+
+
+def test_spaces_without_storage_warn_about_uploads_and_downloads(tmp_path: Path) -> None:
+    env = {"SPACE_ID": "me/demo", "MMDEMO_DATA_DIR": "/srv/data"}
+    deployment = resolve_deployment(env, spaces_storage=tmp_path / "none")
+    assert deployment.hf_home is None
+    assert deployment.notes == (EPHEMERAL_NOTE,)
+    assert "models are downloaded again" in EPHEMERAL_NOTE
+    assert resolve_deployment({}, spaces_storage=tmp_path).hf_home is None
+
+
+# --- the app on a (fake) ZeroGPU Space ----------------------------------------------------
+
+
+@pytest.fixture(scope="module")
+def zero_gpu_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
+    log = tmp_path_factory.mktemp("zerogpu-log") / "spaces.log"
+    extra = _zero_gpu_env(SPACE_ID="me/mmdemo", FAKE_SPACES_LOG=str(log))
+    for app in _serve_app(tmp_path_factory, "zerogpu-app", extra):
+        app.log = log
+        yield app
+
+
+def test_the_app_starts_on_a_zero_gpu_space(zero_gpu_app: WebApp) -> None:
+    with urllib.request.urlopen(f"{zero_gpu_app.url}/config", timeout=60) as answer:
+        config = answer.read().decode()
+    assert "via ZeroGPU in fp32" in config
+    assert EPHEMERAL_NOTE in config  # no /data here
+    events = [json.loads(line) for line in zero_gpu_app.log.read_text().splitlines()]
+    assert {e["name"] for e in events if e["event"] == "wrapped"} == MODEL_WORK
+    assert "Embedder._encode" in {e["name"] for e in events if e["event"] == "call"}
+
+
+def test_fine_tuning_is_refused_on_zero_gpu_before_anything_is_trained(
+    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+) -> None:
+    from mmdemo.errors import TrainingError
+    from mmdemo.finetune.run import FinetuneRequest, finetune
+    from mmdemo.store import Store
+
+    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
+    settings = Settings(data_dir=tmp_path / "data", device="cpu")
+    out = tmp_path / "model"
+    with pytest.raises(TrainingError, match="does not run on ZeroGPU Spaces"):
+        finetune(FinetuneRequest("pets", "lite", out), settings=settings, store=Store(settings))
+    assert not out.exists()
