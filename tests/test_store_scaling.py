@@ -19,6 +19,7 @@ from mmdemo.errors import NotFoundError
 from mmdemo.exact import ExactIndex
 from mmdemo.records import chroma_name
 from mmdemo.store import Store
+from mmdemo.store.client import read_marker, write_lock
 
 MODEL = "lite"
 #: The HNSW settings stores were created with before exact search existed.
@@ -121,3 +122,11 @@ def test_cached_handles_follow_changes_by_another_process(settings: Settings) ->
     second = _unit_rows(50, 8, seed=2)
     writer.add("shared", MODEL, _ids(50), second, _captions(50))
     assert [h.id for h in reader.query("shared", MODEL, second[3], 1)] == ["id00003"]
+
+
+def test_the_change_marker_is_seen_after_every_write(settings: Settings) -> None:
+    assert read_marker(settings) == ""
+    for _ in range(40):  # rapid writes: same clock tick, recycled inodes
+        with write_lock(settings) as markers:
+            assert read_marker(settings) == markers.during != markers.before
+        assert read_marker(settings) == markers.after
