@@ -52,12 +52,13 @@ if TYPE_CHECKING:
     from chromadb.api.collection_configuration import CreateHNSWConfiguration
     from chromadb.api.models.Collection import Collection
 
-# Used only above the exact-search size (mmdemo/exact.py). Search effort well above Chroma's
-# default, so top-k agrees with exact cosine search (bench/README.md, "store").
+#: The HNSW build of collections created from now on; used only above the exact-search
+#: size (mmdemo/exact.py). Chosen from bench/perf_store.py's figures (bench/README.md,
+#: "Store at 10k-100k"); collections made before keep the build they were created with.
 HNSW_CONFIGURATION: CreateHNSWConfiguration = {
     "space": "cosine",
-    "ef_construction": 400,
-    "max_neighbors": 32,
+    "ef_construction": 100,
+    "max_neighbors": 16,
     "ef_search": 512,
 }
 _COLLECTION_KEY = "mmdemo_collection"
@@ -387,4 +388,4 @@ class Store:
         return created
 
 
-__all__ = ["CollectionInfo", "Hit", "Store", "chroma_name"]
+__all__ = ["HNSW_CONFIGURATION", "CollectionInfo", "Hit", "Store", "chroma_name"]
