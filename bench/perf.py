@@ -145,7 +145,8 @@ def _print_table(results: dict[str, Any]) -> None:
         )
         print(
             f"store {row['kind']:>9} {row['dim']:5d}-d {row['size']:7d} {build}: "
-            f"insert {row['insert_per_s']:7.1f}/s  exact {row['exact_query_ms']:6.2f} ms  {hnsw}"
+            f"insert {row['insert_per_s']:7.1f}/s ({row['insert_over_embed']}x lite)  "
+            f"exact {row['exact_query_ms']:6.2f} ms (f16 scan {row['exact_f16_ms']} ms)  {hnsw}"
         )
     for row in results.get("store", {}).get("store_query", []):
         print(f"Store.query {row['size']:7d} x {row['dim']}-d: {row['store_query_ms']} ms (median)")

@@ -1,9 +1,9 @@
 """Removing things: a collection or some of its items, and the stored files only they used.
 
-The store forgets the vectors; the image copies and thumbnails go too unless another
-collection still shows them (copies are shared by content hash). Deleting and sweeping
-wait for any indexing (in any process sharing the data dir) to finish, so a copy saved for
-an item not yet stored is never taken for an orphan.
+The store forgets the vectors; the image copies, thumbnails and stored reranker features
+go too unless another collection still shows them (all are shared by content hash).
+Deleting and sweeping wait for any indexing (in any process sharing the data dir) to
+finish, so a copy saved for an item not yet stored is never taken for an orphan.
 """
 
 from __future__ import annotations
@@ -14,6 +14,7 @@ from typing import Any
 
 from mmdemo.config import Settings
 from mmdemo.ingest.copies import FILES, THUMB_SUFFIX, image_path, thumb_path
+from mmdemo.rerank_features import remove_rows, unreferenced_rows
 from mmdemo.store import Store
 
 
@@ -22,10 +23,11 @@ def _remove_files(
 ) -> None:
     """Unlink the copies and thumbnails of ``doomed`` items that no collection holds now."""
     still_used = store.ids_in_use([item_id for item_id, _ in doomed])
-    for item_id, meta in doomed:
-        if item_id not in still_used:
-            image_path(settings, meta).unlink(missing_ok=True)
-            thumb_path(settings, item_id).unlink(missing_ok=True)
+    gone = [(item_id, meta) for item_id, meta in doomed if item_id not in still_used]
+    for item_id, meta in gone:
+        image_path(settings, meta).unlink(missing_ok=True)
+        thumb_path(settings, item_id).unlink(missing_ok=True)
+    remove_rows(settings, [item_id for item_id, _ in gone])
 
 
 def delete_collection(settings: Settings, store: Store, collection: str) -> int:
@@ -66,12 +68,14 @@ def _unused(folder: Path, used: Callable[[Path], bool]) -> list[Path]:
 
 
 def _orphans(settings: Settings, copies: set[str], ids: set[str]) -> list[Path]:
-    """Files under images/ and thumbs/ that no item refers to, and left-over ``.part`` files."""
+    """Files under images/ and thumbs/ that no item refers to, left-over ``.part`` files
+    there, and stored reranker feature rows of images no item holds."""
     return [
         *_unused(settings.images_dir, lambda path: path.name in copies),
         *_unused(
             settings.thumbs_dir, lambda path: path.suffix == THUMB_SUFFIX and path.stem in ids
         ),
+        *unreferenced_rows(settings, ids),
     ]
 
 

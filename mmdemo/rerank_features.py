@@ -12,7 +12,7 @@ images indexed before that (see :meth:`mmdemo.rerank.Reranker.score_parts`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
 
 import numpy as np
@@ -23,12 +23,16 @@ from mmdemo.ingest.copies import write_atomically
 from mmdemo.models.registry import presets
 
 
+def _root(settings: Settings) -> Path:
+    return settings.data_dir / "features"
+
+
 class FeatureStore:
     """The feature rows of one reranker inside a data directory."""
 
     def __init__(self, settings: Settings, reranker_key: str) -> None:
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", reranker_key).strip("_") or "reranker"
-        self.folder = settings.data_dir / "features" / safe
+        self.folder = _root(settings) / safe
 
     def path(self, item_id: str) -> Path:
         """Where the row of one image lives."""
@@ -48,6 +52,23 @@ class FeatureStore:
         """Store one float32 row per id (atomically, so readers never see half a row)."""
         for item_id, row in zip(ids, rows, strict=True):
             write_atomically(self.path(item_id), _npy_writer(row))
+
+
+def unreferenced_rows(settings: Settings, ids: Collection[str]) -> list[Path]:
+    """Every reranker's stored rows whose image id is not in ``ids`` (no item holds it)."""
+    root = _root(settings)
+    if not root.is_dir():
+        return []
+    return sorted(path for path in root.glob("*/*/*.npy") if path.stem not in ids)
+
+
+def remove_rows(settings: Settings, ids: Iterable[str]) -> None:
+    """Unlink the rows of ``ids`` for every reranker (their images are gone from the store)."""
+    root = _root(settings)
+    folders = [path for path in root.iterdir() if path.is_dir()] if root.is_dir() else []
+    for item_id in ids:
+        for folder in folders:
+            (folder / item_id[:2] / f"{item_id}.npy").unlink(missing_ok=True)
 
 
 def _npy_writer(row: np.ndarray) -> Callable[[Path], None]:

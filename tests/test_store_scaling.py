@@ -18,7 +18,8 @@ from mmdemo.config import Settings
 from mmdemo.errors import NotFoundError
 from mmdemo.exact import ExactIndex
 from mmdemo.records import chroma_name
-from mmdemo.store import Store
+from mmdemo.store import HNSW_CONFIGURATION, Store
+from mmdemo.store.client import read_marker, write_lock
 
 MODEL = "lite"
 #: The HNSW settings stores were created with before exact search existed.
@@ -121,3 +122,35 @@ def test_cached_handles_follow_changes_by_another_process(settings: Settings) ->
     second = _unit_rows(50, 8, seed=2)
     writer.add("shared", MODEL, _ids(50), second, _captions(50))
     assert [h.id for h in reader.query("shared", MODEL, second[3], 1)] == ["id00003"]
+
+
+def test_the_change_marker_is_seen_after_every_write(settings: Settings) -> None:
+    assert read_marker(settings) == ""
+    for _ in range(40):  # rapid writes: same clock tick, recycled inodes
+        with write_lock(settings) as markers:
+            assert read_marker(settings) == markers.during != markers.before
+        assert read_marker(settings) == markers.after
+
+
+def test_new_collections_get_the_new_build_and_old_ones_keep_theirs(settings: Settings) -> None:
+    settings.chroma_dir.mkdir(parents=True)
+    client = chromadb.PersistentClient(
+        path=str(settings.chroma_dir), settings=ChromaSettings(anonymized_telemetry=False)
+    )
+    client.create_collection(
+        chroma_name("old", MODEL),
+        configuration={"hnsw": OLD_HNSW},
+        metadata={"mmdemo_collection": "old", "mmdemo_model": MODEL, "mmdemo_dim": 8},
+        embedding_function=None,
+    )
+    del client
+    store = Store(settings)
+    for name in ("old", "new"):
+        store.add(name, MODEL, _ids(20), _unit_rows(20, 8), _captions(20))
+
+    def build(name: str) -> dict[str, object]:
+        hnsw = store._client.get_collection(chroma_name(name, MODEL)).configuration["hnsw"]
+        return {key: (hnsw or {}).get(key) for key in OLD_HNSW}
+
+    assert build("old") == OLD_HNSW
+    assert build("new") == HNSW_CONFIGURATION != OLD_HNSW

@@ -10,8 +10,7 @@ share a local database see each other's writes, is :mod:`mmdemo.store.client`.
 
 from __future__ import annotations
 
-import threading
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterator, Sequence
 from contextlib import contextmanager
 from typing import TYPE_CHECKING, Any
 
@@ -19,7 +18,7 @@ import numpy as np
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, NotFoundError, ReadOnlyError
-from mmdemo.exact import ExactIndex, exact_fits
+from mmdemo.exact import exact_fits
 from mmdemo.records import (
     CAPTION_KEY,
     as_matrix,
@@ -30,6 +29,7 @@ from mmdemo.records import (
     validate_collection_name,
 )
 from mmdemo.store.client import connect, local_client, read_marker, write_lock
+from mmdemo.store.exact_cache import ExactCache
 from mmdemo.store.parts import (
     DIM_KEY,
     CollectionInfo,
@@ -37,22 +37,30 @@ from mmdemo.store.parts import (
     check_dimension,
     retry_if_stale,
 )
+from mmdemo.store.reading import (
+    all_ids,
+    all_vectors,
+    hits,
+    hnsw_hits,
+    matching,
+    pages,
+    present_ids,
+)
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.collection_configuration import CreateHNSWConfiguration
     from chromadb.api.models.Collection import Collection
 
-# Used only above the exact-search size (mmdemo/exact.py). Search effort well above Chroma's
-# default, so top-k agrees with exact cosine search (bench/README.md, "store").
+#: The HNSW build of collections created from now on; used only above the exact-search
+#: size (mmdemo/exact.py). Chosen from bench/perf_store.py's figures (bench/README.md,
+#: "Store at 10k-100k"); collections made before keep the build they were created with.
 HNSW_CONFIGURATION: CreateHNSWConfiguration = {
     "space": "cosine",
-    "ef_construction": 400,
-    "max_neighbors": 32,
+    "ef_construction": 100,
+    "max_neighbors": 16,
     "ef_search": 512,
 }
-#: How many (collection, model) vector copies stay in memory, each at most 64 MB.
-EXACT_CACHED = 8
 _COLLECTION_KEY = "mmdemo_collection"
 _MODEL_KEY = "mmdemo_model"
 
@@ -72,8 +80,7 @@ class Store:
         self._server = connect(settings) if settings.chroma_url else None
         self._readonly = settings.readonly
         self._handles: dict[str, dict[str, Collection]] | None = None
-        self._exact: dict[str, ExactIndex] = {}
-        self._exact_lock = threading.Lock()
+        self._exact = ExactCache()
         self._seen = read_marker(settings)
         self._batch_size = self._client.get_max_batch_size()
 
@@ -93,7 +100,7 @@ class Store:
     def refresh(self) -> None:
         """Forget cached collection handles and vectors (after another process changed them)."""
         self._handles = None
-        self._exact = {}
+        self._exact.clear()
 
     @contextmanager
     def _writing(self) -> Iterator[None]:
@@ -148,8 +155,8 @@ class Store:
         records: list[tuple[dict[str, Any] | None, str | None]],
     ) -> None:
         target = self._collection_for_writing(collection, model, vectors.shape[1])
-        rows = first_of_each_new(ids, self._present_ids(target, ids))
-        cached = self._exact.pop(str(target.id), None)
+        rows = first_of_each_new(ids, present_ids(target, ids, self._batch_size))
+        cached = self._exact.drop(str(target.id))
         for chunk in chunks(rows, self._batch_size):
             target.add(
                 ids=[ids[i] for i in chunk],
@@ -157,21 +164,20 @@ class Store:
                 metadatas=[records[i][0] for i in chunk],
                 documents=[records[i][1] for i in chunk],
             )
-        if cached is not None:  # appended, not reloaded; a count that disagrees reloads it
-            self._exact[str(target.id)] = cached.extended([ids[i] for i in rows], vectors[rows])
+        self._exact.appended(str(target.id), cached, [ids[i] for i in rows], vectors[rows])
 
     @retry_if_stale
     def existing_ids(self, collection: str, model: str, ids: Sequence[str]) -> set[str]:
         """The subset of ``ids`` already stored for (collection, model)."""
         target = self._models(collection, model).get(model)
-        return self._present_ids(target, ids) if target is not None else set()
+        return present_ids(target, ids, self._batch_size) if target is not None else set()
 
     def ids_in_use(self, ids: Sequence[str]) -> set[str]:
         """The subset of ``ids`` that any collection, under any model, still holds."""
         in_use: set[str] = set()
         for target in self._client.list_collections():
             if _COLLECTION_KEY in (target.metadata or {}):
-                in_use |= self._present_ids(target, ids)
+                in_use |= present_ids(target, ids, self._batch_size)
         return in_use
 
     @retry_if_stale
@@ -212,56 +218,11 @@ class Store:
             return []
         needle = (caption_contains or "").strip().casefold()
         if exact_fits(count, vector.shape[1]):
-            allowed = self._matching(target, needle) if needle else None
-            ranked = self._exact_index(target, count).top_k(vector[0], k, allowed)
-            return self._hits(target, ranked)
-        result = target.query(
-            query_embeddings=vector,
-            n_results=min(k, count),
-            where_document={"$contains": needle} if needle else None,
-            include=["distances", "metadatas"],
-        )
-        distances = (result["distances"] or [[]])[0]
-        metadatas = (result["metadatas"] or [[]])[0]
-        return [
-            Hit(id=item_id, score=1.0 - float(distance), metadata=dict(metadata or {}))
-            for item_id, distance, metadata in zip(
-                result["ids"][0], distances, metadatas, strict=True
-            )
-        ]
-
-    def _exact_index(self, target: Collection, count: int) -> ExactIndex:
-        """The in-memory vectors of ``target``, reloaded when its count changed."""
-        cached = self._exact.pop(str(target.id), None)
-        if cached is None or cached.count != count:
-            cached = ExactIndex.build(*self._vectors(target), count=count)
-        with self._exact_lock:  # handlers run in threads; evicting iterates the dict
-            self._exact[str(target.id)] = cached  # most recently used last
-            while len(self._exact) > EXACT_CACHED:
-                self._exact.pop(next(iter(self._exact)))
-        return cached
-
-    def _matching(self, target: Collection, needle: str) -> set[str]:
-        """Ids of ``target``'s items whose (lower-cased) caption contains ``needle``."""
-        found: set[str] = set()
-        while True:
-            page = target.get(
-                where_document={"$contains": needle},
-                include=[],
-                limit=self._batch_size,
-                offset=len(found),
-            )
-            found.update(page["ids"])
-            if len(page["ids"]) < self._batch_size:
-                return found
-
-    def _hits(self, target: Collection, ranked: list[tuple[str, float]]) -> list[Hit]:
-        """``ranked`` (id, score) pairs as hits carrying their stored metadata."""
-        if not ranked:
-            return []
-        got = target.get(ids=[item_id for item_id, _ in ranked], include=["metadatas"])
-        metadata = dict(zip(got["ids"], got["metadatas"] or [], strict=True))
-        return [Hit(i, score, dict(metadata.get(i) or {})) for i, score in ranked]
+            batch = self._batch_size
+            allowed = matching(target, needle, batch) if needle else None
+            index = self._exact.get(str(target.id), count, lambda: all_vectors(target, batch))
+            return hits(target, index.top_k(vector[0], k, allowed))
+        return hnsw_hits(target, vector, min(k, count), needle)
 
     def neighbours(
         self, collection: str, model: str, vectors: np.ndarray, k: int
@@ -298,7 +259,7 @@ class Store:
         """Every item id of ``collection`` (over all its models) with its metadata."""
         found: dict[str, dict[str, Any]] = {}
         for target in self._existing(collection).values():
-            for page in self._pages(target, ["metadatas"]):
+            for page in pages(target, ["metadatas"], self._batch_size):
                 for item_id, metadata in zip(page["ids"], page["metadatas"] or [], strict=True):
                     found.setdefault(item_id, dict(metadata or {}))
         return list(found.items())
@@ -306,16 +267,7 @@ class Store:
     @retry_if_stale
     def embeddings(self, collection: str, model: str) -> tuple[list[str], np.ndarray]:
         """All ids of (collection, model) and their embeddings as an (n, dim) float32 array."""
-        return self._vectors(self._require(collection, model))
-
-    def _vectors(self, target: Collection) -> tuple[list[str], np.ndarray]:
-        ids: list[str] = []
-        vectors: list[np.ndarray] = []
-        for page in self._pages(target, ["embeddings"]):
-            ids.extend(page["ids"])
-            vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
-        dim = int((target.metadata or {}).get(DIM_KEY, 0))
-        return ids, np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
+        return all_vectors(self._require(collection, model), self._batch_size)
 
     def names(self) -> list[str]:
         """Every user collection's name, sorted, without counting items (cheap to poll)."""
@@ -337,14 +289,14 @@ class Store:
         """Distinct ids over a collection's models; one model needs no id scan."""
         if len(targets) == 1:
             return targets[0].count()
-        return len(self._all_ids(targets))
+        return len(all_ids(targets, self._batch_size))
 
     @retry_if_stale
     def delete_collection(self, collection: str) -> int:
         """Delete ``collection`` with every model's index; return how many items it held."""
         with self._writing():
             targets = self._existing(collection)
-            removed = len(self._all_ids(targets.values()))
+            removed = len(all_ids(targets.values(), self._batch_size))
             for target in targets.values():
                 self._client.delete_collection(target.name)
             self.refresh()
@@ -365,8 +317,8 @@ class Store:
         removed: set[str] = set()
         with self._writing():
             for target in self._existing(collection).values():
-                present = self._present_ids(target, ids)
-                self._exact.pop(str(target.id), None)
+                present = present_ids(target, ids, self._batch_size)
+                self._exact.drop(str(target.id))
                 for chunk in chunks(sorted(present), self._batch_size):
                     target.delete(ids=chunk)
                 removed |= present
@@ -435,21 +387,5 @@ class Store:
         self._handles = None
         return created
 
-    def _present_ids(self, target: Collection, ids: Sequence[str]) -> set[str]:
-        """Which of ``ids`` ``target`` holds."""
-        present: set[str] = set()
-        for chunk in chunks(list(dict.fromkeys(ids)), self._batch_size):
-            present.update(target.get(ids=chunk, include=[])["ids"])
-        return present
 
-    def _all_ids(self, targets: Iterable[Collection]) -> set[str]:
-        """The union of the ids held by ``targets``."""
-        return {item_id for t in targets for page in self._pages(t, []) for item_id in page["ids"]}
-
-    def _pages(self, target: Collection, include: list[str]) -> Iterator[Any]:
-        """``target.get`` page by page, so no single request exceeds Chroma's batch size."""
-        for offset in range(0, target.count(), self._batch_size):
-            yield target.get(include=include, limit=self._batch_size, offset=offset)  # type: ignore[arg-type]
-
-
-__all__ = ["CollectionInfo", "Hit", "Store", "chroma_name"]
+__all__ = ["HNSW_CONFIGURATION", "CollectionInfo", "Hit", "Store", "chroma_name"]

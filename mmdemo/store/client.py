@@ -10,13 +10,14 @@ reading or writing.
 
 from __future__ import annotations
 
+import os
 import threading
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, BinaryIO
 
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
@@ -71,12 +72,47 @@ def _marker_path(settings: Settings) -> Path:
     return settings.locks_dir / "store.version"
 
 
+@dataclass
+class _Seen:
+    """The marker file this process last read, held open so its inode cannot be reused."""
+
+    handle: BinaryIO
+    inode: tuple[int, int]
+    token: str
+
+
+_seen: dict[Path, _Seen] = {}  # by marker path; guarded by _connect_lock
+_SEEN_HELD = 16  # open marker files at most (a process rarely uses more data dirs)
+
+
 def read_marker(settings: Settings) -> str:
-    """The change marker: a token every write replaces ("" before the first write)."""
+    """The change marker: a token every write replaces ("" before the first write).
+
+    Every store access asks, so an unchanged marker costs one ``stat``. Each write renames a
+    new file into place, so the marker changed exactly when the path names another inode
+    than the file last read, which stays open here so no new file can take its inode.
+    """
+    path = _marker_path(settings)
     try:
-        return _marker_path(settings).read_text(encoding="ascii")
+        status = path.stat()
     except OSError:
         return ""
+    with _connect_lock:
+        seen = _seen.get(path)
+        if seen is not None and seen.inode == (status.st_dev, status.st_ino):
+            return seen.token
+        try:
+            handle = path.open("rb")
+        except OSError:
+            return ""
+        opened = os.fstat(handle.fileno())
+        token = handle.read().decode("ascii")
+        if seen is not None:
+            seen.handle.close()
+        _seen[path] = _Seen(handle, (opened.st_dev, opened.st_ino), token)
+        while len(_seen) > _SEEN_HELD:
+            _seen.pop(next(iter(_seen))).handle.close()
+        return token
 
 
 def _bump_marker(settings: Settings, version: str | None = None) -> None:
