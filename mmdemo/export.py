@@ -9,6 +9,8 @@ Result exports hold no server paths: the file name identifies an image.
 
 from __future__ import annotations
 
+import csv
+import math
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -39,15 +41,29 @@ def read_cell(value: str) -> str:
     return value
 
 
+def _csv_cell(value: Any) -> Any:
+    """A value as the CSV writes it: missing values empty, formula-like text neutralised."""
+    if value is None or value is pd.NA or value is pd.NaT:
+        return ""
+    if isinstance(value, float) and math.isnan(value):
+        return ""
+    return safe_cell(value)
+
+
 def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
-    """Write ``table`` to ``path`` with every text cell (and header) neutralised."""
-    safe = table.rename(columns=lambda name: safe_cell(str(name)))
-    for name in safe.columns:
-        if not pd.api.types.is_numeric_dtype(safe[name]):
-            safe[name] = safe[name].map(safe_cell)
+    """Write ``table`` to ``path`` with every text cell (and header) neutralised.
+
+    Written row by row with the csv module, as pandas' ``to_csv`` writes it (missing values
+    empty, ``\\n`` line ends): a results table is a few rows, and the pandas path cost a
+    search more than its store lookup.
+    """
     target = Path(path)
     try:
-        safe.to_csv(target, index=False)
+        with target.open("w", newline="", encoding="utf-8") as out:
+            writer = csv.writer(out, lineterminator="\n")
+            writer.writerow([safe_cell(str(name)) for name in table.columns])
+            for row in table.itertuples(index=False, name=None):
+                writer.writerow([_csv_cell(value) for value in row])
     except OSError as exc:
         raise InputError(f"Cannot write {target.name}: {exc.strerror or exc}.") from exc
     return target

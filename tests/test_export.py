@@ -42,3 +42,17 @@ def test_results_table_records_the_setup_and_no_paths() -> None:
     assert record["query_image"] == "q.png"
     assert (record["negative"], record["model"], record["reranker"]) == ("cats", "lite", "lite")
     assert "/srv" not in table.to_csv() and "/tmp" not in table.to_csv()
+
+
+def test_write_csv_writes_what_pandas_writes(tmp_path: Path) -> None:
+    table = pd.DataFrame(
+        {
+            "rank": [1, 2, 3],
+            "caption": ['a "quoted", comma', "two\nlines", None],
+            "score": [0.1, float("nan"), -1e-05],
+            "rerank_score": [None, 0.30000000000000004, None],
+            "flag": [True, False, True],
+        }
+    )
+    path = write_csv(table, tmp_path / "t.csv")
+    assert path.read_text(encoding="utf-8") == table.to_csv(index=False)

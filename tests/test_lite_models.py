@@ -153,6 +153,34 @@ def test_reranker_uses_document_captions(reranker: Any, photos: dict[str, Image.
     assert with_caption[0] > without[0]
 
 
+def test_reranker_encodes_each_caption_once_and_scores_as_before(
+    reranker: Any, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import torch
+
+    from mmdemo.models.lite import reranker as lite
+    from mmdemo.models.lite.text import embed_texts
+
+    module = reranker[0]
+    encoded: list[list[str]] = []
+
+    def spy(minilm: Any, texts: list[str], batch_size: int = 64) -> torch.Tensor:
+        encoded.append(list(texts))
+        return embed_texts(minilm, texts, batch_size)
+
+    monkeypatch.setattr(lite, "embed_texts", spy)
+    query = embed_texts(module.base.text_encoder, ["a cat"])[0]
+    captions = ["a tabby cat on a sofa", None, "a red rocket", "a tabby cat on a sofa"]
+    first = module.caption_scores(query, captions)
+    again = module.caption_scores(query, [*captions, "a cup of coffee"])
+    fresh = embed_texts(module.base.text_encoder, ["a tabby cat on a sofa", "a red rocket"])
+    expected = module.caption_weight * (fresh @ query)
+    assert torch.allclose(first[[0, 2, 3]], expected[[0, 1, 0]], atol=1e-5)
+    assert first[1] == 0
+    assert torch.allclose(again[:4], first, atol=1e-6)
+    assert encoded == [["a red rocket", "a tabby cat on a sofa"], ["a cup of coffee"]]
+
+
 @pytest.fixture(scope="module")
 def indexed_photos(tmp_path_factory: pytest.TempPathFactory) -> Any:
     """assets/photos indexed with preset ``lite`` through the app's own pipeline."""

@@ -24,6 +24,7 @@ from mmdemo.models.registry import DEFAULT_EMBEDDER, resolve
 from mmdemo.models.threads import single_query
 from mmdemo.rerank import Candidate, Reranker
 from mmdemo.rerank_features import FeatureStore
+from mmdemo.search.batch import encode_texts
 from mmdemo.search.fusion import fuse, weighted_parts
 from mmdemo.search.query import Query, combine
 from mmdemo.store import Hit, Store
@@ -71,9 +72,13 @@ class _Clock:
 
 
 def _query_vector(query: Query, image: Image.Image | None, embedder: Embedder) -> np.ndarray:
-    text_vec = embedder.encode_texts([query.text or ""])[0] if query.has_text else None
+    """The query's unit vector; its texts are encoded in a batch with concurrent searches'."""
+    texts = [query.text or ""] if query.has_text else []
+    texts += [query.negative or ""] if query.has_negative else []
+    rows = list(encode_texts(embedder, texts)) if texts else []
+    text_vec = rows.pop(0) if query.has_text else None
+    negative = rows.pop(0) if query.has_negative else None
     image_vec = embedder.encode_images([image])[0] if image is not None else None
-    negative = embedder.encode_texts([query.negative or ""])[0] if query.has_negative else None
     return combine(text_vec, image_vec, query.weight, negative, query.negative_weight)
 
 

@@ -17,7 +17,7 @@ from gradio_client.utils import is_file_obj_with_meta
 from mmdemo.errors import InputError
 from mmdemo.tenancy import Visitor
 from mmdemo.ui import collections_tab, compare_tab, evaluate_api, search_tab
-from mmdemo.ui.context import POOLED, AppContext
+from mmdemo.ui.context import POOLED, SEARCH_POOLED, AppContext
 from mmdemo.ui.shared import NO_RERANKER, shows_errors
 
 #: A file as gradio_client's ``handle_file`` sends it; the app receives it uploaded.
@@ -118,7 +118,7 @@ def register(ctx: AppContext) -> None:
             {"model", "reranker", "timings_ms", "results": [{rank, id, file_name, caption,
             score, rerank_score, rank_before_rerank}]}, and the results as a CSV file
         """
-        _, _, payload, csv_path, _ = search_tab.run_search(
+        found = search_tab.find(
             ctx,
             _visitor(request),
             text,
@@ -132,8 +132,7 @@ def register(ctx: AppContext) -> None:
             reranker,
             top_k,
         )
-        assert payload is not None and csv_path is not None  # run_search raises otherwise
-        return payload, gr.FileData(path=csv_path, orig_name="search-results.csv")
+        return found.payload, gr.FileData(path=found.csv_path, orig_name="search-results.csv")
 
     @shows_errors
     def compare(
@@ -200,8 +199,9 @@ def register(ctx: AppContext) -> None:
         """The caller as a visitor: the same rules as the page, by gradio's session hash."""
         return ctx.visitor(request.session_hash if request is not None else None)
 
-    for model_work in (index, index_existing, search, compare):
+    for model_work in (index, index_existing, compare):
         gr.api(model_work, api_name=model_work.__name__, **POOLED)
+    gr.api(search, api_name="search", **SEARCH_POOLED)
     for endpoint in (collections, delete, status):
         gr.api(endpoint, api_name=endpoint.__name__)
     evaluate_api.register_api(ctx)

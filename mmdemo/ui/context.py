@@ -4,7 +4,9 @@ One :class:`AppContext` per running app. The rules a handler must enforce whatev
 page shows (read-only mode, the protected demo collection, a demo still being indexed,
 which visitor sees which collections) live here, so the UI and the API refuse the same
 things with the same words. Handlers that touch models share one bounded pool
-(:data:`MODEL_POOL`), so a burst of visitors queues instead of thrashing the cores.
+(:data:`MODEL_POOL`), so a burst of visitors queues instead of thrashing the cores;
+searches have their own, wider pool (:data:`SEARCH_POOL`) whose query encodes are
+batched together.
 """
 
 from __future__ import annotations
@@ -54,6 +56,18 @@ def model_pool_size() -> int:
 
 #: Event options that put an event in the shared model pool.
 POOLED: dict[str, Any] = {"concurrency_id": MODEL_POOL, "concurrency_limit": model_pool_size()}
+
+#: The gradio concurrency group of searches (page, find-similar and API).
+SEARCH_POOL = "search-work"
+#: Searches admitted at once per core. Their query encodes are micro-batched
+#: (:mod:`mmdemo.search.batch`): searches waiting together share one forward pass, which
+#: they can only do when admitted together; one slot per core left 8 clients queueing.
+SEARCHES_PER_CORE = 4
+#: Event options that put an event in the search pool.
+SEARCH_POOLED: dict[str, Any] = {
+    "concurrency_id": SEARCH_POOL,
+    "concurrency_limit": SEARCHES_PER_CORE * model_pool_size(),
+}
 
 
 @dataclass

@@ -11,7 +11,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 from gradio.events import Dependency
@@ -19,8 +19,9 @@ from gradio.events import Dependency
 from mmdemo.errors import InputError, MMDemoError
 from mmdemo.export import results_table
 from mmdemo.ingest.copies import image_path
+from mmdemo.search.query import Query
 from mmdemo.tenancy import Visitor
-from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
+from mmdemo.ui.context import POOLED, SAMPLE_QUERY, SEARCH_POOLED, AppContext
 from mmdemo.ui.search_view import (
     EXAMPLES_JS,
     FAILED_HTML,
@@ -35,11 +36,14 @@ from mmdemo.ui.shared import (
     default_reranker,
     embedder_choices,
     model_dropdown,
-    present,
     reranker_dropdown,
     reranker_name,
     shows_errors,
+    summary,
 )
+
+if TYPE_CHECKING:
+    from mmdemo.search.engine import SearchResults
 
 SearchOutput = tuple[str, str, dict[str, Any] | None, str | None, list[dict[str, Any]]]
 FAILED_OUTPUT: SearchOutput = (FAILED_HTML, "", None, None, [])
@@ -55,7 +59,19 @@ class SearchTab:
     run_when_ready: Callable[[Dependency], None]
 
 
-def run_search(
+@dataclass(frozen=True)
+class Found:
+    """One search's results and what the page and the API send of them."""
+
+    results: SearchResults
+    query: Query
+    records: list[dict[str, Any]]
+    timings: str
+    payload: dict[str, Any]
+    csv_path: str
+
+
+def find(
     ctx: AppContext,
     visitor: Visitor,
     text: str | None,
@@ -69,13 +85,12 @@ def run_search(
     reranker: str | None,
     top_k: float,
     exclude_id: str | None = None,
-) -> SearchOutput:
-    """Search; returns the results HTML, a timings line, JSON results, a CSV path, records.
+) -> Found:
+    """Search as ``visitor``; the results, their JSON payload and a CSV to download.
 
     With ``exclude_id`` (find similar), that item is left out of the results.
     """
     from mmdemo.search.engine import search
-    from mmdemo.search.query import Query
     from mmdemo.search.similar import without_item
 
     if not collection:
@@ -96,10 +111,17 @@ def run_search(
     )
     if exclude_id:
         results = without_item(results, exclude_id, int(top_k))
-    _, timings, payload = present(results, ctx.settings)
+    records = results.to_json()["results"]
+    timings, payload = summary(results, records)
     csv_path = ctx.write_csv(results_table(results, query), "search-results.csv")
-    html = results_html(results, query, ctx.settings)
-    return html, timings, payload, str(csv_path), results.to_json()["results"]
+    return Found(results, query, records, timings, payload, str(csv_path))
+
+
+def page_outputs(ctx: AppContext, found: Found) -> SearchOutput:
+    """A search as the page shows it: the results HTML, a timings line, JSON results, a CSV
+    path and the result records (the API skips the HTML)."""
+    html = results_html(found.results, found.query, ctx.settings)
+    return html, found.timings, found.payload, found.csv_path, found.records
 
 
 def example_inputs(ctx: AppContext, collection: str | None) -> list[dict[str, Any]]:
@@ -234,7 +256,7 @@ def build(ctx: AppContext) -> SearchTab:
         """
         args = (text, image, weight, negative, negative_weight, caption_contains)
         visitor = ctx.visitor(request.session_hash)
-        return run_search(ctx, visitor, *args, collection, model, reranker, top_k)
+        return page_outputs(ctx, find(ctx, visitor, *args, collection, model, reranker, top_k))
 
     @shows_errors
     def on_similar(
@@ -248,11 +270,11 @@ def build(ctx: AppContext) -> SearchTab:
     ) -> tuple[Any, ...]:
         record = records[int(event._data["index"])]
         visitor = ctx.visitor(request.session_hash)
-        found = run_search(
+        found = find(
             ctx, visitor, "", record["path"], 0.5, "", 0.5, "", collection, model, reranker, top_k,
             exclude_id=str(record["id"]),
         )  # fmt: skip
-        return ("", record["path"], *found)
+        return ("", record["path"], *page_outputs(ctx, found))
 
     def on_example(examples: list[dict[str, Any]], event: gr.EventData) -> tuple[str, Any]:
         chosen = examples[int(event._data["index"])]
@@ -317,10 +339,10 @@ def build(ctx: AppContext) -> SearchTab:
         query = (text, image, weight, negative, negative_weight, contains)
         setup = (collection, model, reranker, top_k)
         try:
-            found = run_search(ctx, ctx.visitor(request.session_hash), *query, *setup)
+            found = find(ctx, ctx.visitor(request.session_hash), *query, *setup)
         except MMDemoError as exc:
             return (*examples_row, failed_html(str(exc)), "", None, None, [])
-        return (*examples_row, *found)
+        return (*examples_row, *page_outputs(ctx, found))
 
     with gr.Tab("Search", id="search"):
         examples_row = gr.HTML("", js_on_load=EXAMPLES_JS, elem_id="search-examples")
@@ -351,15 +373,15 @@ def build(ctx: AppContext) -> SearchTab:
     def failed() -> SearchOutput:
         return FAILED_OUTPUT
 
-    gr.on([query[0].submit, button.click], on_search, inputs, outputs, **PRIVATE, **POOLED).failure(
-        failed, None, outputs, **PRIVATE
-    )
+    gr.on(
+        [query[0].submit, button.click], on_search, inputs, outputs, **PRIVATE, **SEARCH_POOLED
+    ).failure(failed, None, outputs, **PRIVATE)
     similar_inputs = [records, collection, model, reranker, top_k]
-    grid.select(on_similar, similar_inputs, [*query[:2], *outputs], **PRIVATE, **POOLED).failure(
-        failed, None, outputs, **PRIVATE
-    )
+    grid.select(
+        on_similar, similar_inputs, [*query[:2], *outputs], **PRIVATE, **SEARCH_POOLED
+    ).failure(failed, None, outputs, **PRIVATE)
     examples_row.select(on_example, examples, query[:2], **PRIVATE).success(
-        on_search, inputs, outputs, **PRIVATE, **POOLED
+        on_search, inputs, outputs, **PRIVATE, **SEARCH_POOLED
     ).failure(failed, None, outputs, **PRIVATE)
     collection.change(on_collection, collection, [examples_row, examples], **PRIVATE)
     gr.on(
@@ -372,10 +394,10 @@ def build(ctx: AppContext) -> SearchTab:
     index_button.click(
         on_index_model, [collection, model], index_note, **PRIVATE, **POOLED
     ).success(on_setup, [collection, model], [index_note, index_button, model], **PRIVATE).success(
-        on_search, inputs, outputs, **PRIVATE, **POOLED
+        on_search, inputs, outputs, **PRIVATE, **SEARCH_POOLED
     )
 
     def run_when_ready(event: Dependency) -> None:
-        event.then(on_ready, inputs, [examples_row, examples, *outputs], **PRIVATE, **POOLED)
+        event.then(on_ready, inputs, [examples_row, examples, *outputs], **PRIVATE, **SEARCH_POOLED)
 
     return SearchTab(collection, model, reranker, run_when_ready)

@@ -139,14 +139,22 @@ def present(
 ) -> tuple[list[tuple[str, str]], str, dict[str, Any]]:
     """What a page shows of one search: gallery items, a timings line and the API payload.
 
-    Gallery items are (thumbnail or image path, caption), best first. The payload's result
-    rows leave out the server-side image path: Gradio treats any dict with a ``path`` key
-    in an output as a file to serve.
+    Gallery items are (thumbnail or image path, caption), best first.
     """
     items = []
     for row in results.table.to_dict("records"):
         thumb = thumb_path(settings, str(row["id"]))
         items.append((str(thumb if thumb.exists() else row["path"]), _caption(row)))
+    info, payload = summary(results, results.to_json()["results"])
+    return items, info, payload
+
+
+def summary(results: SearchResults, records: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+    """A search's timings line and API payload, from its result ``records`` (``to_json``).
+
+    The payload's result rows leave out the server-side image path: Gradio treats any dict
+    with a ``path`` key in an output as a file to serve.
+    """
     spans = " · ".join(f"{name} {ms:.0f} ms" for name, ms in results.timings_ms.items())
     info = (
         f"{len(results.table)} results · model `{results.model}` · "
@@ -156,11 +164,9 @@ def present(
         "model": results.model,
         "reranker": results.reranker,
         "timings_ms": results.timings_ms,
-        "results": [
-            {k: v for k, v in row.items() if k != "path"} for row in results.to_json()["results"]
-        ],
+        "results": [{k: v for k, v in row.items() if k != "path"} for row in records],
     }
-    return items, info, payload
+    return info, payload
 
 
 def short_origin(origin: str) -> str:

@@ -82,6 +82,7 @@ class LiteReranker(InputModule):
         self.caption_weight = caption_weight
         self.base = LiteEmbedder.load(str((Path(root) / embedder).resolve()))
         self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
+        self._captions: OrderedDict[str, torch.Tensor] = OrderedDict()
 
     @property
     def modalities(self) -> list[Any]:
@@ -156,16 +157,32 @@ class LiteReranker(InputModule):
 
     def caption_scores(self, query: torch.Tensor, captions: Sequence[str | None]) -> torch.Tensor:
         """``caption_weight`` times the text-text cosine with each caption (0 where none)."""
-        given = sorted({c for c in captions if c})
-        if not given:
+        vectors = self._caption_vectors({c for c in captions if c})
+        if not vectors:
             return query.new_zeros(len(captions))
-        vectors = dict(zip(given, embed_texts(self.base.text_encoder, given), strict=True))
         return torch.stack(
             [
                 self.caption_weight * (query @ vectors[c]) if c else query.new_zeros(())
                 for c in captions
             ]
         )
+
+    def _caption_vectors(self, captions: set[str]) -> dict[str, torch.Tensor]:
+        """Unit MiniLM vectors of ``captions``, each encoded once while it stays cached
+        (the ``CACHE_SIZE`` latest, oldest dropped first).
+
+        A search reranks the same stored captions again and again: encoding them every
+        time was 80% of a reranked search (bench/README.md, "Concurrent searches").
+        """
+        vectors = {c: v for c in captions if (v := self._captions.get(c)) is not None}
+        todo = sorted(captions - vectors.keys())
+        if todo:
+            vectors |= dict(zip(todo, embed_texts(self.base.text_encoder, todo), strict=True))
+            for caption in todo:
+                self._captions[caption] = vectors[caption]
+            while len(self._captions) > CACHE_SIZE:
+                self._captions.popitem(last=False)
+        return vectors
 
     def encode_query_text(self, text: str) -> torch.Tensor:
         """The unit MiniLM vector of one query text (computed once per search)."""
