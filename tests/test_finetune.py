@@ -64,7 +64,7 @@ def test_a_few_steps_lower_the_loss(
         model,
         pairs,
         recipe=TRANSFORMERS,
-        hyper=Hyper(epochs=5, batch_size=8, learning_rate=1e-3),
+        hyper=Hyper(epochs=5, batch_size=8, learning_rate=1e-3, loss_scale=20.0),
         settings=settings,
         work_dir=tmp_path / "work",
     )
@@ -177,7 +177,7 @@ def test_lite_trains_only_its_projection_and_reloads(tmp_path: Path, settings: S
         model,
         pairs,
         recipe=LITE,
-        hyper=Hyper(1, 4, 1e-2),
+        hyper=Hyper(1, 4, 1e-2, 20.0),
         settings=settings,
         work_dir=tmp_path / "work",
     )
