@@ -1,5 +1,6 @@
 """The Fine-tune tab in headless Chromium: a short run on the demo collection's captions
-reaches the before/after table, and its button opens Compare with base vs fine-tuned."""
+reaches the before/after table (a push with no network only adds a sentence), and its
+button opens Compare with base vs fine-tuned."""
 
 from pathlib import Path
 
@@ -37,12 +38,14 @@ def test_finetune_from_the_page(page: Page, web_app: WebApp) -> None:  # noqa: F
     page.locator("#ft-name textarea").fill("demo-tuned")
     page.get_by_label("Epochs (0 = default)").fill("2")
     page.get_by_label("Batch size (0 = default)").fill("4")
+    page.locator("#ft-push textarea").fill("me/demo-tuned")
     page.evaluate(WATCH_LOSS)
     page.locator("#ft-button").click()
     table = page.locator("#ft-table")
     expect(table).to_contain_text("recall@10", timeout=TRAIN_WAIT_MS)
     expect(table).to_contain_text("ndcg@10")
     expect(page.locator("#ft-summary")).to_contain_text("Fine-tuned lite on 11 pairs")
+    expect(page.locator("#ft-summary")).to_contain_text("but was not pushed to me/demo-tuned")
     loss_seen = page.evaluate("window.lossSeen")
     assert any("train" in text for text in loss_seen), loss_seen
     assert (Path(web_app.data_dir) / "finetuned" / "demo-tuned" / "README.md").is_file()

@@ -64,7 +64,7 @@ def test_a_few_steps_lower_the_loss(
         model,
         pairs,
         recipe=TRANSFORMERS,
-        hyper=Hyper(epochs=5, batch_size=8, learning_rate=1e-3),
+        hyper=Hyper(epochs=5, batch_size=8, learning_rate=1e-3, loss_scale=20.0),
         settings=settings,
         work_dir=tmp_path / "work",
     )
@@ -177,7 +177,7 @@ def test_lite_trains_only_its_projection_and_reloads(tmp_path: Path, settings: S
         model,
         pairs,
         recipe=LITE,
-        hyper=Hyper(1, 4, 1e-2),
+        hyper=Hyper(1, 4, 1e-2, 20.0),
         settings=settings,
         work_dir=tmp_path / "work",
     )
@@ -202,3 +202,29 @@ def test_models_lists_the_web_apps_fine_tuned_folders(
     assert main(["models", "--json", "--data-dir", str(settings.data_dir)]) == 0
     local = [row["key"] for row in json.loads(capsys.readouterr().out) if row.get("local")]
     assert local == [str(tuned.resolve())]
+
+
+def test_page_push_without_network_keeps_the_model_and_says_so_in_the_summary(
+    settings: Settings, captioned: Store, tiny_clip_dir: Path
+) -> None:
+    from mmdemo.ui.bootstrap import Bootstrap
+    from mmdemo.ui.context import AppContext
+    from mmdemo.ui.finetune_tab import run_finetune
+
+    ctx = AppContext(settings, Bootstrap(settings, None, str(tiny_clip_dir)))
+    options = {"epochs": 1, "batch_size": 8, "lr": 0, "eval_split": 0.25, "overwrite": False}
+
+    def quiet(*args: object, **kwargs: object) -> None:
+        """Gradio's progress callback, which this test does not watch."""
+
+    summary, table, facts = run_finetune(
+        ctx, "pets", str(tiny_clip_dir), "mine", options | {"push_to_hub": " me/tuned "}, quiet
+    )
+    out = settings.finetuned_dir / "mine"
+    sentence = f"The model is saved in {out.resolve()} but was not pushed to me/tuned:"
+    assert summary.splitlines()[-1].startswith(sentence) and "HF_HUB_OFFLINE" in summary
+    assert list(table["metric"]) == list(facts["before"]) and (out / "README.md").is_file()
+    summary, _, _ = run_finetune(
+        ctx, "pets", str(tiny_clip_dir), "again", options | {"push_to_hub": ""}, quiet
+    )
+    assert "pushed" not in summary

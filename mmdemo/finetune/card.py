@@ -48,7 +48,8 @@ over (caption, image) pairs. Created {facts["created"]}.
 
 - what trains: {facts["trains"]} ({facts["trainable_parameters"]:,} parameters)
 - epochs: {hyper["epochs"]}, batch size: {hyper["batch_size"]}, learning rate:
-  {hyper["learning_rate"]:g}, steps: {facts["steps"]}, final loss: {facts["final_loss"]:.4f}
+  {hyper["learning_rate"]:g}, loss scale: {hyper["loss_scale"]:g}, steps: {facts["steps"]},
+  final loss: {facts["final_loss"]:.4f}
 - device: {facts["device"]}, precision: {facts["precision"]}, training time:
   {facts["train_seconds"]:.1f} s
 

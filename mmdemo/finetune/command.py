@@ -22,7 +22,7 @@ def add_parser(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--captions", help="captions CSV to train on instead of the stored captions")
     p.add_argument("--epochs", type=int, help="default: per model family (lite 4, others 2)")
     p.add_argument("--batch-size", type=int, help="default: 32")
-    p.add_argument("--lr", type=float, help="learning rate (default: lite 1e-3, others 1e-5)")
+    p.add_argument("--lr", type=float, help="learning rate (default: lite 3e-4, others 1e-5)")
     p.add_argument("--eval-split", type=float, default=0.2, help="share held out (default 0.2)")
     p.add_argument("--split-by", choices=["caption", "image"], default="caption")
     p.add_argument("--overwrite", action="store_true", help="replace an existing --out folder")

@@ -37,3 +37,15 @@ def push(folder: Path, repo_id: str, settings: Settings) -> str:
         raise HubPushError(
             f"The model is saved in {folder} but pushing it to {repo_id} failed: {cause[:200]}"
         ) from exc
+
+
+def push_outcome(folder: Path, repo_id: str, settings: Settings) -> str:
+    """:func:`push`, told as one sentence: where it went, or why it did not go.
+
+    For the web page, where a failed push must not hide the before/after table: the model
+    is already saved in ``folder`` either way.
+    """
+    try:
+        return f"Pushed to {push(folder, repo_id, settings)}."
+    except HubPushError as exc:
+        return str(exc)

@@ -34,6 +34,7 @@ class Hyper:
     epochs: int
     batch_size: int
     learning_rate: float
+    loss_scale: float
 
     @classmethod
     def choose(
@@ -44,6 +45,7 @@ class Hyper:
             epochs if epochs is not None else recipe.epochs,
             batch_size if batch_size is not None else recipe.batch_size,
             lr if lr is not None else recipe.learning_rate,
+            recipe.loss_scale,
         )
         if hyper.epochs < 1 or hyper.batch_size < 2 or not hyper.learning_rate > 0:
             raise TrainingError(
@@ -142,7 +144,7 @@ def train(
         model=model,
         args=args,
         train_dataset=_dataset(pairs),
-        loss=MultipleNegativesRankingLoss(model),
+        loss=MultipleNegativesRankingLoss(model, scale=hyper.loss_scale),
         callbacks=[_callback(log, progress)],
     )
     trainer.remove_callback(PrinterCallback)

@@ -49,6 +49,7 @@ def run_finetune(
     progress: Any,
 ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
     """Fine-tune from the page; returns a summary, the before/after table and the report."""
+    from mmdemo.finetune.hub import push_outcome
     from mmdemo.finetune.run import FinetuneRequest, finetune, named_output
 
     ctx.require_writable("fine-tuning")
@@ -85,6 +86,9 @@ def run_finetune(
         f"{facts['final_loss']:.4f}; held out {facts['eval_queries']} captions. "
         f"Saved to `{result.out}`."
     )
+    repo_id = str(options.get("push_to_hub") or "").strip()
+    if repo_id:
+        summary += "\n\n" + push_outcome(result.out, repo_id, ctx.settings)
     return summary, pd.DataFrame(rows, columns=TABLE_COLUMNS), facts
 
 
@@ -95,7 +99,10 @@ def _options() -> list[Any]:
         lr = gr.Number(label="Learning rate (0 = default)", value=0, minimum=0)
         split = gr.Slider(0.05, 0.5, value=0.2, step=0.05, label="Held out for evaluation")
         overwrite = gr.Checkbox(label="Replace a model of the same name")
-    return [epochs, batch, lr, split, overwrite]
+    push_to = gr.Textbox(
+        label="Push to the Hub as (optional repo id, e.g. me/my-model)", elem_id="ft-push"
+    )
+    return [epochs, batch, lr, split, overwrite, push_to]
 
 
 def build(ctx: AppContext) -> FinetuneTab:
@@ -111,6 +118,7 @@ def build(ctx: AppContext) -> FinetuneTab:
         lr: float | None,
         eval_split: float,
         overwrite: bool,
+        push_to_hub: str,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
     ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
         """Fine-tune an embedder on a collection's captions and report before/after metrics.
@@ -124,11 +132,12 @@ def build(ctx: AppContext) -> FinetuneTab:
             lr: learning rate, 0 for the default
             eval_split: share of captions held out for evaluation
             overwrite: replace an existing model of that name
+            push_to_hub: a Hub repo id to push the saved model to, blank for none
         Returns:
             a summary, the before/after table, and the report (model_key, before, after, ...)
         """
-        options = {"epochs": epochs, "batch_size": batch_size, "lr": lr}
-        options |= {"eval_split": eval_split, "overwrite": overwrite}
+        options: dict[str, Any] = {"epochs": epochs, "batch_size": batch_size, "lr": lr}
+        options |= {"eval_split": eval_split, "overwrite": overwrite, "push_to_hub": push_to_hub}
         return run_finetune(ctx, collection, base, name, options, progress)
 
     default = ctx.bootstrap.status().default_model
