@@ -129,6 +129,21 @@ def test_a_parquet_file_is_a_dataset_and_limit_caps_rows_and_progress(
     assert sorted(stored(settings)) == ["green.png", "red.png"]
 
 
+def test_a_lone_parquet_file_cannot_point_at_files_beside_it(
+    tmp_path: Path, settings: Settings, tiny_clip_dir: Path
+) -> None:
+    beside = write(tmp_path / "beside.png", png("blue.png"))
+    rows = [{"image": {"bytes": None, "path": str(beside)}, "text": "x"}]
+    full = [{"brand": None, "price": None, "tags": [], **row} for row in rows]
+    parquet = tmp_path / "upload.parquet"
+    datasets.Dataset.from_list(full, features=FEATURES).to_parquet(str(parquet))
+    report, _ = index(parquet, settings, tiny_clip_dir)
+    assert report.added == 0
+    assert [(r.file, r.reason) for r in report.rejected] == [
+        ("upload.parquet row 0", "image not embedded in the row (only a path to it)")
+    ]
+
+
 def test_the_same_images_from_another_kind_count_as_present(
     tmp_path: Path, settings: Settings, tiny_clip_dir: Path
 ) -> None:

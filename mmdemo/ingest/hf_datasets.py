@@ -122,7 +122,9 @@ def _local(path: Path, options: DatasetOptions) -> _Opened:
 
     if path.is_file():
         rows = datasets.load_dataset("parquet", data_files=str(path), split="train", streaming=True)
-        return _Opened(rows, path.resolve().parent, path.name, None)
+        # A lone parquet file (an upload, say) has no folder of its own: its rows must
+        # carry their image bytes, so a row cannot point at files beside it.
+        return _Opened(rows, None, path.name, None)
     rows = datasets.load_dataset(str(path), split=options.split, streaming=True)
     return _Opened(rows, path.resolve(), f"{path.name}[{options.split}]", None)
 
@@ -221,6 +223,8 @@ def _image_reader(
         if path.is_relative_to(root):
             return name, partial(_read_local, path, upload)
         return name, "image path outside the dataset folder"
+    if location:
+        return name, "image not embedded in the row (only a path to it)"
     return name, "no image in this row"
 
 
