@@ -188,7 +188,9 @@ def _dataset_inputs(ctx: AppContext) -> list[Any]:
             split = gr.Textbox(label="Split", value="train")
             image = gr.Textbox(label="Image column", value="image")
             caption = gr.Textbox(label="Caption column", placeholder="caption, text or description")
-            limit = gr.Number(label="At most this many rows", value=None, precision=0, minimum=1)
+            limit = gr.Number(
+                label="At most this many rows (0: all)", value=0, precision=0, minimum=0
+            )
     return [source, split, image, caption, limit]
 
 
