@@ -231,3 +231,36 @@ def test_rows_stream_one_at_a_time(tmp_path: Path) -> None:
     assert budget.left == 10**9  # nothing read until the indexer asks for the bytes
     first.read()
     assert budget.left == 10**9 - len(png("red.png"))
+
+
+def test_a_hub_dataset_whose_rows_give_remote_paths_fetches_them_and_never_local_files(
+    tmp_path: Path, settings: Settings, tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Hub imagefolder repos stream paths, not bytes. The Hub itself is replaced by an
+    in-memory filesystem and a local dataset: only the network boundary is faked."""
+    import fsspec
+
+    from mmdemo.models import loading
+
+    for name in ("red.png", "green.png"):
+        with fsspec.open(f"memory://repo/{name}", "wb") as handle:
+            handle.write(png(name))
+    local = write(tmp_path / "secret.png", png("blue.png"))
+    rows = [
+        {"image": {"bytes": None, "path": "memory://repo/red.png"}, "text": "red"},
+        {"image": {"bytes": None, "path": "memory://repo/green.png"}, "text": "green"},
+        {"image": {"bytes": None, "path": "memory://repo/missing.png"}, "text": "gone"},
+        {"image": {"bytes": None, "path": str(local)}, "text": "local"},
+    ]
+    full = [{"brand": None, "price": None, "tags": [], **row} for row in rows]
+    hub = datasets.Dataset.from_list(full, features=FEATURES)
+    monkeypatch.setattr(loading, "hub_reachable", lambda: (True, ""))
+    monkeypatch.setattr(datasets, "load_dataset", lambda *_, **__: hub.to_iterable_dataset())
+    report, seen = index("hf:someone/photos", settings, tiny_clip_dir)
+    assert (report.added, seen[-1]) == (2, (4, 4))
+    reasons = {r.file: r.reason for r in report.rejected}
+    assert reasons["hf:someone/photos[train] row 2"].startswith("cannot fetch the image")
+    assert reasons["hf:someone/photos[train] row 3"] == (
+        "image not embedded in the row (only a path to it)"
+    )
+    assert stored(settings)["green.png"]["caption"] == "green"

@@ -23,7 +23,7 @@ from mmdemo.config import Limits
 from mmdemo.errors import ImageRejected, InputError, MMDemoError
 from mmdemo.ingest import images
 from mmdemo.ingest.captions import CAPTION_COLUMNS, find_column, plain_value
-from mmdemo.ingest.entries import Budget, Rejection, SourceItem
+from mmdemo.ingest.entries import Budget, Rejection, SourceItem, read_capped
 
 HUB_PREFIX = "hf:"
 _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
@@ -55,6 +55,8 @@ class _Opened:
     root: Path | None
     label: str
     size: int | None
+    #: A Hub dataset: a row may give its image as a remote path (hf://...) to fetch.
+    remote: bool = False
 
 
 def is_hub_id(given: str | Path) -> bool:
@@ -98,7 +100,7 @@ def _hub(repo: str, options: DatasetOptions) -> _Opened:
     rows = datasets.load_dataset(repo, split=options.split, streaming=True)
     splits = rows.info.splits or {}
     size = splits[options.split].num_examples if options.split in splits else None
-    return _Opened(rows, None, f"{label}[{options.split}]", size or None)
+    return _Opened(rows, None, f"{label}[{options.split}]", size or None, remote=True)
 
 
 def _saved(path: Path, options: DatasetOptions) -> _Opened:
@@ -183,6 +185,17 @@ def _read_local(path: Path, upload: Budget) -> bytes:
     return _take(images.read_file(path), upload)
 
 
+def _read_remote(location: str, upload: Budget) -> bytes:
+    """A Hub dataset's image file (imagefolder repos give paths, not bytes), size-capped."""
+    from datasets.utils.file_utils import xopen
+
+    try:
+        with xopen(location, "rb") as stream:
+            return read_capped(stream, (upload,))
+    except OSError as exc:
+        raise ImageRejected(f"cannot fetch the image ({_first_line(exc)})") from exc
+
+
 def _row_metadata(
     row: dict[str, Any], image_column: str, caption_column: str | None, limits: Limits
 ) -> dict[str, Any]:
@@ -207,9 +220,12 @@ def _row_metadata(
 
 
 def _image_reader(
-    cell: Any, root: Path | None, upload: Budget
+    cell: Any, opened: _Opened, upload: Budget
 ) -> tuple[str | None, partial[bytes] | str]:
-    """The image's file name and a reader of its bytes, or a reason it has none."""
+    """The image's file name and a reader of its bytes, or a reason it has none.
+
+    A path is read when it lies inside the local dataset's folder, or, for a Hub dataset,
+    when it is remote (never a path on this machine)."""
     data, location = (
         (cell.get("bytes"), cell.get("path")) if isinstance(cell, dict) else (cell, None)
     )
@@ -218,6 +234,9 @@ def _image_reader(
     name = PurePosixPath(str(location).replace("\\", "/")).name if location else None
     if isinstance(data, bytes) and data:
         return name, partial(_take, data, upload)
+    root = opened.root
+    if location and opened.remote and "://" in location:
+        return name, partial(_read_remote, location, upload)
     if location and root is not None:
         path = (root / location).resolve()
         if path.is_relative_to(root):
@@ -238,7 +257,7 @@ def _row_item(
     upload: Budget,
 ) -> SourceItem | Rejection:
     origin = f"{opened.label} row {index}"
-    name, reader = _image_reader(row.get(options.image_column), opened.root, upload)
+    name, reader = _image_reader(row.get(options.image_column), opened, upload)
     if isinstance(reader, str):
         return Rejection(origin, reader)
     details = partial(_row_metadata, row, options.image_column, caption, limits)
