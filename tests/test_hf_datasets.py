@@ -264,3 +264,12 @@ def test_a_hub_dataset_whose_rows_give_remote_paths_fetches_them_and_never_local
         "image not embedded in the row (only a path to it)"
     )
     assert stored(settings)["green.png"]["caption"] == "green"
+
+
+def test_a_photo_folder_with_some_other_metadata_csv_stays_a_photo_folder(tmp_path: Path) -> None:
+    folder = image_folder(tmp_path / "photos", "csv")
+    assert is_dataset(folder)
+    (folder / "metadata.csv").write_text("camera,iso\nleica,200\n")
+    assert not is_dataset(folder)
+    (folder / "metadata.csv").unlink()
+    assert not is_dataset(folder)

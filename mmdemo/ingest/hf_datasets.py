@@ -75,10 +75,22 @@ def is_dataset(given: str | Path) -> bool:
         return path.suffix.lower() == ".parquet"
     if not path.is_dir():
         return False
-    markers = (*_SAVED_MARKERS, *_FOLDER_MARKERS)
-    return any((path / name).is_file() for name in markers) or any(
-        next(folder.glob("*.parquet"), None) for folder in (path, path / "data")
+    return (
+        any((path / name).is_file() for name in _SAVED_MARKERS)
+        or any(_names_files(path / name) for name in _FOLDER_MARKERS)
+        or any(next(folder.glob("*.parquet"), None) for folder in (path, path / "data"))
     )
+
+
+def _names_files(metadata: Path) -> bool:
+    """Whether a metadata.jsonl/.csv has the ``file_name`` field an imagefolder needs, so a
+    photo folder that merely holds some other metadata.csv stays a photo folder."""
+    try:
+        with metadata.open(encoding="utf-8-sig", errors="replace") as handle:
+            first = handle.readline(64 * 1024)
+    except OSError:
+        return False
+    return "file_name" in first
 
 
 def _first_line(exc: BaseException) -> str:
