@@ -122,8 +122,7 @@ def _saved(path: Path, options: DatasetOptions) -> _Opened:
     if isinstance(saved, datasets.DatasetDict):
         if options.split not in saved:
             raise InputError(
-                f"Dataset {path.name} has no split {options.split!r} "
-                f"(it has {', '.join(saved)}): choose one with --split."
+                f"Dataset {path.name} has no split {options.split!r} (it has {', '.join(saved)})."
             )
         saved = saved[options.split]
     return _Opened(
@@ -171,7 +170,8 @@ def _columns(opened: _Opened, options: DatasetOptions) -> tuple[Any, str | None]
     if options.image_column not in features:
         raise InputError(
             f"Dataset {opened.label} has no image column {options.image_column!r} "
-            f"(its columns: {', '.join(columns) or 'none known'}); name it with --image-column."
+            f"(its columns: {', '.join(columns) or 'none known'}): "
+            "name the column that holds the images."
         )
     if options.caption_column is not None and options.caption_column not in features:
         raise InputError(
@@ -213,11 +213,14 @@ def _row_metadata(
 ) -> dict[str, Any]:
     """The row's plain columns as metadata, its caption cut at ``limits.caption_chars``.
 
-    Lists, dicts and binary columns are left out: the store keeps only plain values.
+    Lists, dicts and binary columns are left out: the store keeps only plain values. So is
+    a column named "caption" that is not the caption column.
     """
     metadata: dict[str, Any] = {}
     for column, cell in row.items():
-        if column == image_column or column.lower().startswith("chroma:"):
+        if column in (image_column, "caption") and column != caption_column:
+            continue
+        if column.lower().startswith("chroma:"):
             continue
         if isinstance(cell, list | dict | bytes):
             continue
@@ -289,7 +292,7 @@ def iter_rows(
     try:
         for index, row in enumerate(itertools.islice(rows, options.limit)):
             yield _row_item(row, index, opened, caption, options, limits, upload)
-    except (ImageRejected, MMDemoError):
+    except MMDemoError:
         raise
     except Exception as exc:  # a shard that fails to download or parse mid-stream
         raise InputError(
