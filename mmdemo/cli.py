@@ -50,6 +50,7 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None], Callable[[
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     """Ingest images into a collection with one or more models."""
+    from mmdemo.ingest.hf_datasets import DatasetOptions
     from mmdemo.ingest.indexer import index_paths
     from mmdemo.store import Store
 
@@ -63,6 +64,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             settings=settings,
             store=Store(settings),
             captions=args.captions,
+            dataset=DatasetOptions(args.split, args.image_column, args.caption_column, args.limit),
             progress=update,
         )
     finally:
@@ -315,6 +317,15 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print("\n".join(found.lines()))
     return 0 if found.can_start else 1
+def _positive(value: str) -> int:
+    """An argparse type: a whole number of at least 1."""
+    try:
+        number = int(value)
+    except ValueError:
+        number = 0
+    if number < 1:
+        raise argparse.ArgumentTypeError(f"expected a whole number of at least 1, got {value!r}")
+    return number
 
 
 def _parser() -> argparse.ArgumentParser:
@@ -331,10 +342,20 @@ def _parser() -> argparse.ArgumentParser:
     sub = parser.add_subparsers(dest="command", required=True)
 
     p = sub.add_parser("index", parents=[common], help="ingest images into a collection")
-    p.add_argument("paths", nargs="+", help="image files, folders or zip archives")
+    p.add_argument(
+        "paths",
+        nargs="+",
+        help="image files, folders, zip archives, PDFs, dataset folders or hf:OWNER/NAME",
+    )
     p.add_argument("--collection", required=True)
     p.add_argument("--model", action="append", help="embedding model (repeatable)")
     p.add_argument("--captions", help="CSV with a file-name column, captions and metadata")
+    p.add_argument("--split", default="train", help="dataset split (default: train)")
+    p.add_argument("--image-column", default="image", help="dataset image column")
+    p.add_argument(
+        "--caption-column", help="dataset caption column (default: caption, text or description)"
+    )
+    p.add_argument("--limit", type=_positive, help="index at most N rows of each dataset")
     p.set_defaults(handler=cmd_index)
 
     p = sub.add_parser("search", parents=[common], help="search a collection")

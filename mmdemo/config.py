@@ -51,6 +51,8 @@ class Limits:
     archive_members: int = 20_000
     upload_images: int = 20_000
     caption_chars: int = 2_000
+    #: Pages indexed per PDF; later pages are reported, not indexed.
+    pdf_pages: int = 200
     #: Gradio's own upload route refuses larger files (the page and the API alike).
     upload_file_bytes: int = 1024 * MB
 
@@ -72,6 +74,7 @@ class Limits:
             archive_members=count("MMDEMO_MAX_ARCHIVE_MEMBERS", default.archive_members),
             upload_images=count("MMDEMO_MAX_UPLOAD_IMAGES", default.upload_images),
             caption_chars=count("MMDEMO_MAX_CAPTION_CHARS", default.caption_chars),
+            pdf_pages=count("MMDEMO_MAX_PDF_PAGES", default.pdf_pages),
             upload_file_bytes=megabytes("MMDEMO_MAX_FILE_MB", default.upload_file_bytes),
         )
 

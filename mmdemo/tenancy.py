@@ -203,7 +203,7 @@ class Visitor:
             return 0
         token = self._writer()
         limits = self.tenancy.limits
-        held = sum(i.images for i in store.collections() if owner(i.name) == token)
+        held = self._held(token, store)
         if held + len(paths) > limits.max_images:
             raise InputError(
                 f"Each visitor may index up to {limits.max_images} images: you hold {held} "
@@ -218,6 +218,18 @@ class Visitor:
                 f"{(used + size) / 1024 / 1024:.1f} MB."
             )
         return size
+
+    def images_left(self, store: Store) -> int | None:
+        """How many more images this visitor may index; None where there is no limit.
+
+        A dataset source is streamed, not uploaded: its rows are capped at this number.
+        """
+        if self.tenancy is None:
+            return None
+        return max(0, self.tenancy.limits.max_images - self._held(self._writer(), store))
+
+    def _held(self, token: str, store: Store) -> int:
+        return sum(i.images for i in store.collections() if owner(i.name) == token)
 
     def uploaded(self, size: int) -> None:
         """Count an indexed upload's bytes against this visitor."""

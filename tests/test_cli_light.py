@@ -96,3 +96,17 @@ def test_missing_captions_fail_before_any_model_loads(tmp_path: Path) -> None:
     code, heavy, stderr = run_light(*args, "--data-dir", str(tmp_path / "data"))
     assert (code, heavy) == (1, [])
     assert stderr.startswith("error:")
+
+
+def test_an_unreachable_hub_dataset_fails_in_one_line_without_loading_a_model(
+    tmp_path: Path,
+) -> None:
+    code, heavy, stderr = run_light(
+        "index", "hf:someone/photos", "--split", "train", "--image-column", "image",
+        "--caption-column", "text", "--limit", "5", "--collection", "c", "--model", "lite",
+        "--data-dir", str(tmp_path / "data"),
+    )  # fmt: skip
+    assert (code, heavy) == (1, [])
+    assert stderr.strip().splitlines()[-1] == (
+        "error: Dataset hf:someone/photos cannot be reached: HF_HUB_OFFLINE is set."
+    )

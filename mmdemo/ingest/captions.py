@@ -15,11 +15,11 @@ from typing import Any
 
 from mmdemo.config import DEFAULT_LIMITS, Limits
 from mmdemo.errors import InputError
-from mmdemo.ingest.sources import Rejection
+from mmdemo.ingest.entries import Rejection
 from mmdemo.records import MetadataValue
 
 _FILE_NAME_COLUMNS = ("file_name", "filename", "file", "image", "path")
-_CAPTION_COLUMNS = ("caption", "text", "description")
+CAPTION_COLUMNS = ("caption", "text", "description")
 
 
 @dataclass
@@ -30,12 +30,13 @@ class Captions:
     problems: list[Rejection] = field(default_factory=list)
 
 
-def _find_column(columns: list[str], candidates: tuple[str, ...]) -> str | None:
+def find_column(columns: list[str], candidates: tuple[str, ...]) -> str | None:
+    """The first of ``candidates`` among ``columns``, matched in any case; None when absent."""
     by_name = {column.strip().lower(): column for column in columns}
     return next((by_name[name] for name in candidates if name in by_name), None)
 
 
-def _plain_value(value: Any) -> MetadataValue | None:
+def plain_value(value: Any) -> MetadataValue | None:
     """A CSV cell as a plain str/int/float/bool (what Chroma stores); None for empty cells."""
     if hasattr(value, "item"):  # numpy scalars
         value = value.item()
@@ -48,7 +49,7 @@ def _plain_value(value: Any) -> MetadataValue | None:
 
 
 def _base_name(value: Any) -> str | None:
-    text = _plain_value(value)
+    text = plain_value(value)
     if text is None:
         return None
     name = PurePosixPath(str(text).replace("\\", "/")).name
@@ -96,7 +97,7 @@ def _well_formed(text: str, name: str, problems: list[Rejection]) -> tuple[list[
 
 def _check_columns(columns: list[str], name: str) -> str:
     """The file-name column; refuse a CSV without one or with a reserved column name."""
-    file_column = _find_column(columns, _FILE_NAME_COLUMNS)
+    file_column = find_column(columns, _FILE_NAME_COLUMNS)
     if file_column is None:
         raise InputError(
             f"Captions file {name} has no file-name column: expected one of "
@@ -114,7 +115,7 @@ def _check_columns(columns: list[str], name: str) -> str:
 def _row_metadata(row: dict[str, Any], caption_column: str | None) -> dict[str, MetadataValue]:
     metadata: dict[str, MetadataValue] = {}
     for column, cell in row.items():
-        value = _plain_value(cell)
+        value = plain_value(cell)
         if value is None:
             continue
         if column == caption_column:
@@ -144,7 +145,7 @@ def read_captions(csv_path: str | Path, limits: Limits = DEFAULT_LIMITS) -> Capt
     file_column = _check_columns(columns, csv_path.name)
     # Read file names as text so that "001.jpg"-style names and "007" keep their zeros.
     table = pd.read_csv(io.StringIO(text), dtype={file_column: str}, keep_default_na=True)
-    caption_column = _find_column(columns, _CAPTION_COLUMNS)
+    caption_column = find_column(columns, CAPTION_COLUMNS)
     kept = [c for c in columns if c != file_column and not c.startswith("Unnamed: ")]
     for row in table.to_dict("records"):
         name = _base_name(row[file_column])

@@ -23,8 +23,10 @@ from mmdemo.errors import ImageRejected, InputError
 from mmdemo.ingest.ahead import run_ahead
 from mmdemo.ingest.captions import Captions, read_captions
 from mmdemo.ingest.copies import FILES, image_path, save_copies
+from mmdemo.ingest.entries import Rejection, SourceItem
+from mmdemo.ingest.hf_datasets import DEFAULT_DATASET, DatasetOptions
 from mmdemo.ingest.images import content_hash, decode_image, fit_for_models, load_image
-from mmdemo.ingest.sources import Rejection, SourceItem, count_sources, iter_sources
+from mmdemo.ingest.sources import count_sources, iter_sources
 from mmdemo.models.loading import load_embedder
 from mmdemo.models.registry import resolve
 from mmdemo.records import validate_collection_name
@@ -137,10 +139,15 @@ def _metadata(
 def _decode_source(
     entry: SourceItem, data: bytes, settings: Settings, extra: dict[str, Any]
 ) -> _Item:
-    """Decode one new input, write its copy and thumbnail, and bound it for the models."""
+    """Decode one new input, write its copy and thumbnail, and bound it for the models.
+
+    A captions CSV row for the item's file name wins over the metadata the item brings
+    itself (a PDF page's text, a dataset row's columns): the user named it explicitly.
+    """
     decoded = decode_image(data, entry.file_name)
     image_file = save_copies(settings, decoded, data)
     crash_point("after-copy")
+    extra = {**entry.details(), **extra}
     meta = _metadata(entry, decoded.width, decoded.height, image_file, extra)
     return _Item(decoded.sha256, fit_for_models(decoded.image), meta)
 
@@ -306,22 +313,25 @@ def index_paths(
     settings: Settings,
     store: Store,
     captions: str | Path | None = None,
+    dataset: DatasetOptions = DEFAULT_DATASET,
     progress: Progress = _no_progress,
 ) -> IndexReport:
-    """Ingest files, folders and zip archives into ``collection`` with each model.
+    """Ingest files, folders, zip archives, PDFs and datasets into ``collection``.
 
     Every rejected file (and every captions row left out) is reported with its reason and
-    never stops the others; ``settings.limits`` bounds the work. Inputs are
-    hashed and looked up in the store before any model loads: models load only when some
-    image needs embedding, and then before anything is stored.
+    never stops the others; ``settings.limits`` bounds the work; ``dataset`` says which
+    split and columns of a dataset source to read. Inputs are hashed and looked up in the
+    store before any model loads: models load only when some image needs embedding, and
+    then before anything is stored. A dataset that cannot be opened raises InputError
+    before anything is stored.
     """
     collection = validate_collection_name(collection)
     limits = settings.limits
     caption_map = read_captions(captions, limits) if captions else Captions()
     embedders = _Embedders(models, settings)
     report = IndexReport(rejected=list(caption_map.problems))
-    pendings = _read_sources(iter_sources(paths, limits), settings, caption_map, report)
-    total = count_sources(paths, limits)
+    total = count_sources(paths, limits, dataset)
+    pendings = _read_sources(iter_sources(paths, limits, dataset), settings, caption_map, report)
     return _run(pendings, total, collection, embedders, store, report, progress, settings)
 
 

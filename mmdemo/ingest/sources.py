@@ -1,4 +1,4 @@
-"""Inputs to items: files, folders and zip archives as a lazy stream, plus captions CSVs.
+"""Inputs to items: files, folders, zip archives, PDFs and datasets as a lazy stream.
 
 :func:`iter_sources` walks what the user gave and yields one :class:`SourceItem` per
 candidate file, or a :class:`Rejection` for something that cannot be used. Bytes are read
@@ -12,15 +12,16 @@ from __future__ import annotations
 import re
 import zipfile
 import zlib
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, replace
 from functools import partial
 from pathlib import Path
-from typing import Any
 
 from mmdemo.config import DEFAULT_LIMITS, Limits
 from mmdemo.errors import ImageRejected
-from mmdemo.ingest import images
+from mmdemo.ingest import hf_datasets, images, pdfs
+from mmdemo.ingest.entries import Budget, Rejection, SourceItem, read_capped
+from mmdemo.ingest.hf_datasets import DEFAULT_DATASET, DatasetOptions
 
 # System clutter that is never an image; skipped without a rejection.
 _JUNK_NAMES = frozenset({".ds_store", "thumbs.db", "desktop.ini", "__macosx"})
@@ -31,55 +32,6 @@ _DOCUMENT_EXTENSIONS = frozenset(
 _ZIP_SIGNATURES = (b"PK\x03\x04", b"PK\x05\x06")
 _ENCRYPTED_FLAG = 0x1
 _DRIVE_LETTER = re.compile(r"^[A-Za-z]:")
-
-_CHUNK_BYTES = 1024 * 1024
-
-
-@dataclass(frozen=True)
-class SourceItem:
-    """One candidate image file, not yet read.
-
-    ``file_name`` is the base name (joins the captions CSV); ``origin`` is the path, or
-    ``"archive.zip!member/path"`` for archive members; ``source`` is ``"file"``, ``"folder"``
-    or ``"zip"``. ``read()`` returns the bytes and raises
-    :class:`~mmdemo.errors.ImageRejected` when they cannot be read.
-    """
-
-    file_name: str
-    origin: str
-    source: str
-    read: Callable[[], bytes]
-
-
-@dataclass(frozen=True)
-class Rejection:
-    """An input that was refused before decoding: its origin and a short reason."""
-
-    file: str
-    reason: str
-
-
-class Budget:
-    """Bytes an upload, or one archive, may still produce once decompressed.
-
-    Charged while reading, chunk by chunk, so the work is bounded even for an archive
-    whose members lie about their sizes; once spent, every later read is refused too.
-    """
-
-    def __init__(self, limit: int, what: str) -> None:
-        """A budget of ``limit`` bytes; ``what`` ("archive", "upload") names it in reasons."""
-        self.limit = limit
-        self.left = limit
-        self.what = what
-
-    def take(self, n_bytes: int) -> None:
-        """Charge ``n_bytes``; raise :class:`ImageRejected` once the budget is overdrawn."""
-        self.left -= n_bytes
-        if self.left < 0:
-            raise ImageRejected(
-                f"{self.what} too large when decompressed "
-                f"(more than {images.format_size(self.limit)} in all)"
-            )
 
 
 def _is_skipped(name: str) -> bool:
@@ -114,19 +66,6 @@ def _file_item(path: Path, source: str, upload: Budget) -> SourceItem | Rejectio
     return SourceItem(path.name, str(path), source, partial(_read_charged, path, upload))
 
 
-def _read_capped(stream: Any, budgets: tuple[Budget, ...]) -> bytes:
-    """Read ``stream`` a chunk at a time, stopping at the file-size cap and the budgets."""
-    parts: list[bytes] = []
-    size = 0
-    while chunk := stream.read(_CHUNK_BYTES):
-        size += len(chunk)
-        images.check_file_size(size)
-        for budget in budgets:
-            budget.take(len(chunk))
-        parts.append(chunk)
-    return b"".join(parts)
-
-
 def _read_member(
     archive: zipfile.ZipFile, info: zipfile.ZipInfo, budgets: tuple[Budget, ...]
 ) -> bytes:
@@ -136,7 +75,7 @@ def _read_member(
     """
     try:
         with archive.open(info) as stream:
-            return _read_capped(stream, budgets)
+            return read_capped(stream, budgets)
     except NotImplementedError as exc:
         raise ImageRejected("unsupported compression in archive") from exc
     except (zipfile.BadZipFile, zlib.error, EOFError, OSError, ValueError) as exc:
@@ -171,6 +110,18 @@ def _member_entry(
     return SourceItem(parts[-1], origin, "zip", partial(_read_member, archive, info, budgets))
 
 
+def _member_pdf_pages(
+    archive: zipfile.ZipFile, item: SourceItem, limits: Limits
+) -> Iterator[SourceItem | Rejection]:
+    """The pages of a PDF inside an archive: its bytes are read (size-capped) to count them."""
+    try:
+        document = item.read()
+    except ImageRejected as exc:
+        yield Rejection(item.origin, exc.reason)
+        return
+    yield from pdfs.iter_pages(document, item.file_name, item.origin, limits)
+
+
 def _iter_zip(path: Path, limits: Limits, upload: Budget) -> Iterator[SourceItem | Rejection]:
     try:
         archive = zipfile.ZipFile(path)
@@ -190,7 +141,9 @@ def _iter_zip(path: Path, limits: Limits, upload: Budget) -> Iterator[SourceItem
     budgets = (Budget(limits.archive_bytes, "archive"), upload)
     for info in sorted(members, key=lambda member: member.filename):
         entry = _member_entry(archive, info, f"{path}!{info.filename}", budgets)
-        if entry is not None:
+        if isinstance(entry, SourceItem) and entry.file_name.lower().endswith(".pdf"):
+            yield from _member_pdf_pages(archive, entry, limits)
+        elif entry is not None:
             yield entry
 
 
@@ -206,8 +159,19 @@ class _Walk:
 def _iter_file(path: Path, source: str, walk: _Walk) -> Iterator[SourceItem | Rejection]:
     if _looks_like_zip(path):
         yield from _iter_zip(path, walk.limits, walk.upload)
+    elif pdfs.looks_like_pdf(path):
+        yield from _iter_pdf(path, walk.limits)
     else:
         yield _file_item(path, source, walk.upload)
+
+
+def _iter_pdf(path: Path, limits: Limits) -> Iterator[SourceItem | Rejection]:
+    try:
+        images.check_file_size(path.stat().st_size)
+    except ImageRejected as exc:
+        yield Rejection(str(path), exc.reason)
+        return
+    yield from pdfs.iter_pages(path, path.name, str(path), limits)
 
 
 def _leaves(entry: Path, root: Path) -> bool:
@@ -243,20 +207,27 @@ def _iter_folder(folder: Path, walk: _Walk) -> Iterator[SourceItem | Rejection]:
 
 
 def iter_sources(
-    paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS
+    paths: Iterable[str | Path],
+    limits: Limits = DEFAULT_LIMITS,
+    dataset: DatasetOptions = DEFAULT_DATASET,
 ) -> Iterator[SourceItem | Rejection]:
-    """Every candidate image under ``paths`` (files, folders, zip archives), lazily.
+    """Every candidate image under ``paths`` (files, folders, zip archives, PDFs, datasets).
 
     Folders are walked recursively in name order, skipping hidden entries, ``__MACOSX``
     and OS clutter (``.DS_Store``, ``Thumbs.db``). Zip archives are recognised by content
-    as well as by extension and read in place. Files without an image extension are still
-    yielded: the decoder decides. Unusable inputs come out as :class:`Rejection`; reads
-    past ``limits`` (bytes per archive and per call) are refused with the reason.
+    as well as by extension and read in place; a PDF, in a folder or an archive, yields one
+    item per page. A ``hf:OWNER/NAME`` id or a dataset folder (see
+    :func:`~mmdemo.ingest.hf_datasets.is_dataset`) is streamed row by row as ``dataset``
+    says. Files without an image extension are still yielded: the decoder decides.
+    Unusable inputs come out as :class:`Rejection`; reads past ``limits`` (bytes per
+    archive and per call) are refused with the reason.
     """
     walk = _Walk(limits, Budget(limits.upload_bytes, "upload"))
     for given in paths:
         path = Path(given)
-        if path.is_dir():
+        if hf_datasets.is_dataset(given):
+            yield from hf_datasets.iter_rows(given, dataset, limits, walk.upload)
+        elif path.is_dir():
             yield from _iter_folder(path, walk)
         elif path.is_file():
             yield from _iter_file(path, "file", walk)
@@ -266,10 +237,20 @@ def iter_sources(
             yield Rejection(str(given), "no such file or folder")
 
 
-def count_sources(paths: Iterable[str | Path], limits: Limits = DEFAULT_LIMITS) -> int:
+def count_sources(
+    paths: Iterable[str | Path],
+    limits: Limits = DEFAULT_LIMITS,
+    dataset: DatasetOptions = DEFAULT_DATASET,
+) -> int:
     """How many entries :func:`iter_sources` will yield for ``paths``, for progress totals.
 
     Walks the same way without reading or decoding any image, so the count always agrees
-    with the stream. Pass a collection, not a one-shot iterator, if you iterate it again.
+    with the stream; a dataset's rows are counted from its own record of its size where it
+    keeps one. Pass a collection, not a one-shot iterator, if you iterate it again.
     """
-    return sum(1 for _ in iter_sources(paths, limits))
+    return sum(
+        hf_datasets.count_rows(given, dataset)
+        if hf_datasets.is_dataset(given)
+        else sum(1 for _ in iter_sources([given], limits))
+        for given in paths
+    )

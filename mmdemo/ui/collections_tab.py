@@ -4,7 +4,7 @@ Its events are private; the public API (``index``, ``collections``, ``delete``) 
 ``ui/api.py`` and calls the same functions.
 """
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import gradio as gr
@@ -13,6 +13,7 @@ from gradio.events import Dependency
 
 from mmdemo import manage
 from mmdemo.errors import InputError
+from mmdemo.ingest.hf_datasets import DEFAULT_DATASET, DatasetOptions
 from mmdemo.store import CollectionInfo
 from mmdemo.tenancy import Visitor
 from mmdemo.ui import duplicates_panel
@@ -45,19 +46,29 @@ def index_uploads(
     collection: str,
     models: list[str] | str | None,
     progress: Any,
+    dataset: str = "",
+    options: DatasetOptions = DEFAULT_DATASET,
 ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
-    """Index uploaded files, archives and folder files; returns summary, rejections, report."""
+    """Index uploaded files, archives, folder files and a dataset (``hf:OWNER/NAME``, or a
+    local dataset folder where the operator allows paths) read as ``options`` says;
+    returns summary, rejections, report. A visitor's dataset rows are capped at the
+    images the visitor may still hold."""
     from mmdemo.ingest.indexer import index_paths
 
     ctx.require_writable("uploading and indexing")
-    paths = [*(files or []), *(folder or [])]
-    if not paths:
-        raise InputError("Add some images, a zip archive or a folder to index.")
+    uploads = [*(files or []), *(folder or [])]
+    source = ctx.check_dataset(dataset)
+    if not uploads and source is None:
+        raise InputError("Add some images, a zip archive, a folder or a dataset to index.")
     chosen = [models] if isinstance(models, str) else list(models or [])
     for name in chosen:
         ctx.check_model(name, "embedder")
     stored = visitor.create(collection, ctx.store())
-    size = visitor.check_upload(paths, ctx.store())
+    size = visitor.check_upload(uploads, ctx.store())
+    left = visitor.images_left(ctx.store())
+    if left is not None:
+        options = replace(options, limit=min(options.limit or left, left))
+    paths = uploads if source is None else [*uploads, source]
 
     def report_progress(done: int, total: int) -> None:
         progress((done, total), desc="Indexing", unit="files")
@@ -69,6 +80,7 @@ def index_uploads(
         settings=ctx.settings,
         store=ctx.store(),
         captions=captions,
+        dataset=options,
         progress=report_progress,
     )
     visitor.uploaded(size)
@@ -125,7 +137,7 @@ def _upload_section(ctx: AppContext) -> tuple[list[Any], gr.Button, list[Any]]:
     gr.Markdown("### Add images")
     with gr.Row():
         files = gr.File(
-            label="Images or zip archives",
+            label="Images, PDFs or zip archives",
             file_count="multiple",
             height=UPLOAD_HEIGHT,
             elem_id="upload-files",
@@ -148,6 +160,7 @@ def _upload_section(ctx: AppContext) -> tuple[list[Any], gr.Button, list[Any]]:
         captions = gr.File(
             label="Captions CSV (optional)", file_types=[".csv"], elem_id="upload-captions"
         )
+    dataset = _dataset_inputs(ctx)
     button = gr.Button("Index images", variant="primary")
     # Tall enough to hold the progress bar (with counts) while indexing runs.
     summary = gr.Markdown(label="summary", min_height=80, elem_id="index-summary")
@@ -159,7 +172,26 @@ def _upload_section(ctx: AppContext) -> tuple[list[Any], gr.Button, list[Any]]:
         elem_id="rejected",
     )
     report = gr.JSON(label="report", visible=False)
-    return [files, folder, captions, name, models], button, [summary, rejected, report]
+    return [files, folder, captions, name, models, *dataset], button, [summary, rejected, report]
+
+
+def _dataset_inputs(ctx: AppContext) -> list[Any]:
+    """The dataset source and, folded away, its split, columns and row limit."""
+    where = " or a local dataset folder" if ctx.settings.allow_local_models else ""
+    with gr.Accordion("…or a Hugging Face dataset", open=False):
+        source = gr.Textbox(
+            label=f"Dataset: hf:OWNER/NAME{where}",
+            placeholder="e.g. hf:owner/product-photos",
+            elem_id="index-dataset",
+        )
+        with gr.Row():
+            split = gr.Textbox(label="Split", value="train")
+            image = gr.Textbox(label="Image column", value="image")
+            caption = gr.Textbox(label="Caption column", placeholder="caption, text or description")
+            limit = gr.Number(
+                label="At most this many rows (0: all)", value=0, precision=0, minimum=0
+            )
+    return [source, split, image, caption, limit]
 
 
 def _delete_section() -> tuple[gr.Dropdown, gr.Checkbox, gr.Button, gr.Markdown]:
@@ -183,23 +215,38 @@ def build(ctx: AppContext) -> CollectionsTab:
         captions: str | None,
         collection: str,
         models: list[str] | None,
+        dataset: str,
+        split: str,
+        image_column: str,
+        caption_column: str,
+        limit: float | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
     ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
-        """Index uploaded images into a collection with one or more embedding models.
+        """Index uploaded images and a dataset into a collection with one or more models.
 
         Args:
-            files: image files and zip archives
+            files: image files, zip archives and PDFs
             folder: the files of an uploaded folder
             captions: optional CSV with a file-name column, captions and metadata
             collection: the collection to add to (created if new)
             models: embedding model preset keys, Hub ids or folders
+            dataset: optional hf:OWNER/NAME (or local dataset folder, where allowed)
+            split, image_column, caption_column, limit: how to read the dataset
         Returns:
             a summary, a table of rejected files with reasons, and
             {"added", "present", "rejected": [{"file", "reason"}]}
         """
         visitor = ctx.visitor(request.session_hash)
-        return index_uploads(ctx, visitor, files, folder, captions, collection, models, progress)
+        options = DatasetOptions(
+            split.strip() or "train",
+            image_column.strip() or "image",
+            caption_column.strip() or None,
+            int(limit) if limit else None,
+        )
+        return index_uploads(
+            ctx, visitor, files, folder, captions, collection, models, progress, dataset, options
+        )
 
     @shows_errors
     def on_list(request: gr.Request) -> tuple[pd.DataFrame, list[dict[str, Any]]]:

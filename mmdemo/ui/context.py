@@ -174,6 +174,31 @@ class AppContext:
             if name not in self._operator_models():
                 raise
 
+    def check_dataset(self, source: str) -> str | None:
+        """The dataset a visitor named (``hf:OWNER/NAME`` or a local dataset folder), or None
+        for none; refuse a local folder, by its form alone, unless the operator allows local
+        paths (``MMDEMO_ALLOW_LOCAL_MODELS``), so a visitor cannot make the server read or
+        probe its files. Whether a Hub dataset exists is only known when it is opened.
+        """
+        from mmdemo.ingest.hf_datasets import is_dataset, is_hub_id
+
+        source = source.strip()
+        if not source:
+            return None
+        if is_hub_id(source):
+            return source
+        if not self.settings.allow_local_models:
+            raise InputError(
+                f"{source!r} is not a Hub dataset id: name one as hf:OWNER/NAME "
+                "(local dataset folders are accepted only from the command line)."
+            )
+        if not is_dataset(source):
+            raise InputError(
+                f"{source!r} is not a dataset: give hf:OWNER/NAME, a parquet file or a folder "
+                "with metadata.jsonl, metadata.csv, parquet files or save_to_disk output."
+            )
+        return source
+
     def _operator_models(self) -> set[str]:
         """The app's default model and every model a stored collection is indexed with
         (listed only when a name was refused, so a search pays nothing for it)."""

@@ -1,0 +1,66 @@
+"""The Collections tab's dataset source, without a browser: who may name what, and a
+visitor's rows capped at the images the visitor may still hold."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from types import SimpleNamespace
+from typing import Any
+
+import datasets
+import pytest
+from test_hf_datasets import in_memory
+
+from mmdemo.config import Settings
+from mmdemo.errors import InputError
+from mmdemo.ingest.hf_datasets import DatasetOptions
+from mmdemo.ui.collections_tab import index_uploads
+from mmdemo.ui.context import AppContext
+
+
+def context(tmp_path: Path, **settings: Any) -> AppContext:
+    """An app context over a fresh data dir; start-up work is not needed here."""
+    chosen = Settings(data_dir=tmp_path / "data", device="cpu", **settings)
+    return AppContext(chosen, SimpleNamespace())  # type: ignore[arg-type]
+
+
+def no_progress(*_: object, **__: object) -> None:
+    """Progress reports are not looked at here."""
+
+
+def test_visitors_name_hub_datasets_and_local_folders_only_when_the_operator_allows(
+    tmp_path: Path,
+) -> None:
+    saved = tmp_path / "saved"
+    datasets.DatasetDict({"train": in_memory()}).save_to_disk(str(saved))
+    closed = context(tmp_path)
+    assert closed.check_dataset("  ") is None
+    assert closed.check_dataset(" hf:owner/name ") == "hf:owner/name"
+    for path in (str(saved), "/etc", "relative/folder"):
+        with pytest.raises(InputError, match="accepted only from the command line"):
+            closed.check_dataset(path)
+    opened = context(tmp_path, allow_local_models=True)
+    assert opened.check_dataset(str(saved)) == str(saved)
+    with pytest.raises(InputError, match="is not a dataset"):
+        opened.check_dataset(str(tmp_path))
+
+
+def test_a_visitors_dataset_rows_stop_at_the_images_they_may_hold(
+    tmp_path: Path, tiny_clip_dir: Path
+) -> None:
+    saved = tmp_path / "saved"
+    datasets.DatasetDict({"train": in_memory()}).save_to_disk(str(saved))
+    ctx = context(tmp_path, multiuser=True, allow_local_models=True, visitor_max_images=2)
+    visitor = ctx.visitor("session-a")
+    summary, _, report = index_uploads(
+        ctx, visitor, None, None, None, "shop", [str(tiny_clip_dir)], no_progress, str(saved),
+        DatasetOptions(limit=3),
+    )  # fmt: skip
+    assert (report["added"], report["rejected"]) == (2, [])
+    assert "**2 added**" in summary
+    assert [info.images for info in visitor.visible(ctx.store().collections())] == [2]
+
+
+def test_nothing_to_index_names_the_dataset_as_an_option(tmp_path: Path) -> None:
+    with pytest.raises(InputError, match="a folder or a dataset to index"):
+        index_uploads(context(tmp_path), None, None, None, None, "x", ["lite"], no_progress)  # type: ignore[arg-type]
