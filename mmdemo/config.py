@@ -9,7 +9,7 @@ from typing import Any
 
 from mmdemo.errors import InputError
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "int8")
 
 
 def _default_device() -> str:

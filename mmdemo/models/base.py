@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from mmdemo.config import Settings
+from mmdemo.models.precision import autocast_dtype
 from mmdemo.models.registry import Resolved
 
 
@@ -41,12 +42,13 @@ class ModelHandle:
 
     @contextmanager
     def inference(self) -> Iterator[None]:
-        """No autograd, and bf16 autocast when that precision was chosen."""
+        """No autograd, and autocast when the precision asks for it (bf16)."""
         import torch
 
         device_type = "cuda" if self.device.startswith("cuda") else "cpu"
+        dtype = autocast_dtype(self.precision)
         with (
             torch.inference_mode(),
-            torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bf16"),
+            torch.autocast(device_type, dtype=dtype, enabled=dtype is not None),
         ):
             yield

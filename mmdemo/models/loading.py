@@ -20,6 +20,7 @@ from urllib.parse import urlparse
 
 from mmdemo.config import Settings, is_set
 from mmdemo.errors import ModelLoadError
+from mmdemo.models.precision import prepare
 from mmdemo.models.registry import (
     DEFAULT_EMBEDDER,
     OFFLINE_EMBEDDER,
@@ -176,7 +177,7 @@ def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
         handle = _cached(cache_key)
         if handle is not None:
             return handle
-        raw = _checked_load(resolved, device)
+        raw = prepare(_checked_load(resolved, device), settings.precision, device)
         handle_cls = Embedder if kind == "embedder" else Reranker
         handle = handle_cls(resolved, raw, settings)
         with _lock:
