@@ -151,17 +151,15 @@ def measure(
 
 def run(quick: bool, share_dir: Path | None) -> dict[str, Any]:
     """The precision section of bench/perf.py: lite and a random-weight ViT-B/32."""
-    from bench.perf_ingest import build_vit_b32
+    from bench.perf_ingest import vit_b32
 
     corpora = _corpora(share_dir)
     if quick:
         corpora = {"photos": corpora["photos"]}
-    rows = [measure("lite", corpora, 16 if quick else 48, 2 if quick else 5, True)]
+    rows = [measure("lite", corpora, 16 if quick else 32, 2 if quick else 3, True)]
     if not quick:
-        rows.append(measure("lite-b2", corpora, 32, 3, True))
-    with tempfile.TemporaryDirectory() as tmp:
-        vit = str(build_vit_b32(Path(tmp) / "vit-b32"))
-        rows.append(measure(vit, corpora, 8 if quick else 32, 2 if quick else 5, False))
+        rows.append(measure("lite-b2", corpora, 16, 2, True))
+    rows.append(measure(vit_b32(), corpora, 8 if quick else 32, 2 if quick else 3, False))
     return {"rows": rows}
 
 
