@@ -59,7 +59,7 @@ def check_training(settings: Settings, tmp: Path) -> None:
     ]
     model = load_for_training(str(folder), settings)
     before = [p.detach().clone() for p in model.parameters()]
-    hyper = Hyper(epochs=3, batch_size=16, learning_rate=5e-4)
+    hyper = Hyper.choose(TRANSFORMERS, epochs=3, batch_size=16, lr=5e-4)
     print(f"training flags: {_precision_flags(settings)}", flush=True)
     log = train(model, pairs, recipe=TRANSFORMERS, hyper=hyper, settings=settings, work_dir=tmp)
     moved = any(

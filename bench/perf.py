@@ -1,8 +1,11 @@
 """One bench for every speed goal of issue 12, as ratios measured in one run.
 
-    python -m bench.perf [--quick] [--out FILE.json] [--emoji-dir DIR] [--sections ...]
+    python -m bench.perf [--quick] [--out FILE.json] [--emoji-dir DIR] [--share-dir DIR]
+                         [--sections ...]
 
-Sections: ``ingest`` (end-to-end vs model-only throughput, bench/perf_ingest.py),
+Sections: ``ingest`` (end-to-end vs model-only throughput of ``lite`` and a random
+ViT-B/32, bench/perf_ingest.py), ``precision`` (bf16 and int8 vs fp32: encode speed,
+neighbour agreement and held-out relevance, bench/perf_precision.py),
 ``rerank`` (bench/perf_rerank.py when present: reranked vs plain search, cold vs warm),
 ``store`` (insert / query / top-50 agreement vs size, bench/perf_store.py), ``cli``
 (start-up of each command, and a cold ``search`` process vs a warm in-process search) and
@@ -27,10 +30,10 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import perf_ingest, perf_store
+from bench import perf_ingest, perf_precision, perf_store
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("ingest", "rerank", "store", "cli", "memory")
+SECTIONS = ("ingest", "precision", "rerank", "store", "cli", "memory")
 
 
 def _wall_ms(command: list[str], repeats: int) -> dict[str, float]:
@@ -134,9 +137,19 @@ def _print_table(results: dict[str, Any]) -> None:
     for row in results.get("ingest", {}).get("rows", []):
         ratios = f"{row['ratio_median']} (median), {row['ratio_best']} (best)"
         print(f"ingest {row['model']:>10}: e2e / model-only = {ratios}")
+        print(f"{'':17} per CPU-second: {row['cpu_ratio_median']}")
     if "jpeg_12mp_decode" in results.get("ingest", {}):
         decode = results["ingest"]["jpeg_12mp_decode"]
         print(f"12 MP JPEG to model input, full vs draft decode: {decode}")
+    for row in results.get("precision", {}).get("rows", []):
+        for precision, speed in row["speed"].items():
+            quality = row["quality"][precision]
+            relevance = {k: v for k, v in quality.items() if isinstance(v, dict)}
+            print(
+                f"precision {row['model']:>8} {precision}: image x{speed['image_ratio_median']} "
+                f"query x{speed['query_ratio_median']} (median vs fp32), "
+                f"top-5 agreement {quality['top5_agreement']} {json.dumps(relevance)}"
+            )
     for row in results.get("store", {}).get("series", []):
         build = f"efC{row['ef_construction']}/M{row['max_neighbors']}"
         hnsw = "  ".join(
@@ -170,6 +183,9 @@ def main() -> None:
     parser.add_argument(
         "--emoji-dir", type=Path, help="npm emoji package/ folder (lite-like seeds)"
     )
+    parser.add_argument(
+        "--share-dir", type=Path, help="usr/share holding tuxpaint/ (held-out tux-test relevance)"
+    )
     parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
     parser.add_argument(
         "--hnsw", nargs="+", metavar="EFCxM", help="HNSW builds to measure, e.g. 400x32 100x16"
@@ -178,6 +194,7 @@ def main() -> None:
     os.environ.setdefault("HF_HUB_OFFLINE", "1")
     runners: dict[str, Callable[[], Any]] = {
         "ingest": lambda: perf_ingest.run(args.quick),
+        "precision": lambda: perf_precision.run(args.quick, args.share_dir),
         "rerank": lambda: rerank_section(args.quick),
         "store": lambda: perf_store.run(args.quick, args.emoji_dir, _builds(args.hnsw)),
         "cli": lambda: cli_section(args.quick),

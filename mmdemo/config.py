@@ -10,7 +10,7 @@ from typing import Any
 from mmdemo.errors import InputError
 from mmdemo.models.zerogpu import on_zero_gpu
 
-PRECISIONS = ("fp32", "bf16")
+PRECISIONS = ("fp32", "bf16", "int8")
 
 
 def _default_device() -> str:

@@ -7,6 +7,7 @@ from contextlib import contextmanager
 from typing import Any
 
 from mmdemo.config import Settings
+from mmdemo.models.precision import autocast_dtype
 from mmdemo.models.registry import Resolved
 
 
@@ -49,8 +50,8 @@ class ModelHandle:
 
     @contextmanager
     def inference(self) -> Iterator[None]:
-        """The model on its run device, no autograd, and bf16 autocast when that precision
-        is in use.
+        """The model on its run device, no autograd, and autocast when the precision asks
+        for it (bf16).
 
         Models are loaded where :attr:`Settings.load_device` says: on ZeroGPU that is the
         CPU, and the model moves to the GPU here, inside the ``spaces.GPU`` call.
@@ -60,8 +61,9 @@ class ModelHandle:
         if self.device != self.settings.load_device:
             self.model.to(self.device)
         device_type = "cuda" if self.device.startswith("cuda") else "cpu"
+        dtype = autocast_dtype(self.precision)
         with (
             torch.inference_mode(),
-            torch.autocast(device_type, dtype=torch.bfloat16, enabled=self.precision == "bf16"),
+            torch.autocast(device_type, dtype=dtype, enabled=dtype is not None),
         ):
             yield

@@ -21,6 +21,7 @@ from urllib.parse import urlparse
 from mmdemo.config import Settings, is_set
 from mmdemo.errors import ModelLoadError
 from mmdemo.models.memory import check_fits
+from mmdemo.models.precision import prepare
 from mmdemo.models.registry import (
     DEFAULT_EMBEDDER,
     OFFLINE_EMBEDDER,
@@ -179,6 +180,7 @@ def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
             return handle
         check_fits(resolved, settings)
         raw = _checked_load(resolved, settings.load_device)
+        raw = prepare(raw, settings.resolved_precision, device)
         handle_cls = Embedder if kind == "embedder" else Reranker
         handle = handle_cls(resolved, raw, settings)
         with _lock:
