@@ -67,6 +67,11 @@ def index_uploads(
     size = visitor.check_upload(uploads, ctx.store())
     left = visitor.images_left(ctx.store())
     if left is not None:
+        left = max(0, left - len(uploads))  # the files uploaded beside it count first
+        if source is not None and left == 0:
+            raise InputError(
+                "You hold as many images as a visitor may: delete a collection to index a dataset."
+            )
         options = replace(options, limit=min(options.limit or left, left))
     paths = uploads if source is None else [*uploads, source]
 
