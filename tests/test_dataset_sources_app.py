@@ -59,6 +59,11 @@ def test_a_visitors_dataset_rows_stop_at_the_images_they_may_hold(
     assert (report["added"], report["rejected"]) == (2, [])
     assert "**2 added**" in summary
     assert [info.images for info in visitor.visible(ctx.store().collections())] == [2]
+    with pytest.raises(InputError, match="You hold as many images as a visitor may"):
+        index_uploads(
+            ctx, visitor, None, None, None, "more", [str(tiny_clip_dir)], no_progress,
+            str(saved),
+        )  # fmt: skip
 
 
 def test_nothing_to_index_names_the_dataset_as_an_option(tmp_path: Path) -> None:

@@ -12,6 +12,9 @@ from mmdemo.ingest.images import decode_image
 from mmdemo.ingest.indexer import index_paths
 from mmdemo.ingest.pdfs import RENDER_LONG_SIDE
 from mmdemo.ingest.sources import count_sources, iter_sources
+from mmdemo.present import grid
+from mmdemo.search.engine import search
+from mmdemo.search.query import Query
 from mmdemo.store import Store
 
 from imagefactory import pdf_bytes, write, write_image, write_zip
@@ -143,6 +146,16 @@ def test_index_stores_pages_with_file_page_and_caption(tmp_path: Path, tiny_clip
     # A captions CSV row names a page the way results show it, and wins over the text layer.
     assert metas["report.pdf p. 2"]["caption"] == "a blank page"
     assert metas["report.pdf p. 3"]["source"] == "pdf"
+    results = search(
+        Query(text="sales"), collection="docs", model=str(tiny_clip_dir), settings=settings,
+        store=store, top_k=3,
+    )  # fmt: skip
+    rows = results.table.to_dict("records")
+    assert sorted(r["file_name"] for r in rows) == [f"report.pdf p. {n}" for n in (1, 2, 3)]
+    page_one = next(r for r in rows if r["file_name"] == "report.pdf p. 1")
+    shown = grid.card(page_one, "thumb.jpg", strong=True)
+    assert shown.alt.endswith(f"report.pdf p. 1: {PAGES[0]}")
+    assert ("file", "report.pdf p. 1") in shown.details
     again = index_paths(
         [docs], collection="docs", models=[str(tiny_clip_dir)], settings=settings, store=store
     )

@@ -67,6 +67,11 @@ def index_uploads(
     size = visitor.check_upload(uploads, ctx.store())
     left = visitor.images_left(ctx.store())
     if left is not None:
+        left = max(0, left - len(uploads))  # the files uploaded beside it count first
+        if source is not None and left == 0:
+            raise InputError(
+                "You hold as many images as a visitor may: delete a collection to index a dataset."
+            )
         options = replace(options, limit=min(options.limit or left, left))
     paths = uploads if source is None else [*uploads, source]
 
@@ -215,10 +220,10 @@ def build(ctx: AppContext) -> CollectionsTab:
         captions: str | None,
         collection: str,
         models: list[str] | None,
-        dataset: str,
-        split: str,
-        image_column: str,
-        caption_column: str,
+        dataset: str | None,
+        split: str | None,
+        image_column: str | None,
+        caption_column: str | None,
         limit: float | None,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
@@ -238,15 +243,17 @@ def build(ctx: AppContext) -> CollectionsTab:
             {"added", "present", "rejected": [{"file", "reason"}]}
         """
         visitor = ctx.visitor(request.session_hash)
+        # A textbox the page never rendered (a closed accordion) sends None.
         options = DatasetOptions(
-            split.strip() or "train",
-            image_column.strip() or "image",
-            caption_column.strip() or None,
+            (split or "").strip() or "train",
+            (image_column or "").strip() or "image",
+            (caption_column or "").strip() or None,
             int(limit) if limit else None,
         )
         return index_uploads(
-            ctx, visitor, files, folder, captions, collection, models, progress, dataset, options
-        )
+            ctx, visitor, files, folder, captions, collection, models, progress, dataset or "",
+            options,
+        )  # fmt: skip
 
     @shows_errors
     def on_list(request: gr.Request) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
