@@ -59,7 +59,7 @@ HNSW_CONFIGURATION: CreateHNSWConfiguration = {
     "space": "cosine",
     "ef_construction": 100,
     "max_neighbors": 16,
-    "ef_search": 512,
+    "ef_search": 2048,
 }
 _COLLECTION_KEY = "mmdemo_collection"
 _MODEL_KEY = "mmdemo_model"
