@@ -15,6 +15,7 @@ from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError
 from mmdemo.ingest.copies import thumb_path
 from mmdemo.models import registry
+from mmdemo.ui.search_view import shown_image
 
 if TYPE_CHECKING:
     from mmdemo.search.engine import SearchResults
@@ -143,10 +144,8 @@ def present(
     rows leave out the server-side image path: Gradio treats any dict with a ``path`` key
     in an output as a file to serve.
     """
-    items = []
-    for row in results.table.to_dict("records"):
-        thumb = thumb_path(settings, str(row["id"]))
-        items.append((str(thumb if thumb.exists() else row["path"]), _caption(row)))
+    path_of = shown_image(settings)
+    items = [(path_of(row), _caption(row)) for row in results.table.to_dict("records")]
     spans = " · ".join(f"{name} {ms:.0f} ms" for name, ms in results.timings_ms.items())
     info = (
         f"{len(results.table)} results · model `{results.model}` · "
