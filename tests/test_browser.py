@@ -123,10 +123,6 @@ def _choose(dropdown: Locator, value: str) -> None:
     field.blur()
 
 
-def _first_caption(page: Page, gallery: str) -> Locator:
-    return page.locator(f"{gallery} .caption-label").first
-
-
 def _first_result(page: Page) -> Locator:
     """The #1 result's thumbnail: its alt text names the file and caption."""
     return page.locator("#search-results .mm-results .mm-open > img").first
@@ -289,11 +285,11 @@ def _compare(page: Page, siglip: Path, reranker: Path) -> None:
     _choose(page.locator("#compare-reranker-B"), str(reranker))
     page.locator("#compare-button").click()
     expect(page.locator("#compare-info-B")).to_contain_text("not indexed")
-    expect(_first_caption(page, "#gallery-A")).to_be_visible()
+    expect(page.locator("#compare-results-A .mm-card").first).to_be_visible()
     _shot(page, "13-compare-needs-index")
     page.get_by_role("button", name="Index with this model").click()
     expect(page.locator("#compare-agreement")).to_contain_text("overlap@4: 1.00")
-    expect(_first_caption(page, "#gallery-B")).to_contain_text("↔ B#1")
+    expect(page.locator("#compare-results-B .mm-badge").first).to_contain_text("↔ B#1")
     _shot(page, "14-compare")
 
 

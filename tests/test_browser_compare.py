@@ -1,4 +1,4 @@
-"""Compare in headless Chromium: the verdict first, linked galleries, one-click reranker pair.
+"""Compare in headless Chromium: the verdict first, linked cards, one-click reranker pair.
 
 Uses the ``web_app`` fixture (offline real-weights models, demo collection indexed) and
 the browser fixture of conftest.py; screenshots go to ``test-artifacts/browser/``.
@@ -15,6 +15,14 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 #: What the verdict says for a reranked comparison: what moved, or why nothing did.
 TOLD = re.compile(r"Verdict:.*(The reranker moved \d+ of the top \d+|return the same)")
+#: Every result card of both sides, with its box, badge, link colour and item id.
+CARDS = """() => [...document.querySelectorAll('[id^=compare-results-] .mm-card')].map((card) => {
+  const box = card.getBoundingClientRect();
+  return {side: card.closest('[id^=compare-results-]').id.slice(-1), item: card.dataset.item,
+    left: box.left, right: box.right, width: box.width, only: card.classList.contains('mm-only'),
+    colour: getComputedStyle(card).borderTopColor, dashed: getComputedStyle(card).borderTopStyle,
+    badge: card.querySelector('.mm-badge').textContent, alt: card.querySelector('img').alt};
+})"""
 
 
 def _open_compare(browser: Browser, web_app: WebApp, width: int) -> Page:
@@ -25,6 +33,30 @@ def _open_compare(browser: Browser, web_app: WebApp, width: int) -> Page:
     expect(page.locator("#status")).to_contain_text("ready", timeout=WAIT_MS)
     page.get_by_role("tab", name="Compare").click()
     return page
+
+
+def _check_cards(page: Page, width: int) -> None:
+    """Every card fits the viewport's width; a shared item has one colour on both sides and
+    the same A#i ↔ B#j badge; an item only one side has is dashed and says so."""
+    cards = page.evaluate(CARDS)
+    assert {card["side"] for card in cards} == {"A", "B"}, cards
+    for card in cards:
+        assert card["width"] > 0 and card["left"] >= 0 and card["right"] <= width, card
+        assert ".jpg" in card["alt"], card
+    sides = {side: {c["item"]: c for c in cards if c["side"] == side} for side in "AB"}
+    shared = sides["A"].keys() & sides["B"].keys()
+    assert shared, cards
+    for item in shared:
+        a, b = sides["A"][item], sides["B"][item]
+        assert a["colour"] == b["colour"], (a, b)
+        assert b["badge"].startswith(a["badge"]) and "↔" in a["badge"], (a, b)
+    colours = {sides["A"][item]["colour"] for item in shared}
+    assert len(colours) == min(len(shared), 10), colours
+    for side, items in sides.items():
+        for item, card in items.items():
+            assert card["only"] == (item not in shared), card
+            if card["only"]:
+                assert card["dashed"] == "dashed" and f"only {side}" in card["badge"], card
 
 
 @pytest.mark.parametrize("width", [1280, 390])
@@ -39,15 +71,11 @@ def test_with_vs_without_reranker_tells_the_story(
     expect(verdict).to_contain_text(TOLD, timeout=WAIT_MS)
     expect(page.locator("#compare-reranker-B input")).to_have_value(re.compile("lite", re.I))
     expect(page.locator("#compare-reranker-A input")).to_have_value("None")
-    # Every image on both sides carries a link badge or says it is only on one side.
-    for side in ("A", "B"):
-        captions = page.locator(f"#gallery-{side} .caption-label")
-        expect(captions.first).to_contain_text(re.compile(rf"A#\d+ ↔ B#\d+|{side}#\d+ · only"))
-        for image in page.locator(f"#gallery-{side} .thumbnail-item img").all():
-            assert ".jpg" in (image.get_attribute("alt") or "")
-    # The verdict comes before the galleries.
+    expect(page.locator("#compare-results-B .mm-card").first).to_be_visible()
+    _check_cards(page, width)
+    # The verdict comes before the results.
     verdict_box = verdict.bounding_box()
-    gallery_box = page.locator("#gallery-A").bounding_box()
-    assert verdict_box and gallery_box and verdict_box["y"] < gallery_box["y"]
+    results_box = page.locator("#compare-results-A").bounding_box()
+    assert verdict_box and results_box and verdict_box["y"] < results_box["y"]
     _shot(page, f"10-compare-reranker-pair-{width}")
     page.context.close()

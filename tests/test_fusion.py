@@ -6,7 +6,15 @@ import numpy as np
 import pytest
 
 from mmdemo.errors import InputError
-from mmdemo.search.fusion import fuse, standardise, weighted_parts
+from mmdemo.search.fusion import (
+    CONFIDENT_MARGIN,
+    RERANK_SHARE,
+    adaptive_share,
+    fuse,
+    standardise,
+    top_margin,
+    weighted_parts,
+)
 
 
 def test_weighted_parts_follows_the_slider_and_subtracts_the_negative() -> None:
@@ -48,3 +56,37 @@ def test_fuse_blends_the_two_orders_by_share() -> None:
 def test_fuse_rejects_a_share_outside_0_1() -> None:
     with pytest.raises(ValueError, match="between 0 and 1"):
         fuse(np.zeros(2), np.zeros(2), 1.5)
+
+
+def test_top_margin_is_the_gap_of_the_top_two_in_standard_deviations() -> None:
+    scores = np.array([0.2, 0.9, 0.5, 0.4])
+    z = standardise(scores)
+    assert top_margin(scores) == pytest.approx(z[1] - z[2])
+    # Scale-free: the same order and spacing on another embedder's scale, the same margin.
+    assert top_margin(scores * 0.1 + 0.3) == pytest.approx(top_margin(scores))
+    assert top_margin(np.array([0.7])) == 0.0
+    assert top_margin(np.array([0.5, 0.5, 0.1])) == 0.0
+
+
+def test_adaptive_share_shrinks_linearly_to_zero_at_a_confident_margin() -> None:
+    tied = np.array([0.8, 0.8, 0.1, 0.0])
+    assert adaptive_share(tied) == pytest.approx(RERANK_SHARE)
+    clear = np.array([0.9, 0.2, 0.1, 0.0])
+    assert top_margin(clear) > CONFIDENT_MARGIN
+    assert adaptive_share(clear) == 0.0
+    gap = np.array([1.0, 0.0, 0.0, -1.0])
+    margin = top_margin(gap)
+    assert adaptive_share(gap, 0.4, 2 * margin) == pytest.approx(0.2)
+    assert adaptive_share(gap, 0.4, 4 * margin) == pytest.approx(0.3)
+
+
+def test_fuse_by_default_keeps_a_confident_first_stage_and_reranks_a_close_one() -> None:
+    rerank = np.array([-5.0, 5.0, 0.0, 0.0])
+    confident = np.array([0.9, 0.2, 0.1, 0.0])
+    assert np.argmax(fuse(confident, rerank)) == 0
+    assert np.allclose(fuse(confident, rerank), standardise(confident))
+    close = np.array([0.51, 0.5, 0.1, 0.0])
+    assert np.argmax(fuse(close, rerank)) == 1
+    share = adaptive_share(close)
+    assert 0.0 < share < RERANK_SHARE
+    assert np.allclose(fuse(close, rerank), fuse(close, rerank, share))

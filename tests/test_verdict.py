@@ -97,9 +97,9 @@ def test_verdict_markdown_shows_planted_names_as_text() -> None:
     assert "&lt;img src=&quot;http://evil.test/x.png&quot;&gt;" in rendered
 
 
-def test_gallery_badges_link_shared_images_and_mark_unique_ones() -> None:
-    from mmdemo.ui.compare_tab import linked_captions
+def test_card_badges_link_shared_images_and_mark_unique_ones() -> None:
+    from mmdemo.present.linked import linked_badges
 
     a, b = ["x", "y", "z"], ["y", "w", "x"]
-    assert linked_captions("A", a, "B", b) == ["A#1 ↔ B#3", "A#2 ↔ B#1", "A#3 · only A"]
-    assert linked_captions("B", b, "A", a) == ["A#2 ↔ B#1 ▲1", "B#2 · only B", "A#1 ↔ B#3 ▼2"]
+    assert linked_badges("A", a, "B", b) == ["A#1 ↔ B#3", "A#2 ↔ B#1", "A#3 · only A"]
+    assert linked_badges("B", b, "A", a) == ["A#2 ↔ B#1 ▲1", "B#2 · only B", "A#1 ↔ B#3 ▼2"]

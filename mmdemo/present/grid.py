@@ -63,6 +63,11 @@ class Card:
     alt: str
     strong: bool
     details: list[tuple[str, str]]
+    #: Compare only: the item's id and its colour slot (CSS class ``mm-link-N``), the same
+    #: on the other side's card of the same item; ``only``: the other side lacks it.
+    item_id: str = ""
+    link: int | None = None
+    only: bool = False
 
 
 def _number(value: Any) -> float | None:
@@ -94,38 +99,51 @@ def card(row: dict[str, Any], thumb: str, strong: bool) -> Card:
     return Card(rank, file_url(thumb), file_url(str(row["path"])), badge, alt, strong, details)
 
 
-def _card_html(index: int, item: Card) -> str:
+def _classes(item: Card) -> str:
+    classes = ["mm-card"] + ([] if item.strong else ["mm-weak"])
+    if item.link is not None:
+        classes += ["mm-linked", f"mm-link-{item.link}"]
+    if item.only:
+        classes.append("mm-only")
+    return " ".join(classes)
+
+
+def _card_html(index: int, item: Card, similar: bool) -> str:
     e = html.escape
     rows = "".join(f"<dt>{e(k)}</dt><dd>{e(v)}</dd>" for k, v in item.details)
-    weak = "" if item.strong else " mm-weak"
+    linked = f' data-item="{e(item.item_id)}"' if item.item_id else ""
+    find = (
+        f'<button type="button" class="mm-similar" data-index="{index}">Find similar</button>'
+        if similar
+        else ""
+    )
     return (
-        f'<li class="mm-card{weak}" data-index="{index}">'
+        f'<li class="{_classes(item)}" data-index="{index}"{linked}>'
         f'<button type="button" class="mm-open" title="Open details">'
         f'<img src="{e(item.thumb_url)}" alt="{e(item.alt)}" loading="lazy"></button>'
         f'<span class="mm-badge">{e(item.badge)}</span>'
         f'<div class="mm-detail" hidden><img data-src="{e(item.image_url)}" alt="{e(item.alt)}">'
-        f"<dl>{rows}</dl>"
-        f'<button type="button" class="mm-similar" data-index="{index}">Find similar</button>'
-        "</div></li>"
+        f"<dl>{rows}</dl>{find}</div></li>"
     )
 
 
-def _grid(cards: list[tuple[int, Card]]) -> str:
-    return '<ol class="mm-grid">' + "".join(_card_html(i, c) for i, c in cards) + "</ol>"
+def _grid(cards: list[tuple[int, Card]], similar: bool) -> str:
+    items = "".join(_card_html(i, c, similar) for i, c in cards)
+    return f'<ol class="mm-grid">{items}</ol>'
 
 
-def render(cards: Sequence[Card], note: str, legend_text: str) -> str:
+def render(cards: Sequence[Card], note: str, legend_text: str, *, similar: bool = True) -> str:
     """The grid in rank order; the weak cards after the last strong one sit behind a "show
     weaker matches" toggle (a weak card a reranker lifted above a strong one stays in place,
-    greyed, so ranks never jump)."""
+    greyed, so ranks never jump). ``similar``: each lightbox offers "Find similar"."""
     last_strong = max((i for i, c in enumerate(cards) if c.strong), default=-1)
     numbered = list(enumerate(cards))
     shown, weak = numbered[: last_strong + 1], numbered[last_strong + 1 :]
     parts = [f'<p class="mm-note">{html.escape(note)}</p>'] if note else []
     if shown:
-        parts.append(_grid(shown))
+        parts.append(_grid(shown, similar))
     if weak:
-        items = _grid(weak)
+        items = _grid(weak, similar)
         if shown:
             label = f"Show {len(weak)} weaker matches"
             items = f'<details class="mm-weaker"><summary>{label}</summary>{items}</details>'

@@ -5,8 +5,10 @@ Kept free of models so the rules are trivial to test. Two steps:
 1. :func:`weighted_parts`: the reranker's scores of each query part, weighted as the
    retrieval weighted them (text vs image by the slider, the negative prompt subtracted).
 2. :func:`fuse`: that score fused with the first-stage cosine score, so that reranking
-   adjusts a good first-stage order instead of overriding it (weight chosen on dev data,
-   bench/README.md).
+   adjusts a good first-stage order instead of overriding it. The reranker's share adapts
+   to the first stage's confidence (:func:`adaptive_share`): when its #1 stands clear of
+   its #2 the first stage is trusted as it is, because where the embedder already knows a
+   concept the reranker only made its near-perfect order worse (bench/README.md).
 """
 
 from __future__ import annotations
@@ -15,9 +17,13 @@ import numpy as np
 
 from mmdemo.search.query import blend
 
-#: Share of the reranker in the fused score (the rest is the first-stage cosine score);
-#: chosen on tux-dev, checked on every split (bench/README.md, bench/rerank_fusion.py).
+#: Largest share of the reranker in the fused score (the rest is the first-stage cosine
+#: score), given when the first stage's top two are tied.
 RERANK_SHARE = 0.4
+#: First-stage margin (top-1 minus top-2 score, in standard deviations of the candidates'
+#: scores) from which the reranker's share is 0. Both chosen on tux-dev and tux-train only,
+#: checked on the held-out splits (bench/README.md, bench/rerank_fusion.py).
+CONFIDENT_MARGIN = 0.25
 
 
 def weighted_parts(
@@ -47,12 +53,32 @@ def standardise(scores: np.ndarray) -> np.ndarray:
     return (scores - scores.mean()) / spread
 
 
-def fuse(first_stage: np.ndarray, rerank: np.ndarray, share: float = RERANK_SHARE) -> np.ndarray:
+def top_margin(first_stage: np.ndarray) -> float:
+    """How far the best first-stage score stands above the second, in standard deviations
+    of the list (scale-free, so one threshold serves every embedder); 0 for under 2 items."""
+    if np.asarray(first_stage).size < 2:
+        return 0.0
+    top = np.sort(standardise(first_stage))[::-1]
+    return float(top[0] - top[1])
+
+
+def adaptive_share(
+    first_stage: np.ndarray, share: float = RERANK_SHARE, confident: float = CONFIDENT_MARGIN
+) -> float:
+    """The reranker's share for one candidate list: ``share`` when the first stage's top two
+    are tied, falling linearly to 0 at a margin of ``confident`` (:func:`top_margin`)."""
+    return share * max(0.0, 1.0 - top_margin(first_stage) / confident)
+
+
+def fuse(first_stage: np.ndarray, rerank: np.ndarray, share: float | None = None) -> np.ndarray:
     """``share * z(rerank) + (1 - share) * z(first_stage)``: one comparable fused score.
 
     Standardising each list first puts the cosine scores (a narrow band) and the reranker
-    scores (another scale) on one footing; ``share=1`` is the reranker alone.
+    scores (another scale) on one footing; ``share=1`` is the reranker alone, and the
+    default ``None`` is :func:`adaptive_share` of the first stage.
     """
+    if share is None:
+        share = adaptive_share(first_stage)
     if not 0.0 <= share <= 1.0:
         raise ValueError(f"share must be between 0 and 1, got {share}.")
     return share * standardise(rerank) + (1.0 - share) * standardise(first_stage)

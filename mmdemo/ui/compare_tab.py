@@ -1,11 +1,12 @@
 """The Compare tab: one query, one collection, two set-ups (embedder + optional reranker).
 
 A plain-language verdict comes first (:mod:`mmdemo.evaluate.verdict`); then each side's
-gallery, where an image both sides return carries the same ``A#i ↔ B#j`` badge on both and
-an image only one side has says so; then how much the rankings agree (overlap@k,
-rank-biased overlap, Kendall's tau). A side whose model has not indexed the collection
-offers to index it with that model. One button compares the current model with and
-without its reranker. The public API (``compare``, ``index_existing``) is in ``ui/api.py``.
+results as the same clean cards as Search (:mod:`mmdemo.present.linked`), where an image
+both sides return carries the same colour and ``A#i ↔ B#j`` badge on both and an image only
+one side has says so; then how much the rankings agree (overlap@k, rank-biased overlap,
+Kendall's tau). A side whose model has not indexed the collection offers to index it with
+that model. One button compares the current model with and without its reranker. The
+public API (``compare``, ``index_existing``) is in ``ui/api.py``.
 """
 
 import re
@@ -21,11 +22,13 @@ from mmdemo.evaluate.compare import (
     overlap_at_k,
     rank_biased_overlap,
 )
-from mmdemo.evaluate.verdict import SetupName, links, movement_text, same_list_reason, verdict
+from mmdemo.evaluate.verdict import SetupName, same_list_reason, verdict
 from mmdemo.models import registry
+from mmdemo.present.linked import LINK_PALETTE, linked_grids
 from mmdemo.search.engine import RERANK_CANDIDATES
 from mmdemo.tenancy import Visitor
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
+from mmdemo.ui.search_view import GRID_JS, shown_image
 from mmdemo.ui.shared import (
     NO_RERANKER,
     PRIVATE,
@@ -36,10 +39,19 @@ from mmdemo.ui.shared import (
     shows_errors,
 )
 
-Gallery = list[tuple[str, str]]
-SideOutput = tuple[Gallery, str, dict[str, Any]]
-CompareOutput = tuple[str, Gallery, str, Gallery, str, str, dict[str, Any]]
+Rows = list[dict[str, Any]]
+SideOutput = tuple[Rows, str, dict[str, Any]]
+CompareOutput = tuple[str, str, str, str, str, str, dict[str, Any]]
 SIDES = ("A", "B")
+#: Compare's cards use the Search grid's styles; these add the colours that link an item's
+#: cards on both sides (one per ``mm-link-N`` slot) and the dashed card of a one-side item.
+CSS = (
+    ".mm-linked { border: 3px solid var(--mm-link); }\n"
+    ".mm-linked .mm-badge { border-left: 12px solid var(--mm-link); }\n"
+    ".mm-only { border: 2px dashed var(--body-text-color-subdued); }\n"
+    ".mm-only .mm-badge { font-style: italic; }\n"
+    + "".join(f".mm-link-{i} {{ --mm-link: {c}; }}\n" for i, c in enumerate(LINK_PALETTE))
+)
 
 
 @dataclass
@@ -48,7 +60,7 @@ class Setup:
 
     model: gr.Dropdown
     reranker: gr.Dropdown
-    gallery: gr.Gallery
+    grid: gr.HTML
     info: gr.Markdown
     index_button: gr.Button
 
@@ -65,7 +77,7 @@ class CompareTab:
 def _side(
     ctx: AppContext, query: Any, collection: str, model: str, reranker: str | None, top_k: int
 ) -> SideOutput:
-    """One set-up's gallery, info line and JSON; a failure stays on its side."""
+    """One set-up's result rows, info line and JSON; a failure stays on its side."""
     from mmdemo.search.engine import search
 
     ctx.check_model(model, "embedder")
@@ -86,8 +98,8 @@ def _side(
         )
     except MMDemoError as exc:
         return [], f"**Error:** {exc}", {"indexed": True, "model": key, "error": str(exc)}
-    gallery, info, payload = present(results, ctx.settings)
-    return gallery, info, {"indexed": True, "error": None, **payload}
+    _, info, payload = present(results, ctx.settings)
+    return results.table.to_dict("records"), info, {"indexed": True, "error": None, **payload}
 
 
 def agreement(first: list[str], second: list[str], top_k: int) -> dict[str, Any]:
@@ -117,31 +129,6 @@ def _agreement_text(measures: dict[str, Any] | None) -> str:
 
 def _ids(side: dict[str, Any]) -> list[str]:
     return [str(row["id"]) for row in side.get("results", [])]
-
-
-def linked_captions(label: str, ids: list[str], other_label: str, other: list[str]) -> list[str]:
-    """Each result's badge: ``A#4 ↔ B#1`` when both sides have it, else ``A#2 · only A``.
-
-    A shared image carries the same ``A#i ↔ B#j`` text on both sides, so the eye can
-    match them. On side B (A is the baseline) an arrow says how B moved it: ``▲3``.
-    """
-    badges = []
-    for link in links(ids, other):
-        if link.other_rank is None:
-            badges.append(f"{label}#{link.rank} · only {label}")
-            continue
-        ranks = {label: link.rank, other_label: link.other_rank}
-        pair = f"A#{ranks['A']} ↔ B#{ranks['B']}"
-        badges.append(f"{pair} {movement_text(link)}" if label == "B" else pair)
-    return badges
-
-
-def _linked_gallery(gallery: Gallery, side: dict[str, Any], badges: list[str]) -> Gallery:
-    names = [str(row["file_name"]) for row in side.get("results", [])]
-    return [
-        (image, f"{badge} · {name}")
-        for (image, _), badge, name in zip(gallery, badges, names, strict=True)
-    ]
 
 
 def _setup_name(label: str, side: dict[str, Any]) -> SetupName:
@@ -198,17 +185,16 @@ def run_compare(
     if not ctx.store().models(collection):
         raise NotFoundError(f"Collection {collection!r} does not exist.")
     k = int(top_k)
-    gallery_a, info_a, side_a = _side(ctx, query, collection, model_a, reranker_a, k)
-    gallery_b, info_b, side_b = _side(ctx, query, collection, model_b, reranker_b, k)
+    rows_a, info_a, side_a = _side(ctx, query, collection, model_a, reranker_a, k)
+    rows_b, info_b, side_b = _side(ctx, query, collection, model_b, reranker_b, k)
     ids_a, ids_b = _ids(side_a), _ids(side_b)
-    gallery_a = _linked_gallery(gallery_a, side_a, linked_captions("A", ids_a, "B", ids_b))
-    gallery_b = _linked_gallery(gallery_b, side_b, linked_captions("B", ids_b, "A", ids_a))
+    grid_a, grid_b = linked_grids(rows_a, rows_b, shown_image(ctx.settings))
     both = bool(ids_a and ids_b)
     measures = agreement(ids_a, ids_b, k) if both else None
     sentences = tell(ctx, collection, (side_a, side_b), k) if both else None
     payload = {"a": side_a, "b": side_b, "agreement": measures, "verdict": sentences}
     told = _verdict_text(sentences)
-    return told, gallery_a, info_a, gallery_b, info_b, _agreement_text(measures), payload
+    return told, grid_a, info_a, grid_b, info_b, _agreement_text(measures), payload
 
 
 def index_with_model(
@@ -253,18 +239,10 @@ def _setup_column(ctx: AppContext, name: str, reranker: str) -> Setup:
         with gr.Row():
             model = model_dropdown("Embedding model", default, elem_id=f"compare-model-{name}")
             rerank = reranker_dropdown(reranker, elem_id=f"compare-reranker-{name}")
-        gallery = gr.Gallery(
-            label=f"results_{name.lower()}",
-            show_label=False,
-            columns=4,
-            height="auto",
-            object_fit="cover",
-            elem_id=f"gallery-{name}",
-            elem_classes="result-gallery",
-        )
+        grid = gr.HTML("", js_on_load=GRID_JS, elem_id=f"compare-results-{name}")
         info = gr.Markdown(label=f"info_{name.lower()}", elem_id=f"compare-info-{name}")
         button = gr.Button("Index with this model", visible=False, size="sm")
-    return Setup(model, rerank, gallery, info, button)
+    return Setup(model, rerank, grid, info, button)
 
 
 def reranker_pair(model: str) -> tuple[str, str, str]:
@@ -326,7 +304,7 @@ def build(ctx: AppContext) -> CompareTab:
     with gr.Tab("Compare", id="compare"):
         gr.Markdown(
             "Run one query through two set-ups over the same collection: the verdict says "
-            "what changed, the badges link the images both return."
+            "what changed, a shared colour and badge link the images both return."
         )
         with gr.Row():
             text = gr.Textbox(value=SAMPLE_QUERY, label="Text query", scale=3, elem_id="cmp-text")
@@ -361,7 +339,7 @@ def build(ctx: AppContext) -> CompareTab:
 
     inputs = [text, image, collection, side_a.model, side_a.reranker]
     inputs += [side_b.model, side_b.reranker, top_k]
-    outputs = [told, side_a.gallery, side_a.info, side_b.gallery, side_b.info, measures, payload]
+    outputs = [told, side_a.grid, side_a.info, side_b.grid, side_b.info, measures, payload]
     buttons = [side_a.index_button, side_b.index_button]
     gr.on([text.submit, button.click], on_compare, inputs, outputs, **PRIVATE, **POOLED).success(
         offer_indexing, payload, buttons, **PRIVATE

@@ -43,6 +43,7 @@ CSS = (
 #status details { font-size: 0.9em; }
 """
     + search_view.CSS
+    + compare_tab.CSS
 )
 #: Longest wait between two sweeps of idle visitors' collections.
 SWEEP_PERIOD_S = 60.0

@@ -201,6 +201,7 @@ def _query_inputs() -> list[Any]:
             step=0.05,
             label="Text weight",
             info="With text and image: 1 = text only",
+            elem_id="search-weight",
         )
         negative = gr.Textbox(label="Negative prompt", placeholder="Steer away from…")
         negative_weight = gr.Slider(0, 1, value=0.5, step=0.05, label="Negative weight")

@@ -6,6 +6,7 @@ examples, movement) are the library's.
 from __future__ import annotations
 
 import html
+from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mmdemo.config import Settings
@@ -105,13 +106,20 @@ def results_html(results: SearchResults, query: Query, settings: Settings) -> st
     if not rows:
         return render_message("0 results.", _empty_reason(query), "empty")
     cut = threshold(results.model, query)
+    flags = strong([float(row["score"]) for row in rows], cut)
+    return render_results(
+        rows, flags, shown_image(settings), reranked=results.reranker is not None, cut=cut
+    )
 
-    def thumb_of(row: dict[str, Any]) -> str:
+
+def shown_image(settings: Settings) -> Callable[[dict[str, Any]], str]:
+    """For a result row, the path of the picture a card shows: its thumbnail, else the image."""
+
+    def path_of(row: dict[str, Any]) -> str:
         thumb = thumb_path(settings, str(row["id"]))
         return str(thumb if thumb.exists() else row["path"])
 
-    flags = strong([float(row["score"]) for row in rows], cut)
-    return render_results(rows, flags, thumb_of, reranked=results.reranker is not None, cut=cut)
+    return path_of
 
 
 def failed_html(message: str) -> str:

@@ -15,6 +15,7 @@ from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError
 from mmdemo.ingest.copies import thumb_path
 from mmdemo.models import registry
+from mmdemo.ui.search_view import shown_image
 
 if TYPE_CHECKING:
     from mmdemo.search.engine import SearchResults
@@ -141,10 +142,8 @@ def present(
 
     Gallery items are (thumbnail or image path, caption), best first.
     """
-    items = []
-    for row in results.table.to_dict("records"):
-        thumb = thumb_path(settings, str(row["id"]))
-        items.append((str(thumb if thumb.exists() else row["path"]), _caption(row)))
+    path_of = shown_image(settings)
+    items = [(path_of(row), _caption(row)) for row in results.table.to_dict("records")]
     info, payload = summary(results, results.to_json()["results"])
     return items, info, payload
 

@@ -1,0 +1,48 @@
+"""The text/image weight slider acts on the reranked order on the page (headless Chromium).
+
+A text+image query ("a tabby cat" + the rocket photo) over the demo collection, with the
+page's default reranker on: leaning on the text puts the cat photo first, leaning on the
+image puts the rocket first. Uses the ``web_app`` fixture and the browser of conftest.py;
+screenshots go to ``test-artifacts/browser/``.
+"""
+
+import re
+
+import pytest
+from conftest import WebApp
+from playwright.sync_api import Browser, Page, expect
+from test_browser import PHOTOS, WAIT_MS, _first_result, _rank1, _search_again, _shot
+
+pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+
+
+def _set_weight(page: Page, weight: float) -> None:
+    field = page.locator("#search-weight input[type=number]")
+    field.fill(str(weight))
+    field.press("Enter")
+    expect(page.locator("#search-weight input[type=range]")).to_have_value(str(weight))
+
+
+def test_moving_the_weight_changes_the_reranked_order(browser: Browser, web_app: WebApp) -> None:
+    context = browser.new_context(viewport={"width": 1280, "height": 900})
+    page = context.new_page()
+    page.set_default_timeout(WAIT_MS)
+    page.goto(web_app.url)
+    # The sample query ran with the default reranker: the page is ready.
+    expect(_first_result(page)).to_have_attribute("alt", _rank1("coffee.jpg"))
+    expect(page.locator("#search-reranker input")).to_have_value(re.compile("lite", re.I))
+    page.locator("#search-text textarea").fill("a tabby cat")
+    page.locator("#search-image input[type=file]").set_input_files(str(PHOTOS / "rocket.jpg"))
+    expect(page.locator("#search-image img")).to_be_visible()
+    page.get_by_text("More options").click()
+    _set_weight(page, 0.9)
+    _search_again(page, page.locator("#search-button"))
+    expect(_first_result(page)).to_have_attribute("alt", _rank1("chelsea.jpg"))
+    expect(page.locator("#search-results .mm-legend")).to_contain_text("reranker")
+    _shot(page, "15-weight-text-side")
+    _set_weight(page, 0.1)
+    _search_again(page, page.locator("#search-button"))
+    expect(_first_result(page)).to_have_attribute("alt", _rank1("rocket.jpg"))
+    expect(page.locator("#search-results .mm-legend")).to_contain_text("reranker")
+    _shot(page, "16-weight-image-side")
+    context.close()
