@@ -112,11 +112,10 @@ def quality(
             "top5_agreement": neighbour_agreement(vectors["fp32"], vectors[precision])
         }
         start = 0
-        for name, corpus in corpora.items():
+        for name, corpus in corpora.items() if with_relevance else ():
             part = vectors[precision][start : start + len(corpus)]
             start += len(corpus)
-            if with_relevance:
-                row[name] = relevance(handle, corpus, part)
+            row[name] = relevance(handle, corpus, part)
         rows[precision] = row
     return rows
 
@@ -153,9 +152,7 @@ def run(quick: bool, share_dir: Path | None) -> dict[str, Any]:
     """The precision section of bench/perf.py: lite and a random-weight ViT-B/32."""
     from bench.perf_ingest import vit_b32
 
-    corpora = _corpora(share_dir)
-    if quick:
-        corpora = {"photos": corpora["photos"]}
+    corpora = _corpora(None if quick else share_dir)
     rows = [measure("lite", corpora, 16 if quick else 32, 2 if quick else 3, True)]
     if not quick:
         rows.append(measure("lite-b2", corpora, 16, 2, True))

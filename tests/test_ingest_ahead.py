@@ -13,7 +13,7 @@ from mmdemo.config import Settings
 from mmdemo.errors import ModelLoadError
 from mmdemo.ingest.ahead import run_ahead
 from mmdemo.ingest.images import decode_image, fit_for_models
-from mmdemo.ingest.indexer import BATCH_SIZE, FIRST_BATCH_SIZE, index_paths
+from mmdemo.ingest.indexer import BATCH_SIZE, index_paths
 from mmdemo.models.loading import load_embedder
 from mmdemo.store import Store
 
@@ -68,8 +68,7 @@ def test_overlapped_ingest_stores_the_serial_vectors_and_reports_per_batch(
         progress=lambda done, total: seen.append((done, total)),
     )
     assert (report.added, report.present, report.rejected) == (count, 0, [])
-    second = FIRST_BATCH_SIZE + BATCH_SIZE  # then the 29 left
-    assert seen == [(0, count), (FIRST_BATCH_SIZE, count), (second, count), (count, count),
+    assert seen == [(0, count), (BATCH_SIZE, count), (2 * BATCH_SIZE, count), (count, count),
                     (count, count)]  # fmt: skip
 
     embedder = load_embedder(str(tiny_clip_dir), settings)

@@ -7,7 +7,6 @@ model is never embedded again, so re-running an ingest only does the new work.
 
 from __future__ import annotations
 
-import itertools
 from collections.abc import Callable, Iterable, Iterator, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -36,9 +35,6 @@ from mmdemo.store import Store
 
 Progress = Callable[[int, int], None]
 BATCH_SIZE = 32
-#: The first batch is smaller, so the model starts after a few decodes instead of a full
-#: batch's worth (that wait is serial; bench/README.md, "ViT-B/32 ingest ratio").
-FIRST_BATCH_SIZE = 8
 #: Metadata keys the indexer owns; a captions CSV column of the same name cannot replace them.
 CORE_KEYS = (
     "file_name",
@@ -194,31 +190,22 @@ def _read_sources(
         yield _Pending(content_hash(data), entry.origin, decode)
 
 
-def _batch_sizes(size: int) -> Iterator[int]:
-    """``FIRST_BATCH_SIZE`` (at most ``size``), then ``size`` for ever."""
-    yield min(FIRST_BATCH_SIZE, size)
-    yield from itertools.repeat(size)
-
-
 def _with_missing_models(
     pendings: Iterable[_Pending | None],
     missing: Callable[[list[str]], dict[str, set[str]]],
     size: int,
 ) -> Iterator[tuple[_Pending | None, frozenset[str]]]:
-    """Pair each input with the models that lack it, asking the store a chunk at a time
-    (chunks as large as the batches, see :func:`_batch_sizes`).
+    """Pair each input with the models that lack it, asking the store a chunk at a time.
 
     An id seen earlier in this run counts as lacking nothing, so duplicates embed once.
     """
     seen: set[str] = set()
     chunk: list[_Pending | None] = []
-    sizes = _batch_sizes(size)
-    limit = next(sizes)
     for pending in pendings:
         chunk.append(pending)
-        if len(chunk) >= limit:
+        if len(chunk) >= size:
             yield from _lookup(chunk, missing, seen)
-            chunk, limit = [], next(sizes)
+            chunk = []
     yield from _lookup(chunk, missing, seen)
 
 
@@ -243,15 +230,12 @@ def _decoded_batches(
     report: IndexReport,
     before_decoding: Callable[[], object],
 ) -> Iterator[_Batch]:
-    """Decode what some model lacks into batches of ``size`` (the first one smaller, see
-    :func:`_batch_sizes`); count what is already stored.
+    """Decode what some model lacks into batches of ``size``; count what is already stored.
 
     ``before_decoding`` runs before each decode (it loads the models once). A batch with
     nothing to embed is still handed on every ``size`` entries, so progress moves.
     """
     batch = _Batch()
-    sizes = _batch_sizes(size)
-    limit = next(sizes)
     for pending, lacking in planned:
         batch.consumed += 1
         if pending is not None and not lacking:
@@ -267,9 +251,9 @@ def _decoded_batches(
             else:
                 item.missing = lacking
                 batch.items.append(item)
-        if len(batch.items) >= limit or (not batch.items and batch.consumed >= limit):
+        if len(batch.items) >= size or (not batch.items and batch.consumed >= size):
             yield batch
-            batch, limit = _Batch(), next(sizes)
+            batch = _Batch()
     if batch.consumed:
         yield batch
 
