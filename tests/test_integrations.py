@@ -16,6 +16,7 @@ from mmdemo.errors import InputError, MissingPackageError
 from mmdemo.ingest.indexer import index_paths
 from mmdemo.integrations import langchain as lc
 from mmdemo.integrations import llamaindex as li
+from mmdemo.integrations.retrieval import CollectionSearch
 from mmdemo.store import Store
 
 from imagefactory import write_image
@@ -85,6 +86,8 @@ def test_langchain_retriever_takes_an_image_and_passes_search_options_through(
     assert len(both) == 3  # the call's option overrides the retriever's
     with pytest.raises(InputError, match="Unknown search option"):
         retriever.invoke("sky", wheres="x")
+    with pytest.raises(InputError, match=r"Unknown search option\(s\): query"):
+        CollectionSearch("rag").run("sky", query="x")  # the retriever sets the query itself
 
 
 def test_llamaindex_retriever_returns_image_nodes_with_scores(

@@ -22,7 +22,7 @@ from mmdemo.store import Store
 
 _QUERY_FIELDS = {f.name for f in fields(Query)}
 #: Set by the retriever itself, so not accepted as pass-through options.
-_OWN = {"text", "image", "collection", "model", "settings", "store", "reranker", "top_k"}
+_OWN = {"query", "text", "image", "collection", "model", "settings", "store", "reranker", "top_k"}
 
 
 def _split(options: dict[str, Any]) -> tuple[dict[str, Any], dict[str, Any]]:
