@@ -20,6 +20,7 @@ import numpy as np
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, NotFoundError, ReadOnlyError
 from mmdemo.exact import ExactIndex, exact_fits
+from mmdemo.filters import ItemFilter
 from mmdemo.records import (
     CAPTION_KEY,
     as_matrix,
@@ -31,10 +32,14 @@ from mmdemo.records import (
 )
 from mmdemo.store.client import connect, local_client, read_marker, write_lock
 from mmdemo.store.parts import (
+    CAPTIONS_OF_KEY,
     DIM_KEY,
     CollectionInfo,
     Hit,
+    caption_collection_name,
     check_dimension,
+    chroma_filter,
+    is_missing,
     retry_if_stale,
 )
 
@@ -72,6 +77,7 @@ class Store:
         self._server = connect(settings) if settings.chroma_url else None
         self._readonly = settings.readonly
         self._handles: dict[str, dict[str, Collection]] | None = None
+        self._caption_handles: dict[str, Collection | None] = {}
         self._exact: dict[str, ExactIndex] = {}
         self._exact_lock = threading.Lock()
         self._seen = read_marker(settings)
@@ -93,6 +99,7 @@ class Store:
     def refresh(self) -> None:
         """Forget cached collection handles and vectors (after another process changed them)."""
         self._handles = None
+        self._caption_handles = {}
         self._exact = {}
 
     @contextmanager
@@ -137,17 +144,80 @@ class Store:
         vectors = as_matrix(embeddings, len(ids))
         records = [record(m, c) for m, c in zip(metadatas, captions, strict=True)]
         with self._writing():
-            self._add_new(collection, model, ids, vectors, records)
+            target = self._collection_for_writing(collection, model, vectors.shape[1])
+            self._add_new(target, ids, vectors, records)
 
-    def _add_new(
+    @retry_if_stale
+    def add_captions(
         self,
         collection: str,
         model: str,
         ids: list[str],
+        embeddings: np.ndarray | None,
+        metadatas: list[dict[str, Any]],
+    ) -> None:
+        """Store the caption vectors of items of (collection, model); known ids are skipped.
+
+        They live in a Chroma collection beside the image vectors, created here even for no
+        ids, so that its existence says "captions are embedded" (:meth:`has_captions`);
+        each row carries the item's metadata and caption so filters apply to it alike.
+        """
+        if len(metadatas) != len(ids):
+            raise InputError(f"Got {len(ids)} ids and {len(metadatas)} metadata entries.")
+        vectors = as_matrix(embeddings, len(ids)) if ids and embeddings is not None else None
+        records = [record(m, m.get(CAPTION_KEY)) for m in metadatas]
+        with self._writing():
+            image_target = self._require(collection, model)
+            dim = int((image_target.metadata or {}).get(DIM_KEY, 0))
+            if vectors is not None:
+                check_dimension(image_target, vectors.shape[1], collection, model)
+                dim = vectors.shape[1]
+            target = self._client.get_or_create_collection(
+                caption_collection_name(image_target.name),
+                configuration={"hnsw": HNSW_CONFIGURATION},
+                metadata={CAPTIONS_OF_KEY: image_target.name, DIM_KEY: dim},
+                embedding_function=None,
+            )
+            self._caption_handles[image_target.name] = target
+            if vectors is not None:
+                self._add_new(target, ids, vectors, records)
+
+    @retry_if_stale
+    def has_captions(self, collection: str, model: str) -> bool:
+        """Whether the captions of (collection, model) were embedded (by index or backfill)."""
+        return self._caption_target(self._require(collection, model)) is not None
+
+    def _caption_target(self, image_target: Collection) -> Collection | None:
+        """The caption vectors kept beside ``image_target``, or None (indexed before them)."""
+        name = image_target.name
+        if self._caption_handles.get(name) is None:
+            try:
+                self._caption_handles[name] = self._client.get_collection(
+                    caption_collection_name(name), embedding_function=None
+                )
+            except Exception as exc:
+                if not is_missing(exc):
+                    raise
+                return None
+        return self._caption_handles[name]
+
+    def _vector_target(
+        self, collection: str, model: str, captions: bool, dim: int | None = None
+    ) -> Collection | None:
+        """The image vectors of (collection, model), or its caption vectors (None if it has
+        none); ``dim`` is checked against the stored dimension."""
+        target = self._require(collection, model)
+        if dim is not None:
+            check_dimension(target, dim, collection, model)
+        return self._caption_target(target) if captions else target
+
+    def _add_new(
+        self,
+        target: Collection,
+        ids: list[str],
         vectors: np.ndarray,
         records: list[tuple[dict[str, Any] | None, str | None]],
     ) -> None:
-        target = self._collection_for_writing(collection, model, vectors.shape[1])
         rows = first_of_each_new(ids, self._present_ids(target, ids))
         cached = self._exact.pop(str(target.id), None)
         for chunk in chunks(rows, self._batch_size):
@@ -196,30 +266,31 @@ class Store:
         model: str,
         embedding: np.ndarray,
         k: int,
-        caption_contains: str | None = None,
+        item_filter: ItemFilter | None = None,
+        captions: bool = False,
     ) -> list[Hit]:
         """The ``k`` items most cosine-similar to ``embedding``, best first.
 
-        ``caption_contains`` keeps only items whose caption contains it, ignoring case.
+        ``item_filter`` keeps only the items it allows (caption keyword, metadata
+        conditions). ``captions`` compares with the items' caption vectors instead of their
+        image vectors (none when the collection has none).
         """
         if k < 1:
             raise InputError(f"The number of results must be at least 1, got {k}.")
-        target = self._require(collection, model)
         vector = as_matrix(embedding, 1)
-        check_dimension(target, vector.shape[1], collection, model)
-        count = target.count()
-        if count == 0:
+        target = self._vector_target(collection, model, captions, vector.shape[1])
+        count = target.count() if target is not None else 0
+        if target is None or count == 0:
             return []
-        needle = (caption_contains or "").strip().casefold()
         if exact_fits(count, vector.shape[1]):
-            allowed = self._matching(target, needle) if needle else None
+            allowed = self._matching(target, item_filter) if item_filter else None
             ranked = self._exact_index(target, count).top_k(vector[0], k, allowed)
             return self._hits(target, ranked)
         result = target.query(
             query_embeddings=vector,
             n_results=min(k, count),
-            where_document={"$contains": needle} if needle else None,
             include=["distances", "metadatas"],
+            **chroma_filter(item_filter),
         )
         distances = (result["distances"] or [[]])[0]
         metadatas = (result["metadatas"] or [[]])[0]
@@ -241,12 +312,29 @@ class Store:
                 self._exact.pop(next(iter(self._exact)))
         return cached
 
-    def _matching(self, target: Collection, needle: str) -> set[str]:
-        """Ids of ``target``'s items whose (lower-cased) caption contains ``needle``."""
+    @retry_if_stale
+    def vectors_of(
+        self, collection: str, model: str, ids: Sequence[str], captions: bool = False
+    ) -> dict[str, np.ndarray]:
+        """The stored image (or caption) vectors of those ``ids`` that have one."""
+        target = self._vector_target(collection, model, captions)
+        found: dict[str, np.ndarray] = {}
+        for chunk in chunks(list(dict.fromkeys(ids)), self._batch_size):
+            if target is not None and chunk:
+                got = target.get(ids=chunk, include=["embeddings"])
+                vectors = got["embeddings"] if got["embeddings"] is not None else []
+                for item_id, vector in zip(got["ids"], vectors, strict=True):
+                    found[item_id] = np.asarray(vector, dtype=np.float32)
+        return found
+
+    def _matching(self, target: Collection, item_filter: ItemFilter) -> set[str] | None:
+        """Ids of ``target``'s items that ``item_filter`` allows; None when it allows all."""
+        if not item_filter.active:
+            return None
         found: set[str] = set()
         while True:
             page = target.get(
-                where_document={"$contains": needle},
+                **chroma_filter(item_filter),
                 include=[],
                 limit=self._batch_size,
                 offset=len(found),
@@ -294,10 +382,16 @@ class Store:
         return found_ids, similarities
 
     @retry_if_stale
-    def items(self, collection: str) -> list[tuple[str, dict[str, Any]]]:
-        """Every item id of ``collection`` (over all its models) with its metadata."""
+    def items(self, collection: str, model: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """Every item id of ``collection`` (over all its models, or ``model``'s) with its
+        metadata."""
         found: dict[str, dict[str, Any]] = {}
-        for target in self._existing(collection).values():
+        targets = (
+            self._existing(collection)
+            if model is None
+            else {model: self._require(collection, model)}
+        )
+        for target in targets.values():
             for page in self._pages(target, ["metadatas"]):
                 for item_id, metadata in zip(page["ids"], page["metadatas"] or [], strict=True):
                     found.setdefault(item_id, dict(metadata or {}))
@@ -345,7 +439,7 @@ class Store:
         with self._writing():
             targets = self._existing(collection)
             removed = len(self._all_ids(targets.values()))
-            for target in targets.values():
+            for target in self._with_captions(targets.values()):
                 self._client.delete_collection(target.name)
             self.refresh()
         return removed
@@ -356,7 +450,8 @@ class Store:
         with self._writing():
             target = self._models(collection).get(model)
             if target is not None:
-                self._client.delete_collection(target.name)
+                for each in self._with_captions([target]):
+                    self._client.delete_collection(each.name)
                 self.refresh()
 
     @retry_if_stale
@@ -364,13 +459,21 @@ class Store:
         """Delete ``ids`` from every model's index of ``collection``; return how many existed."""
         removed: set[str] = set()
         with self._writing():
-            for target in self._existing(collection).values():
+            for target in self._with_captions(self._existing(collection).values()):
                 present = self._present_ids(target, ids)
                 self._exact.pop(str(target.id), None)
                 for chunk in chunks(sorted(present), self._batch_size):
                     target.delete(ids=chunk)
                 removed |= present
         return len(removed)
+
+    def _with_captions(self, targets: Iterable[Collection]) -> list[Collection]:
+        """``targets`` and the caption vectors kept beside each, where there are some."""
+        found = []
+        for target in targets:
+            captions = self._caption_target(target)
+            found.extend([target] if captions is None else [target, captions])
+        return found
 
     def _check_writable(self) -> None:
         if self._readonly:
