@@ -65,6 +65,14 @@ class ItemFilter:
 class _Token:
     kind: str  # "quoted", "op", "punct" or "word"
     text: str
+    source: str  # the whole filter text, so errors can quote a condition as typed
+    start: int
+    end: int
+
+
+def _as_typed(tokens: list[_Token]) -> str:
+    """The filter text the ``tokens`` came from, as the user typed it."""
+    return tokens[0].source[tokens[0].start : tokens[-1].end]
 
 
 def _tokens(text: str) -> list[_Token]:
@@ -76,7 +84,7 @@ def _tokens(text: str) -> list[_Token]:
             rest = text[position:].strip()
             raise FilterError(f"Filter {text!r} cannot be read at {rest[:20]!r}: {_EXAMPLE}.")
         kind = match.lastgroup or "word"
-        tokens.append(_Token(kind, match.group(kind)))
+        tokens.append(_Token(kind, match.group(kind), text, match.start(kind), match.end(kind)))
         position = match.end()
     return tokens
 
@@ -154,7 +162,7 @@ def _set_values(tokens: list[_Token], where: str) -> tuple[Value, ...]:
 
 
 def _condition(tokens: list[_Token]) -> Condition:
-    where = " ".join(t.text for t in tokens)
+    where = _as_typed(tokens)
     if tokens[0].kind not in ("word", "quoted"):
         raise FilterError(f"Condition {where!r} does not start with a column name: {_EXAMPLE}.")
     key = str(tokens[0].text.strip("'\"")).strip()

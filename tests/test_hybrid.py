@@ -3,6 +3,7 @@ on both store paths, and collections indexed before caption vectors existed."""
 
 from __future__ import annotations
 
+import json
 from dataclasses import replace
 from pathlib import Path
 
@@ -10,6 +11,7 @@ import numpy as np
 import pytest
 
 from mmdemo import exact
+from mmdemo.cli import main
 from mmdemo.config import Settings
 from mmdemo.errors import InputError
 from mmdemo.filters import ItemFilter, parse_where
@@ -213,3 +215,22 @@ def test_old_collections_get_caption_vectors_on_first_use(
     assert store.has_captions("old", embedder.key)
     assert set(store.vectors_of("old", embedder.key, ["x", "y", "z"], captions=True)) == {"x", "z"}
     assert len(hybrid) == 3
+
+
+def test_cli_filters_by_metadata_and_reports_bad_filters(
+    capsys: pytest.CaptureFixture[str], photos: tuple[Path, Path], store: Store, tiny_clip_dir: Path
+) -> None:
+    folder, csv = photos
+    data = ["--data-dir", str(store.settings.data_dir)]
+    index = ["index", str(folder), "--collection", "c", "--model", str(tiny_clip_dir)]
+    assert main([*index, "--captions", str(csv), *data]) == 0
+    capsys.readouterr()
+    search_args = ["search", "--collection", "c", "--text", "square", *data]
+
+    assert main([*search_args, "--where", "price>=4", "--caption-weight", "0.7", "--json"]) == 0
+    rows = json.loads(capsys.readouterr().out)["results"]
+    assert sorted(row["file_name"] for row in rows) == ["black.png", "white.png"]
+    assert main([*search_args, "--where", "price < cheap"]) == 1
+    assert "needs a number" in capsys.readouterr().err
+    assert main([*search_args, "--caption-weight", "2"]) == 1
+    assert "caption weight must be between 0 and 1" in capsys.readouterr().err
