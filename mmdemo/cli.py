@@ -381,7 +381,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--rerank-captions",
         action="store_true",
-        help="let rerankers read the captions (leaks the answer when queries are captions)",
+        help="let rerankers and hybrid retrieval read captions (leaks the answer when "
+        "queries are captions)",
     )
     p.add_argument("--out", help="also save the table as a CSV file")
     p.set_defaults(handler=cmd_eval)
