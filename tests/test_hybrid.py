@@ -98,6 +98,13 @@ def test_caption_vectors_are_queried_beside_the_images(catalogue: Store) -> None
     assert [info.name for info in catalogue.collections()] == ["shop"]
 
 
+def test_caption_vectors_must_match_their_ids(catalogue: Store) -> None:
+    with pytest.raises(InputError, match="embedding rows"):
+        catalogue.add_captions("shop", MODEL, ["a"], None, [{"caption": "x"}])
+    with pytest.raises(InputError, match="metadata entries"):
+        catalogue.add_captions("shop", MODEL, ["a"], _unit([1, 0, 0]), [])
+
+
 def test_hybrid_scores_are_the_weighted_cosines(catalogue: Store) -> None:
     image_only = hybrid_hits(catalogue, "shop", MODEL, QUERY, 4, None, 0.0)
     half = hybrid_hits(catalogue, "shop", MODEL, QUERY, 4, None, 0.5)

@@ -102,7 +102,8 @@ class Store(Handles):
         """
         if len(metadatas) != len(ids):
             raise InputError(f"Got {len(ids)} ids and {len(metadatas)} metadata entries.")
-        vectors = as_matrix(embeddings, len(ids)) if ids and embeddings is not None else None
+        given = embeddings if embeddings is not None else np.zeros(0, np.float32)
+        vectors = as_matrix(given, len(ids)) if ids else None
         records = [record(m, m.get(CAPTION_KEY)) for m in metadatas]
         with self._writing():
             image_target = self._require(collection, model)
