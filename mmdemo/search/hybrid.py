@@ -58,8 +58,10 @@ def hybrid_hits(
 
     Candidates are the ``max(2k, HYBRID_DEPTH)`` best by image and as many by caption;
     each candidate's missing score is read from its stored vector, so every fused score
-    is exact. A caption vector whose item has no image vector (an interrupted index) is
-    ignored.
+    is exact. The ranking is over the candidates only: an item in neither list scores below
+    both lists' last entries, so it could only enter the top ``k`` when the fused scores
+    there are lower than that mix (threshold-algorithm bound, not checked). A caption
+    vector whose item has no image vector (an interrupted index) is ignored.
     """
     depth = max(2 * k, HYBRID_DEPTH)
     by_image = store.query(collection, model, vector, depth, item_filter)
@@ -67,10 +69,10 @@ def hybrid_hits(
     hits = {hit.id: hit for hit in by_caption} | {hit.id: hit for hit in by_image}
     image = {hit.id: hit.score for hit in by_image}
     caption = {hit.id: hit.score for hit in by_caption}
-    image |= _cosines(store.vectors_of(collection, model, set(hits) - set(image)), vector)
-    caption |= _cosines(
-        store.vectors_of(collection, model, set(hits) - set(caption), captions=True), vector
-    )
+    no_image = sorted(set(hits) - set(image))
+    no_caption = sorted(set(hits) - set(caption))
+    image |= _cosines(store.vectors_of(collection, model, no_image), vector)
+    caption |= _cosines(store.vectors_of(collection, model, no_caption, captions=True), vector)
     ids = sorted(item_id for item_id in hits if item_id in image)
     fused = fuse_captions(
         np.array([image[i] for i in ids]),
