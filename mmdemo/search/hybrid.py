@@ -16,7 +16,7 @@ from mmdemo.filters import ItemFilter
 from mmdemo.store import Hit, Store
 
 #: Default share of the caption score; chosen on clipart-dev (bench/hybrid_captions.py).
-CAPTION_WEIGHT = 0.2
+CAPTION_WEIGHT = 0.4
 #: Fewest candidates taken from each of the image and caption rankings.
 HYBRID_DEPTH = 50
 
