@@ -16,6 +16,7 @@ from typing import Any
 from mmdemo.config import PRECISIONS, Settings
 from mmdemo.errors import MMDemoError
 from mmdemo.finetune.command import add_parser as add_finetune
+from mmdemo.search.hybrid import CAPTION_WEIGHT
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -87,6 +88,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     """Search a collection by text, image or both, optionally reranked."""
+    from mmdemo.filters import parse_where
     from mmdemo.search.engine import indexed_model, search
     from mmdemo.search.query import Query
     from mmdemo.store import Store
@@ -98,6 +100,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         negative=args.negative,
         negative_weight=args.negative_weight,
         caption_contains=args.contains,
+        where=parse_where(args.where),
+        caption_weight=args.caption_weight,
     )
     query.validate()
     store = Store(settings)
@@ -121,6 +125,8 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     print(results.table[columns].to_string(index=False) if len(results.table) else "no results")
     timings = "  ".join(f"{k} {v:.1f} ms" for k, v in results.timings_ms.items())
     print(f"model: {results.model}  reranker: {results.reranker or 'none'}  {timings}")
+    for note in results.notes:
+        print(f"note: {note}")
     return 0
 
 
@@ -366,6 +372,16 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--negative", help="text to steer away from")
     p.add_argument("--negative-weight", type=float, default=0.5)
     p.add_argument("--contains", help="keep only items whose caption contains this")
+    p.add_argument(
+        "--where",
+        help='metadata filter, e.g. "brand=acme and price<10 and color in (red, blue)"',
+    )
+    p.add_argument(
+        "--caption-weight",
+        type=float,
+        default=CAPTION_WEIGHT,
+        help=f"share of caption similarity in text queries (0 = images only; {CAPTION_WEIGHT})",
+    )
     p.add_argument("--model", help="embedding model (default: one the collection is indexed with)")
     p.add_argument("--rerank", help="reranker model (default: none)")
     p.add_argument("--top-k", type=int, default=10)
@@ -398,7 +414,8 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument(
         "--rerank-captions",
         action="store_true",
-        help="let rerankers read the captions (leaks the answer when queries are captions)",
+        help="let rerankers and hybrid retrieval read captions (leaks the answer when "
+        "queries are captions)",
     )
     p.add_argument("--out", help="also save the table as a CSV file")
     p.set_defaults(handler=cmd_eval)

@@ -199,6 +199,7 @@ def test_scores_match_exact_fused_query(
         weight=0.3,
         negative="dark",
         negative_weight=0.4,
+        caption_weight=0.0,  # image vectors only: the query arithmetic is checked here
     )
     results = search(
         query, collection="colours", model=indexed, settings=settings, store=store, top_k=6

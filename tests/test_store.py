@@ -20,6 +20,7 @@ import pytest
 import mmdemo
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError, NotFoundError, ReadOnlyError
+from mmdemo.filters import ItemFilter
 from mmdemo.records import validate_collection_name
 from mmdemo.store import Store, chroma_name
 
@@ -110,19 +111,19 @@ def test_caption_filter_ignores_case(store: Store) -> None:
     store.add("photos", CLIP, _ids(4), _unit_rows(4, 4), metadatas)
     query = _unit_rows(1, 4, seed=3)[0]
 
-    red = store.query("photos", CLIP, query, 10, caption_contains="  rED ")
-    everything = store.query("photos", CLIP, query, 10, caption_contains="")
+    red = store.query("photos", CLIP, query, 10, ItemFilter("  rED "))
+    everything = store.query("photos", CLIP, query, 10, ItemFilter(""))
 
     assert sorted(hit.id for hit in red) == ["id00000", "id00002"]
     assert {hit.metadata["caption"] for hit in red} == {"A Red CAR", "Red panda"}
     assert len(everything) == 4
-    assert store.query("photos", CLIP, query, 10, caption_contains="zebra") == []
+    assert store.query("photos", CLIP, query, 10, ItemFilter("zebra")) == []
 
 
 def test_documents_argument_supplies_captions(store: Store) -> None:
     store.add("photos", CLIP, ["a", "b"], _unit_rows(2, 4), [{}, {}], documents=["Tall Tree", ""])
 
-    hits = store.query("photos", CLIP, _unit_rows(1, 4)[0], 5, caption_contains="TREE")
+    hits = store.query("photos", CLIP, _unit_rows(1, 4)[0], 5, ItemFilter("TREE"))
 
     assert [(hit.id, hit.metadata) for hit in hits] == [("a", {"caption": "Tall Tree"})]
 
@@ -267,10 +268,11 @@ import json, sys
 from pathlib import Path
 import numpy as np
 from mmdemo.config import Settings
+from mmdemo.filters import ItemFilter
 from mmdemo.store import Store
 data_dir, url, query = sys.argv[1], sys.argv[2] or None, json.loads(sys.argv[3])
 store = Store(Settings(data_dir=Path(data_dir), chroma_url=url))
-hits = store.query("photos", "m", np.array(query, dtype=np.float32), 5, caption_contains="cat")
+hits = store.query("photos", "m", np.array(query, dtype=np.float32), 5, ItemFilter("cat"))
 print(json.dumps([[h.id, h.score, h.metadata] for h in hits]))
 """
 
@@ -280,7 +282,7 @@ def test_a_fresh_process_reads_the_same_results(store: Store, settings: Settings
     metadatas = [{"caption": f"Cat number {i}" if i % 2 else "dog", "n": i} for i in range(30)]
     store.add("photos", "m", _ids(30), vectors, metadatas)
     query = _unit_rows(1, 8, seed=9)[0]
-    expected = store.query("photos", "m", query, 5, caption_contains="cat")
+    expected = store.query("photos", "m", query, 5, ItemFilter("cat"))
 
     root = Path(mmdemo.__file__).resolve().parents[1]
     args = [str(settings.data_dir), settings.chroma_url or "", json.dumps(query.tolist())]

@@ -17,6 +17,7 @@ from mmdemo import exact
 from mmdemo.config import Settings
 from mmdemo.errors import NotFoundError
 from mmdemo.exact import ExactIndex
+from mmdemo.filters import ItemFilter
 from mmdemo.records import chroma_name
 from mmdemo.store import HNSW_CONFIGURATION, Store
 from mmdemo.store.client import read_marker, write_lock
@@ -66,7 +67,7 @@ def test_both_search_paths_agree_with_numpy_and_filter_captions(
         np.testing.assert_allclose(
             [h.score for h in hits], np.sort(vectors @ query)[::-1][:10], atol=1e-5
         )
-        filtered = store.query("c", MODEL, query, 5, caption_contains="RED")
+        filtered = store.query("c", MODEL, query, 5, ItemFilter("RED"))
         assert [h.id for h in filtered] == _exact_top(vectors, query, 5, kites)
         assert all(h.metadata["caption"] == "a Red kite" for h in filtered)
 

@@ -197,6 +197,19 @@ def test_a_search_with_no_results_returns_an_empty_list(
     assert payload["results"] == []
 
 
+def test_search_filters_on_metadata_and_explains_bad_filters(
+    client: Client, web_app: WebApp, indexed: dict[str, Any]
+) -> None:
+    everything, _ = _search(client, web_app, text="noise")
+    only, _ = _search(client, web_app, text="noise", where="file_name in (a.png, b.png)")
+    assert len(everything["results"]) == 4
+    assert sorted(row["file_name"] for row in only["results"]) == ["a.png", "b.png"]
+    with pytest.raises(AppError, match="needs a number"):
+        _search(client, web_app, text="noise", where="width < wide")
+    with pytest.raises(AppError, match="caption weight must be between 0 and 1"):
+        _search(client, web_app, text="noise", caption_weight=1.5)
+
+
 def test_an_upload_whose_files_are_all_rejected_creates_no_collection(
     client: Client, uploads: dict[str, Path]
 ) -> None:

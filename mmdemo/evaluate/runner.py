@@ -21,6 +21,7 @@ from mmdemo.evaluate.metrics import ndcg_at_k, recall_at_k, reciprocal_rank, sum
 from mmdemo.export import read_cell, write_csv
 from mmdemo.ingest.captions import read_captions
 from mmdemo.search.engine import search
+from mmdemo.search.hybrid import CAPTION_WEIGHT
 from mmdemo.search.query import Query
 from mmdemo.store import Store
 
@@ -152,9 +153,13 @@ def _run_setup(
     **search_args: Any,
 ) -> tuple[dict[str, object], list[QueryOutcome]]:
     outcomes, total_ms = [], 0.0
+    weight = CAPTION_WEIGHT if search_args["rerank_captions"] else 0.0
     for q in queries:
         results = search(
-            Query(text=q.text, image=q.image), model=model, reranker=reranker, **search_args
+            Query(text=q.text, image=q.image, caption_weight=weight),
+            model=model,
+            reranker=reranker,
+            **search_args,
         )
         top = results.table.head(TOP_SHOWN)
         outcomes.append(
@@ -190,10 +195,10 @@ def run_evaluation(
 ) -> EvalRun:
     """Run ``queries`` through every model x reranker (``None``: no reranking).
 
-    ``progress(done, total)`` is called after each query of each set-up. Rerankers see only
-    the candidate images unless ``rerank_captions``: benchmark queries are often the
-    captions themselves (see :func:`captions_to_queries`), and a reranker that reads them
-    would match text to text and score a perfect, meaningless result.
+    ``progress(done, total)`` is called after each query of each set-up. Rerankers and
+    hybrid retrieval see only the candidate images unless ``rerank_captions``: benchmark
+    queries are often the captions themselves (see :func:`captions_to_queries`), and a
+    model that reads them would match text to text and score a perfect, meaningless result.
     """
     if top_k < 10:
         raise InputError("top-k must be at least 10 to report Recall@10 and nDCG@10.")

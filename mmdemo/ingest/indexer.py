@@ -21,6 +21,7 @@ from mmdemo.crashpoint import crash_point
 from mmdemo.embed import Embedder
 from mmdemo.errors import ImageRejected, InputError
 from mmdemo.ingest.ahead import run_ahead
+from mmdemo.ingest.caption_vectors import ensure_caption_vectors, store_caption_vectors
 from mmdemo.ingest.captions import Captions, read_captions
 from mmdemo.ingest.copies import FILES, image_path, save_copies
 from mmdemo.ingest.entries import Rejection, SourceItem
@@ -267,10 +268,11 @@ def _store_batch(
         todo = [item for item in batch.items if key in item.missing]
         if not todo:
             continue
-        vectors = embedders.load()[key].encode_images([item.image for item in todo])
-        store.add(
-            collection, key, [item.id for item in todo], vectors, [item.metadata for item in todo]
-        )
+        embedder = embedders.load()[key]
+        ids, metadatas = [item.id for item in todo], [item.metadata for item in todo]
+        store.add(collection, key, ids, embedder.encode_images([i.image for i in todo]), metadatas)
+        if ensure_caption_vectors(store, collection, embedder, settings):
+            store_caption_vectors(store, collection, embedder, ids, metadatas)
         store_at_index(settings, key, [item.id for item in todo], [item.image for item in todo])
 
 

@@ -17,6 +17,7 @@ from PIL import Image
 from mmdemo.config import Settings
 from mmdemo.embed import Embedder
 from mmdemo.errors import InputError, NotFoundError
+from mmdemo.ingest.caption_vectors import ensure_caption_vectors
 from mmdemo.ingest.copies import image_path
 from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.loading import load_embedder, load_reranker
@@ -26,6 +27,7 @@ from mmdemo.rerank import Candidate, Reranker
 from mmdemo.rerank_features import FeatureStore
 from mmdemo.search.batch import encode_texts
 from mmdemo.search.fusion import fuse, weighted_parts
+from mmdemo.search.hybrid import hybrid_hits
 from mmdemo.search.query import Query, combine
 from mmdemo.store import Hit, Store
 
@@ -51,11 +53,13 @@ class SearchResults:
     timings_ms: dict[str, float] = field(default_factory=dict)
     model: str = ""
     reranker: str | None = None
+    notes: list[str] = field(default_factory=list)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``search --json`` shape: results as records, timings in ms."""
+        """The ``search --json`` shape: results as records, timings in ms, notes if any."""
         records = self.table.astype(object).where(self.table.notna(), None).to_dict("records")
-        return {"results": records, "timings_ms": self.timings_ms}
+        notes = {"notes": self.notes} if self.notes else {}
+        return {"results": records, "timings_ms": self.timings_ms, **notes}
 
 
 class _Clock:
@@ -80,6 +84,33 @@ def _query_vector(query: Query, image: Image.Image | None, embedder: Embedder) -
     negative = rows.pop(0) if query.has_negative else None
     image_vec = embedder.encode_images([image])[0] if image is not None else None
     return combine(text_vec, image_vec, query.weight, negative, query.negative_weight)
+
+
+def _retrieve(
+    query: Query,
+    vector: np.ndarray,
+    depth: int,
+    collection: str,
+    embedder: Embedder,
+    context: tuple[Settings, Store],
+    notes: list[str],
+) -> list[Hit]:
+    """The ``depth`` best candidates: by image and caption together when text shapes the
+    query, it weighs captions and the collection has caption vectors (embedded now if it predates
+    them), else by image alone (with a note when captions were asked for but missing).
+    An image-only query matches images only, so finding an image's copies stays exact."""
+    settings, store = context
+    item_filter = query.item_filter
+    if query.caption_weight > 0 and query.text_counts:
+        if ensure_caption_vectors(store, collection, embedder, settings):
+            return hybrid_hits(
+                store, collection, embedder.key, vector, depth, item_filter, query.caption_weight
+            )
+        notes.append(
+            f"Collection {collection!r} has no caption vectors for this model (read-only "
+            "store or an image-only model), so captions did not count."
+        )
+    return store.query(collection, embedder.key, vector, depth, item_filter)
 
 
 def _rerank(
@@ -186,14 +217,15 @@ def search(
         vector = _query_vector(query, image, embedder)
         clock.lap("embed")
         depth = max(top_k, candidates) if ranker else top_k
-        hits = store.query(collection, embedder.key, vector, depth, query.caption_contains)
+        notes: list[str] = []
+        hits = _retrieve(query, vector, depth, collection, embedder, (settings, store), notes)
         clock.lap("search")
         scores = before = None
         if ranker and hits:
             hits, scores, before = _rerank(hits, query, image, ranker, settings, rerank_captions)
             clock.lap("rerank")
     table = _table(hits[:top_k], settings, scores, before)
-    return SearchResults(table, clock.spans, embedder.key, ranker.key if ranker else None)
+    return SearchResults(table, clock.spans, embedder.key, ranker.key if ranker else None, notes)
 
 
 def warm_up(

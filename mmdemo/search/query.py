@@ -12,6 +12,8 @@ import numpy as np
 from PIL import Image
 
 from mmdemo.errors import InputError
+from mmdemo.filters import Condition, ItemFilter
+from mmdemo.search.hybrid import CAPTION_WEIGHT
 
 ImageInput = Image.Image | str | Path
 
@@ -22,7 +24,10 @@ class Query:
 
     ``weight`` balances text against image when both are given: 1 means text only,
     0 image only. ``negative`` is a text whose embedding is subtracted with
-    ``negative_weight``. ``caption_contains`` keeps only items whose caption contains it.
+    ``negative_weight``. ``caption_contains`` keeps only items whose caption contains it,
+    ``where`` only those whose metadata meet every condition (:func:`mmdemo.filters.
+    parse_where`). ``caption_weight`` is the caption score's share in hybrid retrieval
+    (0: images only; :mod:`mmdemo.search.hybrid`).
     """
 
     text: str | None = None
@@ -31,6 +36,13 @@ class Query:
     negative: str | None = None
     negative_weight: float = 0.5
     caption_contains: str | None = None
+    where: tuple[Condition, ...] = ()
+    caption_weight: float = CAPTION_WEIGHT
+
+    @property
+    def item_filter(self) -> ItemFilter:
+        """The items this query may return: caption keyword and metadata conditions."""
+        return ItemFilter(self.caption_contains or "", self.where)
 
     @property
     def has_text(self) -> bool:
@@ -43,6 +55,11 @@ class Query:
         return self.image is not None
 
     @property
+    def text_counts(self) -> bool:
+        """Whether text shapes the query vector: given, and not weighted out by an image."""
+        return self.has_text and (not self.has_image or self.weight > 0)
+
+    @property
     def has_negative(self) -> bool:
         """Whether a non-blank negative prompt was given."""
         return bool(self.negative and self.negative.strip())
@@ -51,7 +68,11 @@ class Query:
         """Raise :class:`InputError` when the query cannot be run as given."""
         if not (self.has_text or self.has_image):
             raise InputError("Empty query: type some text or give an example image.")
-        for name, value in (("weight", self.weight), ("negative weight", self.negative_weight)):
+        for name, value in (
+            ("weight", self.weight),
+            ("negative weight", self.negative_weight),
+            ("caption weight", self.caption_weight),
+        ):
             if not 0.0 <= value <= 1.0:
                 raise InputError(f"The {name} must be between 0 and 1, got {value}.")
 

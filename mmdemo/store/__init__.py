@@ -10,15 +10,14 @@ share a local database see each other's writes, is :mod:`mmdemo.store.client`.
 
 from __future__ import annotations
 
-from collections.abc import Iterator, Sequence
-from contextlib import contextmanager
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
-from mmdemo.config import Settings
-from mmdemo.errors import InputError, NotFoundError, ReadOnlyError
+from mmdemo.errors import InputError
 from mmdemo.exact import exact_fits
+from mmdemo.filters import ItemFilter
 from mmdemo.records import (
     CAPTION_KEY,
     as_matrix,
@@ -28,44 +27,23 @@ from mmdemo.records import (
     record,
     validate_collection_name,
 )
-from mmdemo.store.client import connect, local_client, read_marker, write_lock
-from mmdemo.store.exact_cache import ExactCache
+from mmdemo.store.handles import COLLECTION_KEY, HNSW_CONFIGURATION, Handles
 from mmdemo.store.parts import (
+    CAPTIONS_OF_KEY,
     DIM_KEY,
     CollectionInfo,
     Hit,
+    caption_collection_name,
     check_dimension,
+    chroma_filter,
     retry_if_stale,
-)
-from mmdemo.store.reading import (
-    all_ids,
-    all_vectors,
-    hits,
-    hnsw_hits,
-    matching,
-    pages,
-    present_ids,
 )
 
 if TYPE_CHECKING:
-    from chromadb.api import ClientAPI
-    from chromadb.api.collection_configuration import CreateHNSWConfiguration
     from chromadb.api.models.Collection import Collection
 
-#: The HNSW build of collections created from now on; used only above the exact-search
-#: size (mmdemo/exact.py). Chosen from bench/perf_store.py's figures (bench/README.md,
-#: "Store at 10k-100k"); collections made before keep the build they were created with.
-HNSW_CONFIGURATION: CreateHNSWConfiguration = {
-    "space": "cosine",
-    "ef_construction": 100,
-    "max_neighbors": 16,
-    "ef_search": 2048,
-}
-_COLLECTION_KEY = "mmdemo_collection"
-_MODEL_KEY = "mmdemo_model"
 
-
-class Store:
+class Store(Handles):
     """Embeddings and metadata of every indexed item, in a local or remote Chroma.
 
     Collection handles are looked up once and cached; a name not in the cache is looked up
@@ -73,49 +51,6 @@ class Store:
     deleted is dropped on first use. Queries scan an in-memory copy of the vectors exactly
     while it is small (:func:`mmdemo.exact.exact_fits`) and use Chroma's HNSW index above.
     """
-
-    def __init__(self, settings: Settings) -> None:
-        """Open the Chroma database: a server at ``chroma_url`` or the local ``chroma_dir``."""
-        self.settings = settings
-        self._server = connect(settings) if settings.chroma_url else None
-        self._readonly = settings.readonly
-        self._handles: dict[str, dict[str, Collection]] | None = None
-        self._exact = ExactCache()
-        self._seen = read_marker(settings)
-        self._batch_size = self._client.get_max_batch_size()
-
-    @property
-    def _client(self) -> ClientAPI:
-        """The server's client, or this process's local one; when another process wrote
-        since this store last looked, the cached handles and vectors are forgotten too."""
-        if self._server is not None:
-            return self._server
-        client = local_client(self.settings)
-        marker = read_marker(self.settings)
-        if marker != self._seen:
-            self.refresh()
-            self._seen = marker
-        return client
-
-    def refresh(self) -> None:
-        """Forget cached collection handles and vectors (after another process changed them)."""
-        self._handles = None
-        self._exact.clear()
-
-    @contextmanager
-    def _writing(self) -> Iterator[None]:
-        """Write under the inter-process lock, on fresh handles; this store's own caches stay
-        valid through its own write (each writer keeps them up to date)."""
-        self._check_writable()
-        if self._server is not None:
-            yield
-            return
-        with write_lock(self.settings) as markers:
-            if markers.before != self._seen:
-                self.refresh()
-            self._seen = markers.during
-            yield
-            self._seen = markers.after
 
     @retry_if_stale
     def add(
@@ -144,18 +79,58 @@ class Store:
         vectors = as_matrix(embeddings, len(ids))
         records = [record(m, c) for m, c in zip(metadatas, captions, strict=True)]
         with self._writing():
-            self._add_new(collection, model, ids, vectors, records)
+            target = self._collection_for_writing(collection, model, vectors.shape[1])
+            self._add_new(target, ids, vectors, records)
 
-    def _add_new(
+    @retry_if_stale
+    def add_captions(
         self,
         collection: str,
         model: str,
         ids: list[str],
+        embeddings: np.ndarray | None,
+        metadatas: list[dict[str, Any]],
+    ) -> None:
+        """Store the caption vectors of items of (collection, model); known ids are skipped.
+
+        They live in a Chroma collection beside the image vectors, created here even for no
+        ids, so that its existence says "captions are embedded" (:meth:`has_captions`);
+        each row carries the item's metadata and caption so filters apply to it alike.
+        """
+        if len(metadatas) != len(ids):
+            raise InputError(f"Got {len(ids)} ids and {len(metadatas)} metadata entries.")
+        given = embeddings if embeddings is not None else np.zeros(0, np.float32)
+        vectors = as_matrix(given, len(ids)) if ids else None
+        records = [record(m, m.get(CAPTION_KEY)) for m in metadatas]
+        with self._writing():
+            image_target = self._require(collection, model)
+            dim = int((image_target.metadata or {}).get(DIM_KEY, 0))
+            if vectors is not None:
+                check_dimension(image_target, vectors.shape[1], collection, model)
+                dim = vectors.shape[1]
+            target = self._client.get_or_create_collection(
+                caption_collection_name(image_target.name),
+                configuration={"hnsw": HNSW_CONFIGURATION},
+                metadata={CAPTIONS_OF_KEY: image_target.name, DIM_KEY: dim},
+                embedding_function=None,
+            )
+            self._caption_handles[image_target.name] = target
+            if vectors is not None:
+                self._add_new(target, ids, vectors, records)
+
+    @retry_if_stale
+    def has_captions(self, collection: str, model: str) -> bool:
+        """Whether the captions of (collection, model) were embedded (by index or backfill)."""
+        return self._caption_target(self._require(collection, model)) is not None
+
+    def _add_new(
+        self,
+        target: Collection,
+        ids: list[str],
         vectors: np.ndarray,
         records: list[tuple[dict[str, Any] | None, str | None]],
     ) -> None:
-        target = self._collection_for_writing(collection, model, vectors.shape[1])
-        rows = first_of_each_new(ids, present_ids(target, ids, self._batch_size))
+        rows = first_of_each_new(ids, self._present_ids(target, ids))
         cached = self._exact.drop(str(target.id))
         for chunk in chunks(rows, self._batch_size):
             target.add(
@@ -170,14 +145,14 @@ class Store:
     def existing_ids(self, collection: str, model: str, ids: Sequence[str]) -> set[str]:
         """The subset of ``ids`` already stored for (collection, model)."""
         target = self._models(collection, model).get(model)
-        return present_ids(target, ids, self._batch_size) if target is not None else set()
+        return self._present_ids(target, ids) if target is not None else set()
 
     def ids_in_use(self, ids: Sequence[str]) -> set[str]:
         """The subset of ``ids`` that any collection, under any model, still holds."""
         in_use: set[str] = set()
         for target in self._client.list_collections():
-            if _COLLECTION_KEY in (target.metadata or {}):
-                in_use |= present_ids(target, ids, self._batch_size)
+            if COLLECTION_KEY in (target.metadata or {}):
+                in_use |= self._present_ids(target, ids)
         return in_use
 
     @retry_if_stale
@@ -202,27 +177,80 @@ class Store:
         model: str,
         embedding: np.ndarray,
         k: int,
-        caption_contains: str | None = None,
+        item_filter: ItemFilter | None = None,
+        captions: bool = False,
     ) -> list[Hit]:
         """The ``k`` items most cosine-similar to ``embedding``, best first.
 
-        ``caption_contains`` keeps only items whose caption contains it, ignoring case.
+        ``item_filter`` keeps only the items it allows (caption keyword, metadata
+        conditions). ``captions`` compares with the items' caption vectors instead of their
+        image vectors (none when the collection has none).
         """
         if k < 1:
             raise InputError(f"The number of results must be at least 1, got {k}.")
-        target = self._require(collection, model)
         vector = as_matrix(embedding, 1)
-        check_dimension(target, vector.shape[1], collection, model)
-        count = target.count()
-        if count == 0:
+        target = self._vector_target(collection, model, captions, vector.shape[1])
+        count = target.count() if target is not None else 0
+        if target is None or count == 0:
             return []
-        needle = (caption_contains or "").strip().casefold()
         if exact_fits(count, vector.shape[1]):
-            batch = self._batch_size
-            allowed = matching(target, needle, batch) if needle else None
-            index = self._exact.get(str(target.id), count, lambda: all_vectors(target, batch))
-            return hits(target, index.top_k(vector[0], k, allowed))
-        return hnsw_hits(target, vector, min(k, count), needle)
+            allowed = self._matching(target, item_filter) if item_filter else None
+            index = self._exact.get(str(target.id), count, lambda: self._vectors(target))
+            ranked = index.top_k(vector[0], k, allowed)
+            return self._hits(target, ranked)
+        result = target.query(
+            query_embeddings=vector,
+            n_results=min(k, count),
+            include=["distances", "metadatas"],
+            **chroma_filter(item_filter),
+        )
+        distances = (result["distances"] or [[]])[0]
+        metadatas = (result["metadatas"] or [[]])[0]
+        return [
+            Hit(id=item_id, score=1.0 - float(distance), metadata=dict(metadata or {}))
+            for item_id, distance, metadata in zip(
+                result["ids"][0], distances, metadatas, strict=True
+            )
+        ]
+
+    @retry_if_stale
+    def vectors_of(
+        self, collection: str, model: str, ids: Sequence[str], captions: bool = False
+    ) -> dict[str, np.ndarray]:
+        """The stored image (or caption) vectors of those ``ids`` that have one."""
+        target = self._vector_target(collection, model, captions)
+        found: dict[str, np.ndarray] = {}
+        for chunk in chunks(list(dict.fromkeys(ids)), self._batch_size):
+            if target is not None and chunk:
+                got = target.get(ids=chunk, include=["embeddings"])
+                vectors = got["embeddings"] if got["embeddings"] is not None else []
+                for item_id, vector in zip(got["ids"], vectors, strict=True):
+                    found[item_id] = np.asarray(vector, dtype=np.float32)
+        return found
+
+    def _matching(self, target: Collection, item_filter: ItemFilter) -> set[str] | None:
+        """Ids of ``target``'s items that ``item_filter`` allows; None when it allows all."""
+        if not item_filter.active:
+            return None
+        found: set[str] = set()
+        while True:
+            page = target.get(
+                **chroma_filter(item_filter),
+                include=[],
+                limit=self._batch_size,
+                offset=len(found),
+            )
+            found.update(page["ids"])
+            if len(page["ids"]) < self._batch_size:
+                return found
+
+    def _hits(self, target: Collection, ranked: list[tuple[str, float]]) -> list[Hit]:
+        """``ranked`` (id, score) pairs as hits carrying their stored metadata."""
+        if not ranked:
+            return []
+        got = target.get(ids=[item_id for item_id, _ in ranked], include=["metadatas"])
+        metadata = dict(zip(got["ids"], got["metadatas"] or [], strict=True))
+        return [Hit(i, score, dict(metadata.get(i) or {})) for i, score in ranked]
 
     def neighbours(
         self, collection: str, model: str, vectors: np.ndarray, k: int
@@ -255,11 +283,17 @@ class Store:
         return found_ids, similarities
 
     @retry_if_stale
-    def items(self, collection: str) -> list[tuple[str, dict[str, Any]]]:
-        """Every item id of ``collection`` (over all its models) with its metadata."""
+    def items(self, collection: str, model: str | None = None) -> list[tuple[str, dict[str, Any]]]:
+        """Every item id of ``collection`` (over all its models, or ``model``'s) with its
+        metadata."""
         found: dict[str, dict[str, Any]] = {}
-        for target in self._existing(collection).values():
-            for page in pages(target, ["metadatas"], self._batch_size):
+        targets = (
+            self._existing(collection)
+            if model is None
+            else {model: self._require(collection, model)}
+        )
+        for target in targets.values():
+            for page in self._pages(target, ["metadatas"]):
                 for item_id, metadata in zip(page["ids"], page["metadatas"] or [], strict=True):
                     found.setdefault(item_id, dict(metadata or {}))
         return list(found.items())
@@ -267,7 +301,16 @@ class Store:
     @retry_if_stale
     def embeddings(self, collection: str, model: str) -> tuple[list[str], np.ndarray]:
         """All ids of (collection, model) and their embeddings as an (n, dim) float32 array."""
-        return all_vectors(self._require(collection, model), self._batch_size)
+        return self._vectors(self._require(collection, model))
+
+    def _vectors(self, target: Collection) -> tuple[list[str], np.ndarray]:
+        ids: list[str] = []
+        vectors: list[np.ndarray] = []
+        for page in self._pages(target, ["embeddings"]):
+            ids.extend(page["ids"])
+            vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+        dim = int((target.metadata or {}).get(DIM_KEY, 0))
+        return ids, np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
 
     def names(self) -> list[str]:
         """Every user collection's name, sorted, without counting items (cheap to poll)."""
@@ -289,15 +332,15 @@ class Store:
         """Distinct ids over a collection's models; one model needs no id scan."""
         if len(targets) == 1:
             return targets[0].count()
-        return len(all_ids(targets, self._batch_size))
+        return len(self._all_ids(targets))
 
     @retry_if_stale
     def delete_collection(self, collection: str) -> int:
         """Delete ``collection`` with every model's index; return how many items it held."""
         with self._writing():
             targets = self._existing(collection)
-            removed = len(all_ids(targets.values(), self._batch_size))
-            for target in targets.values():
+            removed = len(self._all_ids(targets.values()))
+            for target in self._with_captions(targets.values()):
                 self._client.delete_collection(target.name)
             self.refresh()
         return removed
@@ -308,7 +351,8 @@ class Store:
         with self._writing():
             target = self._models(collection).get(model)
             if target is not None:
-                self._client.delete_collection(target.name)
+                for each in self._with_captions([target]):
+                    self._client.delete_collection(each.name)
                 self.refresh()
 
     @retry_if_stale
@@ -316,76 +360,13 @@ class Store:
         """Delete ``ids`` from every model's index of ``collection``; return how many existed."""
         removed: set[str] = set()
         with self._writing():
-            for target in self._existing(collection).values():
-                present = present_ids(target, ids, self._batch_size)
+            for target in self._with_captions(self._existing(collection).values()):
+                present = self._present_ids(target, ids)
                 self._exact.drop(str(target.id))
                 for chunk in chunks(sorted(present), self._batch_size):
                     target.delete(ids=chunk)
                 removed |= present
         return len(removed)
-
-    def _check_writable(self) -> None:
-        if self._readonly:
-            raise ReadOnlyError("This store is read-only (MMDEMO_READONLY is set).")
-
-    def _grouped(self, refresh: bool = False) -> dict[str, dict[str, Collection]]:
-        """User collection -> model key -> Chroma collection handle, listed once and cached
-        (until this or another process writes: reading the client checks that first)."""
-        client = self._client
-        if refresh or self._handles is None:
-            grouped: dict[str, dict[str, Collection]] = {}
-            for target in client.list_collections():
-                metadata = target.metadata or {}
-                if _COLLECTION_KEY in metadata and _MODEL_KEY in metadata:
-                    name, model = str(metadata[_COLLECTION_KEY]), str(metadata[_MODEL_KEY])
-                    grouped.setdefault(name, {})[model] = target
-            self._handles = grouped
-        return self._handles
-
-    def _models(self, collection: str, model: str | None = None) -> dict[str, Collection]:
-        """Model key -> Chroma collection for one user collection.
-
-        Listed again when the cache lacks the collection (or ``model`` in it): another
-        process may have created it since.
-        """
-        found = self._grouped().get(collection) or {}
-        if not found or (model is not None and model not in found):
-            found = self._grouped(refresh=True).get(collection) or {}
-        return dict(sorted(found.items()))
-
-    def _existing(self, collection: str) -> dict[str, Collection]:
-        """Like :meth:`_models`, but a collection with no model is an error."""
-        found = self._models(collection)
-        if not found:
-            raise NotFoundError(f"Collection {collection!r} does not exist.")
-        return found
-
-    def _require(self, collection: str, model: str) -> Collection:
-        """The Chroma collection of (collection, model), or a NotFoundError naming what exists."""
-        found = self._models(collection, model)
-        if not found:
-            raise NotFoundError(f"Collection {collection!r} does not exist.")
-        if model not in found:
-            raise NotFoundError(
-                f"Collection {collection!r} is not indexed with model {model!r}; "
-                f"it is indexed with: {', '.join(found)}."
-            )
-        return found[model]
-
-    def _collection_for_writing(self, collection: str, model: str, dim: int) -> Collection:
-        """The Chroma collection to add ``dim``-d vectors to, created on first use."""
-        existing = self._models(collection, model).get(model)
-        if existing is not None:
-            check_dimension(existing, dim, collection, model)
-            return existing
-        created = self._client.get_or_create_collection(
-            chroma_name(collection, model),
-            configuration={"hnsw": HNSW_CONFIGURATION},
-            metadata={_COLLECTION_KEY: collection, _MODEL_KEY: model, DIM_KEY: dim},
-            embedding_function=None,
-        )
-        self._handles = None
-        return created
 
 
 __all__ = ["HNSW_CONFIGURATION", "CollectionInfo", "Hit", "Store", "chroma_name"]

@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mmdemo.errors import InputError
+from mmdemo.filters import Condition, ItemFilter
 
 if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
@@ -17,6 +18,18 @@ if TYPE_CHECKING:
 _T = TypeVar("_T")
 #: The Chroma collection metadata key holding the embedding dimension.
 DIM_KEY = "mmdemo_dim"
+#: The Chroma collection metadata key of a caption-vector collection: its image collection.
+CAPTIONS_OF_KEY = "mmdemo_captions_of"
+_CHROMA_OPERATORS = {
+    "=": "$eq",
+    "!=": "$ne",
+    "<": "$lt",
+    ">": "$gt",
+    "<=": "$lte",
+    ">=": "$gte",
+    "in": "$in",
+    "not in": "$nin",
+}
 
 
 @dataclass(frozen=True)
@@ -37,8 +50,8 @@ class CollectionInfo:
     models: dict[str, int]
 
 
-def _is_stale(exc: Exception) -> bool:
-    """Whether Chroma says a collection handle we hold no longer exists (another process)."""
+def is_missing(exc: Exception) -> bool:
+    """Whether Chroma says a collection does not exist (or a handle we hold no longer does)."""
     return type(exc).__name__ == "NotFoundError" and type(exc).__module__.startswith("chromadb")
 
 
@@ -50,7 +63,7 @@ def retry_if_stale(method: Callable[..., _T]) -> Callable[..., _T]:
         try:
             return method(self, *args, **kwargs)
         except Exception as exc:
-            if not _is_stale(exc):
+            if not is_missing(exc):
                 raise
             self.refresh()
             return method(self, *args, **kwargs)
@@ -66,3 +79,30 @@ def check_dimension(target: Collection, dim: int, collection: str, model: str) -
             f"Collection {collection!r} holds {stored}-d embeddings for model {model!r}, "
             f"but got {dim}-d ones: use the same model that indexed it."
         )
+
+
+def caption_collection_name(image_collection: str) -> str:
+    """The Chroma name of the caption vectors kept beside an image collection."""
+    return f"{image_collection}-captions"
+
+
+def chroma_where(conditions: tuple[Condition, ...]) -> dict[str, Any] | None:
+    """Metadata conditions as a Chroma ``where`` clause (all must hold), None when none."""
+    clauses: list[dict[str, Any]] = [
+        {c.key: {_CHROMA_OPERATORS[c.op]: list(c.value) if isinstance(c.value, tuple) else c.value}}
+        for c in conditions
+    ]
+    if not clauses:
+        return None
+    return clauses[0] if len(clauses) == 1 else {"$and": clauses}
+
+
+def chroma_filter(item_filter: ItemFilter | None) -> dict[str, Any]:
+    """``where`` and ``where_document`` keyword arguments of a Chroma get/query call."""
+    if item_filter is None:
+        return {"where": None, "where_document": None}
+    needle = item_filter.needle
+    return {
+        "where": chroma_where(item_filter.where),
+        "where_document": {"$contains": needle} if needle else None,
+    }

@@ -15,6 +15,7 @@ import gradio as gr
 from gradio_client.utils import is_file_obj_with_meta
 
 from mmdemo.errors import InputError
+from mmdemo.search.hybrid import CAPTION_WEIGHT
 from mmdemo.tenancy import Visitor
 from mmdemo.ui import collections_tab, compare_tab, evaluate_api, search_tab
 from mmdemo.ui.context import POOLED, SEARCH_POOLED, AppContext
@@ -99,6 +100,8 @@ def register(ctx: AppContext) -> None:
         negative: str = "",
         negative_weight: float = 0.5,
         caption_contains: str = "",
+        where: str = "",
+        caption_weight: float = CAPTION_WEIGHT,
         request: gr.Request | None = None,
     ) -> tuple[dict[str, Any], gr.FileData]:
         """Search a collection by text, an example image, or both.
@@ -114,8 +117,10 @@ def register(ctx: AppContext) -> None:
             negative: text to steer away from
             negative_weight: how strongly to steer away, 0..1
             caption_contains: keep only items whose caption contains this
+            where: metadata filter, e.g. "brand=acme and price<10 and color in (red, blue)"
+            caption_weight: share of caption similarity in text queries, 0..1 (0 = images)
         Returns:
-            {"model", "reranker", "timings_ms", "results": [{rank, id, file_name, caption,
+            {"model", "reranker", "timings_ms", "notes", "results": [{rank, id, file_name, caption,
             score, rerank_score, rank_before_rerank}]}, and the results as a CSV file
         """
         found = search_tab.find(
@@ -127,6 +132,8 @@ def register(ctx: AppContext) -> None:
             negative,
             negative_weight,
             caption_contains,
+            where,
+            caption_weight,
             collection,
             model or ctx.bootstrap.status().default_model,
             reranker,

@@ -19,6 +19,7 @@ from gradio.events import Dependency
 from mmdemo.errors import InputError, MMDemoError
 from mmdemo.export import results_table
 from mmdemo.ingest.copies import image_path
+from mmdemo.search.hybrid import CAPTION_WEIGHT
 from mmdemo.search.query import Query
 from mmdemo.tenancy import Visitor
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, SEARCH_POOLED, AppContext
@@ -80,6 +81,8 @@ def find(
     negative: str | None,
     negative_weight: float,
     contains: str | None,
+    where: str | None,
+    caption_weight: float,
     collection: str | None,
     model: str,
     reranker: str | None,
@@ -90,12 +93,22 @@ def find(
 
     With ``exclude_id`` (find similar), that item is left out of the results.
     """
+    from mmdemo.filters import parse_where
     from mmdemo.search.engine import search
     from mmdemo.search.similar import without_item
 
     if not collection:
         raise InputError("Choose a collection to search.")
-    query = Query(text, image, weight, negative, negative_weight, contains or None)
+    query = Query(
+        text,
+        image,
+        weight,
+        negative,
+        negative_weight,
+        contains or None,
+        parse_where(where),
+        caption_weight,
+    )
     query.validate()
     ctx.require_ready(collection)
     ctx.check_model(model, "embedder")
@@ -206,7 +219,21 @@ def _query_inputs() -> list[Any]:
         negative = gr.Textbox(label="Negative prompt", placeholder="Steer away from…")
         negative_weight = gr.Slider(0, 1, value=0.5, step=0.05, label="Negative weight")
         contains = gr.Textbox(label="Caption contains", placeholder="Only items whose caption has…")
-    return [text, image, weight, negative, negative_weight, contains]
+        where = gr.Textbox(
+            label="Metadata filter",
+            placeholder="brand=acme and price<10 and color in (red, blue)",
+            elem_id="search-where",
+        )
+        caption_weight = gr.Slider(
+            0,
+            1,
+            value=CAPTION_WEIGHT,
+            step=0.05,
+            label="Caption weight",
+            info="How much captions count for text queries: 0 = images only",
+            elem_id="search-caption-weight",
+        )
+    return [text, image, weight, negative, negative_weight, contains, where, caption_weight]
 
 
 def _setup_inputs(ctx: AppContext) -> list[Any]:
@@ -231,7 +258,9 @@ def build(ctx: AppContext) -> SearchTab:
         weight: float,
         negative: str | None,
         negative_weight: float,
-        caption_contains: str | None,
+        contains: str | None,
+        where: str | None,
+        caption_weight: float,
         collection: str | None,
         model: str,
         reranker: str | None,
@@ -246,7 +275,9 @@ def build(ctx: AppContext) -> SearchTab:
             weight: text vs image when both are given (1 = text only, 0 = image only)
             negative: text to steer away from (optional)
             negative_weight: how strongly to steer away, 0..1
-            caption_contains: keep only items whose caption contains this (optional)
+            contains: keep only items whose caption contains this (optional)
+            where: metadata filter such as "brand=acme and price<10" (optional)
+            caption_weight: share of caption similarity in text queries (0 = images only)
             collection: the collection to search
             model: the embedding model it was indexed with
             reranker: a reranker, or "none"
@@ -255,9 +286,9 @@ def build(ctx: AppContext) -> SearchTab:
             the results as HTML, a timings line, {"model", "reranker", "timings_ms",
             "results"}, and the results as a CSV file
         """
-        args = (text, image, weight, negative, negative_weight, caption_contains)
+        query = (text, image, weight, negative, negative_weight, contains, where, caption_weight)
         visitor = ctx.visitor(request.session_hash)
-        return page_outputs(ctx, find(ctx, visitor, *args, collection, model, reranker, top_k))
+        return page_outputs(ctx, find(ctx, visitor, *query, collection, model, reranker, top_k))
 
     @shows_errors
     def on_similar(
@@ -272,7 +303,8 @@ def build(ctx: AppContext) -> SearchTab:
         record = records[int(event._data["index"])]
         visitor = ctx.visitor(request.session_hash)
         found = find(
-            ctx, visitor, "", record["path"], 0.5, "", 0.5, "", collection, model, reranker, top_k,
+            ctx, visitor, "", record["path"], 0.5, "", 0.5, "", "", CAPTION_WEIGHT, collection,
+            model, reranker, top_k,
             exclude_id=str(record["id"]),
         )  # fmt: skip
         return ("", record["path"], *page_outputs(ctx, found))
@@ -325,6 +357,8 @@ def build(ctx: AppContext) -> SearchTab:
         negative: str | None,
         negative_weight: float,
         contains: str | None,
+        where: str | None,
+        caption_weight: float,
         collection: str | None,
         model: str,
         reranker: str | None,
@@ -337,7 +371,7 @@ def build(ctx: AppContext) -> SearchTab:
         examples_row = on_collection(collection, request)
         if boot.phase == "failed":
             return (*examples_row, failed_html(boot.message), "", None, None, [])
-        query = (text, image, weight, negative, negative_weight, contains)
+        query = (text, image, weight, negative, negative_weight, contains, where, caption_weight)
         setup = (collection, model, reranker, top_k)
         try:
             found = find(ctx, ctx.visitor(request.session_hash), *query, *setup)

@@ -158,11 +158,12 @@ def summary(results: SearchResults, records: list[dict[str, Any]]) -> tuple[str,
     info = (
         f"{len(results.table)} results · model `{results.model}` · "
         f"reranker `{results.reranker or 'none'}` · {spans}"
-    )
+    ) + "".join(f"  \n⚠ {note}" for note in results.notes)
     payload = {
         "model": results.model,
         "reranker": results.reranker,
         "timings_ms": results.timings_ms,
+        "notes": results.notes,
         "results": [{k: v for k, v in row.items() if k != "path"} for row in records],
     }
     return info, payload

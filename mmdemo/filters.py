@@ -1,0 +1,196 @@
+"""What a search may be narrowed to: a caption keyword and metadata conditions.
+
+``parse_where`` turns a text such as ``brand=acme and price<10 and color in (red, blue)``
+into :class:`Condition` values (pure, no storage), so the CLI, the API and the page all
+accept one syntax; the store turns an :class:`ItemFilter` into its own query language.
+
+Grammar: conditions joined by ``and`` (any case); each is ``KEY OP VALUE`` with OP one of
+``= != < > <= >=``, or ``KEY in (V1, V2, ...)`` / ``KEY not in (...)``. A value is a
+number, ``true``/``false``, or text (bare words, or quoted with ``'`` or ``"`` to keep
+spaces, commas or the word "and"). Numbers compare as numbers; quote them to match text.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from dataclasses import dataclass
+
+from mmdemo.errors import InputError
+
+Value = str | int | float | bool
+COMPARISONS = ("=", "!=", "<", ">", "<=", ">=")
+SET_OPERATORS = ("in", "not in")
+_ORDERED = ("<", ">", "<=", ">=")
+_EXAMPLE = "write e.g. brand=acme, price<10 or color in (red, blue), joined by 'and'"
+_TOKEN = re.compile(
+    r"""\s*(?:(?P<quoted>"[^"]*"|'[^']*')|(?P<op><=|>=|!=|==|=|<|>)|(?P<punct>[(),])"""
+    r"""|(?P<word>[^\s"'=<>!(),]+))"""
+)
+
+
+class FilterError(InputError):
+    """A metadata filter could not be read; the message says where and how to write it."""
+
+
+@dataclass(frozen=True)
+class Condition:
+    """One metadata condition: ``key`` compared by ``op`` with ``value`` (a tuple for sets)."""
+
+    key: str
+    op: str
+    value: Value | tuple[Value, ...]
+
+
+@dataclass(frozen=True)
+class ItemFilter:
+    """Which items a search may return: caption contains ``contains`` (ignoring case) and
+    every condition of ``where`` holds. Empty parts do not filter."""
+
+    contains: str = ""
+    where: tuple[Condition, ...] = ()
+
+    @property
+    def needle(self) -> str:
+        """The caption keyword as the store matches it: trimmed and case-folded."""
+        return self.contains.strip().casefold()
+
+    @property
+    def active(self) -> bool:
+        """Whether this filter leaves anything out at all."""
+        return bool(self.needle or self.where)
+
+
+@dataclass(frozen=True)
+class _Token:
+    kind: str  # "quoted", "op", "punct" or "word"
+    text: str
+    source: str  # the whole filter text, so errors can quote a condition as typed
+    start: int
+    end: int
+
+
+def _as_typed(tokens: list[_Token]) -> str:
+    """The filter text the ``tokens`` came from, as the user typed it."""
+    return tokens[0].source[tokens[0].start : tokens[-1].end]
+
+
+def _tokens(text: str) -> list[_Token]:
+    tokens: list[_Token] = []
+    position = 0
+    while position < len(text.rstrip()):
+        match = _TOKEN.match(text, position)
+        if match is None or match.end() == position:
+            rest = text[position:].strip()
+            raise FilterError(f"Filter {text!r} cannot be read at {rest[:20]!r}: {_EXAMPLE}.")
+        kind = match.lastgroup or "word"
+        tokens.append(_Token(kind, match.group(kind), text, match.start(kind), match.end(kind)))
+        position = match.end()
+    return tokens
+
+
+def _literal(token: _Token) -> Value:
+    """A value token typed: quoted text stays text; bare numbers and booleans are typed."""
+    if token.kind == "quoted":
+        return token.text[1:-1]
+    lowered = token.text.lower()
+    if lowered in ("true", "false"):
+        return lowered == "true"
+    if re.fullmatch(r"[+-]?\d+", token.text):
+        return int(token.text)
+    try:
+        number = float(token.text)
+    except ValueError:
+        return token.text
+    return number if math.isfinite(number) else token.text
+
+
+def _is_and(token: _Token) -> bool:
+    return token.kind == "word" and token.text.lower() == "and"
+
+
+def _split_conditions(text: str, tokens: list[_Token]) -> list[list[_Token]]:
+    """Token runs between top-level ``and`` words (not inside a parenthesised set)."""
+    parts: list[list[_Token]] = [[]]
+    depth = 0
+    for token in tokens:
+        if token.kind == "punct" and token.text in "()":
+            depth += 1 if token.text == "(" else -1
+        if depth == 0 and _is_and(token):
+            parts.append([])
+        else:
+            parts[-1].append(token)
+    if depth != 0:
+        raise FilterError(f"Filter {text!r} has unbalanced parentheses: {_EXAMPLE}.")
+    if any(not part for part in parts):
+        raise FilterError(f"Filter {text!r} has an empty condition around 'and': {_EXAMPLE}.")
+    return parts
+
+
+def _join_words(tokens: list[_Token], where: str) -> Value:
+    """Bare words in a row are one text value ("acme corp"); a single token is typed."""
+    if len(tokens) == 1:
+        return _literal(tokens[0])
+    if all(t.kind == "word" for t in tokens):
+        return " ".join(t.text for t in tokens)
+    raise FilterError(f"Condition {where!r} has a value that cannot be read: {_EXAMPLE}.")
+
+
+def _set_values(tokens: list[_Token], where: str) -> tuple[Value, ...]:
+    """The values of ``(a, b, c)``, all numbers or all of one other type."""
+    if len(tokens) < 2 or tokens[0].text != "(" or tokens[-1].text != ")":
+        raise FilterError(f"Condition {where!r} needs a list in parentheses: {_EXAMPLE}.")
+    groups: list[list[_Token]] = [[]]
+    for token in tokens[1:-1]:
+        if token.kind == "punct" and token.text == ",":
+            groups.append([])
+        else:
+            groups[-1].append(token)
+    if any(not group for group in groups):
+        raise FilterError(f"Condition {where!r} has an empty value in its list.")
+    values = [_join_words(group, where) for group in groups]
+    numbers = [v for v in values if isinstance(v, int | float) and not isinstance(v, bool)]
+    if len(numbers) == len(values):
+        has_float = any(isinstance(v, float) for v in values)
+        return tuple(float(v) if has_float else v for v in values)
+    if len({type(v) for v in values}) > 1:
+        raise FilterError(
+            f"Condition {where!r} mixes numbers, text or true/false in one list: use one "
+            "kind, quoting every number meant as text."
+        )
+    return tuple(values)
+
+
+def _condition(tokens: list[_Token]) -> Condition:
+    where = _as_typed(tokens)
+    if tokens[0].kind not in ("word", "quoted"):
+        raise FilterError(f"Condition {where!r} does not start with a column name: {_EXAMPLE}.")
+    key = str(tokens[0].text.strip("'\"")).strip()
+    if not key or key.startswith("$"):
+        raise FilterError(f"Condition {where!r} does not name a usable column.")
+    rest = tokens[1:]
+    words = [t.text.lower() for t in rest[:2]]
+    if words[:1] == ["in"] and rest[0].kind == "word":
+        return Condition(key, "in", _set_values(rest[1:], where))
+    if words == ["not", "in"] and rest[1].kind == "word":
+        return Condition(key, "not in", _set_values(rest[2:], where))
+    if not rest or rest[0].kind != "op":
+        raise FilterError(f"Condition {where!r} has no operator: {_EXAMPLE}.")
+    op = "=" if rest[0].text == "==" else rest[0].text
+    if len(rest) < 2:
+        raise FilterError(f"Condition {where!r} has no value after {op!r}.")
+    value = _join_words(rest[1:], where)
+    if op in _ORDERED and (isinstance(value, bool) or not isinstance(value, int | float)):
+        raise FilterError(f"Condition {where!r} compares with {op!r}, which needs a number.")
+    return Condition(key, op, value)
+
+
+def parse_where(text: str | None) -> tuple[Condition, ...]:
+    """The conditions of a filter text, all of which must hold; empty text filters nothing.
+
+    Raises :class:`FilterError` naming the condition and the problem when it cannot be read.
+    """
+    if not text or not text.strip():
+        return ()
+    tokens = _tokens(text)
+    return tuple(_condition(part) for part in _split_conditions(text, tokens))

@@ -1,0 +1,53 @@
+"""Caption vectors: each item's caption embedded with the model's text side, for hybrid search.
+
+Written at index time beside the image vectors; a collection indexed before they existed
+gets them on first use (:func:`ensure_caption_vectors`), or is searched by image only when
+the store is read-only or the model has no text side.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from typing import Any
+
+from mmdemo.config import Settings
+from mmdemo.embed import Embedder
+from mmdemo.records import CAPTION_KEY, chunks
+from mmdemo.store import Store
+
+#: Stored items read and embedded per step when a collection's captions are embedded late.
+BACKFILL_BATCH = 256
+
+
+def store_caption_vectors(
+    store: Store,
+    collection: str,
+    embedder: Embedder,
+    ids: Sequence[str],
+    metadatas: Sequence[dict[str, Any]],
+) -> None:
+    """Embed the non-empty captions among ``metadatas`` and store them for ``ids``."""
+    rows = [i for i, m in enumerate(metadatas) if str(m.get(CAPTION_KEY) or "").strip()]
+    texts = [str(metadatas[i][CAPTION_KEY]) for i in rows]
+    vectors = embedder.encode_texts(texts) if texts else None
+    store.add_captions(
+        collection, embedder.key, [ids[i] for i in rows], vectors, [metadatas[i] for i in rows]
+    )
+
+
+def ensure_caption_vectors(
+    store: Store, collection: str, embedder: Embedder, settings: Settings
+) -> bool:
+    """Whether (collection, model) has caption vectors, embedding every stored caption now
+    when it was indexed before they existed; False when that cannot be done (a read-only
+    store, a model without a text side), so search falls back to images alone."""
+    if store.has_captions(collection, embedder.key):
+        return True
+    if settings.readonly or not embedder.supports("text"):
+        return False
+    items = store.items(collection, embedder.key)
+    for batch in chunks(items, BACKFILL_BATCH) if items else [[]]:
+        store_caption_vectors(
+            store, collection, embedder, [i for i, _ in batch], [m for _, m in batch]
+        )
+    return True

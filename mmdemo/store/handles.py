@@ -1,0 +1,196 @@
+"""Chroma handles of the store: clients, the write lock, and collections by (name, model).
+
+The lookup layer under :class:`mmdemo.store.Store`: which Chroma collection holds the image
+vectors of (collection, model), and the caption vectors kept beside it, cached and looked up
+again when another process may have changed them.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Iterable, Iterator, Sequence
+from contextlib import contextmanager
+from typing import TYPE_CHECKING, Any
+
+from mmdemo.config import Settings
+from mmdemo.errors import NotFoundError, ReadOnlyError
+from mmdemo.records import chroma_name, chunks
+from mmdemo.store.client import connect, local_client, read_marker, write_lock
+from mmdemo.store.exact_cache import ExactCache
+from mmdemo.store.parts import DIM_KEY, caption_collection_name, check_dimension, is_missing
+
+if TYPE_CHECKING:
+    from chromadb.api import ClientAPI
+    from chromadb.api.collection_configuration import CreateHNSWConfiguration
+    from chromadb.api.models.Collection import Collection
+
+#: The HNSW build of collections created from now on; used only above the exact-search
+#: size (mmdemo/exact.py). Chosen from bench/perf_store.py's figures (bench/README.md,
+#: "Store at 10k-100k"); collections made before keep the build they were created with.
+HNSW_CONFIGURATION: CreateHNSWConfiguration = {
+    "space": "cosine",
+    "ef_construction": 100,
+    "max_neighbors": 16,
+    "ef_search": 2048,
+}
+COLLECTION_KEY = "mmdemo_collection"
+MODEL_KEY = "mmdemo_model"
+
+
+class Handles:
+    """Clients, the write lock and cached collection handles (see :class:`Store`)."""
+
+    def __init__(self, settings: Settings) -> None:
+        """Open the Chroma database: a server at ``chroma_url`` or the local ``chroma_dir``."""
+        self.settings = settings
+        self._server = connect(settings) if settings.chroma_url else None
+        self._readonly = settings.readonly
+        self._handles: dict[str, dict[str, Collection]] | None = None
+        self._caption_handles: dict[str, Collection | None] = {}
+        self._exact = ExactCache()
+        self._seen = read_marker(settings)
+        self._batch_size = self._client.get_max_batch_size()
+
+    @property
+    def _client(self) -> ClientAPI:
+        """The server's client, or this process's local one; when another process wrote
+        since this store last looked, the cached handles and vectors are forgotten too."""
+        if self._server is not None:
+            return self._server
+        client = local_client(self.settings)
+        marker = read_marker(self.settings)
+        if marker != self._seen:
+            self.refresh()
+            self._seen = marker
+        return client
+
+    def refresh(self) -> None:
+        """Forget cached collection handles and vectors (after another process changed them)."""
+        self._handles = None
+        self._caption_handles = {}
+        self._exact.clear()
+
+    @contextmanager
+    def _writing(self) -> Iterator[None]:
+        """Write under the inter-process lock, on fresh handles; this store's own caches stay
+        valid through its own write (each writer keeps them up to date)."""
+        self._check_writable()
+        if self._server is not None:
+            yield
+            return
+        with write_lock(self.settings) as markers:
+            if markers.before != self._seen:
+                self.refresh()
+            self._seen = markers.during
+            yield
+            self._seen = markers.after
+
+    def _caption_target(self, image_target: Collection) -> Collection | None:
+        """The caption vectors kept beside ``image_target``, or None (indexed before them)."""
+        name = image_target.name
+        if self._caption_handles.get(name) is None:
+            try:
+                self._caption_handles[name] = self._client.get_collection(
+                    caption_collection_name(name), embedding_function=None
+                )
+            except Exception as exc:
+                if not is_missing(exc):
+                    raise
+                return None
+        return self._caption_handles[name]
+
+    def _vector_target(
+        self, collection: str, model: str, captions: bool, dim: int | None = None
+    ) -> Collection | None:
+        """The image vectors of (collection, model), or its caption vectors (None if it has
+        none); ``dim`` is checked against the stored dimension."""
+        target = self._require(collection, model)
+        if dim is not None:
+            check_dimension(target, dim, collection, model)
+        return self._caption_target(target) if captions else target
+
+    def _with_captions(self, targets: Iterable[Collection]) -> list[Collection]:
+        """``targets`` and the caption vectors kept beside each, where there are some."""
+        found = []
+        for target in targets:
+            captions = self._caption_target(target)
+            found.extend([target] if captions is None else [target, captions])
+        return found
+
+    def _check_writable(self) -> None:
+        if self._readonly:
+            raise ReadOnlyError("This store is read-only (MMDEMO_READONLY is set).")
+
+    def _grouped(self, refresh: bool = False) -> dict[str, dict[str, Collection]]:
+        """User collection -> model key -> Chroma collection handle, listed once and cached
+        (until this or another process writes: reading the client checks that first)."""
+        client = self._client
+        if refresh or self._handles is None:
+            grouped: dict[str, dict[str, Collection]] = {}
+            for target in client.list_collections():
+                metadata = target.metadata or {}
+                if COLLECTION_KEY in metadata and MODEL_KEY in metadata:
+                    name, model = str(metadata[COLLECTION_KEY]), str(metadata[MODEL_KEY])
+                    grouped.setdefault(name, {})[model] = target
+            self._handles = grouped
+        return self._handles
+
+    def _models(self, collection: str, model: str | None = None) -> dict[str, Collection]:
+        """Model key -> Chroma collection for one user collection.
+
+        Listed again when the cache lacks the collection (or ``model`` in it): another
+        process may have created it since.
+        """
+        found = self._grouped().get(collection) or {}
+        if not found or (model is not None and model not in found):
+            found = self._grouped(refresh=True).get(collection) or {}
+        return dict(sorted(found.items()))
+
+    def _existing(self, collection: str) -> dict[str, Collection]:
+        """Like :meth:`_models`, but a collection with no model is an error."""
+        found = self._models(collection)
+        if not found:
+            raise NotFoundError(f"Collection {collection!r} does not exist.")
+        return found
+
+    def _require(self, collection: str, model: str) -> Collection:
+        """The Chroma collection of (collection, model), or a NotFoundError naming what exists."""
+        found = self._models(collection, model)
+        if not found:
+            raise NotFoundError(f"Collection {collection!r} does not exist.")
+        if model not in found:
+            raise NotFoundError(
+                f"Collection {collection!r} is not indexed with model {model!r}; "
+                f"it is indexed with: {', '.join(found)}."
+            )
+        return found[model]
+
+    def _collection_for_writing(self, collection: str, model: str, dim: int) -> Collection:
+        """The Chroma collection to add ``dim``-d vectors to, created on first use."""
+        existing = self._models(collection, model).get(model)
+        if existing is not None:
+            check_dimension(existing, dim, collection, model)
+            return existing
+        created = self._client.get_or_create_collection(
+            chroma_name(collection, model),
+            configuration={"hnsw": HNSW_CONFIGURATION},
+            metadata={COLLECTION_KEY: collection, MODEL_KEY: model, DIM_KEY: dim},
+            embedding_function=None,
+        )
+        self._handles = None
+        return created
+
+    def _present_ids(self, target: Collection, ids: Sequence[str]) -> set[str]:
+        """Which of ``ids`` ``target`` holds."""
+        present: set[str] = set()
+        for chunk in chunks(list(dict.fromkeys(ids)), self._batch_size):
+            present.update(target.get(ids=chunk, include=[])["ids"])
+        return present
+
+    def _all_ids(self, targets: Iterable[Collection]) -> set[str]:
+        """The union of the ids held by ``targets``."""
+        return {item_id for t in targets for page in self._pages(t, []) for item_id in page["ids"]}
+
+    def _pages(self, target: Collection, include: list[str]) -> Iterator[Any]:
+        """``target.get`` page by page, so no single request exceeds Chroma's batch size."""
+        for offset in range(0, target.count(), self._batch_size):
+            yield target.get(include=include, limit=self._batch_size, offset=offset)  # type: ignore[arg-type]

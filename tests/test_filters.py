@@ -1,0 +1,87 @@
+"""The metadata filter syntax: what parses to which conditions, and the errors for the rest."""
+
+from __future__ import annotations
+
+import pytest
+
+from mmdemo.filters import Condition, FilterError, ItemFilter, parse_where
+from mmdemo.store.parts import chroma_filter, chroma_where
+
+
+@pytest.mark.parametrize(
+    ("text", "expected"),
+    [
+        ("brand=acme", (Condition("brand", "=", "acme"),)),
+        ("brand == acme", (Condition("brand", "=", "acme"),)),
+        ("brand = acme corp", (Condition("brand", "=", "acme corp"),)),
+        ("price<10", (Condition("price", "<", 10),)),
+        ("price >= 2.5", (Condition("price", ">=", 2.5),)),
+        ("size != -3", (Condition("size", "!=", -3),)),
+        ("color in (red, blue)", (Condition("color", "in", ("red", "blue")),)),
+        ("color IN (red,'navy blue')", (Condition("color", "in", ("red", "navy blue")),)),
+        ("n not in (1, 2.5)", (Condition("n", "not in", (1.0, 2.5)),)),
+        ("n in (1, 2)", (Condition("n", "in", (1, 2)),)),
+        ("sale=true", (Condition("sale", "=", True),)),
+        ('code="007"', (Condition("code", "=", "007"),)),
+        ('name="salt and pepper"', (Condition("name", "=", "salt and pepper"),)),
+        ("'unit price' < 3", (Condition("unit price", "<", 3),)),
+        (
+            "brand=acme and price<10 AND color in (red, blue)",
+            (
+                Condition("brand", "=", "acme"),
+                Condition("price", "<", 10),
+                Condition("color", "in", ("red", "blue")),
+            ),
+        ),
+        ("", ()),
+        ("   ", ()),
+        (None, ()),
+    ],
+)
+def test_parses(text: str | None, expected: tuple[Condition, ...]) -> None:
+    assert parse_where(text) == expected
+
+
+@pytest.mark.parametrize(
+    ("text", "message"),
+    [
+        ("brand acme", "has no operator"),
+        ("price<", "has no value after '<'"),
+        ("price < cheap", "needs a number"),
+        ("flag > true", "needs a number"),
+        ("color in red", "needs a list in parentheses"),
+        ("color in ()", "empty value"),
+        ("color in (red,,blue)", "empty value"),
+        ("n in (1, red)", "mixes numbers, text"),
+        ("(brand=acme", "unbalanced parentheses"),
+        ("brand=acme and", "empty condition"),
+        ("and brand=acme", "empty condition"),
+        ("$and=1", "usable column"),
+        ("=acme", "does not start with a column name"),
+        ("brand=acme & price<3", "cannot be read"),
+        ('brand="acme', "cannot be read"),
+    ],
+)
+def test_bad_filters_say_what_is_wrong(text: str, message: str) -> None:
+    with pytest.raises(FilterError, match=message) as caught:
+        parse_where(text)
+    assert str(caught.value).endswith(".")
+
+
+def test_conditions_become_one_chroma_clause() -> None:
+    assert chroma_where(()) is None
+    assert chroma_where(parse_where("price<10")) == {"price": {"$lt": 10}}
+    assert chroma_where(parse_where("brand=acme and color not in (red, blue)")) == {
+        "$and": [{"brand": {"$eq": "acme"}}, {"color": {"$nin": ["red", "blue"]}}]
+    }
+
+
+def test_keyword_and_conditions_filter_together() -> None:
+    both = ItemFilter("  Red ", parse_where("n>1"))
+    assert both.active and both.needle == "red"
+    assert chroma_filter(both) == {
+        "where": {"n": {"$gt": 1}},
+        "where_document": {"$contains": "red"},
+    }
+    assert not ItemFilter(" ").active
+    assert chroma_filter(None) == {"where": None, "where_document": None}
