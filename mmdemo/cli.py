@@ -317,6 +317,8 @@ def cmd_doctor(args: argparse.Namespace, settings: Settings) -> int:
     else:
         print("\n".join(found.lines()))
     return 0 if found.can_start else 1
+
+
 def _positive(value: str) -> int:
     """An argparse type: a whole number of at least 1."""
     try:

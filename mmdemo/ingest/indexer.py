@@ -30,7 +30,7 @@ from mmdemo.ingest.sources import count_sources, iter_sources
 from mmdemo.models.loading import load_embedder
 from mmdemo.models.registry import resolve
 from mmdemo.records import validate_collection_name
-from mmdemo.rerank_features import store_at_index
+from mmdemo.rerank_features import embed_at_index
 from mmdemo.store import Store
 
 Progress = Callable[[int, int], None]
@@ -267,11 +267,9 @@ def _store_batch(
         todo = [item for item in batch.items if key in item.missing]
         if not todo:
             continue
-        vectors = embedders.load()[key].encode_images([item.image for item in todo])
-        store.add(
-            collection, key, [item.id for item in todo], vectors, [item.metadata for item in todo]
-        )
-        store_at_index(settings, key, [item.id for item in todo], [item.image for item in todo])
+        ids = [item.id for item in todo]
+        vectors = embed_at_index(settings, embedders.load()[key], ids, [i.image for i in todo])
+        store.add(collection, key, ids, vectors, [item.metadata for item in todo])
 
 
 def _run(
