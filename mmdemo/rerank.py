@@ -100,14 +100,18 @@ class Reranker(ModelHandle):
     @gpu_task(RERANK_GPU_SECONDS)
     def store_features(
         self, features: FeatureStore, ids: Sequence[str], images: Sequence[Image.Image]
-    ) -> None:
-        """Compute and store the per-image features of ``images`` (no-op for other models)."""
+    ) -> np.ndarray | None:
+        """Compute and store the per-image features of ``images``; returns the unit
+        embeddings of the embedder it builds on, computed in the same CNN pass, or None for
+        a model without stored features."""
         module = self._features_module
         if module is None or not ids:
-            return
+            return None
         with self.inference():
-            rows = module.image_features(list(images)).float().cpu().numpy()
-        features.save(ids, rows)
+            rows, embeddings = module.features_and_embeddings(list(images))
+        features.save(ids, rows.float().cpu().numpy())
+        vectors = embeddings.float().cpu().numpy()
+        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
 
     def _by_ranking(
         self,

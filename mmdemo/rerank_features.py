@@ -14,6 +14,7 @@ from __future__ import annotations
 import re
 from collections.abc import Callable, Collection, Iterable, Sequence
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import numpy as np
 from PIL import Image
@@ -21,6 +22,9 @@ from PIL import Image
 from mmdemo.config import Settings
 from mmdemo.ingest.copies import write_atomically
 from mmdemo.models.registry import presets
+
+if TYPE_CHECKING:
+    from mmdemo.embed import Embedder
 
 
 def _root(settings: Settings) -> Path:
@@ -86,13 +90,17 @@ def rerankers_building_on(embedder_key: str) -> list[str]:
     return [p.key for p in presets("reranker") if p.builds_on == embedder_key]
 
 
-def store_at_index(
-    settings: Settings, embedder_key: str, ids: Sequence[str], images: Sequence[Image.Image]
-) -> None:
-    """Compute and store the feature rows of newly indexed images for the rerankers that
-    build on ``embedder_key`` (nothing for other embedders)."""
+def embed_at_index(
+    settings: Settings, embedder: Embedder, ids: Sequence[str], images: Sequence[Image.Image]
+) -> np.ndarray:
+    """The embeddings of newly indexed images, storing on the way the feature rows of the
+    rerankers that build on ``embedder``: such a reranker computes the embedder's vectors in
+    the same CNN pass as its rows, so the images go through the CNN once per view."""
     from mmdemo.models.loading import load_reranker
 
-    for name in rerankers_building_on(embedder_key):
+    vectors: np.ndarray | None = None
+    for name in rerankers_building_on(embedder.key):
         reranker = load_reranker(name, settings)
-        reranker.store_features(FeatureStore(settings, reranker.key), ids, images)
+        shared = reranker.store_features(FeatureStore(settings, reranker.key), ids, images)
+        vectors = shared if vectors is None else vectors
+    return vectors if vectors is not None else embedder.encode_images(images)

@@ -171,3 +171,23 @@ def test_reranker_parts_alone_subtract_the_negative(reranker: Reranker, tmp_path
     negated = weighted_parts(parts.text, None, negative=parts.negative, negative_weight=0.8)
     assert NAMES[int(np.argmax(plain))] == "rocket.jpg"
     assert NAMES[int(np.argmin(negated))] == "rocket.jpg"
+
+
+def test_indexing_shares_the_cnn_pass_of_embedder_and_reranker(tmp_path: Path) -> None:
+    """The embeddings that come with the stored features equal the embedder's own, and
+    the rows equal the reranker's recomputed features."""
+    from mmdemo.models.loading import load_embedder
+    from mmdemo.rerank_features import embed_at_index
+
+    settings = Settings(data_dir=tmp_path / "data", device="cpu")
+    images = [fit_for_models(load_image(PHOTOS / name)) for name in NAMES]
+    ids = [c.id for c in _candidates()]
+    embedder = load_embedder("lite", settings)
+    shared = embed_at_index(settings, embedder, ids, images)
+    assert np.allclose(shared, embedder.encode_images(images), atol=1e-5)
+    reranker = load_reranker("lite", settings)
+    stored = FeatureStore(settings, reranker.key).load(ids)
+    module = reranker.model[0]
+    with reranker.inference():
+        recomputed = module.image_features(images).float().numpy()
+    assert np.allclose(np.stack([stored[i] for i in ids]), recomputed, atol=1e-5)

@@ -31,7 +31,7 @@ from mmdemo.ingest.sources import count_sources, iter_sources
 from mmdemo.models.loading import load_embedder
 from mmdemo.models.registry import resolve
 from mmdemo.records import validate_collection_name
-from mmdemo.rerank_features import store_at_index
+from mmdemo.rerank_features import embed_at_index
 from mmdemo.store import Store
 
 Progress = Callable[[int, int], None]
@@ -270,10 +270,10 @@ def _store_batch(
             continue
         embedder = embedders.load()[key]
         ids, metadatas = [item.id for item in todo], [item.metadata for item in todo]
-        store.add(collection, key, ids, embedder.encode_images([i.image for i in todo]), metadatas)
+        vectors = embed_at_index(settings, embedder, ids, [item.image for item in todo])
+        store.add(collection, key, ids, vectors, metadatas)
         if ensure_caption_vectors(store, collection, embedder, settings):
             store_caption_vectors(store, collection, embedder, ids, metadatas)
-        store_at_index(settings, key, [item.id for item in todo], [item.image for item in todo])
 
 
 def _run(
