@@ -66,7 +66,7 @@ def measure(model: str, count: int, repeats: int) -> dict[str, Any]:
     """Model-only vs end-to-end images/s for ``model`` on ``count`` images."""
     from mmdemo.config import Settings
     from mmdemo.ingest.images import decode_image, fit_for_models
-    from mmdemo.ingest.indexer import index_paths
+    from mmdemo.ingest.indexer import BATCH_SIZE, index_paths
     from mmdemo.models.loading import load_embedder
     from mmdemo.rerank_features import embed_at_index
     from mmdemo.store import Store
@@ -92,7 +92,13 @@ def measure(model: str, count: int, repeats: int) -> dict[str, Any]:
             # All the model work indexing does: with lite, the reranker's stored features too.
             work_settings = Settings.from_env(data_dir=Path(tmp) / f"work{i}")
             start = time.perf_counter()
-            embed_at_index(work_settings, embedder, ids, decoded)
+            for at in range(0, count, BATCH_SIZE):  # in the indexer's batches
+                embed_at_index(
+                    work_settings,
+                    embedder,
+                    ids[at : at + BATCH_SIZE],
+                    decoded[at : at + BATCH_SIZE],
+                )
             model_work.append(_rate(count, time.perf_counter() - start))
             run_settings = Settings.from_env(data_dir=Path(tmp) / f"run{i}")
             start, cpu = time.perf_counter(), time.process_time()
