@@ -120,6 +120,7 @@ def main() -> int:
     with tempfile.TemporaryDirectory() as name:
         tmp = Path(name)
         settings = replace(Settings.from_env(data_dir=tmp / "data"), device=args.device)
+        print(f"precision when none is chosen: {settings.resolved_precision}")
         check_training(settings, tmp)
         check_encoding(settings, tmp, args.images)
     return 0
