@@ -17,7 +17,7 @@ from gradio_client.utils import is_file_obj_with_meta
 from mmdemo.errors import InputError
 from mmdemo.search.hybrid import CAPTION_WEIGHT
 from mmdemo.tenancy import Visitor
-from mmdemo.ui import collections_tab, compare_tab, evaluate_api, search_tab
+from mmdemo.ui import collections_tab, compare_tab, evaluate_api, search_run
 from mmdemo.ui.context import POOLED, SEARCH_POOLED, AppContext
 from mmdemo.ui.shared import NO_RERANKER, shows_errors
 
@@ -123,7 +123,7 @@ def register(ctx: AppContext) -> None:
             {"model", "reranker", "timings_ms", "notes", "results": [{rank, id, file_name, caption,
             score, rerank_score, rank_before_rerank}]}, and the results as a CSV file
         """
-        found = search_tab.find(
+        found = search_run.find(
             ctx,
             _visitor(request),
             text,
