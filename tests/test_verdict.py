@@ -68,7 +68,9 @@ def test_same_list_reasons() -> None:
     )
     reranked_a = SetupName("A", "lite", "lite")
     assert same_list_reason(reranked_a, SetupName("B", "clip", "lite"), 21, 20) is None
-    assert same_list_reason(PLAIN, RERANKED, 5, 20) is None
+    with_and_without = same_list_reason(PLAIN, RERANKED, 5, 20)
+    assert with_and_without is not None and "close calls only" in with_and_without
+    assert same_list_reason(PLAIN, SetupName("B", "clip", "lite"), 5, 20) is None
 
 
 def test_an_empty_side_is_nothing_to_compare() -> None:
