@@ -17,10 +17,12 @@ pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 
 def _set_weight(page: Page, weight: float) -> None:
-    field = page.locator("#search-weight input[type=number]")
-    field.fill(str(weight))
-    field.press("Enter")
-    expect(page.locator("#search-weight input[type=range]")).to_have_value(str(weight))
+    """Drag-equivalent: set the range input (it fires input and change, as a drag does),
+    then wait for the slider's number box to show the new value."""
+    slider = page.locator("#search-weight input[type=range]")
+    expect(slider).to_be_visible()
+    slider.fill(str(weight))
+    expect(page.locator("#search-weight input[type=number]")).to_have_value(str(weight))
 
 
 def test_moving_the_weight_changes_the_reranked_order(browser: Browser, web_app: WebApp) -> None:
