@@ -30,7 +30,7 @@ HNSW_CONFIGURATION: CreateHNSWConfiguration = {
     "space": "cosine",
     "ef_construction": 100,
     "max_neighbors": 16,
-    "ef_search": 2048,
+    "ef_search": 1024,
 }
 COLLECTION_KEY = "mmdemo_collection"
 MODEL_KEY = "mmdemo_model"
