@@ -14,15 +14,27 @@ from playwright.sync_api import Browser, Page, expect
 from test_browser import PHOTOS, WAIT_MS, _first_result, _rank1, _search_again, _shot
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
+#: How often a lost slider value is set again, and how long each try waits for it.
+SET_TRIES = 10
+TRY_MS = 5_000
 
 
 def _set_weight(page: Page, weight: float) -> None:
     """Drag-equivalent: set the range input (it fires input and change, as a drag does),
-    then wait for the slider's number box to show the new value."""
+    until the slider's number box shows the new value. The accordion's slider can still be
+    mounting when it first shows, and a value set then is lost, so it is set again (each
+    try waits on the number box, never a fixed sleep)."""
     slider = page.locator("#search-weight input[type=range]")
+    number = page.locator("#search-weight input[type=number]")
     expect(slider).to_be_visible()
-    slider.fill(str(weight))
-    expect(page.locator("#search-weight input[type=number]")).to_have_value(str(weight))
+    for _ in range(SET_TRIES):
+        slider.fill(str(weight))
+        try:
+            expect(number).to_have_value(str(weight), timeout=TRY_MS)
+            return
+        except AssertionError:
+            continue
+    expect(number).to_have_value(str(weight))
 
 
 def test_moving_the_weight_changes_the_reranked_order(browser: Browser, web_app: WebApp) -> None:
