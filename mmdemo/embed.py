@@ -14,6 +14,7 @@ from PIL import Image
 from mmdemo.errors import InputError
 from mmdemo.models.base import ModelHandle
 from mmdemo.models.zerogpu import gpu_task
+from mmdemo.records import unit_rows
 
 BATCH_SIZE = 32
 #: Seconds one embedding call may hold a ZeroGPU GPU (a batch, or a query).
@@ -46,9 +47,7 @@ class Embedder(ModelHandle):
                 show_progress_bar=False,
             )
         # Normalised here, in float32, so bf16 runs also return exact unit vectors.
-        vectors = np.asarray(vectors, dtype=np.float32)
-        norms = np.linalg.norm(vectors, axis=1, keepdims=True)
-        return vectors / np.maximum(norms, 1e-12)
+        return unit_rows(vectors)
 
     def encode_texts(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
         """Embed texts; returns an (n, dim) float32 array of unit vectors."""

@@ -55,6 +55,12 @@ def parse_url(url: str) -> tuple[str, int, bool]:
     return parts.hostname, port or (443 if ssl else 8000), ssl
 
 
+def unit_rows(vectors: np.ndarray) -> np.ndarray:
+    """``vectors`` as float32 rows of length 1 (zero rows stay zero)."""
+    matrix = np.asarray(vectors, dtype=np.float32)
+    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+
+
 def as_matrix(embeddings: np.ndarray, rows: int) -> np.ndarray:
     """``embeddings`` as a finite float32 (rows, dim) array, or an InputError saying why not."""
     matrix = np.asarray(embeddings, dtype=np.float32)

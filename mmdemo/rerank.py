@@ -25,6 +25,7 @@ from mmdemo.errors import InputError
 from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.base import ModelHandle
 from mmdemo.models.zerogpu import gpu_task
+from mmdemo.records import unit_rows
 from mmdemo.rerank_features import FeatureStore
 
 PAIR = ("image", "text")
@@ -110,8 +111,7 @@ class Reranker(ModelHandle):
         with self.inference():
             rows, embeddings = module.features_and_embeddings(list(images))
         features.save(ids, rows.float().cpu().numpy())
-        vectors = embeddings.float().cpu().numpy()
-        return vectors / np.maximum(np.linalg.norm(vectors, axis=1, keepdims=True), 1e-12)
+        return unit_rows(embeddings.float().cpu().numpy())
 
     def _by_ranking(
         self,
