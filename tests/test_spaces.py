@@ -15,9 +15,12 @@ from typing import Any
 
 import pytest
 from conftest import WebApp, _serve_app
+from finetune_data import write_captioned
 
 from mmdemo.config import Settings
-from mmdemo.errors import ModelLoadError
+from mmdemo.errors import ModelLoadError, TrainingError
+from mmdemo.finetune import job
+from mmdemo.finetune.pairs import Pair
 from mmdemo.models import loading, memory, zerogpu
 from mmdemo.models.registry import presets, resolve
 from mmdemo.models.runtime import Runtime
@@ -200,16 +203,57 @@ def test_the_app_starts_on_a_zero_gpu_space(zero_gpu_app: WebApp) -> None:
     assert "Embedder._encode" in {e["name"] for e in events if e["event"] == "call"}
 
 
-def test_fine_tuning_is_refused_on_zero_gpu_before_anything_is_trained(
-    monkeypatch: pytest.MonkeyPatch, tmp_path: Path
+def test_fine_tuning_trains_inside_one_streaming_gpu_call_under_zero_gpu(
+    tiny_clip_dir: Path, tmp_path: Path
 ) -> None:
-    from mmdemo.errors import TrainingError
-    from mmdemo.finetune.run import FinetuneRequest, finetune
-    from mmdemo.store import Store
+    images, captions = write_captioned(tmp_path / "src")
+    out = tmp_path / "tuned"
+    probe = subprocess.run(
+        [sys.executable, str(ROOT / "tests" / "zerogpu_finetune_probe.py"), str(tiny_clip_dir),
+         str(tmp_path / "data"), str(images), str(captions), str(out)],
+        env=_zero_gpu_env(FAKE_SPACES_LOG=str(tmp_path / "spaces.log")),
+        capture_output=True, text=True, timeout=900, check=False,
+    )  # fmt: skip
+    assert probe.returncode == 0, probe.stderr[-3000:]
+    found = json.loads(probe.stdout.strip().splitlines()[-1])
+    forwards, steps, report = found["forwards"], found["steps"], found["report"]
+    assert forwards["train inside"] > 0 and forwards["other inside"] > 0
+    assert forwards["train outside"] == 0 and forwards["other outside"] == 0
+    # Progress streamed back step by step, ending at the run's last step.
+    assert len(steps) >= report["steps"] > 0
+    assert steps[-1][:2] == [report["steps"], report["steps"]]
+    assert [s[0] for s in steps] == sorted(s[0] for s in steps)
+    assert steps[-1][2] == pytest.approx(report["final_loss"])
+    assert any(out.rglob("*.safetensors"))
+    assert report["after"] and report["before"]
+    log = [json.loads(line) for line in (tmp_path / "spaces.log").read_text().splitlines()]
+    name = "train_and_save"
+    wrapped = [e for e in log if e["event"] == "wrapped" and e["name"] == name]
+    assert wrapped == [{"event": "wrapped", "name": name, "duration": "dynamic", "generator": True}]
+    calls = [e for e in log if e["event"] == "call" and e["name"] == name]
+    train_pairs = report["train_pairs"]
+    assert [c["duration"] for c in calls] == [
+        job.LOAD_AND_SAVE_SECONDS + job.SECONDS_PER_STEP * 2 * -(-train_pairs // 8)
+    ]
+    # Only progress and the small report cross back; the weights stay in the out folder.
+    yielded = {e["type"] for e in log if e["event"] == "yield" and e["name"] == name}
+    assert yielded == {"TrainStep", "Trained"}
 
-    monkeypatch.setenv("SPACES_ZERO_GPU", "true")
-    settings = Settings(data_dir=tmp_path / "data", device="cpu")
-    out = tmp_path / "model"
-    with pytest.raises(TrainingError, match="does not run on ZeroGPU Spaces"):
-        finetune(FinetuneRequest("pets", "lite", out), settings=settings, store=Store(settings))
-    assert not out.exists()
+
+def test_training_asks_for_gpu_time_by_steps_and_refuses_past_zero_gpu_s_cap(
+    tmp_path: Path,
+) -> None:
+    pair = Pair("id", "a caption", tmp_path / "x.png")
+    settings = Settings(data_dir=tmp_path)
+
+    def of(pairs: int, **hyper: Any) -> job.TrainJob:
+        return job.TrainJob("lite", (pair,) * pairs, tmp_path / "out", settings, **hyper)
+
+    assert job.training_seconds(of(100, epochs=2, batch_size=10)) == 60 + 20
+    # Not given: the recipe defaults that make the most steps (4 epochs, batch 32).
+    assert job.training_seconds(of(64)) == 60 + 8
+    assert (
+        job.training_seconds(of(240 * 16, epochs=1, batch_size=16)) == zerogpu.ZERO_GPU_MAX_SECONDS
+    )
+    with pytest.raises(TrainingError, match=r"up to 241 training steps, .* allows \(240\)"):
+        job.training_seconds(of(241 * 16, epochs=1, batch_size=16))

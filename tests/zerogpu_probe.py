@@ -56,7 +56,7 @@ def main(embedder_dir: str, reranker_dir: str, data_dir: str, images_dir: str) -
     print(
         json.dumps(
             {
-                "tasks": GPU_TASKS,
+                "tasks": sorted(GPU_TASKS),
                 "forwards": counts,
                 "added": report.added,
                 "results": len(results.table),

@@ -8,8 +8,6 @@ The trained model is saved before it is indexed or evaluated: nothing later can 
 from __future__ import annotations
 
 import json
-import shutil
-import tempfile
 from collections.abc import Callable
 from dataclasses import asdict, dataclass
 from datetime import UTC, datetime
@@ -17,14 +15,13 @@ from pathlib import Path
 from typing import Any
 
 from mmdemo.config import Settings
-from mmdemo.errors import InputError, ReadOnlyError, TrainingError
+from mmdemo.errors import InputError, ReadOnlyError
 from mmdemo.evaluate.runner import METRIC_COLUMNS, evaluate
 from mmdemo.finetune.card import write_model_card
+from mmdemo.finetune.job import TrainJob, run_training, training_seconds
 from mmdemo.finetune.pairs import SplitBy, collection_pairs, split_pairs, write_queries
-from mmdemo.finetune.recipes import recipe_for
-from mmdemo.finetune.trainer import Hyper, train
 from mmdemo.ingest.indexer import index_existing
-from mmdemo.models.loading import forget, load_for_training
+from mmdemo.models.loading import forget
 from mmdemo.models.registry import resolve
 from mmdemo.models.zerogpu import on_zero_gpu
 from mmdemo.records import validate_collection_name
@@ -87,13 +84,6 @@ def check_output(out: Path, overwrite: bool) -> None:
         )
 
 
-def _save(model: Any, out: Path) -> None:
-    if out.exists():
-        shutil.rmtree(out)
-    model.save(str(out))
-    forget(str(out))
-
-
 def _metrics(table: Any, model: str) -> dict[str, float]:
     row = table[table["model"] == model].iloc[0]
     return {name: float(row[name]) for name in METRIC_COLUMNS}
@@ -108,19 +98,14 @@ def finetune(
 ) -> FinetuneReport:
     """Fine-tune ``request.base`` on the collection's captions and report before/after.
 
+    Training is one GPU call (:func:`mmdemo.finetune.job.train_and_save`), on ZeroGPU too.
     Raises :class:`InputError` for unusable input before anything is trained or written,
     :class:`ReadOnlyError` in read-only mode, and :class:`TrainingError` when training
-    cannot run (out of memory names the batch size, and on ZeroGPU it is refused: a ZeroGPU
-    worker pickles its arguments and results, and training's in-place weights and progress
-    callbacks do not cross that boundary).
+    cannot run (out of memory names the batch size; on ZeroGPU a run longer than one GPU
+    call may last is refused before any work).
     """
     if settings.readonly:
         raise ReadOnlyError("Fine-tuning is turned off in read-only mode (MMDEMO_READONLY).")
-    if on_zero_gpu():
-        raise TrainingError(
-            "Fine-tuning does not run on ZeroGPU Spaces: fine-tune locally or on a GPU Space "
-            "and load the saved model by its folder or Hub id."
-        )
     collection = validate_collection_name(request.collection)
     out = request.out.expanduser().resolve()
     check_output(out, request.overwrite)
@@ -130,6 +115,17 @@ def finetune(
         request.split_by,
     )
     base_key = resolve(request.base, "embedder").key
+    job = TrainJob(
+        request.base,
+        tuple(train_pairs),
+        out,
+        settings,
+        request.epochs,
+        request.batch_size,
+        request.learning_rate,
+    )
+    if on_zero_gpu():
+        training_seconds(job)  # refuses, before any work, a run too long for one GPU call
     if not store.has_model(collection, base_key):
         index_existing(
             collection=collection,
@@ -138,20 +134,9 @@ def finetune(
             store=store,
             progress=lambda done, total: progress("index base", done, total, None),
         )
-    model = load_for_training(request.base, settings)
-    recipe = recipe_for(model)
-    hyper = Hyper.choose(recipe, request.epochs, request.batch_size, request.learning_rate)
-    with tempfile.TemporaryDirectory(prefix="mmdemo-finetune-") as work_dir:
-        log = train(
-            model,
-            train_pairs,
-            recipe=recipe,
-            hyper=hyper,
-            settings=settings,
-            work_dir=Path(work_dir),
-            progress=lambda step, total, loss: progress("train", step, total, loss),
-        )
-    _save(model, out)
+    trained = run_training(job, lambda step, total, loss: progress("train", step, total, loss))
+    log = trained.log
+    forget(str(out))
     model_key = resolve(str(out), "embedder").key
     store.drop_model(collection, model_key)
     index_existing(
@@ -179,9 +164,9 @@ def finetune(
         "eval_queries": len({p.caption for p in held_out}),
         "split_by": request.split_by,
         "eval_split": request.eval_split,
-        "trains": recipe.trains,
+        "trains": trained.trains,
         "trainable_parameters": log.trainable_parameters,
-        "hyper_parameters": asdict(hyper),
+        "hyper_parameters": asdict(trained.hyper),
         "steps": log.steps,
         "final_loss": log.losses[-1] if log.losses else float("nan"),
         "losses": log.losses,

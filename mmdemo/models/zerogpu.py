@@ -3,7 +3,8 @@
 On a ZeroGPU Space a GPU is attached to the process only while a function decorated with
 ``spaces.GPU`` runs (in a forked worker that receives its arguments and returns its result
 by pickling). :func:`gpu_task` marks the functions that do model work (embedding batches,
-reranking, fine-tuning) with how long one call may hold the GPU; it wraps them with
+reranking, fine-tuning) with how long one call may hold the GPU (a number of seconds, or a
+function of the call's arguments: ``spaces`` documents both); it wraps them with
 ``spaces.GPU`` when the app runs on ZeroGPU and returns them unchanged everywhere else, so
 nothing changes locally, on CPU Spaces or on GPU Spaces.
 
@@ -20,8 +21,13 @@ from typing import Any, TypeVar
 
 F = TypeVar("F", bound=Callable[..., Any])
 
-#: Every function marked as model work, by qualified name, with its GPU duration (seconds).
-GPU_TASKS: dict[str, int] = {}
+#: Seconds given to one call, or a function of the call's arguments returning them.
+Duration = int | Callable[..., int]
+#: Every function marked as model work, by qualified name, with its GPU duration.
+GPU_TASKS: dict[str, Duration] = {}
+#: The longest GPU call ZeroGPU grants. Not in its documentation; Hugging Face's ZeroGPU
+#: team gave 5 minutes as the most one call may request (zero-gpu-explorers discussion 7).
+ZERO_GPU_MAX_SECONDS = 300
 
 
 def on_zero_gpu() -> bool:
@@ -37,11 +43,12 @@ def prepare() -> None:
         import spaces  # noqa: F401
 
 
-def gpu_task(duration: int) -> Callable[[F], F]:
+def gpu_task(duration: Duration) -> Callable[[F], F]:
     """Mark ``fn`` as model work that may hold a GPU for ``duration`` seconds per call.
 
     On ZeroGPU the function is wrapped with ``spaces.GPU(duration=duration)``; elsewhere
-    it is returned as it is.
+    it is returned as it is. A generator function stays one: ``spaces`` streams what it
+    yields back from the worker as it comes.
     """
 
     def mark(fn: F) -> F:
