@@ -12,12 +12,14 @@ import zipfile
 from pathlib import Path
 from typing import Any
 
+import datasets
 import numpy as np
 import pytest
 from conftest import WebApp
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
+from test_hf_datasets import ROWS, in_memory
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError
@@ -148,6 +150,48 @@ def test_a_folder_upload_with_a_captions_csv_keeps_the_captions(
     payload, _ = _search(client, web_app, text="static", collection="api-captions")
     by_file = {row["file_name"]: row["caption"] for row in payload["results"]}
     assert by_file == {"a.png": "static in red and green", "b.png": "more static"}
+
+
+def test_index_reads_a_local_dataset_folder_with_the_pages_options(
+    client: Client, web_app: WebApp, tmp_path: Path
+) -> None:
+    saved = tmp_path / "saved"
+    datasets.DatasetDict({"train": in_memory()}).save_to_disk(str(saved))
+    report = client.predict(
+        collection="api-dataset",
+        models=[web_app.model],
+        dataset=str(saved),
+        caption_column="text",
+        limit=2,
+        api_name="/index",
+    )
+    assert (report["added"], report["present"], report["rejected"]) == (2, 0, [])
+    payload, _ = _search(client, web_app, text="square", collection="api-dataset")
+    rows = payload["results"]
+    assert sorted(row["caption"] for row in rows) == sorted(r["text"] for r in ROWS[:2])
+    cheap, _ = _search(client, web_app, text="square", collection="api-dataset", where="price < 1")
+    assert [row["caption"] for row in cheap["results"]] == [ROWS[0]["text"]]
+    report = client.predict(
+        collection="api-dataset", models=[web_app.model], dataset=str(saved), api_name="/index"
+    )
+    assert (report["added"], report["present"]) == (1, 2)
+
+
+def test_index_refuses_a_dataset_that_is_not_one_and_creates_nothing(
+    client: Client, web_app: WebApp, tmp_path: Path
+) -> None:
+    (tmp_path / "notes.txt").write_text("not a dataset")
+    with pytest.raises(AppError, match="is not a dataset: give hf:OWNER/NAME"):
+        client.predict(
+            collection="api-not-dataset",
+            models=[web_app.model],
+            dataset=str(tmp_path),
+            api_name="/index",
+        )
+    with pytest.raises(AppError, match="a folder or a dataset to index"):
+        client.predict(collection="api-not-dataset", api_name="/index")
+    listing = client.predict(api_name="/collections")
+    assert "api-not-dataset" not in [row["name"] for row in listing]
 
 
 def test_collections_lists_images_per_model(
@@ -351,6 +395,7 @@ def test_readonly_app_refuses_writes_through_the_api(
         files = [handle_file(str(uploads["a.png"]))]
         calls: list[tuple[dict[str, Any], str]] = [
             ({"files": files, "collection": "x", "models": ["lite"]}, "/index"),
+            ({"collection": "x", "dataset": "hf:owner/name"}, "/index"),
             ({"collection": "x", "confirm": True}, "/delete"),
             ({"collection": "x", "model": "lite"}, "/index_existing"),
         ]

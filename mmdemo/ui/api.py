@@ -48,28 +48,40 @@ def register(ctx: AppContext) -> None:
 
     @shows_errors
     def index(
-        files: list[FileInput],
-        collection: str,
+        files: list[FileInput] | None = None,
+        collection: str = "",
         models: list[str] | None = None,
         captions: FileInput | None = None,
+        dataset: str = "",
+        split: str = "train",
+        image_column: str = "image",
+        caption_column: str = "",
+        limit: int | None = None,
         request: gr.Request | None = None,  # gradio passes the caller's request
     ) -> dict[str, Any]:
-        """Index images and zip archives into a collection (created if new).
+        """Index images, zip archives, PDFs and a dataset into a collection (created if new).
 
         Args:
-            files: image files and zip archives (handle_file each)
+            files: image files, zip archives and PDFs (handle_file each)
             collection: the collection to add to
             models: embedding models (preset keys or Hub ids); default: the app's default
             captions: an optional CSV with a file-name column, captions and metadata
+            dataset: an optional Hugging Face dataset, hf:OWNER/NAME (or a local dataset
+                folder where the operator allows server paths), read as the page reads it
+            split, image_column: the dataset's split and image column
+            caption_column: its caption column (blank: caption, text or description)
+            limit: at most this many dataset rows (a visitor's are capped at what they may hold)
         Returns:
             {"added", "present", "rejected": [{"file", "reason"}]}
         """
-        paths = [p for p in (uploaded_path(f) for f in files) if p]
+        paths = [p for p in (uploaded_path(f) for f in files or []) if p]
         chosen = models or [ctx.bootstrap.status().default_model]
         caption_path = uploaded_path(captions)
+        options = collections_tab.dataset_options(split, image_column, caption_column, limit)
         _, _, report = collections_tab.index_uploads(
-            ctx, _visitor(request), paths, [], caption_path, collection, chosen, _no_progress
-        )
+            ctx, _visitor(request), paths, [], caption_path, collection, chosen, _no_progress,
+            dataset, options,
+        )  # fmt: skip
         return report
 
     @shows_errors

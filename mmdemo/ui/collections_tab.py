@@ -98,6 +98,19 @@ def index_uploads(
     return summary, rejected, result
 
 
+def dataset_options(
+    split: str | None, image_column: str | None, caption_column: str | None, limit: float | None
+) -> DatasetOptions:
+    """How to read a dataset, from the page's or the API's fields: blank or None (a textbox
+    the page never rendered, in a closed accordion, sends None) takes the default."""
+    return DatasetOptions(
+        (split or "").strip() or DEFAULT_DATASET.split,
+        (image_column or "").strip() or DEFAULT_DATASET.image_column,
+        (caption_column or "").strip() or None,
+        int(limit) if limit else None,
+    )
+
+
 def _summary(added: int, present: int, rejected: int, collection: str, models: list[str]) -> str:
     """One line on an indexing run; a run that stored nothing says no collection was made."""
     if added + present == 0:
@@ -243,13 +256,7 @@ def build(ctx: AppContext) -> CollectionsTab:
             {"added", "present", "rejected": [{"file", "reason"}]}
         """
         visitor = ctx.visitor(request.session_hash)
-        # A textbox the page never rendered (a closed accordion) sends None.
-        options = DatasetOptions(
-            (split or "").strip() or "train",
-            (image_column or "").strip() or "image",
-            (caption_column or "").strip() or None,
-            int(limit) if limit else None,
-        )
+        options = dataset_options(split, image_column, caption_column, limit)
         return index_uploads(
             ctx, visitor, files, folder, captions, collection, models, progress, dataset or "",
             options,
