@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import json
+import threading
 from pathlib import Path
 
 import numpy as np
@@ -13,6 +14,7 @@ from finetune_data import write_captioned
 from mmdemo.cli import main
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, TrainingError
+from mmdemo.finetune.job import TrainJob, TrainStep, train_and_save
 from mmdemo.finetune.pairs import MIN_TRAIN_PAIRS, Pair, collection_pairs, split_pairs
 from mmdemo.finetune.recipes import TRANSFORMERS
 from mmdemo.finetune.run import FinetuneRequest, finetune
@@ -117,6 +119,20 @@ def test_out_of_memory_is_named_with_the_batch_size(
     request = FinetuneRequest("pets", str(tiny_clip_dir), out, batch_size=16, epochs=1)
     with pytest.raises(TrainingError, match=r"Out of memory .* batch size 16: try a smaller"):
         finetune(request, settings=settings, store=captioned)
+    assert not out.exists()
+
+
+def test_closing_the_training_stream_stops_training_and_saves_nothing(
+    tmp_path: Path, settings: Settings, captioned: Store, tiny_clip_dir: Path
+) -> None:
+    pairs = tuple(collection_pairs(captioned, settings, "pets"))
+    out = tmp_path / "tuned"
+    job = TrainJob(str(tiny_clip_dir), pairs, out, settings, epochs=3, batch_size=4)
+    stream = train_and_save(job)
+    first = next(stream)
+    assert isinstance(first, TrainStep) and (first.step, first.total) == (1, 3 * 24 // 4)
+    stream.close()  # returns once the training thread has stopped
+    assert "mmdemo-train" not in {thread.name for thread in threading.enumerate()}
     assert not out.exists()
 
 

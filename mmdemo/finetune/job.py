@@ -99,27 +99,42 @@ def _streamed(run: Callable[[TrainProgress], Trained]) -> Iterator[TrainStep | T
     """Run ``run`` in a thread and yield its progress as it comes, then its result.
 
     The trainer reports through a callback, a generator can only yield from its own frame:
-    the queue joins the two (as transformers' streamers do for ``generate``).
+    a one-slot queue joins the two (as transformers' streamers do for ``generate``), so the
+    trainer stays at most a step ahead. When the generator is closed early (the caller
+    stopped listening), the next step's report raises and training ends unsaved.
     """
-    events: queue.Queue[TrainStep | Trained | BaseException] = queue.Queue()
+    events: queue.Queue[TrainStep | Trained | BaseException] = queue.Queue(maxsize=1)
+    stopped = threading.Event()
+
+    def offer(event: TrainStep | Trained | BaseException) -> None:
+        while not stopped.is_set():
+            try:
+                events.put(event, timeout=0.1)
+                return
+            except queue.Full:
+                continue
+        raise TrainingError("Training stopped: nobody was waiting for its result.")
 
     def work() -> None:
         try:
-            events.put(run(lambda step, total, loss: events.put(TrainStep(step, total, loss))))
+            offer(run(lambda step, total, loss: offer(TrainStep(step, total, loss))))
         except BaseException as exc:  # raised again in the generator's thread
-            events.put(exc)
+            if not stopped.is_set():
+                offer(exc)
 
     thread = threading.Thread(target=work, name="mmdemo-train", daemon=True)
     thread.start()
-    while True:
-        event = events.get()
-        if isinstance(event, BaseException):
-            thread.join()
-            raise event
-        yield event
-        if isinstance(event, Trained):
-            thread.join()
-            return
+    try:
+        while True:
+            event = events.get()
+            if isinstance(event, BaseException):
+                raise event
+            yield event
+            if isinstance(event, Trained):
+                return
+    finally:
+        stopped.set()
+        thread.join()
 
 
 def _train_into(job: TrainJob, work_dir: Path, progress: TrainProgress) -> Trained:
