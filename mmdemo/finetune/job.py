@@ -19,7 +19,6 @@ import threading
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any
 
 from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError, TrainingError
@@ -31,8 +30,8 @@ from mmdemo.models.zerogpu import ZERO_GPU_MAX_SECONDS, gpu_task
 
 #: GPU seconds asked for besides the steps: loading the base model and saving the result.
 LOAD_AND_SAVE_SECONDS = 60
-#: GPU seconds asked for per optimizer step (a CLIP-size model and batch 32 takes well
-#: under one on a ZeroGPU H200; larger presets do not fit a ZeroGPU call's memory anyway).
+#: GPU seconds asked for per optimizer step: an estimate (no GPU measured it), generous
+#: for CLIP-size models at batch 32; a 2B model's steps may need more than this.
 SECONDS_PER_STEP = 1
 
 
@@ -177,14 +176,11 @@ def run_training(job: TrainJob, progress: TrainProgress) -> Trained:
 
     Raises the :class:`MMDemoError` that stopped it (nothing is saved then).
     """
-    outcome: Any = None
     for event in train_and_save(job):
         if isinstance(event, TrainStep):
             progress(event.step, event.total, event.loss)
+        elif isinstance(event, MMDemoError):
+            raise event
         else:
-            outcome = event
-    if isinstance(outcome, MMDemoError):
-        raise outcome
-    if not isinstance(outcome, Trained):
-        raise TrainingError("Training stopped without a result: run it again.")
-    return outcome
+            return event
+    raise TrainingError("Training ended without a result: run it again.")
