@@ -5,7 +5,8 @@ first stage); the ``lite`` reranker rescores the top 20 from its per-image featu
 stored-feature path the app uses, captions not shown: they are the queries); the two
 scores are fused with :func:`mmdemo.search.fusion.fuse` at several fixed reranker shares,
 and with the confidence-adaptive share (the share shrinks to 0 as the first stage's top-1
-margin reaches ``m``; ``adaptive s/m``, the app's default is ``fuse``'s own), and
+margin reaches ``m``, and is 0 when the reranker's own top-1 margin is under ``g``;
+``adaptive s/m/g``, the app's default is ``fuse``'s own), and
 reciprocal-rank fusion (k=60) is shown for comparison. Prints R@1, R@10 and nDCG@10 per
 split and variant, and writes them as JSON.
 
@@ -32,8 +33,14 @@ from mmdemo.search.fusion import adaptive_share, fuse
 DEPTH = 20
 SHARES = (0.0, 0.2, 0.3, 0.4, 0.5, 0.6, 0.7, 0.8, 1.0)
 RRF_K = 60
-#: (largest share, confident margin) pairs of the adaptive rule tried on tux-dev/tux-train.
-ADAPTIVE = tuple((s, m) for s in (0.3, 0.4, 0.5, 0.6, 0.8, 1.0) for m in (0.25, 0.5, 0.75, 1.0))
+#: (largest share, confident first-stage margin, decisive reranker margin) triples of the
+#: adaptive rule; g = 0 is the rule without the reranker's gate.
+ADAPTIVE = tuple(
+    (s, m, g)
+    for s in (0.4, 0.6, 1.0)
+    for m in (0.25, 0.5)
+    for g in (0.0, 0.25, 0.35, 0.5, 0.6, 0.75)
+)
 SPLITS = ("tux-dev", "tux-test", "photos", "tux-train", "emoji", "clipart")
 SHOWN = ("R@1", "R@10", "nDCG@10")
 
@@ -63,9 +70,10 @@ def split_scores(items: list[Item], embedder: Any, module: Any) -> dict[str, dic
             head, tail = order[:DEPTH], [int(i) for i in order[DEPTH:]]
             rerank = module.text_image_scores(module.encode_query_text(query), rows[head]).numpy()
             fused = {f"fuse {s:.1f}": fuse(scores[head], rerank, s) for s in SHARES}
-            for share, margin in ADAPTIVE:
-                adapted = adaptive_share(scores[head], share, margin)
-                fused[f"adaptive {share:.1f}/{margin:.2f}"] = fuse(scores[head], rerank, adapted)
+            for share, margin, gate in ADAPTIVE:
+                adapted = adaptive_share(scores[head], rerank, share, margin, gate)
+                name = f"adaptive {share:.1f}/{margin:.2f}/{gate:.2f}"
+                fused[name] = fuse(scores[head], rerank, adapted)
             fused["default"] = fuse(scores[head], rerank)
             fused["rrf"] = rrf(scores[head], rerank)
             variants.setdefault("no rerank", []).append(ranking_metrics(list(order), rel))

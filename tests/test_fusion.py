@@ -8,6 +8,7 @@ import pytest
 from mmdemo.errors import InputError
 from mmdemo.search.fusion import (
     CONFIDENT_MARGIN,
+    DECISIVE_MARGIN,
     RERANK_SHARE,
     adaptive_share,
     fuse,
@@ -76,8 +77,20 @@ def test_adaptive_share_shrinks_linearly_to_zero_at_a_confident_margin() -> None
     assert adaptive_share(clear) == 0.0
     gap = np.array([1.0, 0.0, 0.0, -1.0])
     margin = top_margin(gap)
-    assert adaptive_share(gap, 0.4, 2 * margin) == pytest.approx(0.2)
-    assert adaptive_share(gap, 0.4, 4 * margin) == pytest.approx(0.3)
+    assert adaptive_share(gap, share=0.4, confident=2 * margin) == pytest.approx(0.2)
+    assert adaptive_share(gap, share=0.4, confident=4 * margin) == pytest.approx(0.3)
+
+
+def test_an_unsure_reranker_has_no_say_and_a_decisive_one_keeps_its_share() -> None:
+    tied = np.array([0.8, 0.8, 0.1, 0.0])
+    unsure = np.array([0.50, 0.49, 0.48, 0.0])
+    assert top_margin(unsure) < DECISIVE_MARGIN
+    assert adaptive_share(tied, unsure) == 0.0
+    assert np.allclose(fuse(tied, unsure), standardise(tied))
+    decisive = np.array([0.0, 0.9, 0.1, 0.0])
+    assert top_margin(decisive) >= DECISIVE_MARGIN
+    assert adaptive_share(tied, decisive) == pytest.approx(RERANK_SHARE)
+    assert np.argmax(fuse(tied, decisive)) == 1
 
 
 def test_fuse_by_default_keeps_a_confident_first_stage_and_reranks_a_close_one() -> None:
@@ -87,6 +100,6 @@ def test_fuse_by_default_keeps_a_confident_first_stage_and_reranks_a_close_one()
     assert np.allclose(fuse(confident, rerank), standardise(confident))
     close = np.array([0.51, 0.5, 0.1, 0.0])
     assert np.argmax(fuse(close, rerank)) == 1
-    share = adaptive_share(close)
+    share = adaptive_share(close, rerank)
     assert 0.0 < share < RERANK_SHARE
     assert np.allclose(fuse(close, rerank), fuse(close, rerank, share))

@@ -12,6 +12,8 @@ from collections.abc import Iterable, Sequence
 
 import numpy as np
 
+from mmdemo.records import unit_rows
+
 #: Bounds on the number of clusters a map shows.
 MIN_CLUSTERS, MAX_CLUSTERS = 2, 12
 #: How many words name a cluster.
@@ -67,8 +69,7 @@ def label_clusters(
     count = int(labels.max()) + 1 if len(labels) else 0
     if count == 0 or not len(vocabulary):
         return [f"cluster {i + 1}" for i in range(count)]
-    centres = np.stack([vectors[labels == i].mean(axis=0) for i in range(count)])
-    centres /= np.maximum(np.linalg.norm(centres, axis=1, keepdims=True), 1e-12)
+    centres = unit_rows(np.stack([vectors[labels == i].mean(axis=0) for i in range(count)]))
     sims = centres @ np.asarray(word_vectors, dtype=np.float32).T
     owner = sims.argmax(axis=0)
     names = []

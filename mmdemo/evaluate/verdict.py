@@ -67,14 +67,15 @@ def same_list_reason(
     collection no larger than the reranker's candidate depth both rescore every image, so
     the embedders' different first-stage orders are thrown away. With and without a
     reranker on one embedder, the fused order follows the first stage wherever its top
-    match stands out (:func:`mmdemo.search.fusion.adaptive_share`).
+    match stands out or the reranker's does not (:func:`mmdemo.search.fusion.adaptive_share`).
     """
     if (first.model, first.reranker) == (second.model, second.reranker):
         return f"{first.label} and {second.label} are the same set-up."
     if first.model == second.model and bool(first.reranker) != bool(second.reranker):
         return (
             "Only the reranker differs, and it kept the embedder's order: the reranker's say "
-            "shrinks as the embedder's best match stands out, so it reorders close calls only."
+            "shrinks as the embedder's best match stands out, so it reorders close calls only, "
+            "and only when its own best match stands out."
         )
     if first.reranker and first.reranker == second.reranker and collection_size <= rerank_depth:
         return (

@@ -8,7 +8,9 @@ Kept free of models so the rules are trivial to test. Two steps:
    adjusts a good first-stage order instead of overriding it. The reranker's share adapts
    to the first stage's confidence (:func:`adaptive_share`): when its #1 stands clear of
    its #2 the first stage is trusted as it is, because where the embedder already knows a
-   concept the reranker only made its near-perfect order worse (bench/README.md).
+   concept the reranker only made its near-perfect order worse; and the reranker has a say
+   only when it decides clearly itself (its own #1 stands clear), because a reranker that
+   is unsure only reshuffled close calls at random (bench/README.md).
 """
 
 from __future__ import annotations
@@ -24,6 +26,9 @@ RERANK_SHARE = 0.4
 #: scores) from which the reranker's share is 0. Both chosen on tux-dev and tux-train only,
 #: checked on the held-out splits (bench/README.md, bench/rerank_fusion.py).
 CONFIDENT_MARGIN = 0.25
+#: The reranker's own top margin (same measure) below which it has no say: an unsure
+#: reranker is not let in. Chosen on tux-dev, tux-train and emoji (bench/README.md).
+DECISIVE_MARGIN = 0.5
 
 
 def weighted_parts(
@@ -53,20 +58,28 @@ def standardise(scores: np.ndarray) -> np.ndarray:
     return (scores - scores.mean()) / spread
 
 
-def top_margin(first_stage: np.ndarray) -> float:
-    """How far the best first-stage score stands above the second, in standard deviations
-    of the list (scale-free, so one threshold serves every embedder); 0 for under 2 items."""
-    if np.asarray(first_stage).size < 2:
+def top_margin(scores: np.ndarray) -> float:
+    """How far the best score of a list stands above the second, in standard deviations of
+    the list (scale-free, so one threshold serves every embedder and the reranker); 0 for
+    under 2 items."""
+    if np.asarray(scores).size < 2:
         return 0.0
-    top = np.sort(standardise(first_stage))[::-1]
+    top = np.sort(standardise(scores))[::-1]
     return float(top[0] - top[1])
 
 
 def adaptive_share(
-    first_stage: np.ndarray, share: float = RERANK_SHARE, confident: float = CONFIDENT_MARGIN
+    first_stage: np.ndarray,
+    rerank: np.ndarray | None = None,
+    share: float = RERANK_SHARE,
+    confident: float = CONFIDENT_MARGIN,
+    decisive: float = DECISIVE_MARGIN,
 ) -> float:
     """The reranker's share for one candidate list: ``share`` when the first stage's top two
-    are tied, falling linearly to 0 at a margin of ``confident`` (:func:`top_margin`)."""
+    are tied, falling linearly to 0 at a margin of ``confident`` (:func:`top_margin`); and 0
+    whenever the reranker's own top margin (given ``rerank``) is under ``decisive``."""
+    if rerank is not None and top_margin(rerank) < decisive:
+        return 0.0
     return share * max(0.0, 1.0 - top_margin(first_stage) / confident)
 
 
@@ -75,10 +88,10 @@ def fuse(first_stage: np.ndarray, rerank: np.ndarray, share: float | None = None
 
     Standardising each list first puts the cosine scores (a narrow band) and the reranker
     scores (another scale) on one footing; ``share=1`` is the reranker alone, and the
-    default ``None`` is :func:`adaptive_share` of the first stage.
+    default ``None`` is :func:`adaptive_share` of both lists.
     """
     if share is None:
-        share = adaptive_share(first_stage)
+        share = adaptive_share(first_stage, rerank)
     if not 0.0 <= share <= 1.0:
         raise ValueError(f"share must be between 0 and 1, got {share}.")
     return share * standardise(rerank) + (1.0 - share) * standardise(first_stage)
