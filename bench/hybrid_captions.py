@@ -48,15 +48,23 @@ def clean_caption(title: str, keywords: list[str]) -> str:
     return ", ".join(kept)
 
 
-def split_metrics(model: Any, items: list[Item]) -> dict[str, dict[str, dict[str, float]]]:
-    """Metrics per caption kind and weight over one split's title queries."""
+def title_queries(
+    model: Any, items: list[Item]
+) -> tuple[list[tuple[str, list[str]]], list[set[int]], np.ndarray, np.ndarray]:
+    """Each drawing's title and keywords, the drawings relevant to each distinct title (one
+    query each), the query vectors, and the query x drawing image cosines."""
     parsed = [title_and_keywords(item) for item in items]
     images = model.encode([load_image(i) for i in items], batch_size=32, normalize_embeddings=True)
     groups: dict[str, set[int]] = {}
     for index, (title, _) in enumerate(parsed):
         groups.setdefault(title, set()).add(index)
     queries = model.encode(list(groups), normalize_embeddings=True)
-    image_scores = queries @ images.T
+    return parsed, list(groups.values()), queries, queries @ images.T
+
+
+def split_metrics(model: Any, items: list[Item]) -> dict[str, dict[str, dict[str, float]]]:
+    """Metrics per caption kind and weight over one split's title queries."""
+    parsed, relevant, queries, image_scores = title_queries(model, items)
     captions = {
         "clean": [clean_caption(t, k) for t, k in parsed],
         "leaky": [", ".join([t, *k]) for t, k in parsed],
@@ -68,34 +76,42 @@ def split_metrics(model: Any, items: list[Item]) -> dict[str, dict[str, dict[str
         vectors = model.encode([texts[i] for i in has], normalize_embeddings=True)
         caption_scores[:, has] = queries @ vectors.T
         out[kind] = {
-            str(w): evaluate_scores(
-                fuse_captions(image_scores, caption_scores, w), list(groups.values())
-            )
+            str(w): evaluate_scores(fuse_captions(image_scores, caption_scores, w), relevant)
             for w in WEIGHTS
         }
         out[kind]["captioned_share"] = {"share": round(len(has) / len(items), 3)}
-    out["size"] = {"items": {"n": len(items)}, "queries": {"n": len(groups)}}
+    out["size"] = {"items": {"n": len(items)}, "queries": {"n": len(relevant)}}
     return out
 
 
-def main() -> None:
-    """Builds both splits, prints the table and the weight chosen on dev."""
+def clipart_arguments(doc: str | None) -> argparse.ArgumentParser:
+    """The options of a held-out clipart bench: share dir, PNG cache, item limit, --out."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=doc, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--share-dir", type=Path, default=Path("/usr/share"))
     parser.add_argument("--cache-dir", type=Path, default=Path("/tmp/mmdemo-bench/clipart_png"))
     parser.add_argument("--limit", type=int, default=1200)
     parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    from sentence_transformers import SentenceTransformer
+    return parser
 
-    model = SentenceTransformer(str(EMBEDDER_DIRS["lite"]), device="cpu", trust_remote_code=True)
+
+def clipart_splits(args: argparse.Namespace) -> dict[str, list[Item]]:
+    """The held-out drawings split by title hash: ``dev`` (train + dev shares) and ``test``."""
     items = clipart_items(args.share_dir, args.cache_dir, args.limit, skip=TRAINED_ON)
-    splits = {
+    return {
         "dev": [i for i in items if split_of(title_and_keywords(i)[0]) != "test"],
         "test": [i for i in items if split_of(title_and_keywords(i)[0]) == "test"],
     }
+
+
+def main() -> None:
+    """Builds both splits, prints the table and the weight chosen on dev."""
+    args = clipart_arguments(__doc__).parse_args()
+    from sentence_transformers import SentenceTransformer
+
+    model = SentenceTransformer(str(EMBEDDER_DIRS["lite"]), device="cpu", trust_remote_code=True)
+    splits = clipart_splits(args)
     results = {name: split_metrics(model, chosen) for name, chosen in splits.items()}
     for name, result in results.items():
         print(

@@ -19,22 +19,22 @@ SET_TRIES = 10
 TRY_MS = 5_000
 
 
-def _set_weight(page: Page, weight: float) -> None:
-    """Drag-equivalent: set the range input (it fires input and change, as a drag does),
-    until the slider's number box shows the new value. The accordion's slider can still be
-    mounting when it first shows, and a value set then is lost, so it is set again (each
-    try waits on the number box, never a fixed sleep)."""
-    slider = page.locator("#search-weight input[type=range]")
-    number = page.locator("#search-weight input[type=number]")
+def set_slider(page: Page, elem_id: str, value: float) -> None:
+    """Drag-equivalent: set the range input of slider ``elem_id`` (it fires input and
+    change, as a drag does), until the slider's number box shows the new value. A slider in
+    the accordion can still be mounting when it first shows, and a value set then is lost,
+    so it is set again (each try waits on the number box, never a fixed sleep)."""
+    slider = page.locator(f"#{elem_id} input[type=range]")
+    number = page.locator(f"#{elem_id} input[type=number]")
     expect(slider).to_be_visible()
     for _ in range(SET_TRIES):
-        slider.fill(str(weight))
+        slider.fill(str(value))
         try:
-            expect(number).to_have_value(str(weight), timeout=TRY_MS)
+            expect(number).to_have_value(str(value), timeout=TRY_MS)
             return
         except AssertionError:
             continue
-    expect(number).to_have_value(str(weight))
+    expect(number).to_have_value(str(value))
 
 
 def test_moving_the_weight_changes_the_reranked_order(browser: Browser, web_app: WebApp) -> None:
@@ -49,12 +49,12 @@ def test_moving_the_weight_changes_the_reranked_order(browser: Browser, web_app:
     page.locator("#search-image input[type=file]").set_input_files(str(PHOTOS / "rocket.jpg"))
     expect(page.locator("#search-image img")).to_be_visible()
     page.get_by_text("More options").click()
-    _set_weight(page, 0.9)
+    set_slider(page, "search-weight", 0.9)
     _search_again(page, page.locator("#search-button"))
     expect(_first_result(page)).to_have_attribute("alt", _rank1("chelsea.jpg"))
     expect(page.locator("#search-results .mm-legend")).to_contain_text("reranker")
     _shot(page, "15-weight-text-side")
-    _set_weight(page, 0.1)
+    set_slider(page, "search-weight", 0.1)
     _search_again(page, page.locator("#search-button"))
     expect(_first_result(page)).to_have_attribute("alt", _rank1("rocket.jpg"))
     expect(page.locator("#search-results .mm-legend")).to_contain_text("reranker")

@@ -1,10 +1,16 @@
 """The results grid: badges, movement arrows, escaping, weak matches, and the cutoff."""
 
+from pathlib import Path
 from typing import Any
 
+import pandas as pd
+
+from mmdemo.config import Settings
 from mmdemo.present.grid import movement, render_message, render_results
-from mmdemo.search.cutoff import TEXT_THRESHOLDS, strong, threshold
+from mmdemo.search.cutoff import TEXT_THRESHOLDS, judge, strong, threshold
+from mmdemo.search.engine import COLUMNS, SearchResults
 from mmdemo.search.query import Query
+from mmdemo.ui.search_view import results_html
 
 PLANTED = '<img src=x onerror="alert(1)">'
 
@@ -86,8 +92,46 @@ def test_cutoff_applies_to_plain_text_queries_of_measured_models_only() -> None:
     assert threshold("clip-b32", text) is None  # not measured here
     assert threshold("lite", Query("a cat", negative="dog")) is None
     assert threshold("lite", Query(None, image="x.jpg")) is None
-    assert strong([0.5, 0.1], 0.2) == [True, False]
-    assert strong([0.5, 0.1], None) == [True, True]
+    assert strong([0.5, 0.1], [0.2, 0.2]) == [True, False]
+    assert strong([0.5, 0.1], [None, None]) == [True, True]
+
+
+def test_cutoff_judges_each_score_on_the_scale_it_was_fused_on() -> None:
+    text = Query("a cat")
+    image_cut = threshold("lite", text)
+    fused_cut = threshold("lite", text, caption_weight=0.4)
+    assert image_cut is not None and fused_cut is not None
+    assert threshold("lite", text, caption_weight=0.0) == image_cut
+    assert fused_cut > image_cut  # fused scores sit higher (bench/cutoff_hybrid.py)
+    between = (image_cut + fused_cut) / 2
+    rows = [
+        _row(1, fused_cut + 0.01),  # captioned, fused score above the fused cut
+        _row(2, between),  # captioned: its fused score must meet the fused cut
+        _row(3, between, caption=""),  # no caption: its score is its image score
+    ]
+    flags, quoted = judge("lite", text, 0.4, rows)
+    assert flags == [True, False, True]
+    assert quoted == fused_cut
+    # The search ranked by image alone: every score is an image score.
+    assert judge("lite", text, 0.0, rows) == ([True, True, True], image_cut)
+    assert judge("lite", text, 0.4, rows[2:]) == ([True], image_cut)
+
+
+def test_results_panel_judges_scores_by_the_caption_weight_the_search_used(
+    tmp_path: Path,
+) -> None:
+    text = Query("a cat", caption_weight=0.4)
+    image_cut, fused_cut = threshold("lite", text), threshold("lite", text, 0.4)
+    assert image_cut is not None and fused_cut is not None
+    rows = [_row(1, fused_cut + 0.01), _row(2, (image_cut + fused_cut) / 2)]
+    settings = Settings.from_env(data_dir=tmp_path)
+
+    def weak_cards(weight: float) -> int:
+        results = SearchResults(pd.DataFrame(rows, columns=COLUMNS), {}, "lite", None, [], weight)
+        return results_html(results, text, settings).count('class="mm-card mm-weak"')
+
+    assert weak_cards(0.4) == 1  # the scores were fused: the fused threshold applies
+    assert weak_cards(0.0) == 0  # captions did not count (e.g. read-only): image threshold
 
 
 def test_model_choices_mark_indexed_and_unavailable_models_by_full_name() -> None:

@@ -211,6 +211,8 @@ def test_old_collections_get_caption_vectors_on_first_use(
         results = search(
             query, collection="old", model=str(tiny_clip_dir), settings=on.settings, store=on
         )
+        # The weight the scores carry: the one asked for only when captions counted.
+        assert results.caption_weight == (0.0 if results.notes else weight)
         return [*results.table["id"], *results.notes]
 
     image_only = run(store, 0.0)

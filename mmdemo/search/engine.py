@@ -54,6 +54,8 @@ class SearchResults:
     model: str = ""
     reranker: str | None = None
     notes: list[str] = field(default_factory=list)
+    #: The share captions had in the scores: 0 when the search ranked by image alone.
+    caption_weight: float = 0.0
 
     def to_json(self) -> dict[str, Any]:
         """The ``search --json`` shape: results as records, timings in ms, notes if any."""
@@ -94,23 +96,24 @@ def _retrieve(
     embedder: Embedder,
     context: tuple[Settings, Store],
     notes: list[str],
-) -> list[Hit]:
-    """The ``depth`` best candidates: by image and caption together when text shapes the
-    query, it weighs captions and the collection has caption vectors (embedded now if it predates
-    them), else by image alone (with a note when captions were asked for but missing).
-    An image-only query matches images only, so finding an image's copies stays exact."""
+) -> tuple[list[Hit], float]:
+    """The ``depth`` best candidates and the caption weight their scores carry: by image and
+    caption together when text shapes the query, it weighs captions and the collection has
+    caption vectors (embedded now if it predates them), else by image alone, weight 0 (with a
+    note when captions were asked for but missing). An image-only query matches images
+    only, so finding an image's copies stays exact."""
     settings, store = context
     item_filter = query.item_filter
-    if query.caption_weight > 0 and query.text_counts:
+    weight = query.caption_weight
+    if weight > 0 and query.text_counts:
         if ensure_caption_vectors(store, collection, embedder, settings):
-            return hybrid_hits(
-                store, collection, embedder.key, vector, depth, item_filter, query.caption_weight
-            )
+            hits = hybrid_hits(store, collection, embedder.key, vector, depth, item_filter, weight)
+            return hits, weight
         notes.append(
             f"Collection {collection!r} has no caption vectors for this model (read-only "
             "store or an image-only model), so captions did not count."
         )
-    return store.query(collection, embedder.key, vector, depth, item_filter)
+    return store.query(collection, embedder.key, vector, depth, item_filter), 0.0
 
 
 def _rerank(
@@ -218,14 +221,18 @@ def search(
         clock.lap("embed")
         depth = max(top_k, candidates) if ranker else top_k
         notes: list[str] = []
-        hits = _retrieve(query, vector, depth, collection, embedder, (settings, store), notes)
+        hits, weight = _retrieve(
+            query, vector, depth, collection, embedder, (settings, store), notes
+        )
         clock.lap("search")
         scores = before = None
         if ranker and hits:
             hits, scores, before = _rerank(hits, query, image, ranker, settings, rerank_captions)
             clock.lap("rerank")
     table = _table(hits[:top_k], settings, scores, before)
-    return SearchResults(table, clock.spans, embedder.key, ranker.key if ranker else None, notes)
+    return SearchResults(
+        table, clock.spans, embedder.key, ranker.key if ranker else None, notes, weight
+    )
 
 
 def warm_up(

@@ -6,6 +6,8 @@ It is searched one deeper and then dropped; ranks (and ranks before reranking) c
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import pandas as pd
 
 from mmdemo.search.engine import SearchResults
@@ -22,6 +24,4 @@ def without_item(results: SearchResults, item_id: str, top_k: int) -> SearchResu
         if pd.notna(gone):
             before = kept["rank_before_rerank"]
             kept["rank_before_rerank"] = before.where(before < gone, before - 1)
-    return SearchResults(
-        kept.reset_index(drop=True), results.timings_ms, results.model, results.reranker
-    )
+    return replace(results, table=kept.reset_index(drop=True))

@@ -12,7 +12,7 @@ from typing import TYPE_CHECKING, Any
 from mmdemo.config import Settings
 from mmdemo.ingest.copies import thumb_path
 from mmdemo.present.grid import render_message, render_results
-from mmdemo.search.cutoff import strong, threshold
+from mmdemo.search.cutoff import judge
 from mmdemo.search.query import Query
 
 if TYPE_CHECKING:
@@ -105,8 +105,7 @@ def results_html(results: SearchResults, query: Query, settings: Settings) -> st
     rows = results.table.to_dict("records")
     if not rows:
         return render_message("0 results.", _empty_reason(query), "empty")
-    cut = threshold(results.model, query)
-    flags = strong([float(row["score"]) for row in rows], cut)
+    flags, cut = judge(results.model, query, results.caption_weight, rows)
     return render_results(
         rows, flags, shown_image(settings), reranked=results.reranker is not None, cut=cut
     )
