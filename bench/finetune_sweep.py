@@ -31,7 +31,6 @@ from __future__ import annotations
 import argparse
 import math
 import os
-import resource
 import statistics
 import tempfile
 from collections.abc import Sequence
@@ -42,7 +41,7 @@ from typing import Any
 import torch
 import torch.nn.functional as F  # noqa: N812
 
-from bench.finetune_lite import LITE_CLIPART
+from bench.finetune_lite import LITE_CLIPART, cpu_seconds
 from bench.offline_data import Item, clipart_items, tux_items
 from mmdemo.config import Settings
 from mmdemo.evaluate.metrics import recall_at_k
@@ -192,23 +191,18 @@ def splits(data: Features, share: float) -> dict[str, tuple[list[Pair], list[Pai
     return out
 
 
-def _cpu_seconds() -> float:
-    usage = resource.getrusage(resource.RUSAGE_SELF)
-    return usage.ru_utime + usage.ru_stime
-
-
 def time_one_epoch(model: Any, items: list[Item], settings: Settings) -> None:
     """One epoch of the library's trainer over ``items``, timed (wall, CPU, load)."""
     pairs = [Pair(item.item_id, item.caption, item.path) for item in items]
     hyper = Hyper.choose(LITE, 1, None, None)
-    load, cpu = os.getloadavg()[0], _cpu_seconds()
+    load, cpu = os.getloadavg()[0], cpu_seconds()
     with tempfile.TemporaryDirectory() as work:
         log = train_for_real(
             model, pairs, recipe=LITE, hyper=hyper, settings=settings, work_dir=Path(work)
         )
     print(
         f"one epoch, {len(pairs)} pairs, {log.steps} steps: {log.seconds:.0f} s wall, "
-        f"{_cpu_seconds() - cpu:.0f} s CPU ({torch.get_num_threads()} threads), "
+        f"{cpu_seconds() - cpu:.0f} s CPU ({torch.get_num_threads()} threads), "
         f"load average {load:.1f} -> {os.getloadavg()[0]:.1f}"
     )
 
