@@ -63,6 +63,15 @@ def test_reranked_cards_show_movement_and_the_reranker_legend() -> None:
     assert "was #" not in page
 
 
+def test_the_legend_says_when_captions_counted_in_the_scores() -> None:
+    hybrid = _render([_row(1, 0.5)], [True], caption_weight=0.4)
+    assert "with its caption, the caption counting 0.40" in hybrid
+    assert "between query and image (higher" not in hybrid
+    plain = _render([_row(1, 0.5)], [True])
+    assert "cosine similarity between query and image" in plain
+    assert "caption counting" not in plain
+
+
 def test_weak_matches_sit_behind_a_toggle_after_the_strong_ones() -> None:
     page = _render([_row(1, 0.5), _row(2, 0.1), _row(3, 0.05)], [True, False, False], cut=0.2)
     assert page.index("f1.jpg") < page.index("Show 2 weaker matches") < page.index("f2.jpg")

@@ -37,13 +37,19 @@ def movement(rank: int, before: int | None) -> str:
     return f"▲{shift}" if shift > 0 else f"▼{-shift}"
 
 
-def legend(reranked: bool, cut: float | None) -> str:
-    """One sentence that explains the numbers on the badges."""
+def legend(reranked: bool, cut: float | None, caption_weight: float = 0.0) -> str:
+    """One sentence that explains the numbers on the badges (``caption_weight`` > 0 when
+    captions counted in the scores: hybrid retrieval)."""
     if reranked:
         text = (
             "Badges show the reranked score (the reranker's judgement fused with the "
             "similarity, standardised over these results: higher is better) and how far "
             "reranking moved each result: ▲ up, ▼ down, = unchanged."
+        )
+    elif caption_weight > 0:
+        text = (
+            "Badges show the match score: the query's cosine similarity with the image and "
+            f"with its caption, the caption counting {caption_weight:.2f} (higher is closer)."
         )
     else:
         text = "Badges show cosine similarity between query and image (higher is closer)."
@@ -164,6 +170,7 @@ def render_results(
     *,
     reranked: bool,
     cut: float | None,
+    caption_weight: float = 0.0,
 ) -> str:
     """The HTML of a results table: cards, a note when nothing is strong, and the legend."""
     cards = [card(row, thumb_of(row), ok) for row, ok in zip(rows, strong, strict=True)]
@@ -171,7 +178,7 @@ def render_results(
     if cards and not any(strong):
         closest = ", ".join(c.details[0][1] for c in cards[:3])
         note = f"No strong matches: the closest are {closest}."
-    return render(cards, note, legend(reranked, cut))
+    return render(cards, note, legend(reranked, cut, caption_weight))
 
 
 def render_message(title: str, detail: str, state: str) -> str:

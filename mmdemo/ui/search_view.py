@@ -107,7 +107,12 @@ def results_html(results: SearchResults, query: Query, settings: Settings) -> st
         return render_message("0 results.", _empty_reason(query), "empty")
     flags, cut = judge(results.model, query, results.caption_weight, rows)
     return render_results(
-        rows, flags, shown_image(settings), reranked=results.reranker is not None, cut=cut
+        rows,
+        flags,
+        shown_image(settings),
+        reranked=results.reranker is not None,
+        cut=cut,
+        caption_weight=results.caption_weight,
     )
 
 
