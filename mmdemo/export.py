@@ -12,7 +12,7 @@ from __future__ import annotations
 import csv
 import math
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NamedTuple
 
 import pandas as pd
 
@@ -50,19 +50,30 @@ def _csv_cell(value: Any) -> Any:
     return safe_cell(value)
 
 
-def write_csv(table: pd.DataFrame, path: str | Path) -> Path:
+class Rows(NamedTuple):
+    """A table as plain column names and rows, for tables that never need pandas."""
+
+    columns: list[str]
+    rows: list[list[Any]]
+
+
+def write_csv(table: pd.DataFrame | Rows, path: str | Path) -> Path:
     """Write ``table`` to ``path`` with every text cell (and header) neutralised.
 
     Written row by row with the csv module, as pandas' ``to_csv`` writes it (missing values
     empty, ``\\n`` line ends): a results table is a few rows, and the pandas path cost a
     search more than its store lookup.
     """
+    if isinstance(table, pd.DataFrame):
+        columns, rows = list(table.columns), table.itertuples(index=False, name=None)
+    else:
+        columns, rows = table.columns, iter(table.rows)
     target = Path(path)
     try:
         with target.open("w", newline="", encoding="utf-8") as out:
             writer = csv.writer(out, lineterminator="\n")
-            writer.writerow([safe_cell(str(name)) for name in table.columns])
-            for row in table.itertuples(index=False, name=None):
+            writer.writerow([safe_cell(str(name)) for name in columns])
+            for row in rows:
                 writer.writerow([_csv_cell(value) for value in row])
     except OSError as exc:
         raise InputError(f"Cannot write {target.name}: {exc.strerror or exc}.") from exc
@@ -82,12 +93,15 @@ def describe_query(query: Query) -> dict[str, Any]:
     }
 
 
-def results_table(results: SearchResults, query: Query) -> pd.DataFrame:
+def results_table(results: SearchResults, query: Query) -> Rows:
     """A results table to export: query, model and reranker on every row, no server paths."""
-    table = results.table.drop(columns=list(SERVER_COLUMNS), errors="ignore")
+    from mmdemo.search.engine import COLUMNS  # loaded already: ``results`` came from it
+
     context = {
         **describe_query(query),
         "model": results.model,
         "reranker": results.reranker or "none",
     }
-    return table.assign(**context)
+    kept = [name for name in COLUMNS if name not in SERVER_COLUMNS]
+    rows = [[row[name] for name in kept] + list(context.values()) for row in results.rows]
+    return Rows(kept + list(context), rows)

@@ -33,15 +33,31 @@ def test_write_csv_neutralises_text_but_keeps_numbers(tmp_path: Path) -> None:
 def test_results_table_records_the_setup_and_no_paths() -> None:
     row = dict.fromkeys(COLUMNS) | {"rank": 1, "id": "x", "file_name": "-a.png"}
     row |= {"path": "/srv/data/images/x.png", "caption": "@cap", "score": 0.9}
-    results = SearchResults(pd.DataFrame([row], columns=COLUMNS), {}, "lite", "lite")
+    results = SearchResults([row], {}, "lite", "lite")
     query = Query("a dog", "/tmp/gradio/abc/q.png", negative="cats")
     table = results_table(results, query)
     assert "path" not in table.columns
-    record = table.to_dict("records")[0]
+    record = dict(zip(table.columns, table.rows[0], strict=True))
     assert record["query_text"] == "a dog"
     assert record["query_image"] == "q.png"
     assert (record["negative"], record["model"], record["reranker"]) == ("cats", "lite", "lite")
-    assert "/srv" not in table.to_csv() and "/tmp" not in table.to_csv()
+    assert "/srv" not in str(table) and "/tmp" not in str(table)
+
+
+def test_results_csv_is_the_results_table_as_pandas_writes_it(tmp_path: Path) -> None:
+    rows = [
+        dict.fromkeys(COLUMNS) | {"rank": 1, "id": "x", "file_name": "=x.png", "score": 0.5},
+        dict.fromkeys(COLUMNS) | {"rank": 2, "id": "y", "caption": "a, b", "score": -0.25},
+    ]
+    for row, rerank in zip(rows, [(0.9, 2), (0.1, 1)], strict=True):
+        row["rerank_score"], row["rank_before_rerank"] = rerank
+    results = SearchResults(rows, {}, "lite", "lite")
+    path = write_csv(results_table(results, Query("a dog")), tmp_path / "r.csv")
+    expected = results.table.drop(columns=["path"]).assign(
+        query_text="a dog", query_image="", negative="", model="lite", reranker="lite"
+    )
+    expected["file_name"] = expected["file_name"].map(safe_cell)
+    assert path.read_text(encoding="utf-8") == expected.to_csv(index=False)
 
 
 def test_write_csv_writes_what_pandas_writes(tmp_path: Path) -> None:

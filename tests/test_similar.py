@@ -1,8 +1,6 @@
 """Find similar leaves the query item out and closes up the ranks."""
 
-import pandas as pd
-
-from mmdemo.search.engine import COLUMNS, SearchResults
+from mmdemo.search.engine import SearchResults
 from mmdemo.search.similar import without_item
 
 
@@ -20,7 +18,7 @@ def _results(ids: list[str], before: list[int | None]) -> SearchResults:
         }
         for i, (item, b) in enumerate(zip(ids, before, strict=True))
     ]
-    return SearchResults(pd.DataFrame(rows, columns=COLUMNS), {}, "lite", None)
+    return SearchResults(rows, {}, "lite", None)
 
 
 def test_the_item_is_dropped_and_ranks_close_up() -> None:

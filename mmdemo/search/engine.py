@@ -8,6 +8,7 @@ from __future__ import annotations
 
 import time
 from dataclasses import dataclass, field
+from functools import cached_property
 from typing import Any
 
 import numpy as np
@@ -47,9 +48,15 @@ RERANK_CANDIDATES = 20
 
 @dataclass
 class SearchResults:
-    """A ranked results table plus where the time went (milliseconds)."""
+    """Ranked results, one record per result with the :data:`COLUMNS` keys (``None`` where
+    a value is missing), plus where the time went (milliseconds).
 
-    table: pd.DataFrame
+    The records are what a search builds and what the API sends; :attr:`table`, their
+    pandas form, is built only when read: building it and turning it back into records cost
+    an API search more than its store lookup.
+    """
+
+    rows: list[dict[str, Any]]
     timings_ms: dict[str, float] = field(default_factory=dict)
     model: str = ""
     reranker: str | None = None
@@ -57,9 +64,14 @@ class SearchResults:
     #: The share captions had in the scores: 0 when the search ranked by image alone.
     caption_weight: float = 0.0
 
+    @cached_property
+    def table(self) -> pd.DataFrame:
+        """The results as a table with the :data:`COLUMNS` columns."""
+        return pd.DataFrame(self.rows, columns=COLUMNS)
+
     def to_json(self) -> dict[str, Any]:
         """The ``search --json`` shape: results as records, timings in ms, notes if any."""
-        records = self.table.astype(object).where(self.table.notna(), None).to_dict("records")
+        records = [dict(row) for row in self.rows]
         notes = {"notes": self.notes} if self.notes else {}
         return {"results": records, "timings_ms": self.timings_ms, **notes}
 
@@ -152,13 +164,13 @@ def _rerank(
     return [hits[i] for i in order], scores[order], [i + 1 for i in order]
 
 
-def _table(
+def _rows(
     hits: list[Hit],
     settings: Settings,
     rerank_scores: np.ndarray | None,
     before: list[int] | None,
-) -> pd.DataFrame:
-    rows = [
+) -> list[dict[str, Any]]:
+    return [
         {
             "rank": rank,
             "id": hit.id,
@@ -171,7 +183,6 @@ def _table(
         }
         for rank, hit in enumerate(hits, start=1)
     ]
-    return pd.DataFrame(rows, columns=COLUMNS)
 
 
 def indexed_model(store: Store, collection: str) -> str:
@@ -229,9 +240,9 @@ def search(
         if ranker and hits:
             hits, scores, before = _rerank(hits, query, image, ranker, settings, rerank_captions)
             clock.lap("rerank")
-    table = _table(hits[:top_k], settings, scores, before)
+    rows = _rows(hits[:top_k], settings, scores, before)
     return SearchResults(
-        table, clock.spans, embedder.key, ranker.key if ranker else None, notes, weight
+        rows, clock.spans, embedder.key, ranker.key if ranker else None, notes, weight
     )
 
 

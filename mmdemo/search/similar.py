@@ -8,20 +8,22 @@ from __future__ import annotations
 
 from dataclasses import replace
 
-import pandas as pd
-
 from mmdemo.search.engine import SearchResults
 
 
 def without_item(results: SearchResults, item_id: str, top_k: int) -> SearchResults:
     """``results`` with ``item_id`` removed and the rest re-ranked from 1, at most ``top_k``."""
-    table = results.table
-    dropped = table[table["id"] == item_id]
-    kept = table[table["id"] != item_id].head(top_k).copy()
-    kept["rank"] = range(1, len(kept) + 1)
-    if not dropped.empty and kept["rank_before_rerank"].notna().any():
-        gone = dropped["rank_before_rerank"].iloc[0]
-        if pd.notna(gone):
-            before = kept["rank_before_rerank"]
-            kept["rank_before_rerank"] = before.where(before < gone, before - 1)
-    return replace(results, table=kept.reset_index(drop=True))
+    gone = next((r["rank_before_rerank"] for r in results.rows if r["id"] == item_id), None)
+    kept = [r for r in results.rows if r["id"] != item_id][:top_k]
+    rows = [
+        {**row, "rank": rank, "rank_before_rerank": _closed_up(row["rank_before_rerank"], gone)}
+        for rank, row in enumerate(kept, start=1)
+    ]
+    return replace(results, rows=rows)
+
+
+def _closed_up(before: int | None, gone: int | None) -> int | None:
+    """A rank before reranking once the dropped item's rank ``gone`` is taken out."""
+    if before is None or gone is None or before < gone:
+        return before
+    return before - 1

@@ -24,7 +24,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError, ReadOnlyError
-from mmdemo.export import write_csv
+from mmdemo.export import Rows, write_csv
 from mmdemo.models.registry import Kind, resolve
 from mmdemo.tenancy import Limits, Tenancy, Visitor
 
@@ -214,7 +214,7 @@ class AppContext:
                 f"The demo collection is still being indexed{progress}: try again in a moment."
             )
 
-    def write_csv(self, table: pd.DataFrame, name: str) -> Path:
+    def write_csv(self, table: pd.DataFrame | Rows, name: str) -> Path:
         """Save ``table`` as ``name`` (neutralised, see :mod:`mmdemo.export`) in a fresh
         folder of the app's download area.
 

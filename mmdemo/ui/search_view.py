@@ -102,7 +102,7 @@ CSS = """
 
 def results_html(results: SearchResults, query: Query, settings: Settings) -> str:
     """The grid of one search, or a panel saying why nothing came back and what to try."""
-    rows = results.table.to_dict("records")
+    rows = results.rows
     if not rows:
         return render_message("0 results.", _empty_reason(query), "empty")
     flags, cut = judge(results.model, query, results.caption_weight, rows)

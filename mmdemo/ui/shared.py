@@ -143,7 +143,7 @@ def present(
     Gallery items are (thumbnail or image path, caption), best first.
     """
     path_of = shown_image(settings)
-    items = [(path_of(row), _caption(row)) for row in results.table.to_dict("records")]
+    items = [(path_of(row), _caption(row)) for row in results.rows]
     info, payload = summary(results, results.to_json()["results"])
     return items, info, payload
 
@@ -156,7 +156,7 @@ def summary(results: SearchResults, records: list[dict[str, Any]]) -> tuple[str,
     """
     spans = " · ".join(f"{name} {ms:.0f} ms" for name, ms in results.timings_ms.items())
     info = (
-        f"{len(results.table)} results · model `{results.model}` · "
+        f"{len(results.rows)} results · model `{results.model}` · "
         f"reranker `{results.reranker or 'none'}` · {spans}"
     ) + "".join(f"  \n⚠ {note}" for note in results.notes)
     payload = {
