@@ -24,6 +24,12 @@ request and downloads the CSV) runs under one GIL and competes with the app.
 would, and ``--client-nice N`` lowers those processes' priority so that the app comes
 first on the cores; both are options for comparison, never a replacement for the default
 figure. The single warm search is always measured from this process.
+
+``--client http`` replaces gradio_client with a plain HTTP client on gradio's documented
+REST route (``POST /gradio_api/call/search``, then read the event's stream), one keep-alive
+connection per session and no CSV download: a light stand-in for visitors whose client
+costs this machine nothing, reported beside (never instead of) the gradio_client figure.
+The single warm search uses the same client kind as the concurrent ones.
 """
 
 from __future__ import annotations
@@ -38,11 +44,12 @@ import sys
 import tempfile
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
+import httpx
 from gradio_client import Client
 
 QUERIES = ["a cup of coffee", "a cat", "a rocket", "a horse", "an astronaut", "a camera"]
@@ -94,11 +101,14 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes], timeout_s: float = 30
     raise SystemExit(f"{url} was not ready within {timeout_s:.0f} s")
 
 
-def timed_search(client: Client, query: str, model: str, reranker: str) -> float:
-    """Seconds one /search call takes, as a client sees it."""
-    start = time.perf_counter()
-    # By name: the old page event and today's typed endpoint both take these.
-    client.predict(
+Search = Callable[[str], object]
+
+
+def gradio_search(url: str, model: str, reranker: str) -> Search:
+    """One gradio_client session's search call (by name: the old page event and today's
+    typed endpoint both take these)."""
+    client = Client(url, verbose=False)
+    return lambda query: client.predict(
         text=query,
         image=None,
         weight=0.5,
@@ -111,41 +121,71 @@ def timed_search(client: Client, query: str, model: str, reranker: str) -> float
         top_k=10,
         api_name="/search",
     )
+
+
+def http_search(url: str, model: str, reranker: str) -> Search:
+    """One plain-HTTP session's search call: gradio's REST route, one kept-alive connection,
+    the endpoint's own defaults (from ``/gradio_api/info``) for the options not named."""
+    session = httpx.Client(base_url=f"{url}/gradio_api", timeout=120)
+    parameters = session.get("/info").json()["named_endpoints"]["/search"]["parameters"]
+    chosen = {"collection": "demo", "model": model, "reranker": reranker, "top_k": 10}
+
+    def call(query: str) -> object:
+        values = {**chosen, "text": query}
+        data = [values.get(p["parameter_name"], p.get("parameter_default")) for p in parameters]
+        event = session.post("/call/search", json={"data": data}).json()["event_id"]
+        with session.stream("GET", f"/call/search/{event}") as stream:
+            kind = ""
+            for line in stream.iter_lines():
+                if line.startswith("event:"):
+                    kind = line.split(":", 1)[1].strip()
+                elif line.startswith("data:") and kind in {"complete", "error"}:
+                    if kind == "error":
+                        raise RuntimeError(f"search failed: {line}")
+                    return line
+        raise RuntimeError("the search's event stream ended without a result")
+
+    return call
+
+
+CLIENTS: dict[str, Callable[[str, str, str], Search]] = {
+    "gradio": gradio_search,
+    "http": http_search,
+}
+
+
+def timed_search(search: Search, query: str) -> float:
+    """Seconds one /search call takes, as a client sees it."""
+    start = time.perf_counter()
+    search(query)
     return time.perf_counter() - start
 
 
-def single(url: str, model: str, reranker: str, repeats: int) -> tuple[float, list[float]]:
+def single(session: Search, repeats: int) -> tuple[float, list[float]]:
     """The first search after the app reported ready, then sequential warm searches."""
-    client = Client(url, verbose=False)
-    first = timed_search(client, QUERIES[0], model, reranker)
+    first = timed_search(session, QUERIES[0])
     for query in QUERIES[1:]:
-        timed_search(client, query, model, reranker)
-    warm = [
-        timed_search(client, QUERIES[i % len(QUERIES)], model, reranker) for i in range(repeats)
-    ]
+        timed_search(session, query)
+    warm = [timed_search(session, QUERIES[i % len(QUERIES)]) for i in range(repeats)]
     return first, warm
 
 
-def concurrent(
-    url: str, model: str, reranker: str, clients: int, rounds: int
-) -> list[tuple[int, float]]:
-    """Searches of ``clients`` sessions at once, ``rounds`` each, released together; each
+def concurrent(sessions: list[Search], rounds: int) -> list[tuple[int, float]]:
+    """Searches of all ``sessions`` at once, ``rounds`` each, released together; each
     as (round, seconds). Round 0 is each session's first call, which also makes gradio
     create the session's state."""
-    sessions = [Client(url, verbose=False) for _ in range(clients)]
-    barrier = threading.Barrier(clients)
+    barrier = threading.Barrier(len(sessions))
     times: list[tuple[int, float]] = []
     lock = threading.Lock()
 
     def run(index: int) -> None:
         barrier.wait()
         for r in range(rounds):
-            query = QUERIES[(index + r) % len(QUERIES)]
-            took = timed_search(sessions[index], query, model, reranker)
+            took = timed_search(sessions[index], QUERIES[(index + r) % len(QUERIES)])
             with lock:
                 times.append((r, took))
 
-    threads = [threading.Thread(target=run, args=(i,)) for i in range(clients)]
+    threads = [threading.Thread(target=run, args=(i,)) for i in range(len(sessions))]
     for thread in threads:
         thread.start()
     for thread in threads:
@@ -160,20 +200,20 @@ def _session_process(
     index: int,
     rounds: int,
     nice: int,
+    kind: str,
     barrier: Any,
     results: Any,
 ) -> None:
     """One client session in its own process: ``rounds`` searches after the barrier."""
     os.nice(nice)
-    client = Client(url, verbose=False)
+    search = CLIENTS[kind](url, model, reranker)
     barrier.wait()
     for r in range(rounds):
-        took = timed_search(client, QUERIES[(index + r) % len(QUERIES)], model, reranker)
-        results.put((r, took))
+        results.put((r, timed_search(search, QUERIES[(index + r) % len(QUERIES)])))
 
 
 def concurrent_processes(
-    url: str, model: str, reranker: str, clients: int, rounds: int, nice: int
+    url: str, model: str, reranker: str, clients: int, rounds: int, nice: int, kind: str
 ) -> list[tuple[int, float]]:
     """As :func:`concurrent`, but each session in its own process at niceness ``nice``."""
     context = multiprocessing.get_context("spawn")
@@ -182,7 +222,7 @@ def concurrent_processes(
     workers = [
         context.Process(
             target=_session_process,
-            args=(url, model, reranker, i, rounds, nice, barrier, results),
+            args=(url, model, reranker, i, rounds, nice, kind, barrier, results),
         )
         for i in range(clients)
     ]
@@ -217,6 +257,12 @@ def main() -> None:
     parser.add_argument("--rounds", type=int, default=3)
     parser.add_argument("--repeats", type=int, default=15)
     parser.add_argument(
+        "--client",
+        choices=sorted(CLIENTS),
+        default="gradio",
+        help="gradio_client sessions (default), or plain HTTP on gradio's REST route",
+    )
+    parser.add_argument(
         "--client-processes",
         action="store_true",
         help="run each concurrent session in its own process (as remote visitors)",
@@ -235,21 +281,29 @@ def main() -> None:
 def measure(root: Path, args: argparse.Namespace) -> None:
     """Serve the app from ``root``, measure alone and under load, print the figures."""
     with serve(root, args.model) as url:
-        first, alone = single(url, args.model, args.reranker, args.repeats)
+        make = CLIENTS[args.client]
+        first, alone = single(make(url, args.model, args.reranker), args.repeats)
         if args.client_processes:
             rounds = concurrent_processes(
-                url, args.model, args.reranker, args.clients, args.rounds, args.client_nice
+                url,
+                args.model,
+                args.reranker,
+                args.clients,
+                args.rounds,
+                args.client_nice,
+                args.client,
             )
         else:
-            rounds = concurrent(url, args.model, args.reranker, args.clients, args.rounds)
+            sessions = [make(url, args.model, args.reranker) for _ in range(args.clients)]
+            rounds = concurrent(sessions, args.rounds)
     base = statistics.median(alone)
     loaded = [took for _, took in rounds]
     later = [took for r, took in rounds if r > 0]
     p50, p95 = percentile(loaded, 0.5), percentile(loaded, 0.95)
     clients = (
-        f"one process each, nice {args.client_nice}"
+        f"one process each, nice {args.client_nice}, {args.client} client"
         if args.client_processes
-        else "threads of the bench"
+        else f"threads of the bench, {args.client} client"
     )
     print(f"app: {root} (model {args.model}, reranker {args.reranker}; clients: {clients})")
     print(f"first search after ready: {first * 1000:.0f} ms ({first / base:.2f}x warm median)")
