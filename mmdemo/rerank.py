@@ -13,7 +13,7 @@ search; its candidates' images are decoded only when their features are not stor
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -82,11 +82,14 @@ class Reranker(ModelHandle):
         image: Image.Image | None = None,
         negative: str | None = None,
         features: FeatureStore | None = None,
+        text_vectors: Mapping[str, np.ndarray] | None = None,
     ) -> PartScores:
         """Score every candidate against each given query part; scores in candidate order.
 
         ``features`` lets a reranker that stores per-image features reuse them (and store
-        the ones it had to compute); other rerankers ignore it.
+        the ones it had to compute); other rerankers ignore it. ``text_vectors`` are the
+        query texts' embeddings by the embedder this reranker builds on, which such a
+        reranker reads instead of encoding the texts again.
         """
         self._check_query(text or negative, image)
         if not candidates:
@@ -95,7 +98,9 @@ class Reranker(ModelHandle):
         module = self._features_module
         with self.inference():
             if module is not None and features is not None:
-                return self._from_features(module, candidates, text, image, negative, features)
+                return self._from_features(
+                    module, candidates, (text, image, negative), features, text_vectors or {}
+                )
             return self._by_ranking(candidates, text, image, negative)
 
     @gpu_task(RERANK_GPU_SECONDS)
@@ -139,13 +144,13 @@ class Reranker(ModelHandle):
         self,
         module: Any,
         candidates: Sequence[Candidate],
-        text: str | None,
-        image: Image.Image | None,
-        negative: str | None,
+        query: tuple[str | None, Image.Image | None, str | None],
         features: FeatureStore,
+        text_vectors: Mapping[str, np.ndarray],
     ) -> PartScores:
         import torch
 
+        text, image, negative = query
         ids = [c.id for c in candidates]
         rows = features.load(ids)
         missing = [c for c in candidates if c.id not in rows]
@@ -161,9 +166,14 @@ class Reranker(ModelHandle):
         def text_part(query_text: str | None) -> np.ndarray | None:
             if not query_text:
                 return None
-            query = module.encode_query_text(query_text)
-            total = module.text_image_scores(query, stacked) + module.caption_scores(
-                query, captions
+            known = text_vectors.get(query_text)
+            vector = (
+                module.encode_query_text(query_text)
+                if known is None
+                else module.query_from_embedding(known)
+            )
+            total = module.text_image_scores(vector, stacked) + module.caption_scores(
+                vector, captions
             )
             return total.float().cpu().numpy()
 

@@ -191,3 +191,46 @@ def test_indexing_shares_the_cnn_pass_of_embedder_and_reranker(tmp_path: Path) -
     with reranker.inference():
         recomputed = module.image_features(images).float().numpy()
     assert np.allclose(np.stack([stored[i] for i in ids]), recomputed, atol=1e-5)
+
+
+def test_reranker_reads_the_query_from_the_embedders_text_vectors(
+    reranker: Reranker, tmp_path: Path
+) -> None:
+    """Given the lite embedder's embeddings of the query texts, the reranker scores exactly
+    as when it encodes the texts itself, without encoding them."""
+    from mmdemo.models.loading import load_embedder
+
+    settings = Settings(data_dir=tmp_path / "data", device="cpu")
+    features = FeatureStore(settings, reranker.key)
+    texts = {"text": "astronaut and rocket", "negative": "a rocket"}
+    encoded = load_embedder("lite", settings).encode_texts(list(texts.values()))
+    vectors = dict(zip(texts.values(), encoded, strict=True))
+    own = reranker.score_parts(_candidates(), **texts, features=features)
+    module = reranker._features_module
+    calls: list[str] = []
+    original = module.encode_query_text
+    module.encode_query_text = lambda text: calls.append(text) or original(text)
+    try:
+        shared = reranker.score_parts(
+            _candidates(), **texts, features=features, text_vectors=vectors
+        )
+    finally:
+        del module.encode_query_text
+    assert calls == []
+    assert np.allclose(shared.text, own.text, atol=1e-5)
+    assert np.allclose(shared.negative, own.negative, atol=1e-5)
+
+
+def test_a_reranked_lite_search_encodes_its_query_text_once(
+    indexed: tuple[Settings, Store],
+) -> None:
+    settings, _ = indexed
+    module = load_reranker("lite", settings)._features_module
+    calls: list[str] = []
+    original = module.encode_query_text
+    module.encode_query_text = lambda text: calls.append(text) or original(text)
+    try:
+        assert _top(indexed, Query(text="astronaut and rocket", negative="a cat"))
+    finally:
+        del module.encode_query_text
+    assert calls == []

@@ -25,7 +25,7 @@ from mmdemo.models.loading import load_embedder, load_reranker
 from mmdemo.models.registry import DEFAULT_EMBEDDER, resolve
 from mmdemo.models.threads import single_query
 from mmdemo.rerank import Candidate, Reranker
-from mmdemo.rerank_features import FeatureStore
+from mmdemo.rerank_features import FeatureStore, rerankers_building_on
 from mmdemo.search.batch import encode_texts
 from mmdemo.search.fusion import fuse, weighted_parts
 from mmdemo.search.hybrid import hybrid_hits
@@ -89,15 +89,20 @@ class _Clock:
         self._start = now
 
 
-def _query_vector(query: Query, image: Image.Image | None, embedder: Embedder) -> np.ndarray:
-    """The query's unit vector; its texts are encoded in a batch with concurrent searches'."""
+def _query_vector(
+    query: Query, image: Image.Image | None, embedder: Embedder
+) -> tuple[np.ndarray, dict[str, np.ndarray]]:
+    """The query's unit vector, and each of its texts' embedding by text (a reranker that
+    builds on this embedder reuses them); texts are encoded in a batch with concurrent
+    searches'."""
     texts = [query.text or ""] if query.has_text else []
     texts += [query.negative or ""] if query.has_negative else []
     rows = list(encode_texts(embedder, texts)) if texts else []
+    encoded = dict(zip(texts, rows, strict=True))
     text_vec = rows.pop(0) if query.has_text else None
     negative = rows.pop(0) if query.has_negative else None
     image_vec = embedder.encode_images([image])[0] if image is not None else None
-    return combine(text_vec, image_vec, query.weight, negative, query.negative_weight)
+    return combine(text_vec, image_vec, query.weight, negative, query.negative_weight), encoded
 
 
 def _retrieve(
@@ -135,6 +140,7 @@ def _rerank(
     reranker: Reranker,
     settings: Settings,
     with_captions: bool,
+    text_vectors: dict[str, np.ndarray],
 ) -> tuple[list[Hit], np.ndarray, list[int]]:
     """Reorder hits by the fused score; returns hits, their fused scores and ranks before.
 
@@ -155,6 +161,7 @@ def _rerank(
         image=image,
         negative=query.negative if query.has_negative else None,
         features=FeatureStore(settings, reranker.key),
+        text_vectors=text_vectors,
     )
     rerank = weighted_parts(
         parts.text, parts.image, query.weight, parts.negative, query.negative_weight
@@ -228,7 +235,7 @@ def search(
     ranker = load_reranker(reranker, settings) if reranker else None
     clock = _Clock()
     with single_query():
-        vector = _query_vector(query, image, embedder)
+        vector, encoded = _query_vector(query, image, embedder)
         clock.lap("embed")
         depth = max(top_k, candidates) if ranker else top_k
         notes: list[str] = []
@@ -238,7 +245,10 @@ def search(
         clock.lap("search")
         scores = before = None
         if ranker and hits:
-            hits, scores, before = _rerank(hits, query, image, ranker, settings, rerank_captions)
+            shared = encoded if ranker.key in rerankers_building_on(embedder.key) else {}
+            hits, scores, before = _rerank(
+                hits, query, image, ranker, settings, rerank_captions, shared
+            )
             clock.lap("rerank")
     rows = _rows(hits[:top_k], settings, scores, before)
     return SearchResults(

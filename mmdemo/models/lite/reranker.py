@@ -23,7 +23,7 @@ from sentence_transformers.base.modules import InputModule
 from mmdemo.models.lite import backbone as bb
 from mmdemo.models.lite.embedder import LiteEmbedder
 from mmdemo.models.lite.inputs import as_image
-from mmdemo.models.lite.text import embed_texts
+from mmdemo.models.lite.text import TEXT_DIM, embed_texts
 
 CONFIG_FILE = "lite_reranker.json"
 CACHE_SIZE = 4096
@@ -187,6 +187,14 @@ class LiteReranker(InputModule):
     def encode_query_text(self, text: str) -> torch.Tensor:
         """The unit MiniLM vector of one query text (computed once per search)."""
         return embed_texts(self.base.text_encoder, [text])[0]
+
+    def query_from_embedding(self, embedding: Any) -> torch.Tensor:
+        """What :meth:`encode_query_text` returns, read from the text embedding of the
+        embedder this reranker builds on (``[text_384, zeros]``): the search already
+        encoded its query there, so the reranker need not encode it again."""
+        device = self.base.class_embeddings.device
+        text = torch.as_tensor(embedding[:TEXT_DIM], dtype=torch.float32, device=device)
+        return text / text.norm().clamp_min(1e-12)
 
     def image_features(self, images: list[Image.Image]) -> torch.Tensor:
         """``(N, C + F)`` rows: log of the view-averaged class probabilities, mean pooled features.
