@@ -54,7 +54,7 @@ def cli_section(quick: bool) -> dict[str, Any]:
     from mmdemo.search.query import Query
     from mmdemo.store import Store
 
-    repeats = 2 if quick else 3
+    repeats = 1 if quick else 3
     mmdemo = [sys.executable, "-m", "mmdemo"]
     with tempfile.TemporaryDirectory() as tmp:
         folder, data = Path(tmp) / "images", ["--data-dir", str(Path(tmp) / "data")]
@@ -91,7 +91,7 @@ def cli_section(quick: bool) -> dict[str, Any]:
 
 def memory_section(quick: bool) -> dict[str, Any]:
     """Peak RSS of a small and a 4x larger ingest, each in a fresh process."""
-    sizes = (32, 128) if quick else (100, 400)
+    sizes = (16, 64) if quick else (100, 400)
     rows = []
     for size in sizes:
         out = subprocess.run(
