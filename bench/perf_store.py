@@ -182,12 +182,14 @@ def run_series(
     return rows
 
 
-def store_query_ms(count: int, dim: int) -> dict[str, float]:
-    """A whole ``Store.query`` (handle lookup, count, exact scan, metadata) when warm."""
+def store_query_ms(count: int, seeds: np.ndarray | None) -> dict[str, float]:
+    """A whole ``Store.query`` (handle lookup, count, exact scan or HNSW, metadata) when
+    warm, on lite-like vectors (random ones without ``seeds``)."""
     from mmdemo.config import Settings
     from mmdemo.store import Store
 
-    vectors = make_vectors("random", count, dim, None, seed=3)
+    dim = seeds.shape[1] if seeds is not None else 1664
+    vectors = make_vectors("lite-like", count, dim, seeds, seed=3)
     with tempfile.TemporaryDirectory() as tmp:
         store = Store(Settings(data_dir=Path(tmp)))
         ids = [f"{i:07d}" for i in range(count)]
@@ -196,7 +198,7 @@ def store_query_ms(count: int, dim: int) -> dict[str, float]:
             store.add(
                 "bench", "lite", ids[chunk], vectors[chunk], [{"caption": ""}] * len(ids[chunk])
             )
-        queries = make_vectors("random", QUERIES, dim, None, seed=4)
+        queries = make_vectors("lite-like", QUERIES, dim, seeds, seed=4)
         store.query("bench", "lite", queries[0], TOP)  # loads the vectors once
         return {
             "size": count,
@@ -227,7 +229,7 @@ def run(
     for row in series:
         row["insert_over_embed"] = round(row["insert_per_s"] / embed_rate, 1)
     # The smallest size scans exactly; the largest is the issue's 100k through HNSW.
-    switch = [store_query_ms(n, seeds.shape[1]) for n in (sizes[0], sizes[-1])]
+    switch = [store_query_ms(n, seeds) for n in (sizes[0], sizes[-1])]
     return {"embed_images_per_s": embed_rate, "series": series, "store_query": switch}
 
 

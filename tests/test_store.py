@@ -355,3 +355,28 @@ def test_chroma_names_are_valid_and_distinct(collection: str, model: str) -> Non
     assert set(name) <= set("abcdefghijklmnopqrstuvwxyzABCDEFGHIJKLMNOPQRSTUVWXYZ0123456789._-")
     assert name != chroma_name(collection, model + "2")
     assert name != chroma_name(collection + "2", model)
+
+
+def test_a_local_store_counts_a_collection_once_until_a_write(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Chroma's count costs more than the search at 100k items: queries reuse it until this
+    or another process writes, and the count after a write is the new one."""
+    from chromadb.api.models.Collection import Collection
+
+    calls: list[str] = []
+    original = Collection.count
+    monkeypatch.setattr(Collection, "count", lambda self: calls.append(self.name) or original(self))
+    settings = Settings(data_dir=tmp_path / "data")
+    store = Store(settings)
+    vectors = _unit_rows(6, 4)
+    store.add("photos", CLIP, _ids(3), vectors[:3], [{}] * 3)
+    calls.clear()
+    assert len(store.query("photos", CLIP, vectors[0], 10)) == 3
+    assert len(store.query("photos", CLIP, vectors[1], 10)) == 3
+    assert len(calls) == 1
+    store.add("photos", CLIP, _ids(6)[3:5], vectors[3:5], [{}] * 2)
+    assert len(store.query("photos", CLIP, vectors[0], 10)) == 5
+    other = Store(settings)  # another process's write moves the change marker
+    other.add("photos", CLIP, _ids(6)[5:], vectors[5:], [{}])
+    assert len(store.query("photos", CLIP, vectors[0], 10)) == 6

@@ -168,7 +168,7 @@ class Store(Handles):
     @retry_if_stale
     def models(self, collection: str) -> dict[str, int]:
         """Model key -> item count for ``collection`` (empty when it does not exist)."""
-        return {model: target.count() for model, target in self._models(collection).items()}
+        return {model: self._count(target) for model, target in self._models(collection).items()}
 
     @retry_if_stale
     def query(
@@ -190,7 +190,7 @@ class Store(Handles):
             raise InputError(f"The number of results must be at least 1, got {k}.")
         vector = as_matrix(embedding, 1)
         target = self._vector_target(collection, model, captions, vector.shape[1])
-        count = target.count() if target is not None else 0
+        count = self._count(target) if target is not None else 0
         if target is None or count == 0:
             return []
         if exact_fits(count, vector.shape[1]):
@@ -266,7 +266,7 @@ class Store(Handles):
         target = self._require(collection, model)
         matrix = as_matrix(vectors, len(vectors))
         check_dimension(target, matrix.shape[1], collection, model)
-        n_results = min(k, target.count())
+        n_results = min(k, self._count(target))
         found_ids: list[list[str]] = []
         similarities = np.full((len(matrix), k), -np.inf, dtype=np.float32)
         if n_results == 0:
@@ -323,7 +323,7 @@ class Store(Handles):
             CollectionInfo(
                 name=name,
                 images=self._distinct_count(list(by_model.values())),
-                models={model: target.count() for model, target in sorted(by_model.items())},
+                models={model: self._count(target) for model, target in sorted(by_model.items())},
             )
             for name, by_model in sorted(grouped.items())
         ]
@@ -331,7 +331,7 @@ class Store(Handles):
     def _distinct_count(self, targets: list[Collection]) -> int:
         """Distinct ids over a collection's models; one model needs no id scan."""
         if len(targets) == 1:
-            return targets[0].count()
+            return self._count(targets[0])
         return len(self._all_ids(targets))
 
     @retry_if_stale

@@ -46,6 +46,7 @@ class Handles:
         self._readonly = settings.readonly
         self._handles: dict[str, dict[str, Collection]] | None = None
         self._caption_handles: dict[str, Collection | None] = {}
+        self._counts: dict[str, tuple[str, int]] = {}
         self._exact = ExactCache()
         self._seen = read_marker(settings)
         self._batch_size = self._client.get_max_batch_size()
@@ -67,6 +68,7 @@ class Handles:
         """Forget cached collection handles and vectors (after another process changed them)."""
         self._handles = None
         self._caption_handles = {}
+        self._counts.clear()
         self._exact.clear()
 
     @contextmanager
@@ -83,6 +85,21 @@ class Handles:
             self._seen = markers.during
             yield
             self._seen = markers.after
+
+    def _count(self, target: Collection) -> int:
+        """``target.count()``, kept for as long as the change marker stays where it was when
+        counted, i.e. until this or another process writes (Chroma's count costs about 9 ms
+        at 100k items, more than the vector search itself). A count taken during a write
+        is filed under that write's marker, which its end moves on. Never kept for a Chroma
+        server, whose other clients leave no change marker."""
+        if self._server is not None:
+            return int(target.count())
+        seen, key = self._seen, str(target.id)
+        cached = self._counts.get(key)
+        if cached is None or cached[0] != seen:
+            cached = (seen, int(target.count()))
+            self._counts[key] = cached
+        return cached[1]
 
     def _caption_target(self, image_target: Collection) -> Collection | None:
         """The caption vectors kept beside ``image_target``, or None (indexed before them)."""
@@ -192,5 +209,5 @@ class Handles:
 
     def _pages(self, target: Collection, include: list[str]) -> Iterator[Any]:
         """``target.get`` page by page, so no single request exceeds Chroma's batch size."""
-        for offset in range(0, target.count(), self._batch_size):
+        for offset in range(0, self._count(target), self._batch_size):
             yield target.get(include=include, limit=self._batch_size, offset=offset)  # type: ignore[arg-type]
