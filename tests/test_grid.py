@@ -3,12 +3,10 @@
 from pathlib import Path
 from typing import Any
 
-import pandas as pd
-
 from mmdemo.config import Settings
 from mmdemo.present.grid import movement, render_message, render_results
 from mmdemo.search.cutoff import TEXT_THRESHOLDS, judge, strong, threshold
-from mmdemo.search.engine import COLUMNS, SearchResults
+from mmdemo.search.engine import SearchResults
 from mmdemo.search.query import Query
 from mmdemo.ui.search_view import results_html
 
@@ -136,7 +134,7 @@ def test_results_panel_judges_scores_by_the_caption_weight_the_search_used(
     settings = Settings.from_env(data_dir=tmp_path)
 
     def weak_cards(weight: float) -> int:
-        results = SearchResults(pd.DataFrame(rows, columns=COLUMNS), {}, "lite", None, [], weight)
+        results = SearchResults(rows, {}, "lite", None, [], weight)
         return results_html(results, text, settings).count('class="mm-card mm-weak"')
 
     assert weak_cards(0.4) == 1  # the scores were fused: the fused threshold applies
