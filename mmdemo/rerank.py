@@ -99,7 +99,7 @@ class Reranker(ModelHandle):
         with self.inference():
             if module is not None and features is not None:
                 return self._from_features(
-                    module, candidates, (text, image, negative), features, text_vectors or {}
+                    module, candidates, text, image, negative, features, text_vectors or {}
                 )
             return self._by_ranking(candidates, text, image, negative)
 
@@ -144,13 +144,14 @@ class Reranker(ModelHandle):
         self,
         module: Any,
         candidates: Sequence[Candidate],
-        query: tuple[str | None, Image.Image | None, str | None],
+        text: str | None,
+        image: Image.Image | None,
+        negative: str | None,
         features: FeatureStore,
         text_vectors: Mapping[str, np.ndarray],
     ) -> PartScores:
         import torch
 
-        text, image, negative = query
         ids = [c.id for c in candidates]
         rows = features.load(ids)
         missing = [c for c in candidates if c.id not in rows]
