@@ -165,7 +165,5 @@ def query_overlay(
         store=store,
         top_k=k,
     )
-    hits = [
-        Hit(str(row["id"]), float(row["score"]), {}) for row in results.table.to_dict("records")
-    ]
+    hits = [Hit(str(row["id"]), float(row["score"]), {}) for row in results.rows]
     return hits, place_query(found, hits)

@@ -83,7 +83,7 @@ def _number(value: Any) -> float | None:
 
 
 def card(row: dict[str, Any], thumb: str, strong: bool) -> Card:
-    """The card of one result row (a ``SearchResults.table`` record)."""
+    """The card of one result row (a ``SearchResults.rows`` record)."""
     rank = int(row["rank"])
     rerank = _number(row.get("rerank_score"))
     before = _number(row.get("rank_before_rerank"))

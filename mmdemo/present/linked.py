@@ -66,7 +66,7 @@ def linked_grids(
     rows_b: Sequence[dict[str, Any]],
     thumb_of: Callable[[dict[str, Any]], str],
 ) -> tuple[str, str]:
-    """The HTML of side A's and side B's results (``SearchResults.table`` records)."""
+    """The HTML of side A's and side B's results (``SearchResults.rows`` records)."""
     ids = [[str(row["id"]) for row in rows] for rows in (rows_a, rows_b)]
     slots = link_slots(ids[0], ids[1])
     sides = (("A", rows_a, ids[0], "B", ids[1]), ("B", rows_b, ids[1], "A", ids[0]))

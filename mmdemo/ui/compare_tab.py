@@ -99,7 +99,7 @@ def _side(
     except MMDemoError as exc:
         return [], f"**Error:** {exc}", {"indexed": True, "model": key, "error": str(exc)}
     _, info, payload = present(results, ctx.settings)
-    return results.table.to_dict("records"), info, {"indexed": True, "error": None, **payload}
+    return results.rows, info, {"indexed": True, "error": None, **payload}
 
 
 def agreement(first: list[str], second: list[str], top_k: int) -> dict[str, Any]:

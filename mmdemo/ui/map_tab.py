@@ -114,7 +114,7 @@ def similar_to(
         top_k=HIGHLIGHTED,
     )
     gallery, _, _ = present(results, ctx.settings)
-    ringed = {str(i) for i in results.table["id"]}
+    ringed = {str(row["id"]) for row in results.rows}
     return draw(ctx, found, ringed, found.position(item_id)), gallery
 
 
