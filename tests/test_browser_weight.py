@@ -45,11 +45,13 @@ def test_moving_the_weight_changes_the_reranked_order(browser: Browser, web_app:
     # The sample query ran with the default reranker: the page is ready.
     expect(_first_result(page)).to_have_attribute("alt", _rank1("coffee.jpg"))
     expect(page.locator("#search-reranker input")).to_have_value(re.compile("lite", re.I))
-    page.locator("#search-text textarea").fill("a tabby cat")
     page.locator("#search-image input[type=file]").set_input_files(str(PHOTOS / "rocket.jpg"))
     expect(page.locator("#search-image img")).to_be_visible()
     page.get_by_text("More options").click()
     set_slider(page, "search-weight", 0.9)
+    # Typed last, once the upload and the accordion have settled, and checked before searching.
+    page.locator("#search-text textarea").fill("a tabby cat")
+    expect(page.locator("#search-text textarea")).to_have_value("a tabby cat")
     _search_again(page, page.locator("#search-button"))
     expect(_first_result(page)).to_have_attribute("alt", _rank1("chelsea.jpg"))
     expect(page.locator("#search-results .mm-legend")).to_contain_text("reranker")
