@@ -154,7 +154,7 @@ def _print_table(results: dict[str, Any]) -> None:
         build = f"efC{row['ef_construction']}/M{row['max_neighbors']}"
         hnsw = "  ".join(
             f"ef{e}: agree {row[f'hnsw_ef{e}_agreement']:.3f} {row[f'hnsw_ef{e}_query_ms']:.1f} ms"
-            for e in perf_store.EF_SEARCH
+            for e in perf_store.EF_BY_KIND[row["kind"]]
         )
         print(
             f"store {row['kind']:>9} {row['dim']:5d}-d {row['size']:7d} {build}: "

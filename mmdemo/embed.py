@@ -6,7 +6,8 @@ batches that mix modalities.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
+from typing import Any
 
 import numpy as np
 from PIL import Image
@@ -59,4 +60,28 @@ class Embedder(ModelHandle):
     ) -> np.ndarray:
         """Embed RGB images; returns an (n, dim) float32 array of unit vectors."""
         self._require("image")
-        return self._encode(images, batch_size)
+        chunks = [
+            self.encode_prepared(self.prepare_images(images[at : at + batch_size]))
+            for at in range(0, len(images), batch_size)
+        ]
+        return np.concatenate(chunks) if chunks else np.zeros((0, self.dim or 0), np.float32)
+
+    def prepare_images(self, images: Sequence[Image.Image]) -> dict[str, Any]:
+        """The model's inputs for one batch of RGB images (resized, normalised pixels).
+
+        CPU work that touches no weights: the indexer runs it in its producer thread, so a
+        batch is ready while the model runs the previous one (:meth:`encode_prepared`).
+        """
+        self._require("image")
+        return dict(self.model.preprocess(list(images)))
+
+    @gpu_task(EMBED_GPU_SECONDS)
+    def encode_prepared(self, inputs: Mapping[str, Any]) -> np.ndarray:
+        """Unit vectors of a batch made by :meth:`prepare_images`: one forward pass."""
+        import torch
+        from sentence_transformers.util import batch_to_device
+
+        with self.inference():
+            output = self.model(batch_to_device(dict(inputs), torch.device(self.device)))
+            vectors = output["sentence_embedding"].float().cpu().numpy()
+        return unit_rows(vectors)

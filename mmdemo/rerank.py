@@ -105,16 +105,17 @@ class Reranker(ModelHandle):
 
     @gpu_task(RERANK_GPU_SECONDS)
     def store_features(
-        self, features: FeatureStore, ids: Sequence[str], images: Sequence[Image.Image]
+        self, features: FeatureStore, ids: Sequence[str], inputs: Mapping[str, Any]
     ) -> np.ndarray | None:
-        """Compute and store the per-image features of ``images``; returns the unit
-        embeddings of the embedder it builds on, computed in the same CNN pass, or None for
-        a model without stored features."""
+        """Compute and store the per-image features of a batch the embedder this reranker
+        builds on prepared (:meth:`mmdemo.embed.Embedder.prepare_images`); returns that
+        embedder's unit embeddings, computed in the same CNN pass, or None for a model
+        without stored features."""
         module = self._features_module
         if module is None or not ids:
             return None
         with self.inference():
-            rows, embeddings = module.features_and_embeddings(list(images))
+            rows, embeddings = module.features_and_embeddings(inputs)
         features.save(ids, rows.float().cpu().numpy())
         return unit_rows(embeddings.float().cpu().numpy())
 

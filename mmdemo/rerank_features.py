@@ -12,12 +12,11 @@ images indexed before that (see :meth:`mmdemo.rerank.Reranker.score_parts`).
 from __future__ import annotations
 
 import re
-from collections.abc import Callable, Collection, Iterable, Sequence
+from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-from PIL import Image
 
 from mmdemo.config import Settings
 from mmdemo.ingest.copies import write_atomically
@@ -91,16 +90,17 @@ def rerankers_building_on(embedder_key: str) -> list[str]:
 
 
 def embed_at_index(
-    settings: Settings, embedder: Embedder, ids: Sequence[str], images: Sequence[Image.Image]
+    settings: Settings, embedder: Embedder, ids: Sequence[str], inputs: Mapping[str, Any]
 ) -> np.ndarray:
-    """The embeddings of newly indexed images, storing on the way the feature rows of the
-    rerankers that build on ``embedder``: such a reranker computes the embedder's vectors in
-    the same CNN pass as its rows, so the images go through the CNN once per view."""
+    """The embeddings of newly indexed images, from the batch ``embedder`` prepared for them
+    (:meth:`~mmdemo.embed.Embedder.prepare_images`), storing on the way the feature rows of
+    the rerankers that build on ``embedder``: such a reranker computes the embedder's vectors
+    in the same CNN pass as its rows, so the images go through the CNN once per view."""
     from mmdemo.models.loading import load_reranker
 
     vectors: np.ndarray | None = None
     for name in rerankers_building_on(embedder.key):
         reranker = load_reranker(name, settings)
-        shared = reranker.store_features(FeatureStore(settings, reranker.key), ids, images)
+        shared = reranker.store_features(FeatureStore(settings, reranker.key), ids, inputs)
         vectors = shared if vectors is None else vectors
-    return vectors if vectors is not None else embedder.encode_images(images)
+    return vectors if vectors is not None else embedder.encode_prepared(inputs)

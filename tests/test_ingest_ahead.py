@@ -2,6 +2,9 @@
 
 from __future__ import annotations
 
+import os
+import subprocess
+import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -13,7 +16,7 @@ from mmdemo.config import Settings
 from mmdemo.errors import ModelLoadError
 from mmdemo.ingest.ahead import run_ahead
 from mmdemo.ingest.images import decode_image, fit_for_models
-from mmdemo.ingest.indexer import BATCH_SIZE, index_paths
+from mmdemo.ingest.indexer import BATCH_SIZE, FIRST_BATCH_SIZE, index_paths
 from mmdemo.models.loading import load_embedder
 from mmdemo.store import Store
 
@@ -68,8 +71,9 @@ def test_overlapped_ingest_stores_the_serial_vectors_and_reports_per_batch(
         progress=lambda done, total: seen.append((done, total)),
     )
     assert (report.added, report.present, report.rejected) == (count, 0, [])
-    assert seen == [(0, count), (BATCH_SIZE, count), (2 * BATCH_SIZE, count), (count, count),
-                    (count, count)]  # fmt: skip
+    # A small first batch (the model starts early), then full ones.
+    steps = [0, FIRST_BATCH_SIZE, FIRST_BATCH_SIZE + BATCH_SIZE, count, count]
+    assert seen == [(step, count) for step in steps]
 
     embedder = load_embedder(str(tiny_clip_dir), settings)
     decoded = [decode_image(path.read_bytes()) for path in sorted(folder.iterdir())]
@@ -94,3 +98,20 @@ def test_a_model_that_cannot_load_fails_before_any_file_is_written(
         p for d in (settings.images_dir, settings.thumbs_dir) if d.exists() for p in d.iterdir()
     ]
     assert written == []
+
+
+@pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_importing_mmdemo_makes_openmp_threads_wait_passively_unless_told_otherwise(
+    given: str | None, expected: str
+) -> None:
+    """Spinning OpenMP threads take the CPU the ingest producer needs; a user's own choice
+    of ``OMP_WAIT_POLICY`` is kept."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given:
+        env["OMP_WAIT_POLICY"] = given
+    script = "import mmdemo, os; print(os.environ['OMP_WAIT_POLICY'])"
+    root = Path(__file__).resolve().parents[1]
+    done = subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=root, capture_output=True, text=True
+    )
+    assert done.stdout.strip() == expected, done.stderr

@@ -84,6 +84,22 @@ def test_embeddings_are_unit_vectors_per_modality(tiny_clip_dir: Path, settings:
     assert np.allclose(np.linalg.norm(images, axis=1), 1, atol=1e-5)
 
 
+@pytest.mark.parametrize("fixture", ["tiny_clip_dir", "tiny_siglip_dir"])
+def test_prepared_batches_embed_as_sentence_transformers_encodes(
+    fixture: str, settings: Settings, request: pytest.FixtureRequest
+) -> None:
+    """Images are embedded through prepare_images + encode_prepared (the indexer prepares in
+    its producer thread); the vectors must equal sentence-transformers' own encode, across
+    more than one batch."""
+    embedder = loading.load_embedder(str(request.getfixturevalue(fixture)), settings)
+    rng = np.random.default_rng(5)
+    images = [
+        Image.fromarray(rng.integers(0, 256, (30 + i, 40, 3), dtype=np.uint8)) for i in range(5)
+    ]
+    expected = embedder.model.encode(images, normalize_embeddings=True)
+    assert np.allclose(embedder.encode_images(images, batch_size=2), expected, atol=1e-5)
+
+
 def test_bf16_precision_stays_close_to_fp32(tiny_clip_dir: Path, tmp_path: Path) -> None:
     image = Image.new("RGB", (40, 30), "orange")
     fp32 = loading.load_embedder(str(tiny_clip_dir), Settings(data_dir=tmp_path, device="cpu"))

@@ -5,6 +5,7 @@ from __future__ import annotations
 import zipfile
 from collections.abc import Callable
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pandas as pd
@@ -81,16 +82,17 @@ def indexed(photos: Path, settings: Settings, store: Store, tiny_clip_dir: Path)
 def spy_on_image_encoding(
     monkeypatch: pytest.MonkeyPatch, before: Callable[[], None] = lambda: None
 ) -> list[list[tuple[int, int]]]:
-    """Record the image sizes of each encode_images call, running ``before`` first."""
+    """Record the image sizes of each batch prepared for a model (every image encode, at
+    index and query time, goes through ``prepare_images``), running ``before`` first."""
     calls: list[list[tuple[int, int]]] = []
-    original = Embedder.encode_images
+    original = Embedder.prepare_images
 
-    def spy(self: Embedder, images: list[Image.Image], batch_size: int = 32) -> np.ndarray:
+    def spy(self: Embedder, images: list[Image.Image]) -> dict[str, Any]:
         before()
         calls.append([image.size for image in images])
-        return original(self, images, batch_size)
+        return original(self, images)
 
-    monkeypatch.setattr(Embedder, "encode_images", spy)
+    monkeypatch.setattr(Embedder, "prepare_images", spy)
     return calls
 
 

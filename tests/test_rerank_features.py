@@ -183,7 +183,7 @@ def test_indexing_shares_the_cnn_pass_of_embedder_and_reranker(tmp_path: Path) -
     images = [fit_for_models(load_image(PHOTOS / name)) for name in NAMES]
     ids = [c.id for c in _candidates()]
     embedder = load_embedder("lite", settings)
-    shared = embed_at_index(settings, embedder, ids, images)
+    shared = embed_at_index(settings, embedder, ids, embedder.prepare_images(images))
     assert np.allclose(shared, embedder.encode_images(images), atol=1e-5)
     reranker = load_reranker("lite", settings)
     stored = FeatureStore(settings, reranker.key).load(ids)
@@ -191,6 +191,17 @@ def test_indexing_shares_the_cnn_pass_of_embedder_and_reranker(tmp_path: Path) -
     with reranker.inference():
         recomputed = module.image_features(images).float().numpy()
     assert np.allclose(np.stack([stored[i] for i in ids]), recomputed, atol=1e-5)
+
+
+def test_mirror_view_of_prepared_pixels_equals_preparing_the_mirrored_images() -> None:
+    """The reranker's mirror view flips the pixels the embedder prepared instead of
+    preparing each image again; that must be exactly the mirrored image's own pixels."""
+    from mmdemo.models.lite import backbone as bb
+
+    images = [fit_for_models(load_image(PHOTOS / name)) for name in NAMES]
+    size = 224
+    flipped = bb.pixel_batch(images, size).flip(-1)
+    assert flipped.equal(bb.pixel_batch(images, size, flip=True))
 
 
 def test_reranker_reads_the_query_from_the_embedders_text_vectors(

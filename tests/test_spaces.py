@@ -30,7 +30,12 @@ from imagefactory import write_image
 
 ROOT = Path(__file__).resolve().parents[1]
 FAKE_SPACES = ROOT / "tests" / "fake_spaces"
-MODEL_WORK = {"Embedder._encode", "Reranker.score_parts", "Reranker.store_features"}
+MODEL_WORK = {
+    "Embedder._encode",
+    "Embedder.encode_prepared",
+    "Reranker.score_parts",
+    "Reranker.store_features",
+}
 
 
 def _zero_gpu_env(**extra: str) -> dict[str, str]:

@@ -287,6 +287,8 @@ def fit_for_models(image: Image.Image) -> Image.Image:
 
     Models resize to a few hundred pixels anyway; bounding what is held in memory keeps a
     batch of phone photos (24 MP each) from taking gigabytes. Indexed and query images get
-    the same treatment, so an image still finds itself.
+    the same treatment, so an image still finds itself. An RGB image that already fits is
+    returned as it is, not copied.
     """
-    return make_thumbnail(image, MODEL_MAX_SIDE)
+    rgb = to_rgb(image)
+    return rgb if max(rgb.size) <= MODEL_MAX_SIDE else make_thumbnail(rgb, MODEL_MAX_SIDE)

@@ -36,6 +36,8 @@ from mmdemo.store import Store
 
 Progress = Callable[[int, int], None]
 BATCH_SIZE = 32
+#: The first batch of an ingest: small, so the model starts early (see _decoded_batches).
+FIRST_BATCH_SIZE = 8
 #: Metadata keys the indexer owns; a captions CSV column of the same name cannot replace them.
 CORE_KEYS = (
     "file_name",
@@ -90,6 +92,12 @@ class _Batch:
     items: list[_Item] = field(default_factory=list)
     present: int = 0
     consumed: int = 0
+    #: Per model key: the inputs that model prepared for the items it lacks.
+    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
+
+    def lacking(self, key: str) -> list[_Item]:
+        """The items the model ``key`` still lacks, in batch order."""
+        return [item for item in self.items if key in item.missing]
 
 
 class _Embedders:
@@ -233,10 +241,13 @@ def _decoded_batches(
 ) -> Iterator[_Batch]:
     """Decode what some model lacks into batches of ``size``; count what is already stored.
 
-    ``before_decoding`` runs before each decode (it loads the models once). A batch with
-    nothing to embed is still handed on every ``size`` entries, so progress moves.
+    The first batch holds only ``FIRST_BATCH_SIZE`` images, so the model starts after a few
+    are ready instead of idling while a whole batch decodes; by the time it is done, the
+    next full batch is (bench/README.md, "Ingest"). ``before_decoding`` runs before each
+    decode (it loads the models once). A batch with nothing to embed is still handed on
+    every ``size`` entries, so progress moves.
     """
-    batch = _Batch()
+    batch, wanted = _Batch(), min(size, FIRST_BATCH_SIZE)
     for pending, lacking in planned:
         batch.consumed += 1
         if pending is not None and not lacking:
@@ -252,10 +263,22 @@ def _decoded_batches(
             else:
                 item.missing = lacking
                 batch.items.append(item)
-        if len(batch.items) >= size or (not batch.items and batch.consumed >= size):
+        if len(batch.items) >= wanted or (not batch.items and batch.consumed >= size):
             yield batch
-            batch = _Batch()
+            batch, wanted = _Batch(), size
     if batch.consumed:
+        yield batch
+
+
+def _prepared(batches: Iterable[_Batch], embedders: _Embedders) -> Iterator[_Batch]:
+    """Each batch with every model's inputs made from its images (resized, normalised
+    pixels): CPU work the producer thread does while the models run the previous batch."""
+    for batch in batches:
+        for key in embedders.keys:
+            todo = batch.lacking(key)
+            if todo:
+                model = embedders.load()[key]
+                batch.inputs[key] = model.prepare_images([item.image for item in todo])
         yield batch
 
 
@@ -265,12 +288,12 @@ def _store_batch(
     """Embed and add each batch item to the models that lack it, storing the reranker
     features of the images each model adds."""
     for key in embedders.keys:
-        todo = [item for item in batch.items if key in item.missing]
+        todo = batch.lacking(key)
         if not todo:
             continue
         embedder = embedders.load()[key]
         ids, metadatas = [item.id for item in todo], [item.metadata for item in todo]
-        vectors = embed_at_index(settings, embedder, ids, [item.image for item in todo])
+        vectors = embed_at_index(settings, embedder, ids, batch.inputs[key])
         store.add(collection, key, ids, vectors, metadatas)
         if ensure_caption_vectors(store, collection, embedder, settings):
             store_caption_vectors(store, collection, embedder, ids, metadatas)
@@ -286,7 +309,8 @@ def _run(
     progress: Progress,
     settings: Settings,
 ) -> IndexReport:
-    """Decode ahead in a background thread while the models embed the previous batch."""
+    """Decode and prepare ahead in a background thread while the models embed the previous
+    batch."""
 
     def missing(ids: list[str]) -> dict[str, set[str]]:
         return {k: set(ids) - store.existing_ids(collection, k, ids) for k in embedders.keys}
@@ -295,7 +319,7 @@ def _run(
     done = 0
     progress(0, total)
     decoded = _decoded_batches(planned, BATCH_SIZE, report, embedders.load)
-    with FILES.indexing(settings), run_ahead(decoded) as batches:
+    with FILES.indexing(settings), run_ahead(_prepared(decoded, embedders)) as batches:
         for batch in batches:
             _store_batch(batch, collection, embedders, store, settings)
             report.added += len(batch.items)

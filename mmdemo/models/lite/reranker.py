@@ -12,7 +12,7 @@ from __future__ import annotations
 import hashlib
 import json
 from collections import OrderedDict
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
 
@@ -202,23 +202,24 @@ class LiteReranker(InputModule):
         This is the per-image half of every score, the only part that runs the CNN (once per
         view); callers may store the rows and pass them back instead of the images.
         """
-        return self.features_and_embeddings(images)[0]
+        return self.features_and_embeddings(self.base.preprocess(images))[0]
 
     def features_and_embeddings(
-        self, images: list[Image.Image]
+        self, inputs: Mapping[str, Any]
     ) -> tuple[torch.Tensor, torch.Tensor]:
-        """The rows of :meth:`image_features`, and the base embedder's image embeddings.
+        """The rows of :meth:`image_features`, and the base embedder's image embeddings, from
+        the inputs the base embedder prepared (its ``preprocess`` of a batch of images).
 
         The embedder this reranker builds on runs the same CNN on the same unmirrored view,
-        so indexing with it gets both from one pass per view instead of three passes.
+        so indexing with it gets both from one pass per view instead of three passes. The
+        mirror view is the prepared pixels flipped: the same as preparing a mirrored image.
         """
-        device = self.base.class_embeddings.device
-        views = (False, True) if self.flip else (False,)
+        centre = inputs["pixel_values"].to(self.base.class_embeddings.device)
+        views = (centre, centre.flip(-1)) if self.flip else (centre,)
         probs, pooled = [], []
-        for flip in views:
-            pixels = bb.pixel_batch(images, self.base.image_size, flip).to(device)
+        for pixels in views:
             logits, features = bb.logits_and_features(self.base.cnn, pixels)
-            if not flip:
+            if pixels is centre:
                 embeddings = self.base.image_embedding(logits, features)
             probs.append(torch.softmax(logits / self.base.temperature, dim=-1))
             pooled.append(features)
