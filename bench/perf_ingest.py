@@ -68,7 +68,7 @@ def measure(model: str, count: int, repeats: int) -> dict[str, Any]:
     from mmdemo.ingest.images import decode_image, fit_for_models
     from mmdemo.ingest.indexer import BATCH_SIZE, index_paths
     from mmdemo.models.loading import load_embedder
-    from mmdemo.rerank_features import embed_at_index
+    from mmdemo.rerank_features import embed_at_index, rerankers_building_on
     from mmdemo.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:
@@ -89,13 +89,17 @@ def measure(model: str, count: int, repeats: int) -> dict[str, Any]:
             embedder.encode_images(decoded)
             model_only.append(_rate(count, time.perf_counter() - start))
             model_cpu.append(_rate(count, time.process_time() - cpu))
-            # All the model work indexing does: with lite, the reranker's stored features too.
-            work_settings = Settings.from_env(data_dir=Path(tmp) / f"work{i}")
-            start = time.perf_counter()
-            for at in range(0, count, BATCH_SIZE):  # in the indexer's batches
-                inputs = embedder.prepare_images(decoded[at : at + BATCH_SIZE])
-                embed_at_index(work_settings, embedder, ids[at : at + BATCH_SIZE], inputs)
-            model_work.append(_rate(count, time.perf_counter() - start))
+            # All the model work indexing does: with lite, the reranker's stored features too;
+            # for a model no reranker builds on, that is the model-only run just measured.
+            if rerankers_building_on(embedder.key):
+                work_settings = Settings.from_env(data_dir=Path(tmp) / f"work{i}")
+                start = time.perf_counter()
+                for at in range(0, count, BATCH_SIZE):  # in the indexer's batches
+                    inputs = embedder.prepare_images(decoded[at : at + BATCH_SIZE])
+                    embed_at_index(work_settings, embedder, ids[at : at + BATCH_SIZE], inputs)
+                model_work.append(_rate(count, time.perf_counter() - start))
+            else:
+                model_work.append(model_only[-1])
             run_settings = Settings.from_env(data_dir=Path(tmp) / f"run{i}")
             start, cpu = time.perf_counter(), time.process_time()
             report = index_paths(
