@@ -35,6 +35,21 @@ def make_images(folder: Path, count: int, width: int, height: int) -> None:
         Image.fromarray(pixels).save(folder / f"img{i:05d}.jpg", quality=80)
 
 
+def peak_rss_mb() -> float:
+    """This process's own peak resident memory, in MB.
+
+    Linux's ``VmHWM``, not ``getrusage``'s ``ru_maxrss``: a child started with
+    fork + exec inherits the parent's ``ru_maxrss``, so a child of a large bench process
+    reported the parent's 11-15 GB peak for every size (a flat but meaningless 1.0x).
+    """
+    status = Path("/proc/self/status")
+    if status.exists():
+        for line in status.read_text().splitlines():
+            if line.startswith("VmHWM:"):
+                return int(line.split()[1]) / 1024
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
 def run_one(size: int, model: str, width: int, height: int) -> dict[str, float]:
     """Index ``size`` images in this process; report time and peak memory."""
     from mmdemo.config import Settings
@@ -47,19 +62,19 @@ def run_one(size: int, model: str, width: int, height: int) -> dict[str, float]:
         make_images(folder, size, width, height)
         settings = Settings.from_env(data_dir=Path(tmp) / "data")
         load_embedder(model, settings)
-        baseline = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+        baseline = peak_rss_mb()
         start = time.perf_counter()
         report = index_paths(
             [folder], collection="bench", models=[model], settings=settings, store=Store(settings)
         )
         seconds = time.perf_counter() - start
-    peak = resource.getrusage(resource.RUSAGE_SELF).ru_maxrss
+    peak = peak_rss_mb()
     return {
         "images": report.added,
         "seconds": round(seconds, 2),
         "images_per_s": round(report.added / seconds, 2),
-        "peak_rss_mb": round(peak / 1024, 1),
-        "rss_growth_mb": round((peak - baseline) / 1024, 1),
+        "peak_rss_mb": round(peak, 1),
+        "rss_growth_mb": round(peak - baseline, 1),
     }
 
 

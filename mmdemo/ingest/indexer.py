@@ -71,7 +71,7 @@ class IndexReport:
 @dataclass
 class _Item:
     id: str
-    image: Image.Image
+    image: Image.Image | None  # None once every model prepared its inputs from it
     metadata: dict[str, Any]
     missing: frozenset[str] = frozenset()  # the model keys that still lack this item
 
@@ -270,6 +270,12 @@ def _decoded_batches(
         yield batch
 
 
+def _pixels(item: _Item) -> Image.Image:
+    if item.image is None:
+        raise RuntimeError(f"Item {item.id} was prepared already.")
+    return item.image
+
+
 def _prepared(batches: Iterable[_Batch], embedders: _Embedders) -> Iterator[_Batch]:
     """Each batch with every model's inputs made from its images (resized, normalised
     pixels): CPU work the producer thread does while the models run the previous batch."""
@@ -278,7 +284,9 @@ def _prepared(batches: Iterable[_Batch], embedders: _Embedders) -> Iterator[_Bat
             todo = batch.lacking(key)
             if todo:
                 model = embedders.load()[key]
-                batch.inputs[key] = model.prepare_images([item.image for item in todo])
+                batch.inputs[key] = model.prepare_images([_pixels(item) for item in todo])
+        for item in batch.items:
+            item.image = None  # the inputs hold what the models need; free the decoded image
         yield batch
 
 
