@@ -91,7 +91,7 @@ def cli_section(quick: bool) -> dict[str, Any]:
 
 def memory_section(quick: bool) -> dict[str, Any]:
     """Peak RSS of a small and a 4x larger ingest, each in a fresh process."""
-    sizes = (16, 64) if quick else (100, 400)
+    sizes = (40, 120) if quick else (100, 400)
     rows = []
     for size in sizes:
         out = subprocess.run(

@@ -164,7 +164,7 @@ def run(quick: bool) -> dict[str, Any]:
     decode = draft_decode(3 if quick else 5)
     print(decode, flush=True)
     rows = [
-        measure("lite", 64 if quick else 192, 2 if quick else 3),
+        measure("lite", 48 if quick else 192, 2 if quick else 3),
         measure(vit_b32(), 64 if quick else 96, 2 if quick else 3),
     ]
     for row in rows:

@@ -233,7 +233,7 @@ def run(
     Every insert rate is also given as a ratio to the ``lite`` embedder's images/s measured
     in this run (the issue's goal: the store inserts >= 10x faster than lite embeds).
     """
-    chosen = sizes or ([2_000, 8_000] if quick else [10_000, 50_000, 100_000])
+    chosen = sizes or ([2_000, 6_000] if quick else [10_000, 50_000, 100_000])
     seeds, embed_rate = lite_seeds(64 if quick else 1000, emoji_dir)
     builds = builds or list(HNSW_BUILDS[:1])
     series = []

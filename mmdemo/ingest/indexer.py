@@ -243,9 +243,9 @@ def _decoded_batches(
 
     The first batch holds only ``FIRST_BATCH_SIZE`` images, so the model starts after a few
     are ready instead of idling while a whole batch decodes; by the time it is done, the
-    next full batch is (bench/README.md, "Ingest"). ``before_decoding`` runs before each
-    decode (it loads the models once). A batch with nothing to embed is still handed on
-    every ``size`` entries, so progress moves.
+    next full batch is (bench/README.md, "Preparing ahead"). ``before_decoding`` runs
+    before each decode (it loads the models once). A batch with nothing to embed is still
+    handed on every ``size`` entries, so progress moves.
     """
     batch, wanted = _Batch(), min(size, FIRST_BATCH_SIZE)
     for pending, lacking in planned:
