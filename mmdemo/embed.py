@@ -73,7 +73,10 @@ class Embedder(ModelHandle):
         batch is ready while the model runs the previous one (:meth:`encode_prepared`).
         """
         self._require("image")
-        return dict(self.model.preprocess(list(images)))
+        model = self.model
+        # What encode() would use: the model's default prompt, if its config names one.
+        prompt = model.prompts.get(model.default_prompt_name) if model.default_prompt_name else None
+        return dict(model.preprocess(list(images), prompt=prompt))
 
     @gpu_task(EMBED_GPU_SECONDS)
     def encode_prepared(self, inputs: Mapping[str, Any]) -> np.ndarray:
@@ -84,4 +87,6 @@ class Embedder(ModelHandle):
         with self.inference():
             output = self.model(batch_to_device(dict(inputs), torch.device(self.device)))
             vectors = output["sentence_embedding"].float().cpu().numpy()
+        if self.model.truncate_dim:  # as encode() truncates, for Matryoshka-style models
+            vectors = vectors[:, : self.model.truncate_dim]
         return unit_rows(vectors)

@@ -86,7 +86,10 @@ def test_embeddings_are_unit_vectors_per_modality(tiny_clip_dir: Path, settings:
 
 @pytest.mark.parametrize("fixture", ["tiny_clip_dir", "tiny_siglip_dir"])
 def test_prepared_batches_embed_as_sentence_transformers_encodes(
-    fixture: str, settings: Settings, request: pytest.FixtureRequest
+    fixture: str,
+    settings: Settings,
+    request: pytest.FixtureRequest,
+    monkeypatch: pytest.MonkeyPatch,
 ) -> None:
     """Images are embedded through prepare_images + encode_prepared (the indexer prepares in
     its producer thread); the vectors must equal sentence-transformers' own encode, across
@@ -98,6 +101,11 @@ def test_prepared_batches_embed_as_sentence_transformers_encodes(
     ]
     expected = embedder.model.encode(images, normalize_embeddings=True)
     assert np.allclose(embedder.encode_images(images, batch_size=2), expected, atol=1e-5)
+    # A model configured to truncate (Matryoshka-style) is truncated the same way.
+    monkeypatch.setattr(embedder.model, "truncate_dim", 8)
+    truncated = embedder.model.encode(images, normalize_embeddings=True)
+    assert truncated.shape == (5, 8)
+    assert np.allclose(embedder.encode_images(images, batch_size=2), truncated, atol=1e-5)
 
 
 def test_bf16_precision_stays_close_to_fp32(tiny_clip_dir: Path, tmp_path: Path) -> None:
