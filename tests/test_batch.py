@@ -182,7 +182,9 @@ def test_concurrent_searches_return_what_single_searches_return(
     release_when(lambda: bool(batches) and batches[0] + waiting(coalescer) == texts, release)
     together = call_in_threads([lambda query=query: run(query) for query in QUERIES])
 
-    assert len(batches) == 2 and sum(batches) == texts
+    # Two batches, or one when every search queued before the first batch began (a busy
+    # machine can delay the first thread that long); either way every text was shared.
+    assert len(batches) in (1, 2) and sum(batches) == texts
     for single, batched in zip(alone, together, strict=True):
         assert [item for item, _ in batched] == [item for item, _ in single]
         assert np.allclose([s for _, s in batched], [s for _, s in single], atol=1e-5)
