@@ -30,6 +30,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mmdemo.exact import ExactIndex
+from mmdemo.store import HNSW_CONFIGURATION
 
 if TYPE_CHECKING:
     from chromadb.api.collection_configuration import CreateHNSWConfiguration
@@ -46,7 +47,7 @@ KINDS = ("lite-like", "random")
 #: ef_search values measured per kind: the sweep on real-looking vectors; random ones (the
 #: worst case) only at new collections' own setting, as reopening the index for each value
 #: costs seconds at 100k and kept the full bench over its 15 minutes.
-EF_BY_KIND = {"lite-like": EF_SEARCH, "random": (1024,)}
+EF_BY_KIND = {"lite-like": EF_SEARCH, "random": (HNSW_CONFIGURATION["ef_search"],)}
 #: The largest random-vector size of the one bench's default sizes (see :func:`run`).
 RANDOM_MAX = 50_000
 
