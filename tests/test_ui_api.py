@@ -9,10 +9,13 @@ import csv
 import hashlib
 import socket
 import zipfile
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
 import datasets
+import gradio as gr
 import numpy as np
 import pytest
 from conftest import WebApp
@@ -378,20 +381,28 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
-def test_readonly_app_refuses_writes_through_the_api(
-    tmp_path: Path, uploads: dict[str, Path]
-) -> None:
+@contextmanager
+def _served(settings: Settings) -> Iterator[tuple[gr.Blocks, str]]:
+    """The app for ``settings`` (lite, no demo) served in this process: (app, its URL)."""
     from mmdemo.ui.bootstrap import Bootstrap
     from mmdemo.ui.context import AppContext
     from mmdemo.ui.layout import build_app, launch
 
-    settings = Settings(data_dir=tmp_path / "data", readonly=True)
     ctx = AppContext(settings, Bootstrap(settings, None, "lite"))
     app = build_app(ctx)
     port = _free_port()
     launch(app, ctx, "127.0.0.1", port, block=False)
     try:
-        ro = Client(f"http://127.0.0.1:{port}", verbose=False)
+        yield app, f"http://127.0.0.1:{port}"
+    finally:
+        app.close()
+
+
+def test_readonly_app_refuses_writes_through_the_api(
+    tmp_path: Path, uploads: dict[str, Path]
+) -> None:
+    with _served(Settings(data_dir=tmp_path / "data", readonly=True)) as (_, url):
+        ro = Client(url, verbose=False)
         files = [handle_file(str(uploads["a.png"]))]
         calls: list[tuple[dict[str, Any], str]] = [
             ({"files": files, "collection": "x", "models": ["lite"]}, "/index"),
@@ -402,8 +413,19 @@ def test_readonly_app_refuses_writes_through_the_api(
         for args, endpoint in calls:
             with pytest.raises(AppError, match="This demo is read-only"):
                 ro.predict(**args, api_name=endpoint)
-    finally:
-        app.close()
+
+
+def test_served_app_does_not_summarise_events_for_a_dashboard_it_never_shows(
+    tmp_path: Path,
+) -> None:
+    """Gradio's per-event analytics summary (pandas over up to 10,000 events) stays off."""
+    with _served(Settings(data_dir=tmp_path / "data")) as (app, url):
+        client = Client(url, verbose=False)
+        for _ in range(3):
+            client.predict(api_name="/status")
+        queue = app._queue
+        assert queue.events_recorded >= 3
+        assert queue.cached_event_analytics_summary == {"functions": {}}
 
 
 @pytest.mark.parametrize(("model", "reranker"), [("lite", "lite"), ("clip-b32", "none")])

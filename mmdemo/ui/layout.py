@@ -6,6 +6,7 @@ the start-up work (default model, demo collection), so the page answers within s
 
 import html
 import logging
+import os
 import threading
 import time
 from typing import Any
@@ -223,6 +224,10 @@ def _sweep_forever(ctx: AppContext) -> None:
 
 def launch(app: gr.Blocks, ctx: AppContext, host: str, port: int, *, block: bool = True) -> None:
     """Serve the page, then start the start-up work; blocks unless ``block`` is False."""
+    # Gradio's queue rebuilds a pandas summary of up to 10,000 past events after every
+    # event, only for its monitoring dashboard, which this app never enables: 4-8 ms of
+    # CPU per event on 2 cores, growing with uptime (bench/README.md). Read by queue().
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**62))
     app.queue(default_concurrency_limit=2)
     settings = ctx.settings
     app.launch(
