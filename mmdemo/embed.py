@@ -1,7 +1,8 @@
 """Embedder: turns texts and images into L2-normalised vectors of one shared space.
 
-Texts and images always go through separate ``encode`` calls: CLIP-style models refuse
-batches that mix modalities.
+Texts and images always go through separate batches: CLIP-style models refuse batches
+that mix modalities. Both are prepared by the model's own ``preprocess`` and run through
+one forward pass per batch (:meth:`Embedder.encode_prepared`).
 """
 
 from __future__ import annotations
@@ -38,22 +39,26 @@ class Embedder(ModelHandle):
                 f"(it takes: {', '.join(map(str, self.model.modalities))})."
             )
 
-    @gpu_task(EMBED_GPU_SECONDS)
-    def _encode(self, inputs: Sequence[object], batch_size: int) -> np.ndarray:
-        with self.inference():
-            vectors = self.model.encode(
-                list(inputs),
-                batch_size=batch_size,
-                convert_to_numpy=True,
-                show_progress_bar=False,
-            )
-        # Normalised here, in float32, so bf16 runs also return exact unit vectors.
-        return unit_rows(vectors)
-
     def encode_texts(self, texts: Sequence[str], batch_size: int = BATCH_SIZE) -> np.ndarray:
-        """Embed texts; returns an (n, dim) float32 array of unit vectors."""
+        """Embed texts; returns an (n, dim) float32 array of unit vectors.
+
+        The vectors of sentence-transformers' ``encode`` (longest texts first, so that a
+        batch pads little), through :meth:`encode_prepared` without ``encode``'s per-call
+        set-up, which puts every module in eval mode and checks every tensor's device: a
+        quarter of a one-text lite query on one core (bench/README.md, "Query encodes").
+        """
         self._require("text")
-        return self._encode(texts, batch_size)
+        order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
+        chunks = [
+            self.encode_prepared(self._prepare([texts[i] for i in order[at : at + batch_size]]))
+            for at in range(0, len(order), batch_size)
+        ]
+        if not chunks:
+            return np.zeros((0, self.dim or 0), np.float32)
+        longest_first = np.concatenate(chunks)
+        vectors = np.empty_like(longest_first)
+        vectors[order] = longest_first
+        return vectors
 
     def encode_images(
         self, images: Sequence[Image.Image], batch_size: int = BATCH_SIZE
@@ -73,14 +78,19 @@ class Embedder(ModelHandle):
         batch is ready while the model runs the previous one (:meth:`encode_prepared`).
         """
         self._require("image")
+        return self._prepare(images)
+
+    def _prepare(self, inputs: Sequence[Any]) -> dict[str, Any]:
+        """The model's inputs for one batch of one modality, prompted as ``encode`` would:
+        with the model's default prompt, if its config names one."""
         model = self.model
-        # What encode() would use: the model's default prompt, if its config names one.
         prompt = model.prompts.get(model.default_prompt_name) if model.default_prompt_name else None
-        return dict(model.preprocess(list(images), prompt=prompt))
+        return dict(model.preprocess(list(inputs), prompt=prompt))
 
     @gpu_task(EMBED_GPU_SECONDS)
     def encode_prepared(self, inputs: Mapping[str, Any]) -> np.ndarray:
-        """Unit vectors of a batch made by :meth:`prepare_images`: one forward pass."""
+        """Unit vectors of one prepared batch (:meth:`prepare_images`, or texts prepared the
+        same way): one forward pass."""
         import torch
         from sentence_transformers.util import batch_to_device
 

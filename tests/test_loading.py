@@ -10,6 +10,7 @@ import pytest
 from PIL import Image
 
 from mmdemo.config import Settings
+from mmdemo.embed import Embedder
 from mmdemo.errors import InputError, ModelLoadError
 from mmdemo.models import loading
 from mmdemo.models.registry import (
@@ -91,21 +92,38 @@ def test_prepared_batches_embed_as_sentence_transformers_encodes(
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
 ) -> None:
-    """Images are embedded through prepare_images + encode_prepared (the indexer prepares in
-    its producer thread); the vectors must equal sentence-transformers' own encode, across
-    more than one batch."""
-    embedder = loading.load_embedder(str(request.getfixturevalue(fixture)), settings)
+    """Images (prepared by the indexer's producer thread) and texts are embedded through
+    encode_prepared, not encode; the vectors must equal sentence-transformers' own encode,
+    across more than one batch."""
+    folder = str(request.getfixturevalue(fixture))
+    loading.forget(folder)
+    embedder = loading.load_embedder(folder, settings)
+    # Loaded for inference: no module trains (encode() would set this on every call).
+    assert not any(module.training for module in embedder.model.modules())
     rng = np.random.default_rng(5)
     images = [
         Image.fromarray(rng.integers(0, 256, (30 + i, 40, 3), dtype=np.uint8)) for i in range(5)
     ]
-    expected = embedder.model.encode(images, normalize_embeddings=True)
-    assert np.allclose(embedder.encode_images(images, batch_size=2), expected, atol=1e-5)
+    # Texts of different lengths, in batches of 2: sorted longest first, then put back. Same
+    # batch size as encode's: the tiny SigLIP pads texts to the longest in a batch and pools
+    # its last token, so its text vectors depend on the batch (real SigLIPs pad to 64).
+    texts = ["a cat", "a much longer text about a rocket on its launch pad", "sea", "x y", "hi"]
+    for batch in (images, texts):
+        expected = embedder.model.encode(batch, normalize_embeddings=True, batch_size=2)
+        assert np.allclose(_embed(embedder, batch), expected, atol=1e-5)
     # A model configured to truncate (Matryoshka-style) is truncated the same way.
     monkeypatch.setattr(embedder.model, "truncate_dim", 8)
-    truncated = embedder.model.encode(images, normalize_embeddings=True)
-    assert truncated.shape == (5, 8)
-    assert np.allclose(embedder.encode_images(images, batch_size=2), truncated, atol=1e-5)
+    for batch in (images, texts):
+        truncated = embedder.model.encode(batch, normalize_embeddings=True, batch_size=2)
+        assert truncated.shape == (5, 8)
+        assert np.allclose(_embed(embedder, batch), truncated, atol=1e-5)
+
+
+def _embed(embedder: Embedder, batch: list[Any]) -> np.ndarray:
+    """``batch`` (all images or all texts) through the embedder, 2 at a time."""
+    if isinstance(batch[0], str):
+        return embedder.encode_texts(batch, batch_size=2)
+    return embedder.encode_images(batch, batch_size=2)
 
 
 def test_bf16_precision_stays_close_to_fp32(tiny_clip_dir: Path, tmp_path: Path) -> None:

@@ -31,7 +31,6 @@ from imagefactory import write_image
 ROOT = Path(__file__).resolve().parents[1]
 FAKE_SPACES = ROOT / "tests" / "fake_spaces"
 MODEL_WORK = {
-    "Embedder._encode",
     "Embedder.encode_prepared",
     "Reranker.score_parts",
     "Reranker.store_features",
@@ -205,7 +204,7 @@ def test_the_app_starts_on_a_zero_gpu_space(zero_gpu_app: WebApp) -> None:
     assert EPHEMERAL_NOTE in config  # no /data here
     events = [json.loads(line) for line in zero_gpu_app.log.read_text().splitlines()]
     assert {e["name"] for e in events if e["event"] == "wrapped"} == MODEL_WORK
-    assert "Embedder._encode" in {e["name"] for e in events if e["event"] == "call"}
+    assert "Embedder.encode_prepared" in {e["name"] for e in events if e["event"] == "call"}
 
 
 def test_fine_tuning_trains_inside_one_streaming_gpu_call_under_zero_gpu(

@@ -164,8 +164,9 @@ def _cached(cache_key: CacheKey) -> ModelHandle | None:
 
 
 def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
-    """The cached handle, or a new one; one model loads at a time per key, while other
-    models are loaded or served from the cache meanwhile."""
+    """The cached handle, or a new one, in eval mode (cached models only run inference);
+    one model loads at a time per key, while other models are loaded or served from the
+    cache meanwhile."""
     from mmdemo.embed import Embedder
     from mmdemo.rerank import Reranker
 
@@ -180,7 +181,7 @@ def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
             return handle
         check_fits(resolved, settings)
         raw = _checked_load(resolved, settings.load_device)
-        raw = prepare(raw, settings.resolved_precision, device)
+        raw = prepare(raw, settings.resolved_precision, device).eval()
         handle_cls = Embedder if kind == "embedder" else Reranker
         handle = handle_cls(resolved, raw, settings)
         with _lock:
