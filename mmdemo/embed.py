@@ -45,7 +45,8 @@ class Embedder(ModelHandle):
         The vectors of sentence-transformers' ``encode`` (longest texts first, so that a
         batch pads little), through :meth:`encode_prepared` without ``encode``'s per-call
         set-up, which puts every module in eval mode and checks every tensor's device: a
-        quarter of a one-text lite query on one core (bench/README.md, "Query encodes").
+        quarter of a one-text lite query on one core (bench/README.md, "Query encodes without
+        `encode`'s per-call set-up").
         """
         self._require("text")
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
