@@ -107,6 +107,34 @@ def test_callers_that_arrive_during_a_batch_share_the_next_one() -> None:
     assert len(run.batches) == 2
 
 
+def test_a_caller_alone_runs_at_once_and_waiting_callers_gather(
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    gather_s = 0.0123
+    gathered: list[float] = []
+    sleep = time.sleep
+
+    def recorded(seconds: float) -> None:
+        if seconds == gather_s:
+            gathered.append(seconds)
+        sleep(seconds)
+
+    monkeypatch.setattr(batch.time, "sleep", recorded)
+    coalescer: Coalescer[str, str] = Coalescer(gather_s=gather_s)
+    assert coalescer("k", ["a"], lambda items: [item.upper() for item in items]) == ["A"]
+    assert gathered == []
+    # The leader finds nobody waiting and runs at once; the two queued behind its batch
+    # wait one gathering window, then share the next batch.
+    run = HeldRun(str.upper)
+    assert start_leader_then_others(coalescer, run, ["a"], [["b"], ["c"]]) == [
+        ["A"],
+        ["B"],
+        ["C"],
+    ]
+    assert gathered == [gather_s]
+    assert sorted(run.batches[1]) == ["b", "c"]
+
+
 def test_an_error_in_a_batch_reaches_every_caller_in_it() -> None:
     def fail_on_x(item: str) -> str:
         if item == "x":

@@ -4,8 +4,9 @@ Under concurrent searches most of a query's model time is the fixed cost of one 
 pass: on one core the ``lite`` text encoder takes about 37 ms for one text and 59 ms for
 eight (bench/README.md, "Concurrent searches"). A :class:`Coalescer` runs one batch per
 key at a time; the callers that arrive while a batch runs wait for it and then go
-through the model together in the next one. A caller alone pays only a short gathering
-window, so a single search keeps its speed and a burst shares the passes.
+through the model together in the next one. A caller alone runs at once; a caller that
+finds others waiting gives stragglers a few ms to join, so a single search keeps its
+speed and a burst shares the passes.
 """
 
 from __future__ import annotations
@@ -23,8 +24,8 @@ from mmdemo.embed import Embedder
 T = TypeVar("T")
 R = TypeVar("R")
 
-#: How long the first caller of a batch waits for others to join it (seconds): a few ms,
-#: small next to a search, long enough for a burst of requests released together.
+#: How long a batch that already has several callers waits for more to join (seconds): a
+#: few ms, small next to a search, long enough for a burst of requests released together.
 GATHER_S = 0.004
 
 
@@ -63,11 +64,17 @@ class Coalescer(Generic[T, R]):
             turn = self._running.setdefault(key, threading.Lock())
         with turn:
             if not call.done:
-                time.sleep(self.gather_s)
+                if self._others_pending(key):
+                    time.sleep(self.gather_s)
                 self._run_batch(key, run)
         if call.error is not None:
             raise call.error
         return call.results
+
+    def _others_pending(self, key: Hashable) -> bool:
+        """Whether callers besides the one whose turn it is wait on ``key``."""
+        with self._lock:
+            return len(self._pending.get(key, ())) > 1
 
     def _run_batch(self, key: Hashable, run: Callable[[list[T]], Sequence[R]]) -> None:
         """Run every call waiting on ``key`` (this caller's included) as one batch."""
