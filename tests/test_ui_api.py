@@ -511,23 +511,33 @@ def test_bootstrap_fails_clearly_when_the_demo_has_no_images(tmp_path: Path, fol
     assert f"no image could be indexed from {demo}" in status.message
 
 
-def test_old_result_csvs_are_pruned(tmp_path: Path) -> None:
+def test_old_result_csvs_are_pruned_once_a_minute(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
     import os
 
     import pandas as pd
 
+    from mmdemo.ui import context
     from mmdemo.ui.bootstrap import Bootstrap
-    from mmdemo.ui.context import DOWNLOAD_TTL_S, AppContext
 
+    clock = [1000.0]
+    monkeypatch.setattr(context.time, "monotonic", lambda: clock[0])
     settings = Settings(data_dir=tmp_path / "data")
-    ctx = AppContext(settings, Bootstrap(settings, None, "lite"))
+    ctx = context.AppContext(settings, Bootstrap(settings, None, "lite"))
     table = pd.DataFrame({"rank": [1], "id": ["x"]})
     old = ctx.write_csv(table, "search-results.csv")
     assert old.read_text().splitlines() == ["rank,id", "1,x"]
-    stale = old.stat().st_mtime - DOWNLOAD_TTL_S - 1
+    stale = old.stat().st_mtime - context.DOWNLOAD_TTL_S - 1
     os.utime(old.parent, (stale, stale))
+    # Searches within the minute after a scan do not scan again ...
+    clock[0] += context.PRUNE_EVERY_S - 1
+    kept = ctx.write_csv(table, "search-results.csv")
+    assert old.exists()
+    # ... the first one after it removes what expired, and only that.
+    clock[0] += 1
     new = ctx.write_csv(table, "search-results.csv")
-    assert new.exists() and not old.exists()
+    assert new.exists() and kept.exists() and not old.exists()
 
 
 def test_only_images_are_served_from_the_data_dir(web_app: WebApp) -> None:

@@ -40,6 +40,9 @@ T = TypeVar("T")
 SAMPLE_QUERY = "a cup of coffee"
 #: How long a results CSV stays in the app's download area (gradio keeps its own copy).
 DOWNLOAD_TTL_S = 600
+#: How often that area is scanned for expired CSVs: a scan stats one folder per search of
+#: the last DOWNLOAD_TTL_S, too much work to repeat on every search of a busy server.
+PRUNE_EVERY_S = 60
 #: The gradio concurrency group of every event that runs a model or writes the store.
 MODEL_POOL = "model-work"
 
@@ -84,6 +87,7 @@ class AppContext:
         default_factory=lambda: Path(tempfile.mkdtemp(prefix="mmdemo-ui-")), init=False
     )
     _memo: dict[Hashable, tuple[str, Any]] = field(default_factory=dict, init=False, repr=False)
+    _next_prune: float = field(default=0.0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.settings.multiuser:
@@ -219,7 +223,7 @@ class AppContext:
         folder of the app's download area.
 
         Gradio serves a copy from its own cache, so files older than a few minutes are
-        removed here to keep the area small on a long-running server.
+        removed here, every minute or so, to keep the area small on a long-running server.
         """
         self._prune_downloads()
         folder = self._downloads / uuid.uuid4().hex
@@ -227,8 +231,12 @@ class AppContext:
         return write_csv(table, folder / name)
 
     def _prune_downloads(self) -> None:
+        with self._lock:  # one search claims each scan: two must not prune the same folder
+            now = time.monotonic()
+            if now < self._next_prune:
+                return
+            self._next_prune = now + PRUNE_EVERY_S
         cutoff = time.time() - DOWNLOAD_TTL_S
-        with self._lock:  # two searches at once must not prune the same folder
-            for folder in self._downloads.iterdir():
-                if folder.stat().st_mtime < cutoff:
-                    shutil.rmtree(folder, ignore_errors=True)
+        for folder in self._downloads.iterdir():
+            if folder.stat().st_mtime < cutoff:
+                shutil.rmtree(folder, ignore_errors=True)
