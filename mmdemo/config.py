@@ -40,7 +40,8 @@ MB = 1024 * 1024
 
 @dataclass(frozen=True)
 class Limits:
-    """How much work one ingest may cause, so a hostile upload cannot exhaust the server.
+    """How much work one ingest, and memory many sessions, may cause, so that hostile use
+    cannot exhaust the server.
 
     Every cap is checked while reading, never after: a zip member that lies about its size
     stops at the cap. Read from ``MMDEMO_MAX_*`` variables (README's configuration table).
@@ -55,6 +56,9 @@ class Limits:
     pdf_pages: int = 200
     #: Gradio's own upload route refuses larger files (the page and the API alike).
     upload_file_bytes: int = 1024 * MB
+    #: Browser or API sessions whose state gradio keeps (about 345 KiB each for this page;
+    #: least recently used dropped first): a flood of new sessions cannot exhaust memory.
+    sessions: int = 2_000
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -76,6 +80,7 @@ class Limits:
             caption_chars=count("MMDEMO_MAX_CAPTION_CHARS", default.caption_chars),
             pdf_pages=count("MMDEMO_MAX_PDF_PAGES", default.pdf_pages),
             upload_file_bytes=megabytes("MMDEMO_MAX_FILE_MB", default.upload_file_bytes),
+            sessions=count("MMDEMO_MAX_SESSIONS", default.sessions),
         )
 
 

@@ -13,7 +13,7 @@ VARIABLES = ("MMDEMO_DATA_DIR", "MMDEMO_CHROMA_URL", "MMDEMO_DEVICE", "MMDEMO_PR
 
 @pytest.fixture(autouse=True)
 def clean_env(monkeypatch: pytest.MonkeyPatch) -> None:
-    for name in (*VARIABLES, "MMDEMO_READONLY", "MMDEMO_MAX_MODELS"):
+    for name in (*VARIABLES, "MMDEMO_READONLY", "MMDEMO_MAX_MODELS", "MMDEMO_MAX_SESSIONS"):
         monkeypatch.delenv(name, raising=False)
 
 
@@ -22,6 +22,7 @@ def test_defaults() -> None:
     assert settings.data_dir == Path("data") and settings.chroma_url is None
     assert (settings.precision, settings.readonly, settings.max_models) == (None, False, 3)
     assert settings.images_dir == Path("data/images")
+    assert settings.limits.sessions == 2000
 
 
 def test_environment_then_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
@@ -29,9 +30,11 @@ def test_environment_then_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("MMDEMO_PRECISION", "bf16")
     monkeypatch.setenv("MMDEMO_READONLY", "Yes")
     monkeypatch.setenv("MMDEMO_MAX_MODELS", "5")
+    monkeypatch.setenv("MMDEMO_MAX_SESSIONS", "300")
     settings = Settings.from_env(data_dir="/tmp/x", precision=None)
     assert settings.data_dir == Path("/tmp/x")  # a given override wins
     assert (settings.precision, settings.readonly, settings.max_models) == ("bf16", True, 5)
+    assert settings.limits.sessions == 300
 
 
 @pytest.mark.parametrize(
@@ -40,6 +43,7 @@ def test_environment_then_overrides(monkeypatch: pytest.MonkeyPatch) -> None:
         ("MMDEMO_PRECISION", "fp8", "Unknown precision 'fp8'"),
         ("MMDEMO_MAX_MODELS", "abc", "MMDEMO_MAX_MODELS must be a whole number"),
         ("MMDEMO_MAX_MODELS", "0", "MMDEMO_MAX_MODELS must be a whole number"),
+        ("MMDEMO_MAX_SESSIONS", "many", "MMDEMO_MAX_SESSIONS must be a whole number"),
     ],
 )
 def test_bad_values_are_clear_errors(

@@ -24,7 +24,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 from test_hf_datasets import ROWS, in_memory
 
-from mmdemo.config import Settings
+from mmdemo.config import Limits, Settings
 from mmdemo.errors import InputError
 from mmdemo.evaluate.compare import kendall_tau_shared
 from mmdemo.models.registry import resolve
@@ -426,6 +426,18 @@ def test_served_app_does_not_summarise_events_for_a_dashboard_it_never_shows(
         queue = app._queue
         assert queue.events_recorded >= 3
         assert queue.cached_event_analytics_summary == {"functions": {}}
+
+
+def test_gradio_keeps_at_most_the_configured_number_of_sessions(tmp_path: Path) -> None:
+    """Each session's state costs gradio a copy of the page's config; the oldest go first."""
+    settings = Settings(data_dir=tmp_path / "data", limits=Limits(sessions=3))
+    with _served(settings) as (app, url):
+        clients = [Client(url, verbose=False) for _ in range(5)]
+        for client in clients:
+            client.predict(api_name="/status")
+        kept = app.state_holder.session_data
+        assert len(kept) == 3
+        assert clients[-1].session_hash in kept and clients[0].session_hash not in kept
 
 
 @pytest.mark.parametrize(("model", "reranker"), [("lite", "lite"), ("clip-b32", "none")])

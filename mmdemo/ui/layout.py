@@ -238,6 +238,7 @@ def launch(app: gr.Blocks, ctx: AppContext, host: str, port: int, *, block: bool
         show_error=False,
         # Gradio's own upload route, which serves even a read-only demo, refuses bigger files.
         max_file_size=settings.limits.upload_file_bytes,
+        state_session_capacity=settings.limits.sessions,
         prevent_thread_lock=True,
         quiet=False,
         theme=theme(),
