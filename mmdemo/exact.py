@@ -1,4 +1,4 @@
-"""Exact cosine top-k over an in-memory matrix (pure numpy).
+"""Exact cosine top-k over an in-memory matrix (pure numpy), with the rows' metadata.
 
 Below a size where a full scan takes a few milliseconds, scanning every stored vector is
 both faster than Chroma's HNSW graph and always exact; the store keeps one such matrix per
@@ -7,15 +7,16 @@ both faster than Chroma's HNSW graph and always exact; the store keeps one such 
 
 from __future__ import annotations
 
-from collections.abc import Collection, Sequence
-from dataclasses import dataclass
+from collections.abc import Collection, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
 
 import numpy as np
 
 #: Largest ``items x dimensions`` searched exactly: 16M float32 values (64 MB, e.g. 9.6k
 #: 1664-d lite vectors or 31k 512-d ones). A scan reads the whole matrix, so its cost is
 #: memory bandwidth: about 0.3 ms per million values on 2 idle cores, 5 ms here, inside the
-#: 10 ms query budget with room for the metadata fetch (bench/README.md, "Speed").
+#: 10 ms query budget (bench/README.md, "Speed"); the hits' metadata is held beside it.
 EXACT_MAX_FLOATS = 16_000_000
 
 
@@ -26,24 +27,41 @@ def exact_fits(count: int, dim: int) -> bool:
 
 @dataclass(frozen=True)
 class ExactIndex:
-    """Unit-length rows and their ids; ``count`` is the store's count it was loaded at."""
+    """Unit-length rows and their ids; ``count`` is the store's count it was loaded at.
+
+    ``metadata`` holds each id's stored metadata when the store loaded it too, so that a
+    search's hits need no second read (that read was most of a small collection's query).
+    """
 
     ids: list[str]
     vectors: np.ndarray
     count: int
+    metadata: dict[str, dict[str, Any]] = field(default_factory=dict)
 
     @classmethod
-    def build(cls, ids: Sequence[str], vectors: np.ndarray, count: int) -> ExactIndex:
-        """Normalise ``vectors`` (as the store's cosine space does) and keep them as float32."""
+    def build(
+        cls,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        count: int,
+        metadata: Sequence[Mapping[str, Any] | None] = (),
+    ) -> ExactIndex:
+        """Normalise ``vectors`` (as the store's cosine space does) and keep them as float32,
+        with ``metadata`` (one per id, or none at all)."""
         matrix = np.asarray(vectors, dtype=np.float32)
         norms = np.linalg.norm(matrix, axis=1, keepdims=True) if len(matrix) else 1.0
-        return cls(list(ids), matrix / np.maximum(norms, 1e-12), count)
+        by_id = {i: dict(m or {}) for i, m in zip(ids, metadata, strict=True)} if metadata else {}
+        return cls(list(ids), matrix / np.maximum(norms, 1e-12), count, by_id)
 
-    def extended(self, ids: Sequence[str], vectors: np.ndarray) -> ExactIndex:
+    def extended(
+        self, ids: Sequence[str], vectors: np.ndarray, metadata: Sequence[Mapping[str, Any] | None]
+    ) -> ExactIndex:
         """This index plus new rows, counted as the store will count them after the add."""
-        added = ExactIndex.build(ids, vectors, 0)
+        added = ExactIndex.build(ids, vectors, 0, metadata)
         matrix = np.concatenate([self.vectors, added.vectors]) if len(ids) else self.vectors
-        return ExactIndex([*self.ids, *added.ids], matrix, self.count + len(ids))
+        return ExactIndex(
+            [*self.ids, *added.ids], matrix, self.count + len(ids), self.metadata | added.metadata
+        )
 
     def top_k(
         self, query: np.ndarray, k: int, allowed: Collection[str] | None = None

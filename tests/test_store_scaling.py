@@ -72,6 +72,34 @@ def test_both_search_paths_agree_with_numpy_and_filter_captions(
         assert all(h.metadata["caption"] == "a Red kite" for h in filtered)
 
 
+def test_exact_hits_carry_stored_metadata_without_reading_it_per_query(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    store = Store(settings)
+    vectors = _unit_rows(40, 16)
+    store.add("c", MODEL, _ids(30), vectors[:30], _captions(30))
+    query = _unit_rows(1, 16, seed=4)[0]
+    store.query("c", MODEL, query, 5)  # loads the copy, metadata included
+    store.add("c", MODEL, _ids(40)[30:], vectors[30:], _captions(40)[30:])  # appended to it
+    reads: list[object] = []
+    original = chromadb.api.models.Collection.Collection.get
+
+    def counted(self: object, *args: object, **kwargs: object) -> object:
+        reads.append(kwargs.get("include"))
+        return original(self, *args, **kwargs)  # type: ignore[arg-type]
+
+    monkeypatch.setattr(chromadb.api.models.Collection.Collection, "get", counted)
+    hits = store.query("c", MODEL, query, 40)
+    assert reads == []
+    monkeypatch.undo()
+    # What a fresh store reads from Chroma, for every item, added before or after the load.
+    fresh = {h.id: h.metadata for h in Store(settings).query("c", MODEL, query, 40)}
+    assert {h.id: h.metadata for h in hits} == fresh
+    assert fresh == dict(zip(_ids(40), _captions(40), strict=True))
+    hits[0].metadata["caption"] = "changed by a caller"
+    assert store.query("c", MODEL, query, 1)[0].metadata == fresh[hits[0].id]
+
+
 def test_exact_index_breaks_ties_by_id_and_respects_allowed() -> None:
     index = ExactIndex.build(["b", "a", "c"], np.array([[1, 0], [1, 0], [0, 1]]), count=3)
     assert index.top_k(np.array([2.0, 0.0]), 2) == [("a", 1.0), ("b", 1.0)]

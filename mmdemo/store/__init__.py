@@ -10,7 +10,7 @@ share a local database see each other's writes, is :mod:`mmdemo.store.client`.
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Mapping, Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -27,6 +27,7 @@ from mmdemo.records import (
     record,
     validate_collection_name,
 )
+from mmdemo.store.exact_cache import Rows
 from mmdemo.store.handles import COLLECTION_KEY, HNSW_CONFIGURATION, Handles
 from mmdemo.store.parts import (
     CAPTIONS_OF_KEY,
@@ -139,7 +140,13 @@ class Store(Handles):
                 metadatas=[records[i][0] for i in chunk],
                 documents=[records[i][1] for i in chunk],
             )
-        self._exact.appended(str(target.id), cached, [ids[i] for i in rows], vectors[rows])
+        self._exact.appended(
+            str(target.id),
+            cached,
+            [ids[i] for i in rows],
+            vectors[rows],
+            [records[i][0] for i in rows],
+        )
 
     @retry_if_stale
     def existing_ids(self, collection: str, model: str, ids: Sequence[str]) -> set[str]:
@@ -195,9 +202,13 @@ class Store(Handles):
             return []
         if exact_fits(count, vector.shape[1]):
             allowed = self._matching(target, item_filter) if item_filter else None
-            index = self._exact.get(str(target.id), count, lambda: self._vectors(target))
-            ranked = index.top_k(vector[0], k, allowed)
-            return self._hits(target, ranked)
+            index = self._exact.get(
+                str(target.id), count, lambda: self._rows(target, with_metadata=True)
+            )
+            return [
+                Hit(i, score, dict(index.metadata[i]))
+                for i, score in index.top_k(vector[0], k, allowed)
+            ]
         result = target.query(
             query_embeddings=vector,
             n_results=min(k, count),
@@ -243,14 +254,6 @@ class Store(Handles):
             found.update(page["ids"])
             if len(page["ids"]) < self._batch_size:
                 return found
-
-    def _hits(self, target: Collection, ranked: list[tuple[str, float]]) -> list[Hit]:
-        """``ranked`` (id, score) pairs as hits carrying their stored metadata."""
-        if not ranked:
-            return []
-        got = target.get(ids=[item_id for item_id, _ in ranked], include=["metadatas"])
-        metadata = dict(zip(got["ids"], got["metadatas"] or [], strict=True))
-        return [Hit(i, score, dict(metadata.get(i) or {})) for i, score in ranked]
 
     def neighbours(
         self, collection: str, model: str, vectors: np.ndarray, k: int
@@ -301,16 +304,23 @@ class Store(Handles):
     @retry_if_stale
     def embeddings(self, collection: str, model: str) -> tuple[list[str], np.ndarray]:
         """All ids of (collection, model) and their embeddings as an (n, dim) float32 array."""
-        return self._vectors(self._require(collection, model))
+        ids, vectors, _ = self._rows(self._require(collection, model))
+        return ids, vectors
 
-    def _vectors(self, target: Collection) -> tuple[list[str], np.ndarray]:
+    def _rows(self, target: Collection, with_metadata: bool = False) -> Rows:
+        """Every id of ``target`` with its vector (an (n, dim) float32 matrix) and, when
+        asked, its metadata (else no metadata at all)."""
         ids: list[str] = []
         vectors: list[np.ndarray] = []
-        for page in self._pages(target, ["embeddings"]):
+        metadata: list[Mapping[str, Any] | None] = []
+        include = ["embeddings", "metadatas"] if with_metadata else ["embeddings"]
+        for page in self._pages(target, include):
             ids.extend(page["ids"])
             vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+            metadata.extend(page["metadatas"] or [])
         dim = int((target.metadata or {}).get(DIM_KEY, 0))
-        return ids, np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
+        matrix = np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
+        return ids, matrix, metadata
 
     def names(self) -> list[str]:
         """Every user collection's name, sorted, without counting items (cheap to poll)."""

@@ -4,7 +4,8 @@ used dropped first."""
 from __future__ import annotations
 
 import threading
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 
@@ -12,6 +13,9 @@ from mmdemo.exact import ExactIndex
 
 #: How many (collection, model) vector copies stay in memory.
 EXACT_CACHED = 8
+
+#: What a copy is loaded from: ids, their (n, dim) vectors, and one metadata each.
+Rows = tuple[list[str], np.ndarray, list[Mapping[str, Any] | None]]
 
 
 class ExactCache:
@@ -31,23 +35,28 @@ class ExactCache:
         with self._lock:
             return self._indexes.pop(key, None)
 
-    def get(
-        self, key: str, count: int, load: Callable[[], tuple[list[str], np.ndarray]]
-    ) -> ExactIndex:
-        """The copy of ``key``, loaded again through ``load`` when its count changed."""
+    def get(self, key: str, count: int, load: Callable[[], Rows]) -> ExactIndex:
+        """The copy of ``key``, loaded again through ``load`` (ids, vectors and metadata)
+        when its count changed."""
         cached = self.drop(key)
         if cached is None or cached.count != count:
-            cached = ExactIndex.build(*load(), count=count)
+            ids, vectors, metadata = load()
+            cached = ExactIndex.build(ids, vectors, count, metadata)
         self._keep(key, cached)
         return cached
 
     def appended(
-        self, key: str, old: ExactIndex | None, ids: Sequence[str], vectors: np.ndarray
+        self,
+        key: str,
+        old: ExactIndex | None,
+        ids: Sequence[str],
+        vectors: np.ndarray,
+        metadata: Sequence[Mapping[str, Any] | None],
     ) -> None:
         """Keep ``old`` plus the rows just added (not reloaded; a count that disagrees on the
         next query reloads it)."""
         if old is not None:
-            self._keep(key, old.extended(ids, vectors))
+            self._keep(key, old.extended(ids, vectors, metadata))
 
     def _keep(self, key: str, index: ExactIndex) -> None:
         with self._lock:
