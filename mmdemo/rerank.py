@@ -21,12 +21,14 @@ from typing import Any
 import numpy as np
 from PIL import Image
 
+from mmdemo.config import Settings
 from mmdemo.errors import InputError
 from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.base import ModelHandle
+from mmdemo.models.registry import Resolved
 from mmdemo.models.zerogpu import gpu_task
 from mmdemo.records import unit_rows
-from mmdemo.rerank_features import FeatureStore
+from mmdemo.rerank_features import FeatureStore, RowCache
 
 PAIR = ("image", "text")
 #: Seconds one reranking call may hold a ZeroGPU GPU (every candidate of one search).
@@ -52,7 +54,11 @@ class PartScores:
 
 
 class Reranker(ModelHandle):
-    """A loaded CrossEncoder reranker."""
+    """A loaded CrossEncoder reranker; it keeps the stored feature rows it used lately."""
+
+    def __init__(self, resolved: Resolved, model: Any, settings: Settings) -> None:
+        super().__init__(resolved, model, settings)
+        self.feature_rows = RowCache()
 
     @property
     def _features_module(self) -> Any | None:
@@ -154,12 +160,12 @@ class Reranker(ModelHandle):
         import torch
 
         ids = [c.id for c in candidates]
-        rows = features.load(ids)
+        rows = self.feature_rows.load(features, ids)
         missing = [c for c in candidates if c.id not in rows]
         if missing:
             images = [fit_for_models(load_image(c.path)) for c in missing]
             computed = module.image_features(images).float().cpu().numpy()
-            features.save([c.id for c in missing], computed)
+            self.feature_rows.save(features, [c.id for c in missing], computed)
             rows |= dict(zip([c.id for c in missing], computed, strict=True))
         device = module.base.class_embeddings.device
         stacked = torch.from_numpy(np.stack([rows[i] for i in ids])).to(device)

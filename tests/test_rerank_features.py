@@ -17,7 +17,7 @@ from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.ingest.indexer import index_paths
 from mmdemo.models.loading import load_reranker
 from mmdemo.rerank import Candidate, Reranker
-from mmdemo.rerank_features import FeatureStore
+from mmdemo.rerank_features import FeatureStore, RowCache
 from mmdemo.search.engine import SearchResults, search
 from mmdemo.search.query import Query
 from mmdemo.store import Store
@@ -95,6 +95,33 @@ def test_stored_features_are_used_instead_of_the_images(reranker: Reranker, tmp_
     np.testing.assert_allclose(stored, reference, rtol=1e-5, atol=1e-5)
 
 
+def test_rows_read_once_are_kept_in_memory(reranker: Reranker, tmp_path: Path) -> None:
+    features = FeatureStore(Settings(data_dir=tmp_path), reranker.key)
+    candidates = _candidates()
+    reference = reranker.score_parts(candidates, text="a cat", features=features).text
+    for candidate in candidates:
+        features.path(candidate.id).unlink()
+    # Neither the files nor the images are there: only the kept rows can score them.
+    moved = [Candidate(c.id, tmp_path / "gone.jpg") for c in candidates]
+    kept = reranker.score_parts(moved, text="a cat", features=features).text
+    assert kept is not None and reference is not None
+    np.testing.assert_allclose(kept, reference, rtol=1e-5, atol=1e-5)
+
+
+def test_the_row_cache_keeps_the_most_recent_rows_within_its_bytes(tmp_path: Path) -> None:
+    store = FeatureStore(Settings(data_dir=tmp_path), "lite")
+    rows = np.arange(300, dtype=np.float32).reshape(3, 100)  # 400 bytes each
+    cache = RowCache(max_bytes=900)
+    cache.save(store, ["a", "b", "c"], rows)
+    cache.load(store, ["b"])  # used: now more recent than c
+    cache.save(store, ["d"], rows[:1])
+    for item_id in "abcd":
+        store.path(item_id).unlink()
+    kept = cache.load(store, list("abcd"))
+    assert sorted(kept) == ["b", "d"]
+    np.testing.assert_array_equal(kept["b"], rows[1])
+
+
 def test_images_indexed_before_features_existed_still_rerank(tmp_path: Path) -> None:
     settings = Settings(data_dir=tmp_path / "data", device="cpu")
     store = Store(settings)
@@ -108,6 +135,7 @@ def test_images_indexed_before_features_existed_still_rerank(tmp_path: Path) -> 
     query = Query(text="a space rocket")
     fresh = _search(settings, store, "c", query, top_k=5)
     shutil.rmtree(features_dir)
+    load_reranker("lite", settings).feature_rows.clear()  # as a process that never read them
     legacy = _search(settings, store, "c", query, top_k=5)
     assert len(list(features_dir.rglob("*.npy"))) == len(NAMES)
     assert legacy.table["id"].tolist() == fresh.table["id"].tolist()
