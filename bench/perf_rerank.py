@@ -79,7 +79,7 @@ def run(quick: bool = False) -> dict[str, Any]:
     from mmdemo.config import Settings
     from mmdemo.ingest.indexer import index_paths
     from mmdemo.models import threads as threads_module
-    from mmdemo.models.loading import clear_cache, load_embedder
+    from mmdemo.models.loading import clear_cache, load_embedder, load_reranker
     from mmdemo.rerank_features import FeatureStore
     from mmdemo.search.engine import search, warm_up
     from mmdemo.search.query import Query
@@ -126,6 +126,7 @@ def run(quick: bool = False) -> dict[str, Any]:
 
         def recomputed() -> object:
             shutil.rmtree(features.folder, ignore_errors=True)
+            load_reranker(RERANKER, settings).feature_rows.clear()  # kept rows too
             return one(RERANKER)()
 
         first_cold = cold_first(warm=False)
