@@ -7,7 +7,7 @@ one forward pass per batch (:meth:`Embedder.encode_prepared`).
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -50,25 +50,29 @@ class Embedder(ModelHandle):
         """
         self._require("text")
         order = sorted(range(len(texts)), key=lambda i: -len(texts[i]))
-        chunks = [
-            self.encode_prepared(self._prepare([texts[i] for i in order[at : at + batch_size]]))
-            for at in range(0, len(order), batch_size)
-        ]
-        if not chunks:
-            return np.zeros((0, self.dim or 0), np.float32)
-        longest_first = np.concatenate(chunks)
-        vectors = np.empty_like(longest_first)
-        vectors[order] = longest_first
-        return vectors
+        longest_first = self._encode_in_batches(
+            [texts[i] for i in order], batch_size, self._prepare
+        )
+        return longest_first[np.argsort(order)]
 
     def encode_images(
         self, images: Sequence[Image.Image], batch_size: int = BATCH_SIZE
     ) -> np.ndarray:
         """Embed RGB images; returns an (n, dim) float32 array of unit vectors."""
         self._require("image")
+        return self._encode_in_batches(images, batch_size, self.prepare_images)
+
+    def _encode_in_batches(
+        self,
+        inputs: Sequence[Any],
+        batch_size: int,
+        prepare: Callable[[Sequence[Any]], dict[str, Any]],
+    ) -> np.ndarray:
+        """Unit vectors of ``inputs`` (one modality), ``prepare``d and run through one
+        forward pass per ``batch_size``."""
         chunks = [
-            self.encode_prepared(self.prepare_images(images[at : at + batch_size]))
-            for at in range(0, len(images), batch_size)
+            self.encode_prepared(prepare(inputs[at : at + batch_size]))
+            for at in range(0, len(inputs), batch_size)
         ]
         return np.concatenate(chunks) if chunks else np.zeros((0, self.dim or 0), np.float32)
 
