@@ -48,7 +48,7 @@ import tempfile
 import threading
 import time
 from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from contextlib import AbstractContextManager, contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -68,18 +68,35 @@ def _free_port() -> int:
 def serve(app_root: Path, model: str) -> Iterator[str]:
     """Run app.py from ``app_root`` until its demo collection is indexed; yield its URL."""
     folder = Path(tempfile.mkdtemp(prefix="mmdemo-bench-"))
-    port = _free_port()
     env = {
-        **os.environ,
         "MMDEMO_DATA_DIR": str(folder / "data"),
         "GRADIO_TEMP_DIR": str(folder / "gradio-tmp"),
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
         "PYTHONPATH": str(app_root),
     }
+    command = [sys.executable, "app.py", "--model", model]
+    with _serving(command, app_root, env, folder) as url:
+        yield url
+
+
+@contextmanager
+def serve_floor(work_ms: float) -> Iterator[str]:
+    """Run bench/gradio_floor.py with ``work_ms`` of work per search; yield its URL."""
+    folder = Path(tempfile.mkdtemp(prefix="mmdemo-floor-"))
+    command = [sys.executable, "-m", "bench.gradio_floor", "--work-ms", str(work_ms)]
+    env = {"GRADIO_TEMP_DIR": str(folder / "gradio-tmp")}
+    with _serving(command, Path(__file__).resolve().parents[1], env, folder) as url:
+        yield url
+
+
+@contextmanager
+def _serving(command: list[str], cwd: Path, env: dict[str, str], folder: Path) -> Iterator[str]:
+    """Run ``command --port P`` in ``cwd`` until its /status says ready; yield its URL."""
+    port = _free_port()
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", **env}
     log = (folder / "app.log").open("wb")
-    command = [sys.executable, "app.py", "--port", str(port), "--model", model]
-    server = subprocess.Popen(command, cwd=app_root, env=env, stdout=log, stderr=log)
+    server = subprocess.Popen(
+        [*command, "--port", str(port)], cwd=cwd, env=env, stdout=log, stderr=log
+    )
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, server)
@@ -94,7 +111,7 @@ def _wait_ready(url: str, server: subprocess.Popen[bytes], timeout_s: float = 30
     deadline = time.monotonic() + timeout_s
     while time.monotonic() < deadline:
         if server.poll() is not None:
-            raise SystemExit(f"app.py exited with code {server.returncode}")
+            raise SystemExit(f"{server.args!r} exited with code {server.returncode}")
         try:
             if Client(url, verbose=False).predict(api_name="/status")["phase"] == "ready":
                 return
@@ -280,14 +297,27 @@ def main() -> None:
         default=0,
         help="niceness of those processes (with --client-processes), e.g. 10",
     )
+    parser.add_argument(
+        "--floor-ms",
+        type=float,
+        action="append",
+        default=[],
+        help="also measure bench/gradio_floor.py doing this many ms of work per search "
+        "(repeatable): what gradio alone gives on this machine",
+    )
     args = parser.parse_args()
     for root in args.app_root or [Path(__file__).resolve().parents[1]]:
-        measure(root.resolve(), args)
+        root = root.resolve()
+        label = f"app: {root} (model {args.model}, reranker {args.reranker})"
+        measure(label, serve(root, args.model), args)
+    for work_ms in args.floor_ms:
+        label = f"gradio floor: bench/gradio_floor.py, {work_ms:g} ms of GIL-free work a search"
+        measure(label, serve_floor(work_ms), args)
 
 
-def measure(root: Path, args: argparse.Namespace) -> None:
-    """Serve the app from ``root``, measure alone and under load, print the figures."""
-    with serve(root, args.model) as url:
+def measure(label: str, server: AbstractContextManager[str], args: argparse.Namespace) -> None:
+    """Start ``server``, measure alone and under load, print the figures under ``label``."""
+    with server as url:
         make = CLIENTS[args.client]
         first, alone = single(make(url, args.model, args.reranker), args.repeats)
         if args.client_processes:
@@ -312,7 +342,7 @@ def measure(root: Path, args: argparse.Namespace) -> None:
         if args.client_processes
         else f"threads of the bench, {args.client} client"
     )
-    print(f"app: {root} (model {args.model}, reranker {args.reranker}; clients: {clients})")
+    print(f"{label}; clients: {clients}")
     print(f"first search after ready: {first * 1000:.0f} ms ({first / base:.2f}x warm median)")
     print(f"single warm search: min {min(alone) * 1000:.0f} ms, median {base * 1000:.0f} ms")
     print(
