@@ -9,10 +9,9 @@ fresh data dir and the ``lite`` model, waits for its demo collection, then measu
 
 Prints min/median of the single search, p50/p95/max under load, and p95 / single median
 (issue 11's goal: <= 4); also p95 without each session's first search (which makes gradio
-build the new session's state, about 80 ms of event-loop time for this page's 208
-blocks on a busy core) and the machine's load average. Repeat ``--app-root`` to measure
-"before" and "after" in one run on the same machine, e.g. with
-``git archive <rev> | tar -x -C /tmp/before``.
+build the new session's state; see mmdemo/ui/sessions.py) and the machine's load
+average. Repeat ``--app-root`` to measure "before" and "after" in one run on the same
+machine, e.g. with ``git archive <rev> | tar -x -C /tmp/before``.
 
     python3 bench/concurrent_search.py --app-root /tmp/before --app-root . [--clients 8]
 
@@ -28,9 +27,9 @@ figure. The single warm search is always measured from this process.
 ``--client http`` replaces gradio_client with a plain HTTP client on gradio's documented
 REST route (``POST /gradio_api/call/search``, then read the event's stream), one keep-alive
 connection and one session hash per session (as the page and gradio_client send; a call
-without one makes gradio build a new session's state, about 11 ms of event-loop work per
-call for this page) and no CSV download: a light stand-in for visitors whose client costs
-this machine nothing, reported beside (never instead of) the gradio_client figure.
+without one makes gradio build a new session's state on every call) and no CSV download:
+a light stand-in for visitors whose client costs this machine nothing, reported beside
+(never instead of) the gradio_client figure.
 The single warm search uses the same client kind as the concurrent ones.
 """
 

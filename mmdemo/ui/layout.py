@@ -27,6 +27,7 @@ from mmdemo.ui import (
     search_view,
 )
 from mmdemo.ui.context import AppContext
+from mmdemo.ui.sessions import lazy_session_configs
 from mmdemo.ui.shared import (
     PRIVATE,
     default_reranker,
@@ -228,6 +229,7 @@ def launch(app: gr.Blocks, ctx: AppContext, host: str, port: int, *, block: bool
     # event, only for its monitoring dashboard, which this app never enables: 4-8 ms of
     # CPU per event on 2 cores, growing with uptime (bench/README.md). Read by queue().
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**62))
+    lazy_session_configs()
     app.queue(default_concurrency_limit=2)
     settings = ctx.settings
     app.launch(
