@@ -80,7 +80,6 @@ def run(quick: bool = False) -> dict[str, Any]:
     from mmdemo.ingest.indexer import index_paths
     from mmdemo.models import threads as threads_module
     from mmdemo.models.loading import clear_cache, load_embedder, load_reranker
-    from mmdemo.rerank_features import FeatureStore
     from mmdemo.search.engine import search, warm_up
     from mmdemo.search.query import Query
     from mmdemo.store import Store
@@ -94,7 +93,8 @@ def run(quick: bool = False) -> dict[str, Any]:
         index_paths(
             [root / "images"], collection=COLLECTION, models=[MODEL], settings=settings, store=store
         )
-        features = FeatureStore(settings, RERANKER)
+        features = load_reranker(RERANKER, settings).feature_store(settings)
+        assert features is not None, f"{RERANKER} stores no per-image features"
         turn = iter(range(10**9))
 
         def one(reranker: str | None) -> Callable[[], object]:

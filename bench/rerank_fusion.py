@@ -8,7 +8,8 @@ and with the confidence-adaptive share (the share shrinks to 0 as the first stag
 margin reaches ``m``, and is 0 when the reranker's own top-1 margin is under ``g``;
 ``adaptive s/m/g``, the app's default is ``fuse``'s own), and
 reciprocal-rank fusion (k=60) is shown for comparison. Prints R@1, R@10 and nDCG@10 per
-split and variant, and writes them as JSON.
+split and variant, and writes them as JSON. ``--views 1|2`` sets how many views of each
+image the reranker averages (the centre crop, and its mirror image).
 
     python -m bench.rerank_fusion --share-dir /usr/share --emoji-dir node_modules/... \
         --out bench/results/rerank_fusion.json
@@ -96,11 +97,21 @@ def main() -> None:
     parser.add_argument("--drawings", type=int, default=300, help="emoji / clipart images used")
     parser.add_argument("--splits", nargs="+", default=list(SPLITS))
     parser.add_argument("--out", type=Path, default=None)
+    parser.add_argument(
+        "--views",
+        type=int,
+        choices=(1, 2),
+        default=None,
+        help="the reranker's views per image: 1 (centre) or 2 (and its mirror image); "
+        "default: the preset's",
+    )
     args = parser.parse_args()
     from sentence_transformers import CrossEncoder, SentenceTransformer
 
     embedder = SentenceTransformer(str(EMBEDDER_DIRS["lite"]), device="cpu", trust_remote_code=True)
     module = CrossEncoder(str(RERANKER_DIRS["lite"]), device="cpu", trust_remote_code=True)[0]
+    if args.views is not None:
+        module.flip = args.views == 2
     table: dict[str, Any] = {}
     for split in args.splits:
         items = item_set(split, args.share_dir, args.emoji_dir, args.cache_dir, args.drawings)

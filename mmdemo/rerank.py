@@ -66,6 +66,14 @@ class Reranker(ModelHandle):
         first = self.model[0] if len(self.model) else None
         return first if hasattr(first, "image_features") else None
 
+    def feature_store(self, settings: Settings) -> FeatureStore | None:
+        """Where this reranker keeps its per-image rows in ``settings``' data dir; None for
+        a reranker that scores whole pairs and stores nothing."""
+        module = self._features_module
+        if module is None:
+            return None
+        return FeatureStore(settings, self.key, str(module.features_layout))
+
     def document_input(self, image: Image.Image, caption: str | None) -> Any:
         """One candidate in the form this model takes: the image, with its caption if it can."""
         if caption and self.supports(PAIR):

@@ -7,12 +7,18 @@ features) keeps the per-image part here, one ``.npy`` row per image under
 image bytes, so a row is valid for every collection holding that image. Rows are written
 when an image is indexed with an embedder the reranker builds on, and on first use for
 images indexed before that (see :meth:`mmdemo.rerank.Reranker.score_parts`).
+
+Each folder names the layout of its rows (``LAYOUT``, e.g. ``lite0 views=1``: which CNN,
+how many views averaged). Rows of another layout, or from before layouts were named, are
+dropped when a reranker first opens the folder, and computed again on first use.
 """
 
 from __future__ import annotations
 
 import re
+import shutil
 import threading
+import uuid
 from collections import OrderedDict
 from collections.abc import Callable, Collection, Iterable, Mapping, Sequence
 from pathlib import Path
@@ -32,12 +38,40 @@ def _root(settings: Settings) -> Path:
     return settings.data_dir / "features"
 
 
-class FeatureStore:
-    """The feature rows of one reranker inside a data directory."""
+#: The file inside a reranker's folder that names the layout of its rows.
+LAYOUT_FILE = "LAYOUT"
 
-    def __init__(self, settings: Settings, reranker_key: str) -> None:
+
+class FeatureStore:
+    """The feature rows of one reranker inside a data directory, all of one ``layout``."""
+
+    def __init__(self, settings: Settings, reranker_key: str, layout: str) -> None:
         safe = re.sub(r"[^A-Za-z0-9._-]+", "_", reranker_key).strip("_") or "reranker"
         self.folder = _root(settings) / safe
+        self._claim(layout)
+
+    def _claim(self, layout: str) -> None:
+        """Make the folder hold ``layout`` rows only: one small read when it already does.
+
+        A folder of another layout (or unmarked, from before layouts were named) is moved
+        aside under a name of its own, then removed, so a concurrent claim never removes
+        rows written for the new layout.
+        """
+        marker = self.folder / LAYOUT_FILE
+        try:
+            if marker.read_text(encoding="utf-8") == layout:
+                return
+        except OSError:
+            pass
+        if self.folder.exists():
+            stale = self.folder.with_name(f"{self.folder.name}.stale-{uuid.uuid4().hex}")
+            try:
+                self.folder.rename(stale)
+            except OSError:  # another thread or process moved it first
+                pass
+            else:
+                shutil.rmtree(stale, ignore_errors=True)
+        write_atomically(marker, lambda tmp: tmp.write_text(layout, encoding="utf-8"))
 
     def path(self, item_id: str) -> Path:
         """Where the row of one image lives."""
@@ -160,6 +194,7 @@ def embed_at_index(
     vectors: np.ndarray | None = None
     for name in rerankers_building_on(embedder.key):
         reranker = load_reranker(name, settings)
-        shared = reranker.store_features(FeatureStore(settings, reranker.key), ids, inputs)
+        features = reranker.feature_store(settings)
+        shared = None if features is None else reranker.store_features(features, ids, inputs)
         vectors = shared if vectors is None else vectors
     return vectors if vectors is not None else embedder.encode_prepared(inputs)

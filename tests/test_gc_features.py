@@ -27,7 +27,7 @@ def _add(store: Store, collection: str, ids: list[str]) -> None:
 
 
 def _rows(settings: Settings, key: str, ids: list[str]) -> FeatureStore:
-    features = FeatureStore(settings, key)
+    features = FeatureStore(settings, key, "rows of 3 floats")
     features.save(ids, np.ones((len(ids), 3), dtype=np.float32))
     return features
 

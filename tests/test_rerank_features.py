@@ -39,6 +39,13 @@ def reranker(tmp_path_factory: pytest.TempPathFactory) -> Reranker:
     return load_reranker("lite", Settings(data_dir=tmp_path_factory.mktemp("r"), device="cpu"))
 
 
+def _features(reranker: Reranker, settings: Settings) -> FeatureStore:
+    """The reranker's stored rows in ``settings``' data dir (lite always has some)."""
+    features = reranker.feature_store(settings)
+    assert features is not None
+    return features
+
+
 def _search(
     settings: Settings, store: Store, collection: str, query: Query, top_k: int
 ) -> SearchResults:
@@ -64,7 +71,7 @@ def _ranked(reranker: Reranker, query: object, candidates: list[Candidate]) -> n
 
 
 def test_stored_features_give_the_recomputed_scores(reranker: Reranker, tmp_path: Path) -> None:
-    features = FeatureStore(Settings(data_dir=tmp_path), reranker.key)
+    features = _features(reranker, Settings(data_dir=tmp_path))
     candidates = _candidates()
     query_image = fit_for_models(load_image(PHOTOS / "rocket.jpg"))
     first = reranker.score_parts(
@@ -86,7 +93,7 @@ def test_stored_features_give_the_recomputed_scores(reranker: Reranker, tmp_path
 
 
 def test_stored_features_are_used_instead_of_the_images(reranker: Reranker, tmp_path: Path) -> None:
-    features = FeatureStore(Settings(data_dir=tmp_path), reranker.key)
+    features = _features(reranker, Settings(data_dir=tmp_path))
     candidates = _candidates()
     reference = reranker.score_parts(candidates, text="a cat", features=features).text
     moved = [Candidate(c.id, tmp_path / "gone.jpg") for c in candidates]
@@ -96,7 +103,7 @@ def test_stored_features_are_used_instead_of_the_images(reranker: Reranker, tmp_
 
 
 def test_rows_read_once_are_kept_in_memory(reranker: Reranker, tmp_path: Path) -> None:
-    features = FeatureStore(Settings(data_dir=tmp_path), reranker.key)
+    features = _features(reranker, Settings(data_dir=tmp_path))
     candidates = _candidates()
     reference = reranker.score_parts(candidates, text="a cat", features=features).text
     for candidate in candidates:
@@ -109,7 +116,7 @@ def test_rows_read_once_are_kept_in_memory(reranker: Reranker, tmp_path: Path) -
 
 
 def test_the_row_cache_keeps_the_most_recent_rows_within_its_bytes(tmp_path: Path) -> None:
-    store = FeatureStore(Settings(data_dir=tmp_path), "lite")
+    store = FeatureStore(Settings(data_dir=tmp_path), "lite", "rows of 100 floats")
     rows = np.arange(300, dtype=np.float32).reshape(3, 100)  # 400 bytes each
     cache = RowCache(max_bytes=900)
     cache.save(store, ["a", "b", "c"], rows)
@@ -130,7 +137,7 @@ def test_images_indexed_before_features_existed_still_rerank(tmp_path: Path) -> 
     for name in NAMES:
         shutil.copy(PHOTOS / name, folder / name)
     index_paths([folder], collection="c", models=["lite"], settings=settings, store=store)
-    features_dir = FeatureStore(settings, "lite").folder
+    features_dir = _features(load_reranker("lite", settings), settings).folder
     assert len(list(features_dir.rglob("*.npy"))) == len(NAMES)
     query = Query(text="a space rocket")
     fresh = _search(settings, store, "c", query, top_k=5)
@@ -178,7 +185,7 @@ def test_a_negative_prompt_moves_the_reranked_order(indexed: tuple[Settings, Sto
 def test_reranker_parts_alone_follow_the_weight(reranker: Reranker, tmp_path: Path) -> None:
     from mmdemo.search.fusion import weighted_parts
 
-    features = FeatureStore(Settings(data_dir=tmp_path), reranker.key)
+    features = _features(reranker, Settings(data_dir=tmp_path))
     candidates = _candidates()
     image = fit_for_models(load_image(PHOTOS / "rocket.jpg"))
     parts = reranker.score_parts(candidates, text="a tabby cat", image=image, features=features)
@@ -191,7 +198,7 @@ def test_reranker_parts_alone_follow_the_weight(reranker: Reranker, tmp_path: Pa
 def test_reranker_parts_alone_subtract_the_negative(reranker: Reranker, tmp_path: Path) -> None:
     from mmdemo.search.fusion import weighted_parts
 
-    features = FeatureStore(Settings(data_dir=tmp_path), reranker.key)
+    features = _features(reranker, Settings(data_dir=tmp_path))
     parts = reranker.score_parts(
         _candidates(), text="astronaut and rocket", negative="a rocket", features=features
     )
@@ -201,9 +208,12 @@ def test_reranker_parts_alone_subtract_the_negative(reranker: Reranker, tmp_path
     assert NAMES[int(np.argmin(negated))] == "rocket.jpg"
 
 
-def test_indexing_shares_the_cnn_pass_of_embedder_and_reranker(tmp_path: Path) -> None:
+@pytest.mark.parametrize("flip", [False, True])
+def test_indexing_shares_the_cnn_pass_of_embedder_and_reranker(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, flip: bool
+) -> None:
     """The embeddings that come with the stored features equal the embedder's own, and
-    the rows equal the reranker's recomputed features."""
+    the rows equal the reranker's recomputed features, with one view (the preset) or two."""
     from mmdemo.models.loading import load_embedder
     from mmdemo.rerank_features import embed_at_index
 
@@ -211,14 +221,49 @@ def test_indexing_shares_the_cnn_pass_of_embedder_and_reranker(tmp_path: Path) -
     images = [fit_for_models(load_image(PHOTOS / name)) for name in NAMES]
     ids = [c.id for c in _candidates()]
     embedder = load_embedder("lite", settings)
+    reranker = load_reranker("lite", settings)
+    module = reranker.model[0]
+    monkeypatch.setattr(module, "flip", flip)
     shared = embed_at_index(settings, embedder, ids, embedder.prepare_images(images))
     assert np.allclose(shared, embedder.encode_images(images), atol=1e-5)
-    reranker = load_reranker("lite", settings)
-    stored = FeatureStore(settings, reranker.key).load(ids)
-    module = reranker.model[0]
+    stored = _features(reranker, settings).load(ids)
     with reranker.inference():
         recomputed = module.image_features(images).float().numpy()
     assert np.allclose(np.stack([stored[i] for i in ids]), recomputed, atol=1e-5)
+
+
+def test_the_shipped_reranker_sees_one_view(reranker: Reranker) -> None:
+    """One CNN pass an image, shared with the embedder: the mirror view bought no relevance
+    through the app's fusion (bench/README.md, "Reranker views") and cost half of indexing."""
+    module = reranker.model[0]
+    assert module.flip is False
+    assert module.features_layout == "lite0 views=1"
+
+
+def test_rows_of_another_layout_are_dropped_and_computed_again(
+    reranker: Reranker, tmp_path: Path
+) -> None:
+    """Rows stored by an older preset (two views, before layouts were named) are never mixed
+    in: the folder is emptied when the reranker first opens it, and the rows recomputed."""
+    settings = Settings(data_dir=tmp_path / "data")
+    candidates = _candidates()
+    expected = reranker.score_parts(
+        candidates, text="a cat", features=_features(reranker, settings)
+    ).text
+    folder = _features(reranker, settings).folder
+    (folder / "LAYOUT").unlink()  # as a data dir from before layouts were named
+    stale = np.full_like(np.load(next(folder.rglob("*.npy"))), 7.0)
+    for path in folder.rglob("*.npy"):
+        np.save(path, stale)
+    reranker.feature_rows.clear()
+    features = _features(reranker, settings)
+    assert not list(folder.rglob("*.npy"))
+    assert (folder / "LAYOUT").read_text() == "lite0 views=1"
+    again = reranker.score_parts(candidates, text="a cat", features=features).text
+    assert again is not None and expected is not None
+    np.testing.assert_allclose(again, expected, rtol=1e-5, atol=1e-5)
+    assert len(list(folder.rglob("*.npy"))) == len(candidates)
+    assert [p.name for p in folder.parent.iterdir()] == [folder.name]  # nothing left aside
 
 
 def test_mirror_view_of_prepared_pixels_equals_preparing_the_mirrored_images() -> None:
@@ -240,7 +285,7 @@ def test_reranker_reads_the_query_from_the_embedders_text_vectors(
     from mmdemo.models.loading import load_embedder
 
     settings = Settings(data_dir=tmp_path / "data", device="cpu")
-    features = FeatureStore(settings, reranker.key)
+    features = _features(reranker, settings)
     texts = {"text": "astronaut and rocket", "negative": "a rocket"}
     encoded = load_embedder("lite", settings).encode_texts(list(texts.values()))
     vectors = dict(zip(texts.values(), encoded, strict=True))

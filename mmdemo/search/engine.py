@@ -25,7 +25,7 @@ from mmdemo.models.loading import load_embedder, load_reranker
 from mmdemo.models.registry import DEFAULT_EMBEDDER, resolve
 from mmdemo.models.threads import single_query
 from mmdemo.rerank import Candidate, Reranker
-from mmdemo.rerank_features import FeatureStore, rerankers_building_on
+from mmdemo.rerank_features import rerankers_building_on
 from mmdemo.search.batch import encode_texts
 from mmdemo.search.fusion import fuse, weighted_parts
 from mmdemo.search.hybrid import hybrid_hits
@@ -160,7 +160,7 @@ def _rerank(
         text=query.text if query.has_text else None,
         image=image,
         negative=query.negative if query.has_negative else None,
-        features=FeatureStore(settings, reranker.key),
+        features=reranker.feature_store(settings),
         text_vectors=text_vectors,
     )
     rerank = weighted_parts(

@@ -1,10 +1,12 @@
 """The offline lite reranker: a CrossEncoder input module that scores (query, image) pairs.
 
 It reuses a saved lite embedder (MiniLM, CNN, class prompts, projection) and spends more
-compute per pair than the embedder can per image: each image is seen as its centre crop and
-its mirror image (test-time augmentation), and a text query is also matched in class space
-(how much of the image's class probability falls on the classes the query names), which a
-fixed embedding cannot do. Documents may carry a caption, scored by text-text similarity.
+compute per pair than the embedder can per image: a text query is also matched in class
+space (how much of the image's class probability falls on the classes the query names),
+which a fixed embedding cannot do. Documents may carry a caption, scored by text-text
+similarity. ``flip`` adds the mirror image as a second view (test-time augmentation): off
+in the shipped preset, where it bought no relevance through the app's fusion but doubled
+the CNN work of indexing (bench/README.md, "Reranker views").
 """
 
 from __future__ import annotations
@@ -68,7 +70,7 @@ class LiteReranker(InputModule):
     def __init__(
         self,
         embedder: str,
-        flip: bool = True,
+        flip: bool = False,
         class_weight: float = 2.0,
         class_temperature: float = 0.02,
         caption_weight: float = 0.3,
@@ -83,6 +85,12 @@ class LiteReranker(InputModule):
         self.base = LiteEmbedder.load(str((Path(root) / embedder).resolve()))
         self._cache: OrderedDict[str, torch.Tensor] = OrderedDict()
         self._captions: OrderedDict[str, torch.Tensor] = OrderedDict()
+
+    @property
+    def features_layout(self) -> str:
+        """What a stored feature row holds (which CNN, how many views averaged): rows of
+        another layout must not be mixed with these."""
+        return f"{self.base.backbone} views={2 if self.flip else 1}"
 
     @property
     def modalities(self) -> list[Any]:
