@@ -40,6 +40,7 @@ def _root(settings: Settings) -> Path:
 
 #: The file inside a reranker's folder that names the layout of its rows.
 LAYOUT_FILE = "LAYOUT"
+_claiming = threading.Lock()  # one layout claim at a time in this process
 
 
 class FeatureStore:
@@ -54,24 +55,31 @@ class FeatureStore:
         """Make the folder hold ``layout`` rows only: one small read when it already does.
 
         A folder of another layout (or unmarked, from before layouts were named) is moved
-        aside under a name of its own, then removed, so a concurrent claim never removes
-        rows written for the new layout.
+        aside under a name of its own, then removed. Claims in this process take turns and
+        look again once it is theirs, so none removes rows another just wrote for the new
+        layout; two processes claiming at once at most drop rows to compute again.
         """
-        marker = self.folder / LAYOUT_FILE
-        try:
-            if marker.read_text(encoding="utf-8") == layout:
+        if self._marked(layout):
+            return
+        with _claiming:
+            if self._marked(layout):
                 return
+            if self.folder.exists():
+                stale = self.folder.with_name(f"{self.folder.name}.stale-{uuid.uuid4().hex}")
+                try:
+                    self.folder.rename(stale)
+                except OSError:  # another process moved it first
+                    pass
+                else:
+                    shutil.rmtree(stale, ignore_errors=True)
+            marker = self.folder / LAYOUT_FILE
+            write_atomically(marker, lambda tmp: tmp.write_text(layout, encoding="utf-8"))
+
+    def _marked(self, layout: str) -> bool:
+        try:
+            return (self.folder / LAYOUT_FILE).read_text(encoding="utf-8") == layout
         except OSError:
-            pass
-        if self.folder.exists():
-            stale = self.folder.with_name(f"{self.folder.name}.stale-{uuid.uuid4().hex}")
-            try:
-                self.folder.rename(stale)
-            except OSError:  # another thread or process moved it first
-                pass
-            else:
-                shutil.rmtree(stale, ignore_errors=True)
-        write_atomically(marker, lambda tmp: tmp.write_text(layout, encoding="utf-8"))
+            return False
 
     def path(self, item_id: str) -> Path:
         """Where the row of one image lives."""

@@ -318,3 +318,30 @@ def test_a_reranked_lite_search_encodes_its_query_text_once(
     finally:
         del module.encode_query_text
     assert calls == []
+
+
+def test_concurrent_first_opens_keep_every_row_written(tmp_path: Path) -> None:
+    """Searches and an ingest opening a folder of an old layout at once: each claim looks
+    again when its turn comes, so none removes a row another has already written."""
+    import threading
+
+    settings = Settings(data_dir=tmp_path / "data")
+    old = FeatureStore(settings, "lite", "old layout")
+    old.save([f"{i:02x}old" for i in range(200)], np.ones((200, 4), dtype=np.float32))
+    barrier = threading.Barrier(8)
+    written: list[str] = []
+
+    def open_and_write(index: int) -> None:
+        barrier.wait()
+        store = FeatureStore(settings, "lite", "new layout")
+        store.save([f"{index:02x}new"], np.full((1, 4), index, dtype=np.float32))
+        written.append(f"{index:02x}new")
+
+    threads = [threading.Thread(target=open_and_write, args=(i,)) for i in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    store = FeatureStore(settings, "lite", "new layout")
+    assert sorted(store.load(written)) == sorted(written) and len(written) == 8
+    assert not store.load(["00old"])
