@@ -173,8 +173,9 @@ class Reranker(ModelHandle):
         if missing:
             images = [fit_for_models(load_image(c.path)) for c in missing]
             computed = module.image_features(images).float().cpu().numpy()
-            self.feature_rows.save(features, [c.id for c in missing], computed)
-            rows |= dict(zip([c.id for c in missing], computed, strict=True))
+            missing_ids = [c.id for c in missing]
+            self.feature_rows.save(features, missing_ids, computed)
+            rows |= dict(zip(missing_ids, computed, strict=True))
         device = module.base.class_embeddings.device
         stacked = torch.from_numpy(np.stack([rows[i] for i in ids])).to(device)
         captions = [c.caption for c in candidates]
