@@ -31,6 +31,16 @@ without one makes gradio build a new session's state on every call) and no CSV d
 a light stand-in for visitors whose client costs this machine nothing, reported beside
 (never instead of) the gradio_client figure.
 The single warm search uses the same client kind as the concurrent ones.
+
+Why the ratio has a floor (Little's law): ``--clients`` N sessions that each send their
+next search as soon as the last returns keep N searches in the system, so their mean
+latency is N / throughput. If a search costs ``c`` CPU-seconds in all (the app's and the
+client's), K cores serve at most K / c searches a second, so the mean latency under load
+is at least N x c / K, and p95 is above the mean. With 8 clients on 2 cores that is 4c:
+the ratio stays above 4 unless a single search spends part of its time waiting rather
+than computing. The bench measures ``c`` alone and under load (CPU of the app's process
+and of this one, so only with client threads; Linux ``/proc``) and prints the bound, as
+a multiple of the single search, beside the measured ratio.
 """
 
 from __future__ import annotations
@@ -48,6 +58,7 @@ import threading
 import time
 from collections.abc import Callable, Iterator
 from contextlib import AbstractContextManager, contextmanager
+from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
@@ -63,8 +74,22 @@ def _free_port() -> int:
         return int(probe.getsockname()[1])
 
 
+@dataclass(frozen=True)
+class Served:
+    """A running server: where to reach it, and its process (for its CPU time)."""
+
+    url: str
+    pid: int
+
+    def cpu_seconds(self) -> float:
+        """CPU seconds (user + system, all threads) the server and this process used."""
+        fields = Path(f"/proc/{self.pid}/stat").read_text().rsplit(")", 1)[1].split()
+        server = (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+        return server + time.process_time()
+
+
 @contextmanager
-def serve(app_root: Path, model: str) -> Iterator[str]:
+def serve(app_root: Path, model: str) -> Iterator[Served]:
     """Run app.py from ``app_root`` until its demo collection is indexed; yield its URL."""
     folder = Path(tempfile.mkdtemp(prefix="mmdemo-bench-"))
     env = {
@@ -73,22 +98,22 @@ def serve(app_root: Path, model: str) -> Iterator[str]:
         "PYTHONPATH": str(app_root),
     }
     command = [sys.executable, "app.py", "--model", model]
-    with _serving(command, app_root, env, folder) as url:
-        yield url
+    with _serving(command, app_root, env, folder) as served:
+        yield served
 
 
 @contextmanager
-def serve_floor(work_ms: float) -> Iterator[str]:
+def serve_floor(work_ms: float) -> Iterator[Served]:
     """Run bench/gradio_floor.py with ``work_ms`` of work per search; yield its URL."""
     folder = Path(tempfile.mkdtemp(prefix="mmdemo-floor-"))
     command = [sys.executable, "-m", "bench.gradio_floor", "--work-ms", str(work_ms)]
     env = {"GRADIO_TEMP_DIR": str(folder / "gradio-tmp")}
-    with _serving(command, Path(__file__).resolve().parents[1], env, folder) as url:
-        yield url
+    with _serving(command, Path(__file__).resolve().parents[1], env, folder) as served:
+        yield served
 
 
 @contextmanager
-def _serving(command: list[str], cwd: Path, env: dict[str, str], folder: Path) -> Iterator[str]:
+def _serving(command: list[str], cwd: Path, env: dict[str, str], folder: Path) -> Iterator[Served]:
     """Run ``command --port P`` in ``cwd`` until its /status says ready; yield its URL."""
     port = _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", **env}
@@ -99,7 +124,7 @@ def _serving(command: list[str], cwd: Path, env: dict[str, str], folder: Path) -
     url = f"http://127.0.0.1:{port}"
     try:
         _wait_ready(url, server)
-        yield url
+        yield Served(url, server.pid)
     finally:
         server.terminate()
         server.wait(timeout=30)
@@ -184,13 +209,17 @@ def timed_search(search: Search, query: str) -> float:
     return time.perf_counter() - start
 
 
-def single(session: Search, repeats: int) -> tuple[float, list[float]]:
-    """The first search after the app reported ready, then sequential warm searches."""
+def single(
+    session: Search, repeats: int, cpu_seconds: Callable[[], float]
+) -> tuple[float, list[float], float]:
+    """The first search after the app reported ready, then sequential warm searches, and
+    the CPU seconds a warm search took (``cpu_seconds``: the clock to read)."""
     first = timed_search(session, QUERIES[0])
     for query in QUERIES[1:]:
         timed_search(session, query)
+    cpu = cpu_seconds()
     warm = [timed_search(session, QUERIES[i % len(QUERIES)]) for i in range(repeats)]
-    return first, warm
+    return first, warm, (cpu_seconds() - cpu) / repeats
 
 
 def concurrent(sessions: list[Search], rounds: int) -> list[tuple[int, float]]:
@@ -314,14 +343,16 @@ def main() -> None:
         measure(label, serve_floor(work_ms), args)
 
 
-def measure(label: str, server: AbstractContextManager[str], args: argparse.Namespace) -> None:
+def measure(label: str, server: AbstractContextManager[Served], args: argparse.Namespace) -> None:
     """Start ``server``, measure alone and under load, print the figures under ``label``."""
-    with server as url:
+    with server as served:
         make = CLIENTS[args.client]
-        first, alone = single(make(url, args.model, args.reranker), args.repeats)
+        session = make(served.url, args.model, args.reranker)
+        first, alone, cpu_alone = single(session, args.repeats, served.cpu_seconds)
         if args.client_processes:
+            cpu = served.cpu_seconds()
             rounds = concurrent_processes(
-                url,
+                served.url,
                 args.model,
                 args.reranker,
                 args.clients,
@@ -330,8 +361,10 @@ def measure(label: str, server: AbstractContextManager[str], args: argparse.Name
                 args.client,
             )
         else:
-            sessions = [make(url, args.model, args.reranker) for _ in range(args.clients)]
+            sessions = [make(served.url, args.model, args.reranker) for _ in range(args.clients)]
+            cpu = served.cpu_seconds()
             rounds = concurrent(sessions, args.rounds)
+        cpu_loaded = (served.cpu_seconds() - cpu) / len(rounds)
     base = statistics.median(alone)
     loaded = [took for _, took in rounds]
     later = [took for r, took in rounds if r > 0]
@@ -353,6 +386,15 @@ def measure(label: str, server: AbstractContextManager[str], args: argparse.Name
         print(
             f"without each session's first search: p95 {percentile(later, 0.95) * 1000:.0f} ms "
             f"({percentile(later, 0.95) / base:.2f}x)"
+        )
+    if not args.client_processes:
+        cores = len(os.sched_getaffinity(0))
+        bound = args.clients * cpu_loaded / cores
+        print(
+            f"CPU a search (app + client): alone {cpu_alone * 1000:.0f} ms, under load "
+            f"{cpu_loaded * 1000:.0f} ms; {args.clients} clients on {cores} cores: mean latency "
+            f">= {bound * 1000:.0f} ms = {bound / base:.2f}x single (Little's law; measured "
+            f"mean {statistics.mean(loaded) * 1000:.0f} ms, {statistics.mean(loaded) / base:.2f}x)"
         )
     print(f"load average (1 min) after: {os.getloadavg()[0]:.1f}")
 
