@@ -246,6 +246,25 @@ def test_thumbnail_fits_the_box_and_never_upscales() -> None:
     assert wide.size == (1000, 500)
 
 
+def test_thumbnails_are_bicubic_and_model_inputs_stay_lanczos() -> None:
+    # Stored thumbnails are only shown, so they take the cheaper filter; the images the
+    # models see keep theirs, so vectors stored before the thumbnails changed still match.
+    pixels = np.random.default_rng(3).integers(0, 256, size=(1500, 2000, 3), dtype=np.uint8)
+    noise = Image.fromarray(pixels)
+
+    def resized(size: int, resample: Image.Resampling) -> np.ndarray:
+        copy = noise.copy()
+        copy.thumbnail((size, size), resample)
+        return np.asarray(copy)
+
+    lanczos, bicubic = Image.Resampling.LANCZOS, Image.Resampling.BICUBIC
+    assert not np.array_equal(resized(384, bicubic), resized(384, lanczos))
+    assert np.array_equal(np.asarray(images.make_thumbnail(noise)), resized(384, bicubic))
+    model_input = np.asarray(images.fit_for_models(noise))
+    assert np.array_equal(model_input, resized(images.MODEL_MAX_SIDE, lanczos))
+    assert not np.array_equal(model_input, resized(images.MODEL_MAX_SIDE, bicubic))
+
+
 def test_to_rgb_returns_plain_rgb_unchanged() -> None:
     image = Image.new("RGB", (2, 2), RED)
     assert images.to_rgb(image) is image
