@@ -90,7 +90,7 @@ class Served:
 
 @contextmanager
 def serve(app_root: Path, model: str) -> Iterator[Served]:
-    """Run app.py from ``app_root`` until its demo collection is indexed; yield its URL."""
+    """Run app.py from ``app_root`` until its demo collection is indexed; yield it."""
     folder = Path(tempfile.mkdtemp(prefix="mmdemo-bench-"))
     env = {
         "MMDEMO_DATA_DIR": str(folder / "data"),
@@ -104,7 +104,7 @@ def serve(app_root: Path, model: str) -> Iterator[Served]:
 
 @contextmanager
 def serve_floor(work_ms: float) -> Iterator[Served]:
-    """Run bench/gradio_floor.py with ``work_ms`` of work per search; yield its URL."""
+    """Run bench/gradio_floor.py with ``work_ms`` of work per search; yield it."""
     folder = Path(tempfile.mkdtemp(prefix="mmdemo-floor-"))
     command = [sys.executable, "-m", "bench.gradio_floor", "--work-ms", str(work_ms)]
     env = {"GRADIO_TEMP_DIR": str(folder / "gradio-tmp")}
@@ -114,7 +114,8 @@ def serve_floor(work_ms: float) -> Iterator[Served]:
 
 @contextmanager
 def _serving(command: list[str], cwd: Path, env: dict[str, str], folder: Path) -> Iterator[Served]:
-    """Run ``command --port P`` in ``cwd`` until its /status says ready; yield its URL."""
+    """Run ``command --port P`` in ``cwd`` until its /status says ready; yield its URL and
+    process."""
     port = _free_port()
     env = {**os.environ, "HF_HUB_OFFLINE": "1", "GRADIO_ANALYTICS_ENABLED": "False", **env}
     log = (folder / "app.log").open("wb")
