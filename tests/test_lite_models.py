@@ -112,6 +112,34 @@ def test_grey_textures_are_told_apart_by_what_the_cnn_sees(
         assert names[int(np.argmax(scores))] == name
 
 
+def test_the_cnn_runs_a_few_images_a_pass_on_the_cpu_with_each_images_own_outputs(
+    photos: dict[str, Image.Image],
+) -> None:
+    """Passes of a few images keep EfficientNet-Lite's activations in cache (3-4x faster
+    than one pass of 32 on 2 cores); every image must still get the outputs it gets alone."""
+    import torch
+
+    from mmdemo.models.lite import backbone as bb
+
+    net = bb.load_backbone("lite0")
+    pixels = bb.pixel_batch(list(photos.values())[:10], 224)
+    sizes: list[int] = []
+    extract = net.extract_features
+
+    def counted(part: torch.Tensor) -> torch.Tensor:
+        sizes.append(len(part))
+        return extract(part)
+
+    net.extract_features = counted  # type: ignore[method-assign]
+    with torch.inference_mode():
+        logits, pooled = bb.logits_and_features(net, pixels)
+        assert sizes == [bb.CPU_PASS, bb.CPU_PASS, 10 - 2 * bb.CPU_PASS]
+        alone = [bb.logits_and_features(net, pixels[i : i + 1]) for i in range(10)]
+    assert logits.shape == (10, 1000) and pooled.shape == (10, bb.FEATURE_DIM)
+    torch.testing.assert_close(logits, torch.cat([one[0] for one in alone]), rtol=1e-4, atol=1e-4)
+    torch.testing.assert_close(pooled, torch.cat([one[1] for one in alone]), rtol=1e-4, atol=1e-4)
+
+
 def test_save_and_reload_round_trip(
     embedder: Any, photos: dict[str, Image.Image], tmp_path: Path
 ) -> None:

@@ -47,6 +47,11 @@ BACKBONES: dict[str, BackboneSpec] = {
     ),
 }
 FEATURE_DIM = 1280
+#: Images per CNN pass on the CPU. EfficientNet-Lite's activations for a few images stay in
+#: the CPU's caches, for 32 they do not: on 2 cores Lite0 runs 79 images/s in passes of 4
+#: and 24 in passes of 32, Lite2 41 and 12 (bench/README.md, "Lite CNN passes"). Other
+#: devices take the whole batch at once.
+CPU_PASS = 4
 
 
 def weights_path(name: str) -> Path:
@@ -110,7 +115,12 @@ def pixel_batch(images: list[Image.Image], size: int, flip: bool = False) -> tor
 def logits_and_features(
     model: torch.nn.Module, pixels: torch.Tensor
 ) -> tuple[torch.Tensor, torch.Tensor]:
-    """ImageNet logits ``(N, 1000)`` and pooled CNN features ``(N, 1280)`` from one pass."""
+    """ImageNet logits ``(N, 1000)`` and pooled CNN features ``(N, 1280)`` of ``pixels``,
+    in passes of :data:`CPU_PASS` images on the CPU (each image's outputs are its own)."""
+    import torch
+
     net: Any = model
-    pooled = net.extract_features(pixels).mean(dim=(2, 3))
+    on_cpu = pixels.device.type == "cpu" and len(pixels) > CPU_PASS
+    passes = pixels.split(CPU_PASS) if on_cpu else (pixels,)
+    pooled = torch.cat([net.extract_features(part).mean(dim=(2, 3)) for part in passes])
     return net._fc(pooled), pooled
