@@ -6,8 +6,11 @@
 2. Encoding: a random full-size ViT-B/32 CLIP through the one loading path on CUDA, in
    fp32 and bf16; prints images/s for each (ratio, same process) and the top-5 neighbour
    agreement of the two precisions.
+3. Lite CNN passes: a random-weight EfficientNet-Lite0 (speed only; its weights package is
+   too large to carry) in passes of a few images, as the CPU runs it, vs whole batches, as
+   other devices do (``mmdemo.models.lite.backbone.CPU_PASS``); prints images/s of each.
 
-    python -m bench.cuda_check
+    python -m bench.cuda_check [--checks training encoding lite-passes]
 """
 
 from __future__ import annotations
@@ -128,6 +131,33 @@ def forward_only(folder: Path, settings: Settings) -> str:
     return f"vision tower alone: fp32 {fp32:.0f}, bf16 {bf16:.0f} images/s ({ratio:.2f}x)"
 
 
+def check_lite_passes(device: str, count: int) -> None:
+    """Lite0's CNN on ``device`` in passes of :data:`CPU_PASS` images and in larger ones."""
+    import torch
+    from efficientnet_lite_pytorch import EfficientNet
+
+    from mmdemo.models.lite import backbone as bb
+
+    net = EfficientNet.from_name("efficientnet-lite0").eval().to(device)
+    pixels = torch.randn(count, 3, 224, 224, device=device)
+
+    def rate(size: int) -> float:
+        with torch.inference_mode():
+            bb.logits_and_features(net, pixels[:size])
+            if device == "cuda":
+                torch.cuda.synchronize()
+            start = time.perf_counter()
+            for part in pixels.split(size):
+                bb.logits_and_features(net, part)
+            if device == "cuda":
+                torch.cuda.synchronize()
+        return count / (time.perf_counter() - start)
+
+    rates = {size: rate(size) for size in (bb.CPU_PASS, 32, count)}
+    shown = ", ".join(f"passes of {size}: {value:.0f}" for size, value in rates.items())
+    print(f"lite0 CNN, random weights, {count} images on {device}, images/s: {shown}")
+
+
 def main() -> int:
     import argparse
 
@@ -138,6 +168,8 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--device", default="cuda", help="cpu only to try the script itself")
     parser.add_argument("--images", type=int, default=256)
+    checks = ("training", "encoding", "lite-passes")
+    parser.add_argument("--checks", nargs="+", choices=checks, default=list(checks))
     args = parser.parse_args()
     if args.device == "cuda" and not torch.cuda.is_available():
         print("no CUDA here: run this on a GPU machine")
@@ -148,8 +180,12 @@ def main() -> int:
         tmp = Path(name)
         settings = replace(Settings.from_env(data_dir=tmp / "data"), device=args.device)
         print(f"precision when none is chosen: {settings.resolved_precision}")
-        check_training(settings, tmp)
-        check_encoding(settings, tmp, args.images)
+        if "training" in args.checks:
+            check_training(settings, tmp)
+        if "encoding" in args.checks:
+            check_encoding(settings, tmp, args.images)
+        if "lite-passes" in args.checks:
+            check_lite_passes(args.device, args.images)
     return 0
 
 
