@@ -212,6 +212,25 @@ def test_one_ingest_reports_every_input(
     assert {meta["caption"] for meta in stored.values()} == {"<b>bold</b> =1+1", ""}
 
 
+def test_a_copy_of_a_refused_file_is_refused_too_not_counted_present(
+    tmp_path: Path, settings: Settings, tiny_clip_dir: Path
+) -> None:
+    folder = tmp_path / "in"
+    broken = image_bytes("PNG")[:40]
+    write(folder / "broken.png", broken)
+    write(folder / "broken-copy.png", broken)
+    write_image(folder / "good.png", (200, 0, 0))
+    report = index_paths(
+        [folder], collection="copies", models=[str(tiny_clip_dir)], settings=settings,
+        store=Store(settings),
+    )  # fmt: skip
+    assert (report.added, report.present) == (1, 0)
+    assert sorted((r.file.split("/")[-1], r.reason) for r in report.rejected) == [
+        ("broken-copy.png", "corrupt or truncated image"),
+        ("broken.png", "corrupt or truncated image"),
+    ]
+
+
 def test_index_fails_when_nothing_could_be_read(
     tmp_path: Path, capsys: pytest.CaptureFixture[str], tiny_clip_dir: Path
 ) -> None:

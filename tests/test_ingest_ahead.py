@@ -15,8 +15,9 @@ from PIL import Image
 from mmdemo.config import Settings
 from mmdemo.errors import ModelLoadError
 from mmdemo.ingest.ahead import run_ahead
+from mmdemo.ingest.batches import BATCH_SIZE, FIRST_BATCH_SIZE
 from mmdemo.ingest.images import decode_image, fit_for_models
-from mmdemo.ingest.indexer import BATCH_SIZE, FIRST_BATCH_SIZE, index_paths
+from mmdemo.ingest.indexer import index_paths
 from mmdemo.models.loading import load_embedder
 from mmdemo.store import Store
 

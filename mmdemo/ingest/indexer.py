@@ -14,13 +14,12 @@ from functools import partial
 from pathlib import Path
 from typing import Any
 
-from PIL import Image
-
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
 from mmdemo.embed import Embedder
 from mmdemo.errors import ImageRejected, InputError
 from mmdemo.ingest.ahead import run_ahead
+from mmdemo.ingest.batches import BATCH_SIZE, Batch, Item, Pending, decoded_batches, prepared
 from mmdemo.ingest.caption_vectors import ensure_caption_vectors, store_caption_vectors
 from mmdemo.ingest.captions import Captions, read_captions
 from mmdemo.ingest.copies import FILES, image_path, save_copies
@@ -35,9 +34,6 @@ from mmdemo.rerank_features import embed_at_index
 from mmdemo.store import Store
 
 Progress = Callable[[int, int], None]
-BATCH_SIZE = 32
-#: The first batch of an ingest: small, so the model starts early (see _decoded_batches).
-FIRST_BATCH_SIZE = 8
 #: Metadata keys the indexer owns; a captions CSV column of the same name cannot replace them.
 CORE_KEYS = (
     "file_name",
@@ -66,38 +62,6 @@ class IndexReport:
             "present": self.present,
             "rejected": [{"file": r.file, "reason": r.reason} for r in self.rejected],
         }
-
-
-@dataclass
-class _Item:
-    id: str
-    image: Image.Image | None  # None once every model prepared its inputs from it
-    metadata: dict[str, Any]
-    missing: frozenset[str] = frozenset()  # the model keys that still lack this item
-
-
-@dataclass
-class _Pending:
-    """An input whose id is known (hashed or stored) but whose pixels are not decoded yet."""
-
-    id: str
-    origin: str
-    decode: Callable[[], _Item]
-
-
-@dataclass
-class _Batch:
-    """Decoded items some model lacks, plus how many source entries the batch accounts for."""
-
-    items: list[_Item] = field(default_factory=list)
-    present: int = 0
-    consumed: int = 0
-    #: Per model key: the inputs that model prepared for the items it lacks.
-    inputs: dict[str, dict[str, Any]] = field(default_factory=dict)
-
-    def lacking(self, key: str) -> list[_Item]:
-        """The items the model ``key`` still lacks, in batch order."""
-        return [item for item in self.items if key in item.missing]
 
 
 class _Embedders:
@@ -147,7 +111,7 @@ def _metadata(
 
 def _decode_source(
     entry: SourceItem, data: bytes, settings: Settings, extra: dict[str, Any]
-) -> _Item:
+) -> Item:
     """Decode one new input, write its copy and thumbnail, and bound it for the models.
 
     A captions CSV row for the item's file name wins over the metadata the item brings
@@ -158,7 +122,7 @@ def _decode_source(
     crash_point("after-copy")
     extra = {**entry.details(), **extra}
     meta = _metadata(entry, decoded.width, decoded.height, image_file, extra)
-    return _Item(decoded.sha256, fit_for_models(decoded.image), meta)
+    return Item(decoded.sha256, fit_for_models(decoded.image), meta)
 
 
 def _read_sources(
@@ -166,7 +130,7 @@ def _read_sources(
     settings: Settings,
     captions: Captions,
     report: IndexReport,
-) -> Iterator[_Pending | None]:
+) -> Iterator[Pending | None]:
     """Read and hash each source item; yields None for an unreadable one (for progress).
 
     More than ``settings.limits.upload_images`` images in one ingest are refused.
@@ -196,20 +160,20 @@ def _read_sources(
             continue
         extra = captions.by_name.get(entry.file_name, {})
         decode = partial(_decode_source, entry, data, settings, extra)
-        yield _Pending(content_hash(data), entry.origin, decode)
+        yield Pending(content_hash(data), entry.origin, decode)
 
 
 def _with_missing_models(
-    pendings: Iterable[_Pending | None],
+    pendings: Iterable[Pending | None],
     missing: Callable[[list[str]], dict[str, set[str]]],
     size: int,
-) -> Iterator[tuple[_Pending | None, frozenset[str]]]:
+) -> Iterator[tuple[Pending | None, frozenset[str]]]:
     """Pair each input with the models that lack it, asking the store a chunk at a time.
 
     An id seen earlier in this run counts as lacking nothing, so duplicates embed once.
     """
     seen: set[str] = set()
-    chunk: list[_Pending | None] = []
+    chunk: list[Pending | None] = []
     for pending in pendings:
         chunk.append(pending)
         if len(chunk) >= size:
@@ -219,10 +183,10 @@ def _with_missing_models(
 
 
 def _lookup(
-    chunk: list[_Pending | None],
+    chunk: list[Pending | None],
     missing: Callable[[list[str]], dict[str, set[str]]],
     seen: set[str],
-) -> Iterator[tuple[_Pending | None, frozenset[str]]]:
+) -> Iterator[tuple[Pending | None, frozenset[str]]]:
     ids = [p.id for p in chunk if p is not None and p.id not in seen]
     lacking = missing(ids) if ids else {}
     for pending in chunk:
@@ -233,65 +197,8 @@ def _lookup(
         yield pending, frozenset(key for key, absent in lacking.items() if pending.id in absent)
 
 
-def _decoded_batches(
-    planned: Iterable[tuple[_Pending | None, frozenset[str]]],
-    size: int,
-    report: IndexReport,
-    before_decoding: Callable[[], object],
-) -> Iterator[_Batch]:
-    """Decode what some model lacks into batches of ``size``; count what is already stored.
-
-    The first batch holds only ``FIRST_BATCH_SIZE`` images, so the model starts after a few
-    are ready instead of idling while a whole batch decodes; by the time it is done, the
-    next full batch is (bench/README.md, "Preparing ahead"). ``before_decoding`` runs
-    before each decode (it loads the models once). A batch with nothing to embed is still
-    handed on every ``size`` entries, so progress moves.
-    """
-    batch, wanted = _Batch(), min(size, FIRST_BATCH_SIZE)
-    for pending, lacking in planned:
-        batch.consumed += 1
-        if pending is not None and not lacking:
-            batch.present += 1
-        elif pending is not None:
-            before_decoding()
-            try:
-                item = pending.decode()
-            except ImageRejected as exc:
-                report.rejected.append(Rejection(pending.origin, exc.reason))
-            except OSError as exc:
-                report.rejected.append(Rejection(pending.origin, str(exc)))
-            else:
-                item.missing = lacking
-                batch.items.append(item)
-        if len(batch.items) >= wanted or (not batch.items and batch.consumed >= size):
-            yield batch
-            batch, wanted = _Batch(), size
-    if batch.consumed:
-        yield batch
-
-
-def _pixels(item: _Item) -> Image.Image:
-    if item.image is None:
-        raise RuntimeError(f"Item {item.id} was prepared already.")
-    return item.image
-
-
-def _prepared(batches: Iterable[_Batch], embedders: _Embedders) -> Iterator[_Batch]:
-    """Each batch with every model's inputs made from its images (resized, normalised
-    pixels): CPU work the producer thread does while the models run the previous batch."""
-    for batch in batches:
-        for key in embedders.keys:
-            todo = batch.lacking(key)
-            if todo:
-                model = embedders.load()[key]
-                batch.inputs[key] = model.prepare_images([_pixels(item) for item in todo])
-        for item in batch.items:
-            item.image = None  # the inputs hold what the models need; free the decoded image
-        yield batch
-
-
 def _store_batch(
-    batch: _Batch, collection: str, embedders: _Embedders, store: Store, settings: Settings
+    batch: Batch, collection: str, embedders: _Embedders, store: Store, settings: Settings
 ) -> None:
     """Embed and add each batch item to the models that lack it, storing the reranker
     features of the images each model adds."""
@@ -308,7 +215,7 @@ def _store_batch(
 
 
 def _run(
-    pendings: Iterable[_Pending | None],
+    pendings: Iterable[Pending | None],
     total: int,
     collection: str,
     embedders: _Embedders,
@@ -326,8 +233,9 @@ def _run(
     planned = _with_missing_models(pendings, missing, BATCH_SIZE)
     done = 0
     progress(0, total)
-    decoded = _decoded_batches(planned, BATCH_SIZE, report, embedders.load)
-    with FILES.indexing(settings), run_ahead(_prepared(decoded, embedders)) as batches:
+    decoded = decoded_batches(planned, BATCH_SIZE, report.rejected, embedders.load)
+    ready = prepared(decoded, embedders.keys, embedders.load)
+    with FILES.indexing(settings), run_ahead(ready) as batches:
         for batch in batches:
             _store_batch(batch, collection, embedders, store, settings)
             report.added += len(batch.items)
@@ -369,16 +277,16 @@ def index_paths(
     return _run(pendings, total, collection, embedders, store, report, progress, settings)
 
 
-def _load_stored(settings: Settings, item_id: str, metadata: dict[str, Any]) -> _Item:
-    return _Item(item_id, fit_for_models(load_image(image_path(settings, metadata))), metadata)
+def _load_stored(settings: Settings, item_id: str, metadata: dict[str, Any]) -> Item:
+    return Item(item_id, fit_for_models(load_image(image_path(settings, metadata))), metadata)
 
 
 def _stored_items(
     stored: Iterable[tuple[str, dict[str, Any]]], settings: Settings
-) -> Iterator[_Pending]:
+) -> Iterator[Pending]:
     for item_id, metadata in stored:
         origin = str(metadata.get("origin", item_id))
-        yield _Pending(item_id, origin, partial(_load_stored, settings, item_id, metadata))
+        yield Pending(item_id, origin, partial(_load_stored, settings, item_id, metadata))
 
 
 def index_existing(
