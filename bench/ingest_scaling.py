@@ -35,6 +35,29 @@ def make_images(folder: Path, count: int, width: int, height: int) -> None:
         Image.fromarray(pixels).save(folder / f"img{i:05d}.jpg", quality=80)
 
 
+def make_photos(folder: Path, count: int, width: int, height: int) -> None:
+    """Write ``count`` distinct JPEGs cut from the real photos of assets/photos.
+
+    Each is a random crop (60-100 % of each side) of one photo, resized to ``width`` x
+    ``height``, sometimes mirrored, saved at quality 85: what a photo costs to decode, hash
+    and copy (noise JPEGs cost about twice as much to decode and are four times larger).
+    """
+    rng = np.random.default_rng(0)
+    photos = sorted((ROOT / "assets" / "photos").glob("*.jpg"))
+    folder.mkdir(parents=True, exist_ok=True)
+    for i in range(count):
+        with Image.open(photos[i % len(photos)]) as opened:
+            photo = opened.convert("RGB")
+        w, h = (round(side * rng.uniform(0.6, 1.0)) for side in photo.size)
+        left = int(rng.integers(0, photo.width - w + 1))
+        top = int(rng.integers(0, photo.height - h + 1))
+        crop = photo.crop((left, top, left + w, top + h))
+        image = crop.resize((width, height), Image.Resampling.LANCZOS)
+        if rng.random() < 0.5:
+            image = image.transpose(Image.Transpose.FLIP_LEFT_RIGHT)
+        image.save(folder / f"photo{i:05d}.jpg", quality=85)
+
+
 def peak_rss_mb() -> float:
     """This process's own peak resident memory, in MB.
 

@@ -136,8 +136,8 @@ def _print_table(results: dict[str, Any]) -> None:
     """A short human table of the headline figures."""
     for row in results.get("ingest", {}).get("rows", []):
         ratios = f"{row['ratio_median']} (median), {row['ratio_best']} (best)"
-        print(f"ingest {row['model']:>10}: e2e / model-only = {ratios}")
-        print(f"{'':17} per CPU-second: {row['cpu_ratio_median']}")
+        print(f"ingest {row['model']:>10}, {row['image_set']:>6}: e2e / model-only = {ratios}")
+        print(f"{'':25} per CPU-second: {row['cpu_ratio_median']}")
     if "jpeg_12mp_decode" in results.get("ingest", {}):
         decode = results["ingest"]["jpeg_12mp_decode"]
         print(f"12 MP JPEG to model input, full vs draft decode: {decode}")
