@@ -454,6 +454,30 @@ def test_search_reranker_defaults_to_what_was_measured_for_the_model(
     assert dropdown.value == reranker
 
 
+def test_the_sample_query_never_replaces_results_already_shown(tmp_path: Path) -> None:
+    """A status tick still in flight when the first results showed runs the sample query
+    again; it must leave shown results alone, or a slow Space replaces a visitor's search
+    with one of their half-edited inputs."""
+    from types import SimpleNamespace
+
+    from mmdemo.ui.bootstrap import Bootstrap
+    from mmdemo.ui.context import AppContext
+    from mmdemo.ui.layout import build_app
+
+    settings = Settings(data_dir=tmp_path / "data")
+    boot = Bootstrap(settings, None, "lite")
+    boot.start()
+    boot.join(120)
+    assert boot.status().finished
+    app = build_app(AppContext(settings, boot))
+    on_ready = next(f.fn for f in app.fns.values() if getattr(f.fn, "__name__", "") == "on_ready")
+    query = ("a tabby cat", None, 0.9, None, 0.5, None, None, 0.4, None, "lite", "none", 12)
+    request = SimpleNamespace(session_hash="visitor")
+    skips = tuple(gr.skip() for _ in range(7))
+    assert on_ready(*query, [], request) != skips  # nothing shown yet: it answers
+    assert on_ready(*query, [{"id": "shown"}], request) == skips
+
+
 # --- deployment rules ----------------------------------------------------------------------
 
 

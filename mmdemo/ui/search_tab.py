@@ -253,10 +253,14 @@ def build(ctx: AppContext) -> SearchTab:
         model: str,
         reranker: str | None,
         top_k: float,
+        shown: list[Any],
         request: gr.Request,
     ) -> tuple[Any, ...]:
+        """Run the sample query once the demo is ready. A status tick already in flight when
+        the first results showed runs this again; it must not replace what the visitor
+        searched since with a search of half-edited inputs, so any shown results stop it."""
         boot = ctx.bootstrap.status()
-        if not boot.finished:
+        if shown or not boot.finished:
             return tuple(gr.skip() for _ in range(7))
         examples_row = on_collection(collection, request)
         if boot.phase == "failed":
@@ -323,6 +327,12 @@ def build(ctx: AppContext) -> SearchTab:
     )
 
     def run_when_ready(event: Dependency) -> None:
-        event.then(on_ready, inputs, [examples_row, examples, *outputs], **PRIVATE, **SEARCH_POOLED)
+        event.then(
+            on_ready,
+            [*inputs, records],
+            [examples_row, examples, *outputs],
+            **PRIVATE,
+            **SEARCH_POOLED,
+        )
 
     return SearchTab(collection, model, reranker, run_when_ready)
