@@ -43,11 +43,13 @@ def make_photos(folder: Path, count: int, width: int, height: int) -> None:
     and copy (noise JPEGs cost about twice as much to decode and are four times larger).
     """
     rng = np.random.default_rng(0)
-    photos = sorted((ROOT / "assets" / "photos").glob("*.jpg"))
+    photos = []
+    for path in sorted((ROOT / "assets" / "photos").glob("*.jpg")):
+        with Image.open(path) as opened:
+            photos.append(opened.convert("RGB"))
     folder.mkdir(parents=True, exist_ok=True)
     for i in range(count):
-        with Image.open(photos[i % len(photos)]) as opened:
-            photo = opened.convert("RGB")
+        photo = photos[i % len(photos)]
         w, h = (round(side * rng.uniform(0.6, 1.0)) for side in photo.size)
         left = int(rng.integers(0, photo.width - w + 1))
         top = int(rng.integers(0, photo.height - h + 1))
