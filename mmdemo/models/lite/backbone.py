@@ -120,7 +120,7 @@ def logits_and_features(
     import torch
 
     net: Any = model
-    on_cpu = pixels.device.type == "cpu" and len(pixels) > CPU_PASS
-    passes = pixels.split(CPU_PASS) if on_cpu else (pixels,)
+    in_passes = pixels.device.type == "cpu" and len(pixels) > CPU_PASS
+    passes = pixels.split(CPU_PASS) if in_passes else (pixels,)
     pooled = torch.cat([net.extract_features(part).mean(dim=(2, 3)) for part in passes])
     return net._fc(pooled), pooled
