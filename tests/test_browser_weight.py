@@ -52,6 +52,9 @@ def test_moving_the_weight_changes_the_reranked_order(browser: Browser, web_app:
     # Typed last, once the upload and the accordion have settled, and checked before searching.
     page.locator("#search-text textarea").fill("a tabby cat")
     expect(page.locator("#search-text textarea")).to_have_value("a tabby cat")
+    # The accordion may still have been mounting when the slider was first set, which loses
+    # the value after the number box showed it: set and check it again just before searching.
+    set_slider(page, "search-weight", 0.9)
     _search_again(page, page.locator("#search-button"))
     expect(_first_result(page)).to_have_attribute("alt", _rank1("chelsea.jpg"))
     expect(page.locator("#search-results .mm-legend")).to_contain_text("reranker")
