@@ -16,7 +16,7 @@ from mmdemo.config import Settings
 from mmdemo.errors import ModelLoadError
 from mmdemo.ingest.ahead import run_ahead
 from mmdemo.ingest.batches import BATCH_SIZE, FIRST_BATCH_SIZE
-from mmdemo.ingest.images import decode_image, fit_for_models
+from mmdemo.ingest.images import content_hash, decode_image, fit_for_models
 from mmdemo.ingest.indexer import index_paths
 from mmdemo.models.loading import load_embedder
 from mmdemo.store import Store
@@ -77,10 +77,10 @@ def test_overlapped_ingest_stores_the_serial_vectors_and_reports_per_batch(
     assert seen == [(step, count) for step in steps]
 
     embedder = load_embedder(str(tiny_clip_dir), settings)
-    decoded = [decode_image(path.read_bytes()) for path in sorted(folder.iterdir())]
-    expected = embedder.encode_images([fit_for_models(d.image) for d in decoded])
+    files = [path.read_bytes() for path in sorted(folder.iterdir())]
+    expected = embedder.encode_images([fit_for_models(decode_image(data).image) for data in files])
     ids, vectors = store.embeddings("noise", embedder.key)
-    order = [ids.index(d.sha256) for d in decoded]
+    order = [ids.index(content_hash(data)) for data in files]
     np.testing.assert_allclose(vectors[order], expected, atol=1e-5)
 
 

@@ -405,10 +405,11 @@ def test_two_writers_of_the_same_image_both_succeed(photos: Path, tmp_path: Path
     import threading
 
     from mmdemo.ingest.copies import save_copies
-    from mmdemo.ingest.images import decode_image
+    from mmdemo.ingest.images import content_hash, decode_image
 
     data = (photos / "red.png").read_bytes()
     decoded = decode_image(data)
+    item_id = content_hash(data)
     errors: list[BaseException] = []
 
     for attempt in range(20):
@@ -418,7 +419,7 @@ def test_two_writers_of_the_same_image_both_succeed(photos: Path, tmp_path: Path
         def write(settings: Settings = settings, start: threading.Barrier = start) -> None:
             start.wait()
             try:
-                save_copies(settings, decoded, data)
+                save_copies(settings, item_id, decoded, data)
             except BaseException as exc:
                 errors.append(exc)
 

@@ -100,9 +100,10 @@ def _wait_for_ingests(settings: Settings) -> None:
 FILES = FilesLock()
 
 
-def copy_name(decoded: DecodedImage) -> str:
-    """The stored file name: content hash plus an extension that matches the bytes."""
-    return decoded.sha256 + _EXTENSIONS.get(decoded.format.upper(), ".tif")
+def copy_name(item_id: str, decoded: DecodedImage) -> str:
+    """The stored file name: the item id (content hash) plus an extension that matches the
+    bytes."""
+    return item_id + _EXTENSIONS.get(decoded.format.upper(), ".tif")
 
 
 def image_path(settings: Settings, metadata: dict[str, Any]) -> Path:
@@ -133,13 +134,14 @@ def write_atomically(target: Path, write: Callable[[Path], object]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def save_copies(settings: Settings, decoded: DecodedImage, data: bytes) -> str:
-    """Write the original bytes and a thumbnail unless already there; returns the copy's name."""
-    name = copy_name(decoded)
+def save_copies(settings: Settings, item_id: str, decoded: DecodedImage, data: bytes) -> str:
+    """Write the original bytes and a thumbnail of item ``item_id`` (the content hash of
+    ``data``) unless already there; returns the copy's name."""
+    name = copy_name(item_id, decoded)
     original = settings.images_dir / name
     if not original.exists():
         write_atomically(original, lambda tmp: tmp.write_bytes(data))
-    thumb = thumb_path(settings, decoded.sha256)
+    thumb = thumb_path(settings, item_id)
     if not thumb.exists():
         thumbnail = make_thumbnail(decoded.image)
         write_atomically(thumb, lambda tmp: thumbnail.save(tmp, format="JPEG", quality=85))

@@ -68,15 +68,15 @@ class DecodedImage:
     ``image`` is RGB with EXIF orientation applied; a large JPEG is decoded at a reduced
     scale that keeps both sides at least :data:`MODEL_MAX_SIDE` (enough for models and
     thumbnails). ``width``/``height`` are the file's full size, after orientation;
-    ``format`` is the file format ("JPEG", "PNG", ...); ``sha256`` is the hex digest of the
-    original file bytes and serves as the item id.
+    ``format`` is the file format ("JPEG", "PNG", ...). The item id is not decoded: it is
+    :func:`content_hash` of the bytes, which indexing computes once, before deciding whether
+    to decode at all.
     """
 
     image: Image.Image
     width: int
     height: int
     format: str
-    sha256: str
 
 
 def content_hash(data: bytes) -> str:
@@ -202,7 +202,7 @@ def decode_image(data: bytes, name: str = "image") -> DecodedImage:
         except ValueError as exc:  # Pillow has no conversion for an exotic pixel mode
             raise ImageRejected(f"unsupported pixel format: {upright.mode}") from exc
     file_format = _FORMAT_ALIASES.get(file_format, file_format)
-    return DecodedImage(rgb, width, height, file_format, content_hash(data))
+    return DecodedImage(rgb, width, height, file_format)
 
 
 def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:
@@ -272,25 +272,48 @@ def to_rgb(image: Image.Image) -> Image.Image:
     return image.convert("RGB")
 
 
-#: The filter of the stored thumbnails, which are only shown: bicubic looks the same as
-#: Lanczos at their size and takes a quarter less CPU (3.5 vs 4.7 ms for a 640x480 image),
-#: which indexing spends beside the model (bench/README.md, "Thumbnail filter").
-THUMBNAIL_RESAMPLE = Image.Resampling.BICUBIC
 #: The filter that bounds images for the models (:func:`fit_for_models`): Lanczos, kept so
 #: that stored vectors do not move.
 MODEL_RESAMPLE = Image.Resampling.LANCZOS
 
 
-def make_thumbnail(
-    image: Image.Image, size: int = 384, resample: Image.Resampling = THUMBNAIL_RESAMPLE
-) -> Image.Image:
-    """An RGB copy that fits in ``size`` x ``size`` with the aspect ratio kept; never upscaled."""
+def _fitted_size(width: int, height: int, size: int) -> tuple[int, int]:
+    """The size of a ``width`` x ``height`` image shrunk to fit ``size`` x ``size``, aspect
+    ratio kept (each side at least 1 pixel); the size itself when it already fits."""
+    scale = size / max(width, height)
+    if scale >= 1:
+        return width, height
+    return max(1, round(width * scale)), max(1, round(height * scale))
+
+
+def _shrink_bicubic(image: Image.Image, width: int, height: int) -> Image.Image:
+    """An antialiased bicubic shrink of an RGB image, as Pillow's ``resize`` makes it (pixels
+    within one level) in a third of the CPU: torch's vectorised 8-bit kernel. Thumbnails are
+    made while indexing, beside a model that keeps every core busy (bench/README.md,
+    "Thumbnails on torch's resize"), and only there, so torch is already loaded."""
+    import torch
+
+    pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1).unsqueeze(0)
+    with torch.inference_mode():
+        shrunk = torch.nn.functional.interpolate(
+            pixels, size=(height, width), mode="bicubic", antialias=True
+        )
+    return Image.fromarray(np.ascontiguousarray(shrunk[0].permute(1, 2, 0).numpy()))
+
+
+def make_thumbnail(image: Image.Image, size: int = 384) -> Image.Image:
+    """An RGB copy that fits in ``size`` x ``size`` with the aspect ratio kept; never upscaled.
+
+    Bicubic: thumbnails are only shown, and at their size it cannot be told from Lanczos
+    (bench/README.md, "Thumbnail filter").
+    """
     if size < 1:
         raise ValueError(f"thumbnail size must be positive, got {size}")
     rgb = to_rgb(image)
-    thumbnail = rgb.copy() if rgb is image else rgb
-    thumbnail.thumbnail((size, size), resample)
-    return thumbnail
+    width, height = _fitted_size(*rgb.size, size)
+    if (width, height) == rgb.size:
+        return rgb.copy() if rgb is image else rgb
+    return _shrink_bicubic(rgb, width, height)
 
 
 def fit_for_models(image: Image.Image) -> Image.Image:
@@ -304,4 +327,6 @@ def fit_for_models(image: Image.Image) -> Image.Image:
     rgb = to_rgb(image)
     if max(rgb.size) <= MODEL_MAX_SIDE:
         return rgb
-    return make_thumbnail(rgb, MODEL_MAX_SIDE, MODEL_RESAMPLE)
+    bounded = rgb.copy() if rgb is image else rgb
+    bounded.thumbnail((MODEL_MAX_SIDE, MODEL_MAX_SIDE), MODEL_RESAMPLE)
+    return bounded

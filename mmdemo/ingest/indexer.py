@@ -110,19 +110,20 @@ def _metadata(
 
 
 def _decode_source(
-    entry: SourceItem, data: bytes, settings: Settings, extra: dict[str, Any]
+    entry: SourceItem, data: bytes, item_id: str, settings: Settings, extra: dict[str, Any]
 ) -> Item:
     """Decode one new input, write its copy and thumbnail, and bound it for the models.
 
-    A captions CSV row for the item's file name wins over the metadata the item brings
-    itself (a PDF page's text, a dataset row's columns): the user named it explicitly.
+    ``item_id`` is the content hash of ``data``, taken once when it was read. A captions CSV
+    row for the item's file name wins over the metadata the item brings itself (a PDF page's
+    text, a dataset row's columns): the user named it explicitly.
     """
     decoded = decode_image(data, entry.file_name)
-    image_file = save_copies(settings, decoded, data)
+    image_file = save_copies(settings, item_id, decoded, data)
     crash_point("after-copy")
     extra = {**entry.details(), **extra}
     meta = _metadata(entry, decoded.width, decoded.height, image_file, extra)
-    return Item(decoded.sha256, fit_for_models(decoded.image), meta)
+    return Item(item_id, fit_for_models(decoded.image), meta)
 
 
 def _read_sources(
@@ -159,8 +160,9 @@ def _read_sources(
             yield None
             continue
         extra = captions.by_name.get(entry.file_name, {})
-        decode = partial(_decode_source, entry, data, settings, extra)
-        yield Pending(content_hash(data), entry.origin, decode)
+        item_id = content_hash(data)
+        decode = partial(_decode_source, entry, data, item_id, settings, extra)
+        yield Pending(item_id, entry.origin, decode)
 
 
 def _with_missing_models(
