@@ -137,6 +137,8 @@ def _print_table(results: dict[str, Any]) -> None:
     for row in results.get("ingest", {}).get("rows", []):
         ratios = f"{row['ratio_median']} (median), {row['ratio_best']} (best)"
         print(f"ingest {row['model']:>10}, {row['image_set']:>6}: e2e / model-only = {ratios}")
+        pairs = f"{row['pair_ratio_median']}, to model work {row['pair_ratio_to_model_work']}"
+        print(f"{'':25} median of repeats' own ratios: {pairs}")
         print(f"{'':25} per CPU-second: {row['cpu_ratio_median']}")
     if "jpeg_12mp_decode" in results.get("ingest", {}):
         decode = results["ingest"]["jpeg_12mp_decode"]

@@ -2,9 +2,10 @@
 
 Model-only encodes images decoded beforehand (what the model alone costs); end-to-end runs
 ``index_paths`` on the files (read, hash, decode, copies, thumbnails, encode, store) into a
-fresh data dir. The two alternate, ``repeats`` times each, in one process with the model
-and the store's client warm; the ratio of their medians (and of their best runs) is the
-figure, and the same ratio per CPU-second of the process. Two sets of distinct 640x480
+fresh data dir. The two alternate, ``repeats`` times each (every other repeat in reverse
+order), in one process with the model and the store's client warm; the figures are the
+ratio of their medians (and of their best runs), the median of each repeat's own ratio,
+and the ratio per CPU-second of the process. Two sets of distinct 640x480
 JPEGs (nothing deduplicates): crops of the real photos in assets/photos, and noise, the
 worst case (twice a photo's decode time, four times its size).
 """
@@ -89,45 +90,75 @@ def measure(model: str, count: int, repeats: int, images: str = "photos") -> dic
         Store(settings).existing_ids("bench", embedder.key, ["warm-up"])
         ids = [f"{i:064x}" for i in range(count)]
         embed_at_index(settings, embedder, ids[:4], embedder.prepare_images(decoded[:4]))
-        model_only, model_work, e2e, model_cpu, e2e_cpu = [], [], [], [], []
-        for i in range(repeats):
-            start, cpu = time.perf_counter(), time.process_time()
+        runs: dict[str, list[tuple[float, float]]] = {"model": [], "work": [], "e2e": []}
+
+        def model_only(_: int) -> int:
             embedder.encode_images(decoded)
-            model_only.append(_rate(count, time.perf_counter() - start))
-            model_cpu.append(_rate(count, time.process_time() - cpu))
-            # All the model work indexing does: with lite, the reranker's stored features too;
-            # for a model no reranker builds on, that is the model-only run just measured.
-            if rerankers_building_on(embedder.key):
-                work_settings = Settings.from_env(data_dir=Path(tmp) / f"work{i}")
-                start = time.perf_counter()
-                for at in range(0, count, BATCH_SIZE):  # in the indexer's batches
-                    inputs = embedder.prepare_images(decoded[at : at + BATCH_SIZE])
-                    embed_at_index(work_settings, embedder, ids[at : at + BATCH_SIZE], inputs)
-                model_work.append(_rate(count, time.perf_counter() - start))
-            else:
-                model_work.append(model_only[-1])
+            return count
+
+        def model_work(i: int) -> int:
+            work_settings = Settings.from_env(data_dir=Path(tmp) / f"work{i}")
+            for at in range(0, count, BATCH_SIZE):  # in the indexer's batches
+                inputs = embedder.prepare_images(decoded[at : at + BATCH_SIZE])
+                embed_at_index(work_settings, embedder, ids[at : at + BATCH_SIZE], inputs)
+            return count
+
+        def end_to_end(i: int) -> int:
             run_settings = Settings.from_env(data_dir=Path(tmp) / f"run{i}")
-            start, cpu = time.perf_counter(), time.process_time()
             report = index_paths(
                 [folder], collection="bench", models=[model], settings=run_settings,
                 store=Store(run_settings),
             )  # fmt: skip
-            e2e.append(_rate(report.added, time.perf_counter() - start))
-            e2e_cpu.append(_rate(report.added, time.process_time() - cpu))
+            return report.added
+
+        steps = {"model": model_only, "e2e": end_to_end}
+        # All the model work indexing does: with lite, the reranker's stored features too;
+        # for a model no reranker builds on, that is the model-only run.
+        if rerankers_building_on(embedder.key):
+            steps["work"] = model_work
+        for i in range(repeats):
+            # Every other repeat in reverse order, so a drift of the shared host's speed
+            # weighs on both sides of a pair alike.
+            for name in steps if i % 2 == 0 else reversed(steps):
+                start, cpu = time.perf_counter(), time.process_time()
+                done = steps[name](i)
+                wall, used = time.perf_counter() - start, time.process_time() - cpu
+                runs[name].append((_rate(done, wall), _rate(done, used)))
+        runs["work"] = runs["work"] or runs["model"]
+    rates = {name: [wall for wall, _ in values] for name, values in runs.items()}
+    per_cpu = {name: [used for _, used in values] for name, values in runs.items()}
     return {
         "model": Path(model).name,
         "images": count,
         "image_set": images,
-        "model_only_per_s": {"min": min(model_only), "median": statistics.median(model_only)},
-        "e2e_per_s": {"min": min(e2e), "median": statistics.median(e2e)},
-        "model_work_per_s": {"min": min(model_work), "median": statistics.median(model_work)},
-        "ratio_median": round(statistics.median(e2e) / statistics.median(model_only), 3),
-        "ratio_to_model_work": round(statistics.median(e2e) / statistics.median(model_work), 3),
-        "ratio_best": round(max(e2e) / max(model_only), 3),
+        **{f"{key}_per_s": _spread(rates[name]) for key, name in _NAMES.items()},
+        "ratio_median": _ratio(rates["e2e"], rates["model"]),
+        "ratio_to_model_work": _ratio(rates["e2e"], rates["work"]),
+        "ratio_best": round(max(rates["e2e"]) / max(rates["model"]), 3),
+        # The median of each repeat's own ratio: the two runs of a repeat are back to back,
+        # so they share the host's state; steadier than the ratio of medians on a busy host.
+        "pair_ratio_median": _pair_ratio(rates["e2e"], rates["model"]),
+        "pair_ratio_to_model_work": _pair_ratio(rates["e2e"], rates["work"]),
         # Images per CPU-second of this process (all threads): steadier than wall time on a
         # shared machine, but blind to overlap, so it bounds what overlap can reach.
-        "cpu_ratio_median": round(statistics.median(e2e_cpu) / statistics.median(model_cpu), 3),
+        "cpu_ratio_median": _ratio(per_cpu["e2e"], per_cpu["model"]),
     }
+
+
+#: Result keys of the three runs a repeat makes.
+_NAMES = {"model_only": "model", "model_work": "work", "e2e": "e2e"}
+
+
+def _spread(values: list[float]) -> dict[str, float]:
+    return {"min": min(values), "median": statistics.median(values)}
+
+
+def _ratio(top: list[float], bottom: list[float]) -> float:
+    return round(statistics.median(top) / statistics.median(bottom), 3)
+
+
+def _pair_ratio(top: list[float], bottom: list[float]) -> float:
+    return round(statistics.median(a / b for a, b in zip(top, bottom, strict=True)), 3)
 
 
 def draft_decode(repeats: int) -> dict[str, Any]:
@@ -171,7 +202,7 @@ def run(quick: bool) -> dict[str, Any]:
     decode = draft_decode(3 if quick else 5)
     print(decode, flush=True)
     rows = [
-        measure(model, count, 2 if quick else 3, images)
+        measure(model, count, 2 if quick else 4, images)
         for model, count in (("lite", 48 if quick else 192), (vit_b32(), 64 if quick else 96))
         for images in IMAGE_SETS
     ]
