@@ -246,28 +246,29 @@ def test_thumbnail_fits_the_box_and_never_upscales() -> None:
 
 
 def test_thumbnails_are_bicubic_and_model_inputs_stay_lanczos() -> None:
-    # Stored thumbnails are only shown, so they take the cheaper filter (torch's kernel, which
-    # matches Pillow's bicubic within a level); the images the models see keep Pillow's
-    # Lanczos, so vectors stored before the thumbnails changed still match.
+    # Stored thumbnails are only shown, so they take the cheaper filter (torch's kernel after
+    # Pillow's box reduction, matching Pillow's own bicubic thumbnail within a level); the
+    # images the models see keep Pillow's Lanczos, so stored vectors do not move.
     pixels = np.random.default_rng(3).integers(0, 256, size=(1500, 2000, 3), dtype=np.uint8)
     noise = Image.fromarray(pixels)
 
-    def resized(size: int, resample: Image.Resampling) -> np.ndarray:
-        copy = noise.copy()
+    def resized(image: Image.Image, size: int, resample: Image.Resampling) -> np.ndarray:
+        copy = image.copy()
         copy.thumbnail((size, size), resample)
-        return np.asarray(copy)
+        return np.asarray(copy, dtype=np.int16)
 
     lanczos, bicubic = Image.Resampling.LANCZOS, Image.Resampling.BICUBIC
-    thumb = np.asarray(images.make_thumbnail(noise), dtype=np.int16)
-    pillow_bicubic = np.asarray(noise.resize((384, 288), bicubic), dtype=np.int16)
-    pillow_lanczos = np.asarray(noise.resize((384, 288), lanczos), dtype=np.int16)
-    assert thumb.shape == pillow_bicubic.shape == (288, 384, 3)
-    assert np.abs(thumb - pillow_bicubic).max() <= 1
-    assert np.abs(thumb - pillow_bicubic).mean() < 0.01
-    assert np.abs(thumb - pillow_lanczos).mean() > 1
-    model_input = np.asarray(images.fit_for_models(noise))
-    assert np.array_equal(model_input, resized(images.MODEL_MAX_SIDE, lanczos))
-    assert not np.array_equal(model_input, resized(images.MODEL_MAX_SIDE, bicubic))
+    small = noise.resize((640, 480))  # too small for the box reduction: the filter alone
+    for image in (noise, small):
+        thumb = np.asarray(images.make_thumbnail(image), dtype=np.int16)
+        pillow_bicubic = resized(image, 384, bicubic)
+        assert thumb.shape == pillow_bicubic.shape == (288, 384, 3)
+        assert np.abs(thumb - pillow_bicubic).max() <= 1
+        assert np.abs(thumb - pillow_bicubic).mean() < 0.01
+        assert np.abs(thumb - resized(image, 384, lanczos)).mean() > 1
+    model_input = np.asarray(images.fit_for_models(noise), dtype=np.int16)
+    assert np.array_equal(model_input, resized(noise, images.MODEL_MAX_SIDE, lanczos))
+    assert not np.array_equal(model_input, resized(noise, images.MODEL_MAX_SIDE, bicubic))
 
 
 @pytest.mark.parametrize("size", [(640, 480), (480, 640), (385, 384), (5000, 1), (3, 400)])
