@@ -13,9 +13,9 @@ from test_hf_datasets import in_memory
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError
-from mmdemo.ingest.hf_datasets import DatasetOptions
-from mmdemo.ui.collections_tab import index_uploads
+from mmdemo.ui.actions.collections import Indexed, index_uploads
 from mmdemo.ui.context import AppContext
+from mmdemo.ui.requests import IndexRequest
 
 
 def context(tmp_path: Path, **settings: Any) -> AppContext:
@@ -28,21 +28,26 @@ def no_progress(*_: object, **__: object) -> None:
     """Progress reports are not looked at here."""
 
 
+def index(ctx: AppContext, session: str | None, **named: Any) -> Indexed:
+    """An index request of the visitor of ``session``, through the app's policy."""
+    return index_uploads(ctx, ctx.admit(IndexRequest, named, session), no_progress)
+
+
 def test_visitors_name_hub_datasets_and_local_folders_only_when_the_operator_allows(
     tmp_path: Path,
 ) -> None:
     saved = tmp_path / "saved"
     datasets.DatasetDict({"train": in_memory()}).save_to_disk(str(saved))
     closed = context(tmp_path)
-    assert closed.check_dataset("  ") is None
-    assert closed.check_dataset(" hf:owner/name ") == "hf:owner/name"
+    assert closed.policy.dataset("  ") is None
+    assert closed.policy.dataset(" hf:owner/name ") == "hf:owner/name"
     for path in (str(saved), "/etc", "relative/folder"):
         with pytest.raises(InputError, match="accepted only from the command line"):
-            closed.check_dataset(path)
+            closed.policy.dataset(path)
     opened = context(tmp_path, allow_local_models=True)
-    assert opened.check_dataset(str(saved)) == str(saved)
+    assert opened.policy.dataset(str(saved)) == str(saved)
     with pytest.raises(InputError, match="is not a dataset"):
-        opened.check_dataset(str(tmp_path))
+        opened.policy.dataset(str(tmp_path))
 
 
 def test_a_visitors_dataset_rows_stop_at_the_images_they_may_hold(
@@ -52,20 +57,15 @@ def test_a_visitors_dataset_rows_stop_at_the_images_they_may_hold(
     datasets.DatasetDict({"train": in_memory()}).save_to_disk(str(saved))
     ctx = context(tmp_path, multiuser=True, allow_local_models=True, visitor_max_images=2)
     visitor = ctx.visitor("session-a")
-    summary, _, report = index_uploads(
-        ctx, visitor, None, None, None, "shop", [str(tiny_clip_dir)], no_progress, str(saved),
-        DatasetOptions(limit=3),
-    )  # fmt: skip
-    assert (report["added"], report["rejected"]) == (2, [])
-    assert "**2 added**" in summary
+    model = str(tiny_clip_dir)
+    done = index(ctx, "session-a", collection="shop", models=[model], dataset=str(saved), limit=3)
+    assert (done.report["added"], done.report["rejected"]) == (2, [])
+    assert "**2 added**" in done.summary
     assert [info.images for info in visitor.visible(ctx.store().collections())] == [2]
     with pytest.raises(InputError, match="You hold as many images as a visitor may"):
-        index_uploads(
-            ctx, visitor, None, None, None, "more", [str(tiny_clip_dir)], no_progress,
-            str(saved),
-        )  # fmt: skip
+        index(ctx, "session-a", collection="more", models=[model], dataset=str(saved))
 
 
 def test_nothing_to_index_names_the_dataset_as_an_option(tmp_path: Path) -> None:
     with pytest.raises(InputError, match="a folder or a dataset to index"):
-        index_uploads(context(tmp_path), None, None, None, None, "x", ["lite"], no_progress)  # type: ignore[arg-type]
+        index(context(tmp_path), None, collection="x", models=["lite"])

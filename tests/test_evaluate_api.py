@@ -68,7 +68,7 @@ def test_evaluate_endpoint_errors_are_plain_sentences(
 def test_bar_chart_groups_bars_by_metric_in_table_order() -> None:
     import pandas as pd
 
-    from mmdemo.ui.evaluate_tab import bar_chart
+    from mmdemo.ui.tabs.evaluate import bar_chart
 
     metrics = ["recall@1", "recall@5", "recall@10", "mrr", "ndcg@10"]
     table = pd.DataFrame(

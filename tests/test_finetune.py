@@ -5,8 +5,10 @@ from __future__ import annotations
 import json
 import threading
 from pathlib import Path
+from typing import Any
 
 import numpy as np
+import pandas as pd
 import pytest
 import torch
 from finetune_data import write_captioned
@@ -223,24 +225,26 @@ def test_models_lists_the_web_apps_fine_tuned_folders(
 def test_page_push_without_network_keeps_the_model_and_says_so_in_the_summary(
     settings: Settings, captioned: Store, tiny_clip_dir: Path
 ) -> None:
+    from mmdemo.ui.actions import finetune as page
     from mmdemo.ui.bootstrap import Bootstrap
     from mmdemo.ui.context import AppContext
-    from mmdemo.ui.finetune_tab import run_finetune
+    from mmdemo.ui.requests import FinetuneRequest as PageRequest
 
     ctx = AppContext(settings, Bootstrap(settings, None, str(tiny_clip_dir)))
     options = {"epochs": 1, "batch_size": 8, "lr": 0, "eval_split": 0.25, "overwrite": False}
+    options |= {"collection": "pets", "base": str(tiny_clip_dir)}
 
     def quiet(*args: object, **kwargs: object) -> None:
         """Gradio's progress callback, which this test does not watch."""
 
-    summary, table, facts = run_finetune(
-        ctx, "pets", str(tiny_clip_dir), "mine", options | {"push_to_hub": " me/tuned "}, quiet
-    )
+    def run_finetune(**named: object) -> tuple[str, pd.DataFrame, dict[str, Any]]:
+        summary, rows, facts = page.finetune(ctx, ctx.admit(PageRequest, named, None), quiet)
+        return summary, pd.DataFrame(rows, columns=page.TABLE_COLUMNS), facts
+
+    summary, table, facts = run_finetune(**options, name="mine", push_to_hub=" me/tuned ")
     out = settings.finetuned_dir / "mine"
     sentence = f"The model is saved in {out.resolve()} but was not pushed to me/tuned:"
     assert summary.splitlines()[-1].startswith(sentence) and "HF_HUB_OFFLINE" in summary
     assert list(table["metric"]) == list(facts["before"]) and (out / "README.md").is_file()
-    summary, _, _ = run_finetune(
-        ctx, "pets", str(tiny_clip_dir), "again", options | {"push_to_hub": ""}, quiet
-    )
+    summary, _, _ = run_finetune(**options, name="again", push_to_hub="")
     assert "pushed" not in summary

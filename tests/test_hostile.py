@@ -278,15 +278,15 @@ def test_the_app_checks_visitor_model_names_but_keeps_the_operators(
 
     operator_folder = str(tmp_path / "operator-model")
     ctx = AppContext(settings, Bootstrap(settings, None, operator_folder))
-    ctx.check_model(operator_folder, "embedder")  # the app's own --model
-    ctx.check_model("lite", "reranker")
+    ctx.policy.model(operator_folder, "embedder")  # the app's own --model
+    ctx.policy.model("lite", "reranker")
     with pytest.raises(InputError, match="accepted only from the command line"):
-        ctx.check_model(str(tiny_clip_dir), "embedder")
+        ctx.policy.model(str(tiny_clip_dir), "embedder")
     allowed = replace(settings, allow_local_models=True)
-    AppContext(allowed, Bootstrap(allowed, None, None)).check_model(str(tiny_clip_dir), "embedder")
+    AppContext(allowed, Bootstrap(allowed, None, None)).policy.model(str(tiny_clip_dir), "embedder")
     readonly = replace(settings, readonly=True)
     with pytest.raises(InputError, match="only runs its presets"):
-        AppContext(readonly, Bootstrap(readonly, None, None)).check_model("org/m", "embedder")
+        AppContext(readonly, Bootstrap(readonly, None, None)).policy.model("org/m", "embedder")
 
 
 def test_gradio_upload_route_refuses_files_over_the_limit_even_read_only(

@@ -471,11 +471,13 @@ def test_the_sample_query_never_replaces_results_already_shown(tmp_path: Path) -
     assert boot.status().finished
     app = build_app(AppContext(settings, boot))
     on_ready = next(f.fn for f in app.fns.values() if getattr(f.fn, "__name__", "") == "on_ready")
-    query = ("a tabby cat", None, 0.9, None, 0.5, None, None, 0.4, None, "lite", "none", 12)
+    query = {"text": "a tabby cat", "image": None, "weight": 0.9, "negative": None}
+    query |= {"negative_weight": 0.5, "caption_contains": None, "where": None}
+    query |= {"caption_weight": 0.4, "collection": None, "model": "lite", "reranker": "none"}
     request = SimpleNamespace(session_hash="visitor")
     skips = tuple(gr.skip() for _ in range(7))
-    assert on_ready(*query, [], request) != skips  # nothing shown yet: it answers
-    assert on_ready(*query, [{"id": "shown"}], request) == skips
+    assert on_ready([], request, **query, top_k=12) != skips  # nothing shown yet: it answers
+    assert on_ready([{"id": "shown"}], request, **query, top_k=12) == skips
 
 
 # --- deployment rules ----------------------------------------------------------------------

@@ -90,7 +90,7 @@ def test_links_and_movements() -> None:
 def test_verdict_markdown_shows_planted_names_as_text() -> None:
     from markdown_it import MarkdownIt
 
-    from mmdemo.ui.compare_tab import as_plain_markdown
+    from mmdemo.ui.shared import as_plain_markdown
 
     planted = '<img src="http://evil.test/x.png"> [link](http://evil.test) *b* `c` <form>'
     rendered = MarkdownIt("commonmark").render(as_plain_markdown(planted))

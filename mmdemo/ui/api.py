@@ -1,226 +1,193 @@
 """The app's public API: typed ``gr.api`` endpoints, independent of the page's layout.
 
-Each endpoint takes named plain values (strings, numbers, lists, and files sent with
-``gradio_client.handle_file``) and returns JSON-able dicts and lists, or a file. They
-call the same functions as the page's events, which are all private: moving a component
-on the page never changes the API. Endpoints: ``index``, ``index_existing``, ``search``,
-``compare``, ``collections``, ``delete``, ``status``, and ``evaluate`` (declared in
-:mod:`mmdemo.ui.evaluate_api`).
+An endpoint is a request object in, an action, a plain dict (or list) out. Its parameters
+are its request's fields (:mod:`mmdemo.ui.requests`), with their API types, defaults and
+descriptions, in their order: each is declared once, there. Values are named plain values
+(strings, numbers, lists, and files sent with ``gradio_client.handle_file``); every call
+passes the same policy as the page (:meth:`mmdemo.policy.Policy.admit`), and an expected
+failure comes back as one plain sentence. The page's own events are all private, so
+moving a component never changes the API. Endpoints: ``index``, ``index_existing``,
+``search``, ``compare``, ``collections``, ``delete``, ``status``, ``evaluate``.
 """
 
-from dataclasses import asdict
+from __future__ import annotations
+
+import inspect
+from collections.abc import Callable
+from dataclasses import asdict, dataclass
 from typing import Any
 
 import gradio as gr
-from gradio_client.utils import is_file_obj_with_meta
 
-from mmdemo.errors import InputError
-from mmdemo.search.hybrid import CAPTION_WEIGHT
-from mmdemo.tenancy import Visitor
-from mmdemo.ui import collections_tab, compare_tab, evaluate_api, search_run
-from mmdemo.ui.context import POOLED, SEARCH_POOLED, AppContext
-from mmdemo.ui.shared import NO_RERANKER, shows_errors
+from mmdemo.policy import REQUIRED, Request, asked_fields
+from mmdemo.ui.actions import collections, compare, evaluate, search
+from mmdemo.ui.context import POOLED, SEARCH_POOLED, AppContext, no_progress
+from mmdemo.ui.requests import (
+    CompareRequest,
+    DeleteRequest,
+    EvaluateRequest,
+    IndexModelRequest,
+    IndexRequest,
+    ListRequest,
+    SearchRequest,
+    StatusRequest,
+)
+from mmdemo.ui.shared import answers_errors
 
-#: A file as gradio_client's ``handle_file`` sends it; the app receives it uploaded.
-FileInput = dict[str, Any]
-
-
-def uploaded_path(value: FileInput | None) -> str | None:
-    """The local path of a file the client uploaded, or None.
-
-    Only gradio's file objects are accepted: gradio has checked and copied those into its
-    upload cache. A bare string would name a file on the server, which a visitor must
-    never be able to index or search with.
-    """
-    if value is None:
-        return None
-    if not is_file_obj_with_meta(value):
-        raise InputError("Send files with gradio_client.handle_file(...), not as plain paths.")
-    return str(value["path"])
+Answer = Callable[[AppContext, Any], Any]
 
 
-def _no_progress(*_: Any, **__: Any) -> None:
-    """API calls report no progress bar."""
+@dataclass(frozen=True)
+class Endpoint:
+    """One endpoint: its name, what it asks for, what it does and what it returns."""
+
+    name: str
+    kind: type[Request]
+    answer: Answer
+    returns: Any
+    doc: str
+    returns_doc: str
+    pool: dict[str, Any]
+
+
+def _search(ctx: AppContext, asked: SearchRequest) -> tuple[dict[str, Any], gr.FileData]:
+    found = search.search(ctx, asked)
+    return found.payload, gr.FileData(path=found.csv_path, orig_name="search-results.csv")
+
+
+def _delete(ctx: AppContext, asked: DeleteRequest) -> dict[str, Any]:
+    message = collections.delete(ctx, asked)
+    return {"collection": asked.collection.name, "message": message}
+
+
+def _evaluate(ctx: AppContext, asked: EvaluateRequest) -> dict[str, Any]:
+    return evaluate.report(*evaluate.evaluate(ctx, asked, no_progress))
+
+
+ENDPOINTS = (
+    Endpoint(
+        "index",
+        IndexRequest,
+        lambda ctx, asked: collections.index_uploads(ctx, asked, no_progress).report,
+        dict[str, Any],
+        "Index images, zip archives, PDFs and a dataset into a collection (created if new).",
+        '{"added", "present", "rejected": [{"file", "reason"}]}',
+        POOLED,
+    ),
+    Endpoint(
+        "index_existing",
+        IndexModelRequest,
+        lambda ctx, asked: collections.index_with_model(ctx, asked, no_progress)[1],
+        dict[str, Any],
+        "Embed a collection's stored images with one more model, to compare it.",
+        '{"added", "present", "rejected"}',
+        POOLED,
+    ),
+    Endpoint(
+        "search",
+        SearchRequest,
+        _search,
+        tuple[dict[str, Any], gr.FileData],
+        "Search a collection by text, an example image, or both.",
+        '{"model", "reranker", "timings_ms", "notes", "results": [{rank, id, file_name, '
+        "caption, score, rerank_score, rank_before_rerank}]}, and the results as a CSV file",
+        SEARCH_POOLED,
+    ),
+    Endpoint(
+        "compare",
+        CompareRequest,
+        lambda ctx, asked: compare.compare(ctx, asked).payload,
+        dict[str, Any],
+        'Run one query through two set-ups (embedding model + reranker or "none").',
+        '{"verdict": [sentences], "a": side, "b": side, "agreement": {k, shared, '
+        'overlap_at_k, rbo, rbo_p, kendall_tau}}; a side is {"indexed", "error", "model", '
+        '"reranker", "timings_ms", "results"}',
+        POOLED,
+    ),
+    Endpoint(
+        "collections",
+        ListRequest,
+        lambda ctx, asked: collections.listing(collections.collections(ctx, asked)),
+        list[dict[str, Any]],
+        "Every collection this caller may see.",
+        '[{"name", "images", "models": {model: count}}]',
+        {},
+    ),
+    Endpoint(
+        "delete",
+        DeleteRequest,
+        _delete,
+        dict[str, Any],
+        "Delete a collection with every model's index (never the demo collection).",
+        '{"collection", "message"}',
+        {},
+    ),
+    Endpoint(
+        "status",
+        StatusRequest,
+        lambda ctx, _: asdict(ctx.bootstrap.status()),
+        dict[str, Any],
+        "Start-up status: phase (starting/indexing/ready/failed), message, default model.",
+        '{"phase", "message", "default_model", ...}',
+        {},
+    ),
+    Endpoint(
+        "evaluate",
+        EvaluateRequest,
+        _evaluate,
+        dict[str, Any],
+        "Measure set-ups (embedding model x reranker) over many queries.",
+        '{"note", "table", "chart", "setups", "disagreements"} (see README)',
+        POOLED,
+    ),
+)
+
+
+def handler(ctx: AppContext, endpoint: Endpoint) -> Callable[..., Any]:
+    """The typed function gradio serves for ``endpoint``: its parameters are the request's
+    fields; a call admits them through the policy, as the page does, then answers."""
+    asks = asked_fields(endpoint.kind)
+    public = {name: how for name, how in asks.items() if how.api}
+    parameters = [
+        inspect.Parameter(
+            name,
+            inspect.Parameter.POSITIONAL_OR_KEYWORD,
+            default=inspect.Parameter.empty if how.default is REQUIRED else how.default,
+            annotation=how.rule.api_type(),
+        )
+        for name, how in public.items()
+    ]
+    parameters.append(
+        inspect.Parameter(
+            "request", inspect.Parameter.POSITIONAL_OR_KEYWORD, default=None,
+            annotation=gr.Request | None,
+        )
+    )  # fmt: skip
+    signature = inspect.Signature(parameters, return_annotation=endpoint.returns)
+
+    @answers_errors
+    def call(*args: Any, **kwargs: Any) -> Any:
+        values = signature.bind(*args, **kwargs).arguments
+        request: gr.Request | None = values.pop("request", None)
+        session = request.session_hash if request is not None else None
+        return endpoint.answer(ctx, ctx.admit(endpoint.kind, values, session, api=True))
+
+    call.__name__ = call.__qualname__ = endpoint.name
+    call.__signature__ = signature  # type: ignore[attr-defined]
+    call.__annotations__ = {p.name: p.annotation for p in parameters}
+    call.__annotations__["return"] = endpoint.returns
+    call.__doc__ = _docstring(endpoint, public)
+    return call
+
+
+def _docstring(endpoint: Endpoint, asks: dict[str, Any]) -> str:
+    """The endpoint's description as gradio reads it: summary, Args, Returns."""
+    lines = [endpoint.doc, ""]
+    lines += ["Args:", *(f"    {name}: {how.doc}" for name, how in asks.items())] if asks else []
+    return "\n".join([*lines, "Returns:", f"    {endpoint.returns_doc}"])
 
 
 def register(ctx: AppContext) -> None:
     """Declare every endpoint inside the current Blocks."""
-
-    @shows_errors
-    def index(
-        files: list[FileInput] | None = None,
-        collection: str = "",
-        models: list[str] | None = None,
-        captions: FileInput | None = None,
-        dataset: str = "",
-        split: str = "train",
-        image_column: str = "image",
-        caption_column: str = "",
-        limit: int | None = None,
-        request: gr.Request | None = None,  # gradio passes the caller's request
-    ) -> dict[str, Any]:
-        """Index images, zip archives, PDFs and a dataset into a collection (created if new).
-
-        Args:
-            files: image files, zip archives and PDFs (handle_file each)
-            collection: the collection to add to
-            models: embedding models (preset keys or Hub ids); default: the app's default
-            captions: an optional CSV with a file-name column, captions and metadata
-            dataset: an optional Hugging Face dataset, hf:OWNER/NAME (or a local dataset
-                folder where the operator allows server paths), read as the page reads it
-            split, image_column: the dataset's split and image column
-            caption_column: its caption column (blank: caption, text or description)
-            limit: at most this many dataset rows (a visitor's are capped at what they may hold)
-        Returns:
-            {"added", "present", "rejected": [{"file", "reason"}]}
-        """
-        paths = [p for p in (uploaded_path(f) for f in files or []) if p]
-        chosen = models or [ctx.bootstrap.status().default_model]
-        caption_path = uploaded_path(captions)
-        options = collections_tab.dataset_options(split, image_column, caption_column, limit)
-        _, _, report = collections_tab.index_uploads(
-            ctx, _visitor(request), paths, [], caption_path, collection, chosen, _no_progress,
-            dataset, options,
-        )  # fmt: skip
-        return report
-
-    @shows_errors
-    def index_existing(
-        collection: str,
-        model: str,
-        request: gr.Request | None = None,
-    ) -> dict[str, Any]:
-        """Embed a collection's stored images with one more model, to compare it.
-
-        Returns:
-            {"added", "present", "rejected"}
-        """
-        _, report = compare_tab.index_with_model(
-            ctx, _visitor(request), collection, model, _no_progress
-        )
-        return report
-
-    @shows_errors
-    def search(
-        collection: str,
-        text: str = "",
-        image: FileInput | None = None,
-        model: str = "",
-        reranker: str = NO_RERANKER,
-        top_k: int = 10,
-        weight: float = 0.5,
-        negative: str = "",
-        negative_weight: float = 0.5,
-        caption_contains: str = "",
-        where: str = "",
-        caption_weight: float = CAPTION_WEIGHT,
-        request: gr.Request | None = None,
-    ) -> tuple[dict[str, Any], gr.FileData]:
-        """Search a collection by text, an example image, or both.
-
-        Args:
-            collection: the collection to search
-            text: what to look for
-            image: an example image (handle_file), optional
-            model: the embedding model; default: the app's default model
-            reranker: a reranker preset, or "none"
-            top_k: how many results
-            weight: text vs image when both are given (1 = text only)
-            negative: text to steer away from
-            negative_weight: how strongly to steer away, 0..1
-            caption_contains: keep only items whose caption contains this
-            where: metadata filter, e.g. "brand=acme and price<10 and color in (red, blue)"
-            caption_weight: share of caption similarity in text queries, 0..1 (0 = images)
-        Returns:
-            {"model", "reranker", "timings_ms", "notes", "results": [{rank, id, file_name, caption,
-            score, rerank_score, rank_before_rerank}]}, and the results as a CSV file
-        """
-        found = search_run.find(
-            ctx,
-            _visitor(request),
-            text,
-            uploaded_path(image),
-            weight,
-            negative,
-            negative_weight,
-            caption_contains,
-            where,
-            caption_weight,
-            collection,
-            model or ctx.bootstrap.status().default_model,
-            reranker,
-            top_k,
-        )
-        return found.payload, gr.FileData(path=found.csv_path, orig_name="search-results.csv")
-
-    @shows_errors
-    def compare(
-        collection: str,
-        model_a: str,
-        model_b: str,
-        text: str = "",
-        image: FileInput | None = None,
-        reranker_a: str = NO_RERANKER,
-        reranker_b: str = NO_RERANKER,
-        top_k: int = 10,
-        request: gr.Request | None = None,
-    ) -> dict[str, Any]:
-        """Run one query through two set-ups (embedding model + reranker or "none").
-
-        Returns:
-            {"verdict": [sentences], "a": side, "b": side, "agreement": {k, shared,
-            overlap_at_k, rbo, rbo_p, kendall_tau}}; a side is {"indexed", "error",
-            "model", "reranker", "timings_ms", "results"}
-        """
-        *_, payload = compare_tab.run_compare(
-            ctx,
-            _visitor(request),
-            text,
-            uploaded_path(image),
-            collection,
-            model_a,
-            reranker_a,
-            model_b,
-            reranker_b,
-            top_k,
-        )
-        return payload
-
-    @shows_errors
-    def collections(request: gr.Request | None = None) -> list[dict[str, Any]]:
-        """Every collection this caller may see: [{"name", "images", "models": {model: count}}]."""
-        visible = _visitor(request).visible(ctx.store().collections())
-        _, listing = collections_tab.list_collections(visible)
-        return listing
-
-    @shows_errors
-    def delete(
-        collection: str,
-        confirm: bool = False,
-        request: gr.Request | None = None,
-    ) -> dict[str, Any]:
-        """Delete a collection with every model's index (never the demo collection).
-
-        Args:
-            collection: the collection to delete
-            confirm: must be true: deleting cannot be undone
-        Returns:
-            {"collection", "message"}
-        """
-        message = collections_tab.delete_collection(ctx, _visitor(request), collection, confirm)
-        return {"collection": collection, "message": message}
-
-    def status() -> dict[str, Any]:
-        """Start-up status: phase (starting/indexing/ready/failed), message, default model."""
-        return asdict(ctx.bootstrap.status())
-
-    def _visitor(request: gr.Request | None) -> Visitor:
-        """The caller as a visitor: the same rules as the page, by gradio's session hash."""
-        return ctx.visitor(request.session_hash if request is not None else None)
-
-    for model_work in (index, index_existing, compare):
-        gr.api(model_work, api_name=model_work.__name__, **POOLED)
-    gr.api(search, api_name="search", **SEARCH_POOLED)
-    for endpoint in (collections, delete, status):
-        gr.api(endpoint, api_name=endpoint.__name__)
-    evaluate_api.register_api(ctx)
+    for endpoint in ENDPOINTS:
+        gr.api(handler(ctx, endpoint), api_name=endpoint.name, **endpoint.pool)

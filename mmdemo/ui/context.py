@@ -1,12 +1,10 @@
-"""What every tab shares: settings, the store, the start-up status and the app's rules.
+"""What every tab and endpoint shares: settings, the store, the start-up work, the visitors.
 
-One :class:`AppContext` per running app. The rules a handler must enforce whatever the
-page shows (read-only mode, the protected demo collection, a demo still being indexed,
-which visitor sees which collections) live here, so the UI and the API refuse the same
-things with the same words. Handlers that touch models share one bounded pool
-(:data:`MODEL_POOL`), so a burst of visitors queues instead of thrashing the cores;
-searches have their own, wider pool (:data:`SEARCH_POOL`) whose query encodes are
-batched together.
+One :class:`AppContext` per running app. It holds state only; the rules every request
+meets are :mod:`mmdemo.policy`'s, reached through :meth:`AppContext.admit`. Handlers that
+touch models share one bounded pool (:data:`MODEL_POOL`), so a burst of visitors queues
+instead of thrashing the cores; searches have their own, wider pool (:data:`SEARCH_POOL`)
+whose query encodes are batched together.
 """
 
 from __future__ import annotations
@@ -17,15 +15,14 @@ import tempfile
 import threading
 import time
 import uuid
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mmdemo.config import Settings
-from mmdemo.errors import InputError, MMDemoError, ReadOnlyError
 from mmdemo.export import Rows, write_csv
-from mmdemo.models.registry import Kind, resolve
+from mmdemo.policy import Policy, Request
 from mmdemo.tenancy import Limits, Tenancy, Visitor
 
 if TYPE_CHECKING:
@@ -35,6 +32,14 @@ if TYPE_CHECKING:
     from mmdemo.ui.bootstrap import Bootstrap
 
 T = TypeVar("T")
+R = TypeVar("R", bound=Request)
+#: How an action reports progress: gr.Progress's call, ``progress((done, total), desc=...)``.
+Progress = Callable[..., object]
+
+
+def no_progress(*_: object, **__: object) -> None:
+    """The progress of an API call: nobody watches it."""
+
 
 #: The query shown, ready to run, on the first screen.
 SAMPLE_QUERY = "a cup of coffee"
@@ -81,6 +86,7 @@ class AppContext:
     bootstrap: Bootstrap
     notes: tuple[str, ...] = ()
     tenancy: Tenancy | None = field(default=None, init=False)
+    policy: Policy = field(init=False, repr=False)
     _store: Store | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
     _downloads: Path = field(
@@ -92,12 +98,24 @@ class AppContext:
     def __post_init__(self) -> None:
         if self.settings.multiuser:
             self.tenancy = Tenancy(Limits.from_settings(self.settings))
+        self.policy = Policy(self.settings, self.bootstrap, self.store)
 
     def visitor(self, session_hash: str | None) -> Visitor:
         """Who is asking: the operator locally, else the visitor of that session."""
         if self.tenancy is None:
             return Visitor.operator()
         return self.tenancy.visitor(session_hash)
+
+    def admit(
+        self,
+        kind: type[R],
+        values: Mapping[str, Any],
+        session_hash: str | None,
+        *,
+        api: bool = False,
+    ) -> R:
+        """The request of the visitor of ``session_hash``, through the policy."""
+        return self.policy.admit(kind, values, self.visitor(session_hash), api=api)
 
     def sweep_visitors(self) -> list[str]:
         """Remove idle visitors' collections (multi-visitor mode); returns their stored names."""
@@ -147,76 +165,6 @@ class AppContext:
             self._memo = {k: v for k, v in self._memo.items() if v[0] == version}
             self._memo[key] = (version, value)
         return value
-
-    def require_writable(self, action: str) -> None:
-        """Refuse ``action`` in read-only mode, with the same words in the UI and the API."""
-        if self.readonly:
-            raise ReadOnlyError(f"This demo is read-only: {action} is turned off.")
-
-    def require_deletable(self, collection: str) -> None:
-        """Refuse to delete the demo collection from the app."""
-        if collection.strip() == self.demo_name:
-            raise InputError(f"The demo collection {collection!r} cannot be deleted here.")
-
-    def check_model(self, name: str | None, kind: Kind) -> None:
-        """Refuse a model name a visitor may not use: a server folder (unless the operator
-        allows local models), or anything but a preset in a read-only demo.
-
-        The operator's choices stay usable whatever their form: the app's default model and
-        the models the stored collections are indexed with.
-        """
-        if not name:
-            return
-        try:
-            resolve(
-                name,
-                kind,
-                allow_paths=self.settings.allow_local_models,
-                allow_hub=not self.readonly,
-            )
-        except InputError:
-            if name not in self._operator_models():
-                raise
-
-    def check_dataset(self, source: str) -> str | None:
-        """The dataset a visitor named (``hf:OWNER/NAME`` or a local dataset folder), or None
-        for none; refuse a local folder, by its form alone, unless the operator allows local
-        paths (``MMDEMO_ALLOW_LOCAL_MODELS``), so a visitor cannot make the server read or
-        probe its files. Whether a Hub dataset exists is only known when it is opened.
-        """
-        from mmdemo.ingest.hf_datasets import is_dataset, is_hub_id
-
-        source = source.strip()
-        if not source:
-            return None
-        if is_hub_id(source):
-            return source
-        if not self.settings.allow_local_models:
-            raise InputError(
-                f"{source!r} is not a Hub dataset id: name one as hf:OWNER/NAME "
-                "(local dataset folders are accepted only from the command line)."
-            )
-        if not is_dataset(source):
-            raise InputError(
-                f"{source!r} is not a dataset: give hf:OWNER/NAME, a parquet file or a folder "
-                "with metadata.jsonl, metadata.csv, parquet files or save_to_disk output."
-            )
-        return source
-
-    def _operator_models(self) -> set[str]:
-        """The app's default model and every model a stored collection is indexed with
-        (listed only when a name was refused, so a search pays nothing for it)."""
-        indexed = {model for info in self.store().collections() for model in info.models}
-        return {self.bootstrap.status().default_model, *indexed}
-
-    def require_ready(self, collection: str) -> None:
-        """Explain, instead of 'not found', that the demo collection is still being indexed."""
-        status = self.bootstrap.status()
-        if collection == self.demo_name and not status.finished:
-            progress = f" ({status.done}/{status.total})" if status.total else ""
-            raise MMDemoError(
-                f"The demo collection is still being indexed{progress}: try again in a moment."
-            )
 
     def write_csv(self, table: pd.DataFrame | Rows, name: str) -> Path:
         """Save ``table`` as ``name`` (neutralised, see :mod:`mmdemo.export`) in a fresh

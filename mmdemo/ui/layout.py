@@ -16,23 +16,17 @@ import gradio as gr
 from mmdemo.errors import MMDemoError
 from mmdemo.models import registry
 from mmdemo.models.runtime import Runtime
-from mmdemo.ui import (
-    api,
-    collections_tab,
-    compare_tab,
-    evaluate_tab,
-    finetune_tab,
-    map_tab,
-    search_tab,
-    search_view,
-)
+from mmdemo.ui import api, search_view
+from mmdemo.ui.actions import collections as collection_actions
 from mmdemo.ui.context import AppContext
+from mmdemo.ui.requests import ListRequest
 from mmdemo.ui.sessions import lazy_session_configs
 from mmdemo.ui.shared import (
     PRIVATE,
     default_reranker,
     embedder_choices,
 )
+from mmdemo.ui.tabs import collections, compare, evaluate, finetune, maps, search
 
 TITLE = "mmdemo · multimodal visual search"
 DESCRIPTION = (
@@ -45,7 +39,7 @@ CSS = (
 #status details { font-size: 0.9em; }
 """
     + search_view.CSS
-    + compare_tab.CSS
+    + compare.CSS
 )
 #: Longest wait between two sweeps of idle visitors' collections.
 SWEEP_PERIOD_S = 60.0
@@ -112,12 +106,12 @@ class _Sync:
 
     def __init__(
         self,
-        search: search_tab.SearchTab,
-        compare: compare_tab.CompareTab,
-        collections: collections_tab.CollectionsTab,
-        evaluate: evaluate_tab.EvaluateTab,
-        mapping: map_tab.MapTab,
-        finetune: finetune_tab.FinetuneTab,
+        search: search.SearchTab,
+        compare: compare.CompareTab,
+        collections: collections.CollectionsTab,
+        evaluate: evaluate.EvaluateTab,
+        mapping: maps.MapTab,
+        finetune: finetune.FinetuneTab,
     ) -> None:
         self.collection_lists = [
             search.collection,
@@ -148,7 +142,8 @@ class _Sync:
     ) -> list[Any]:
         """Updates for :attr:`outputs`, as the requesting visitor sees them; with ``default``,
         also select that model everywhere and the search tab's reranker to its default."""
-        infos = ctx.visitor(request.session_hash).visible(ctx.store().collections())
+        asked = ctx.admit(ListRequest, {}, request.session_hash)
+        infos = collection_actions.collections(ctx, asked)
         names = [info.name for info in infos]
         indexed = [model for info in infos for model in info.models]
         unavailable = ctx.bootstrap.status().unavailable
@@ -160,7 +155,7 @@ class _Sync:
             *(gr.Dropdown(choices=choices, **chosen) for _ in self.model_lists),
             gr.Dropdown(value=default_reranker(default)) if default else gr.Dropdown(),
             *(gr.Dropdown(choices=choices, **many) for _ in self.multi_model_lists),
-            *collections_tab.list_collections(infos),
+            *collections.shown(infos),
         ]
 
 
@@ -171,13 +166,13 @@ def build_app(ctx: AppContext) -> gr.Blocks:
         status = gr.Markdown(status_text(ctx), elem_id="status")
         timer = gr.Timer(STATUS_POLL_S)
         with gr.Tabs() as tabs:
-            search = search_tab.build(ctx)
-            compare = compare_tab.build(ctx)
-            evaluate = evaluate_tab.build(ctx)
-            mapping = map_tab.build(ctx)
-            collections = collections_tab.build(ctx)
-            finetune = finetune_tab.build(ctx)
-        sync = _Sync(search, compare, collections, evaluate, mapping, finetune)
+            searching = search.build(ctx)
+            comparing = compare.build(ctx)
+            evaluating = evaluate.build(ctx)
+            mapping = maps.build(ctx)
+            managing = collections.build(ctx)
+            tuning = finetune.build(ctx)
+        sync = _Sync(searching, comparing, managing, evaluating, mapping, tuning)
 
         def on_refresh(request: gr.Request) -> list[Any]:
             return sync.refresh(ctx, request)
@@ -199,13 +194,13 @@ def build_app(ctx: AppContext) -> gr.Blocks:
         app.load(on_refresh, None, sync.outputs, **PRIVATE)
         app.unload(on_unload)
         ticked = timer.tick(on_tick, None, [status, timer, *sync.outputs], **PRIVATE)
-        search.run_when_ready(ticked)
-        for event in [*collections.changed, finetune.trained]:
+        searching.run_when_ready(ticked)
+        for event in [*managing.changed, tuning.trained]:
             event.then(on_refresh, None, sync.outputs, **PRIVATE)
-        finetune.compare_button.click(
-            finetune_tab.compare_updates,
-            finetune.report,
-            [tabs, compare.collection, *compare.models, *compare.rerankers],
+        tuning.compare_button.click(
+            finetune.compare_updates,
+            tuning.report,
+            [tabs, comparing.collection, *comparing.models, *comparing.rerankers],
             **PRIVATE,
         )
     return app

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import functools
 import html
+import re
 from collections.abc import Callable, Container, Iterable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
@@ -15,6 +16,7 @@ from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError
 from mmdemo.ingest.copies import thumb_path
 from mmdemo.models import registry
+from mmdemo.policy import NO_RERANKER
 from mmdemo.ui.search_view import shown_image
 
 if TYPE_CHECKING:
@@ -23,33 +25,47 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
-#: The reranker dropdown's value for "no reranking".
-NO_RERANKER = "none"
 #: Events that only refresh the page: not part of the public API.
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
+#: A page event's inputs by the name its request gives the field (gradio's
+#: ``inputs_kwargs``), so that moving a widget never changes which value is which.
+Form = dict[str, Any]
 
 
-def shows_errors(fn: Callable[P, R]) -> Callable[P, R]:
-    """Turn an expected failure (MMDemoError) into a message the page and API clients show.
-
-    Anything else is a bug: gradio hides its details from the user (``show_error`` is off).
-    """
-
+def _errors(fn: Callable[P, R], shown: Callable[[str], str]) -> Callable[P, R]:
     @functools.wraps(fn)
     def wrapper(*args: P.args, **kwargs: P.kwargs) -> R:
         try:
             return fn(*args, **kwargs)
         except MMDemoError as exc:
-            message = html.escape(str(exc), quote=False)
-            raise gr.Error(message, duration=None, print_exception=False) from exc
+            raise gr.Error(shown(str(exc)), duration=None, print_exception=False) from exc
 
     return wrapper
 
 
-def reranker_name(value: str | None) -> str | None:
-    """The reranker to load for a dropdown value, or None for no reranking."""
-    name = (value or "").strip()
-    return None if name.lower() in ("", NO_RERANKER) else name
+def shows_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Show an expected failure (MMDemoError) of a page event in the page's error toast.
+
+    Gradio renders a toast's message as (sanitised) HTML, so the sentence, which may quote
+    what a visitor typed, is escaped to show as typed. Anything else is a bug: gradio hides
+    its details from the user (``show_error`` is off).
+    """
+    return _errors(fn, lambda text: html.escape(text, quote=False))
+
+
+def answers_errors(fn: Callable[P, R]) -> Callable[P, R]:
+    """Return an expected failure (MMDemoError) of an API endpoint to the client as its
+    plain sentence: an API client shows text, not HTML."""
+    return _errors(fn, str)
+
+
+#: Characters Markdown would read as formatting; file names may hold any of them.
+_MARKDOWN = re.compile(r"([\\`*_\[\]{}()#+\-.!|~<>&])")
+
+
+def as_plain_markdown(text: str) -> str:
+    """``text`` shown literally by gr.Markdown: no planted link, image, HTML or emphasis."""
+    return _MARKDOWN.sub(r"\\\1", text)
 
 
 def default_reranker(embedder: str) -> str:

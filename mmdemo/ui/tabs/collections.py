@@ -1,24 +1,24 @@
 """The Collections tab: upload and index images, list collections, delete one.
 
 Its events are private; the public API (``index``, ``collections``, ``delete``) is in
-``ui/api.py`` and calls the same functions.
+``ui/api.py`` and calls the same actions (:mod:`mmdemo.ui.actions.collections`).
 """
 
-from dataclasses import dataclass, replace
+from __future__ import annotations
+
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 from gradio.events import Dependency
 
-from mmdemo import manage
-from mmdemo.errors import InputError
-from mmdemo.ingest.hf_datasets import DEFAULT_DATASET, DatasetOptions
 from mmdemo.store import CollectionInfo
-from mmdemo.tenancy import Visitor
-from mmdemo.ui import duplicates_panel
+from mmdemo.ui.actions import collections
 from mmdemo.ui.context import POOLED, AppContext
-from mmdemo.ui.shared import PRIVATE, models_dropdown, short_origin, shows_errors
+from mmdemo.ui.requests import DeleteRequest, IndexRequest, ListRequest
+from mmdemo.ui.shared import PRIVATE, Form, models_dropdown, shows_errors
+from mmdemo.ui.tabs import duplicates
 
 REJECTED_COLUMNS = ["file", "reason"]
 LISTING_COLUMNS = ["collection", "images", "models"]
@@ -37,120 +37,18 @@ class CollectionsTab:
     duplicates_choice: gr.Dropdown
 
 
-def index_uploads(
-    ctx: AppContext,
-    visitor: Visitor,
-    files: list[str] | None,
-    folder: list[str] | None,
-    captions: str | None,
-    collection: str,
-    models: list[str] | str | None,
-    progress: Any,
-    dataset: str = "",
-    options: DatasetOptions = DEFAULT_DATASET,
-) -> tuple[str, pd.DataFrame, dict[str, Any]]:
-    """Index uploaded files, archives, folder files and a dataset (``hf:OWNER/NAME``, or a
-    local dataset folder where the operator allows paths) read as ``options`` says;
-    returns summary, rejections, report. A visitor's dataset rows are capped at the
-    images the visitor may still hold."""
-    from mmdemo.ingest.indexer import index_paths
-
-    ctx.require_writable("uploading and indexing")
-    uploads = [*(files or []), *(folder or [])]
-    source = ctx.check_dataset(dataset)
-    if not uploads and source is None:
-        raise InputError("Add some images, a zip archive, a folder or a dataset to index.")
-    chosen = [models] if isinstance(models, str) else list(models or [])
-    for name in chosen:
-        ctx.check_model(name, "embedder")
-    stored = visitor.create(collection, ctx.store())
-    size = visitor.check_upload(uploads, ctx.store())
-    left = visitor.images_left(ctx.store())
-    if left is not None:
-        left = max(0, left - len(uploads))  # the files uploaded beside it count first
-        if source is not None and left == 0:
-            raise InputError(
-                "You hold as many images as a visitor may: delete a collection to index a dataset."
-            )
-        options = replace(options, limit=min(options.limit or left, left))
-    paths = uploads if source is None else [*uploads, source]
-
-    def report_progress(done: int, total: int) -> None:
-        progress((done, total), desc="Indexing", unit="files")
-
-    report = index_paths(
-        paths,
-        collection=stored,
-        models=chosen,
-        settings=ctx.settings,
-        store=ctx.store(),
-        captions=captions,
-        dataset=options,
-        progress=report_progress,
-    )
-    visitor.uploaded(size)
-    rejected = pd.DataFrame(
-        [(short_origin(r.file), r.reason) for r in report.rejected], columns=REJECTED_COLUMNS
-    )
-    summary = _summary(report.added, report.present, len(report.rejected), collection, chosen)
-    result = report.to_json()
-    result["rejected"] = rejected.to_dict("records")
-    return summary, rejected, result
-
-
-def dataset_options(
-    split: str | None, image_column: str | None, caption_column: str | None, limit: float | None
-) -> DatasetOptions:
-    """How to read a dataset, from the page's or the API's fields: blank or None (a textbox
-    the page never rendered, in a closed accordion, sends None) takes the default."""
-    return DatasetOptions(
-        (split or "").strip() or DEFAULT_DATASET.split,
-        (image_column or "").strip() or DEFAULT_DATASET.image_column,
-        (caption_column or "").strip() or None,
-        int(limit) if limit else None,
-    )
-
-
-def _summary(added: int, present: int, rejected: int, collection: str, models: list[str]) -> str:
-    """One line on an indexing run; a run that stored nothing says no collection was made."""
-    if added + present == 0:
-        return (
-            f"**Nothing was indexed:** all {rejected} files were rejected (reasons below), so "
-            f"collection `{collection.strip()}` was not created or changed."
-        )
-    return (
-        f"**{added} added** · {present} already present · {rejected} rejected — "
-        f"collection `{collection.strip()}`, models {', '.join(f'`{m}`' for m in models)}"
-    )
-
-
-def list_collections(infos: list[CollectionInfo]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+def shown(infos: list[CollectionInfo]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Every collection with its image count and per-model counts, as a table and as JSON."""
     rows = [
         (info.name, info.images, ", ".join(f"{m}: {n}" for m, n in info.models.items()))
         for info in infos
     ]
-    listing = [{"name": i.name, "images": i.images, "models": i.models} for i in infos]
-    return pd.DataFrame(rows, columns=LISTING_COLUMNS), listing
+    return pd.DataFrame(rows, columns=LISTING_COLUMNS), collections.listing(infos)
 
 
-def delete_collection(
-    ctx: AppContext, visitor: Visitor, collection: str | None, confirmed: bool
-) -> str:
-    """Delete a collection after confirmation; never the demo one, never in read-only mode."""
-    ctx.require_writable("deleting collections")
-    if not collection:
-        raise InputError("Choose a collection to delete.")
-    ctx.require_deletable(collection)
-    if not confirmed:
-        raise InputError("Tick the confirmation box first: deleting cannot be undone.")
-    stored = visitor.change(collection, ctx.store())
-    removed = manage.delete_collection(ctx.settings, ctx.store(), stored)
-    return f"Deleted collection `{collection}` ({removed} images)."
-
-
-def _upload_section(ctx: AppContext) -> tuple[list[Any], gr.Button, list[Any]]:
-    """Upload inputs, the index button and the summary outputs."""
+def _upload_section(ctx: AppContext) -> tuple[Form, gr.Button, list[Any]]:
+    """Upload inputs (named as :class:`IndexRequest` names them), the index button and the
+    summary outputs."""
     default = ctx.bootstrap.status().default_model
     gr.Markdown("### Add images")
     with gr.Row():
@@ -190,10 +88,11 @@ def _upload_section(ctx: AppContext) -> tuple[list[Any], gr.Button, list[Any]]:
         elem_id="rejected",
     )
     report = gr.JSON(label="report", visible=False)
-    return [files, folder, captions, name, models, *dataset], button, [summary, rejected, report]
+    form = {"files": files, "folder": folder, "captions": captions, "collection": name}
+    return form | {"models": models, **dataset}, button, [summary, rejected, report]
 
 
-def _dataset_inputs(ctx: AppContext) -> list[Any]:
+def _dataset_inputs(ctx: AppContext) -> Form:
     """The dataset source and, folded away, its split, columns and row limit."""
     where = " or a local dataset folder" if ctx.settings.allow_local_models else ""
     with gr.Accordion("…or a Hugging Face dataset", open=False):
@@ -209,7 +108,13 @@ def _dataset_inputs(ctx: AppContext) -> list[Any]:
             limit = gr.Number(
                 label="At most this many rows (0: all)", value=0, precision=0, minimum=0
             )
-    return [source, split, image, caption, limit]
+    return {
+        "dataset": source,
+        "split": split,
+        "image_column": image,
+        "caption_column": caption,
+        "limit": limit,
+    }
 
 
 def _delete_section() -> tuple[gr.Dropdown, gr.Checkbox, gr.Button, gr.Markdown]:
@@ -223,68 +128,43 @@ def _delete_section() -> tuple[gr.Dropdown, gr.Checkbox, gr.Button, gr.Markdown]
     return choice, confirm, button, message
 
 
-def build(ctx: AppContext) -> CollectionsTab:
-    """Render the tab inside the current Blocks and register its events."""
+@dataclass
+class _Handlers:
+    """The tab's events, each admitting its request through the policy."""
+
+    ctx: AppContext
 
     @shows_errors
     def on_index(
-        files: list[str] | None,
-        folder: list[str] | None,
-        captions: str | None,
-        collection: str,
-        models: list[str] | None,
-        dataset: str | None,
-        split: str | None,
-        image_column: str | None,
-        caption_column: str | None,
-        limit: float | None,
+        self,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
+        **named: Any,
     ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
-        """Index uploaded images and a dataset into a collection with one or more models.
-
-        Args:
-            files: image files, zip archives and PDFs
-            folder: the files of an uploaded folder
-            captions: optional CSV with a file-name column, captions and metadata
-            collection: the collection to add to (created if new)
-            models: embedding model preset keys, Hub ids or folders
-            dataset: optional hf:OWNER/NAME (or local dataset folder, where allowed)
-            split, image_column, caption_column, limit: how to read the dataset
-        Returns:
-            a summary, a table of rejected files with reasons, and
-            {"added", "present", "rejected": [{"file", "reason"}]}
-        """
-        visitor = ctx.visitor(request.session_hash)
-        options = dataset_options(split, image_column, caption_column, limit)
-        return index_uploads(
-            ctx, visitor, files, folder, captions, collection, models, progress, dataset or "",
-            options,
-        )  # fmt: skip
+        """Index uploaded images and a dataset into a collection with one or more models."""
+        asked = self.ctx.admit(IndexRequest, named, request.session_hash)
+        done = collections.index_uploads(self.ctx, asked, progress)
+        return done.summary, pd.DataFrame(done.rejected, columns=REJECTED_COLUMNS), done.report
 
     @shows_errors
-    def on_list(request: gr.Request) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
-        """List collections with their image counts per model.
-
-        Returns:
-            a table, and [{"name", "images", "models": {model: count}}]
-        """
-        visitor = ctx.visitor(request.session_hash)
-        return list_collections(visitor.visible(ctx.store().collections()))
+    def on_list(self, request: gr.Request) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
+        """List collections with their image counts per model."""
+        asked = self.ctx.admit(ListRequest, {}, request.session_hash)
+        return shown(collections.collections(self.ctx, asked))
 
     @shows_errors
-    def on_delete(collection: str | None, confirmed: bool, request: gr.Request) -> str:
-        """Delete a collection with all its models' indexes (not the demo collection).
+    def on_delete(self, request: gr.Request, **named: Any) -> str:
+        """Delete a collection with all its models' indexes (not the demo collection)."""
+        asked = self.ctx.admit(DeleteRequest, named, request.session_hash)
+        return collections.delete(self.ctx, asked)
 
-        Args:
-            collection: the collection to delete
-            confirmed: must be true: deleting cannot be undone
-        """
-        return delete_collection(ctx, ctx.visitor(request.session_hash), collection, confirmed)
 
+def build(ctx: AppContext) -> CollectionsTab:
+    """Render the tab inside the current Blocks and register its events."""
+    on = _Handlers(ctx)
     with gr.Tab("Collections", id="collections"):
         with gr.Column(visible=not ctx.readonly):
-            inputs, index_button, outputs = _upload_section(ctx)
+            form, index_button, outputs = _upload_section(ctx)
         gr.Markdown("### Collections")
         table = gr.Dataframe(
             headers=LISTING_COLUMNS, label="collections_table", interactive=False, show_label=False
@@ -293,20 +173,24 @@ def build(ctx: AppContext) -> CollectionsTab:
         refresh = gr.Button("Refresh list", size="sm")
         with gr.Column(visible=not ctx.readonly):
             choice, confirm, delete_button, message = _delete_section()
-        duplicates = duplicates_panel.build(ctx)
+        panel = duplicates.build(ctx)
 
     indexed = index_button.click(
-        on_index, inputs, outputs, show_progress="full", **PRIVATE, **POOLED
+        on.on_index, None, outputs, inputs_kwargs=form, show_progress="full", **PRIVATE, **POOLED
     ).success(
         # The run is over: show the rejections, and empty the upload boxes for the next one.
         lambda report: (gr.Dataframe(visible=bool(report["rejected"])), None, None),
         outputs[2],
-        [outputs[1], inputs[0], inputs[1]],
+        [outputs[1], form["files"], form["folder"]],
         **PRIVATE,
     )
-    listed = refresh.click(on_list, None, [table, listing], **PRIVATE)
-    deleted = delete_button.click(on_delete, [choice, confirm], message, **PRIVATE).success(
-        lambda: False, None, confirm, **PRIVATE
-    )
-    changed = [indexed, listed, deleted, duplicates.deleted]
-    return CollectionsTab(changed, table, listing, inputs[4], choice, duplicates.collection)
+    listed = refresh.click(on.on_list, None, [table, listing], **PRIVATE)
+    deleted = delete_button.click(
+        on.on_delete,
+        None,
+        message,
+        inputs_kwargs={"collection": choice, "confirm": confirm},
+        **PRIVATE,
+    ).success(lambda: False, None, confirm, **PRIVATE)
+    changed = [indexed, listed, deleted, panel.deleted]
+    return CollectionsTab(changed, table, listing, form["models"], choice, panel.collection)

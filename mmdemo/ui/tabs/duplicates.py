@@ -1,7 +1,8 @@
 """The near-duplicates panel of the Collections tab: groups of look-alike images shown as
 thumbnail rows with their similarity, and an optional "keep one of each group" delete.
 
-The delete respects read-only mode and never touches the demo collection.
+The delete respects read-only mode, never touches the demo collection, and removes what
+the last search found (kept on the server, never taken from the page).
 """
 
 from __future__ import annotations
@@ -13,11 +14,11 @@ from typing import Any
 import gradio as gr
 from gradio.events import Dependency
 
-from mmdemo.errors import InputError
 from mmdemo.evaluate.duplicates import DEFAULT_THRESHOLD
-from mmdemo.tenancy import Visitor
+from mmdemo.ui.actions import explore
 from mmdemo.ui.context import POOLED, AppContext
-from mmdemo.ui.shared import PRIVATE, collection_dropdown, served_thumb, shows_errors
+from mmdemo.ui.requests import DuplicatesDeleteRequest, DuplicatesRequest
+from mmdemo.ui.shared import PRIVATE, Form, collection_dropdown, served_thumb, shows_errors
 
 GROUPS_CSS = """
 .mm-group { display: flex; flex-wrap: wrap; gap: 8px; align-items: center;
@@ -35,25 +36,6 @@ class DuplicatesPanel:
 
     collection: gr.Dropdown
     deleted: Dependency
-
-
-def find_groups(
-    ctx: AppContext, visitor: Visitor, collection: str | None, threshold: float
-) -> tuple[str, dict[str, Any]]:
-    """The near-duplicate groups of a collection the visitor may see, as thumbnail rows and
-    as JSON (which names the collection as the visitor does)."""
-    from mmdemo.evaluate.duplicates import describe, find_duplicates
-    from mmdemo.search.engine import indexed_model
-
-    if not collection:
-        raise InputError("Choose a collection to check for near-duplicates.")
-    ctx.require_ready(collection)
-    store = ctx.store()
-    stored = visitor.read(collection, store)
-    model = indexed_model(store, stored)
-    groups = describe(find_duplicates(store, stored, model, threshold), dict(store.items(stored)))
-    payload = {"collection": collection, "model": model, "threshold": threshold, "groups": groups}
-    return groups_html(ctx, payload), payload
 
 
 def groups_html(ctx: AppContext, payload: dict[str, Any]) -> str:
@@ -76,43 +58,31 @@ def groups_html(ctx: AppContext, payload: dict[str, Any]) -> str:
     return head + "".join(rows)
 
 
-def delete_extras(
-    ctx: AppContext, visitor: Visitor, payload: dict[str, Any] | None, confirmed: bool
-) -> tuple[str, dict[str, Any]]:
-    """Delete all but the first item of each group last found, in a collection the visitor
-    may change; returns the new listing."""
-    from mmdemo import manage
+@dataclass
+class _Handlers:
+    """The panel's events, each admitting its request through the policy."""
 
-    ctx.require_writable("deleting images")
-    if not payload or not payload.get("groups"):
-        raise InputError("Find near-duplicates first: there is nothing to delete yet.")
-    collection = str(payload["collection"])
-    if collection == ctx.demo_name:
-        raise InputError(f"The demo collection {collection!r} cannot be changed here.")
-    if not confirmed:
-        raise InputError("Tick the confirmation box first: deleting cannot be undone.")
-    stored = visitor.change(collection, ctx.store())
-    extra = [item["id"] for group in payload["groups"] for item in group["items"][1:]]
-    removed = manage.delete_items(ctx.settings, ctx.store(), stored, extra)
-    shown, fresh = find_groups(ctx, visitor, collection, float(payload["threshold"]))
-    return f"<p><b>Deleted {removed} image(s).</b></p>" + shown, fresh
+    ctx: AppContext
+
+    @shows_errors
+    def on_find(self, request: gr.Request, **named: Any) -> tuple[str, dict[str, Any]]:
+        asked = self.ctx.admit(DuplicatesRequest, named, request.session_hash)
+        found = explore.duplicates(self.ctx, asked)
+        return groups_html(self.ctx, found), found
+
+    @shows_errors
+    def on_delete(
+        self, found: dict[str, Any] | None, confirm: Any, request: gr.Request
+    ) -> tuple[str, dict[str, Any]]:
+        named = {"collection": (found or {}).get("collection"), "confirm": confirm}
+        asked = self.ctx.admit(DuplicatesDeleteRequest, named, request.session_hash)
+        removed, fresh = explore.delete_duplicates(self.ctx, asked, found or {})
+        return f"<p><b>Deleted {removed} image(s).</b></p>" + groups_html(self.ctx, fresh), fresh
 
 
 def build(ctx: AppContext) -> DuplicatesPanel:
     """Render the panel (inside the Collections tab) and register its events."""
-
-    @shows_errors
-    def on_find(
-        collection: str | None, threshold: float, request: gr.Request
-    ) -> tuple[str, dict[str, Any]]:
-        return find_groups(ctx, ctx.visitor(request.session_hash), collection, threshold)
-
-    @shows_errors
-    def on_delete(
-        payload: dict[str, Any] | None, confirmed: bool, request: gr.Request
-    ) -> tuple[str, dict[str, Any]]:
-        return delete_extras(ctx, ctx.visitor(request.session_hash), payload, confirmed)
-
+    on = _Handlers(ctx)
     with gr.Accordion("Near-duplicates", open=False, elem_id="dup-panel"):
         with gr.Row():
             collection = collection_dropdown(ctx.demo_name, elem_id="dup-coll")
@@ -126,11 +96,13 @@ def build(ctx: AppContext) -> DuplicatesPanel:
             )
         find = gr.Button("Find near-duplicates", elem_id="dup-button")
         shown = gr.HTML(css_template=GROUPS_CSS, elem_id="dup-groups")
-        payload = gr.JSON(visible=False)
+        # The groups last found, kept on the server: what a delete removes is what was shown.
+        found = gr.State(None)
         with gr.Row(visible=not ctx.readonly):
             confirm = gr.Checkbox(label="I understand: this deletes the other images.")
             delete = gr.Button("Delete all but one per group", variant="stop", elem_id="dup-delete")
 
-    find.click(on_find, [collection, threshold], [shown, payload], **PRIVATE, **POOLED)
-    deleted = delete.click(on_delete, [payload, confirm], [shown, payload], **PRIVATE)
+    named: Form = {"collection": collection, "threshold": threshold}
+    find.click(on.on_find, None, [shown, found], inputs_kwargs=named, **PRIVATE, **POOLED)
+    deleted = delete.click(on.on_delete, [found, confirm], [shown, found], **PRIVATE)
     return DuplicatesPanel(collection, deleted)

@@ -3,146 +3,34 @@ queries where two set-ups disagree most.
 
 Queries come from an uploaded queries CSV (the ``mmdemo eval`` format) or from the
 collection's own captions. Models not yet indexed are indexed first, with progress.
-The run is model work: it shares the :data:`mmdemo.ui.context.POOLED` pool with searches, so a long
-evaluation never takes every worker. Its API endpoint lives in :mod:`mmdemo.ui.evaluate_api`.
+The run is model work: it shares the :data:`mmdemo.ui.context.POOLED` pool with indexing and
+comparing, so a long evaluation never takes every worker. Its API endpoint is ``evaluate``
+in :mod:`mmdemo.ui.api`; both run :func:`mmdemo.ui.actions.evaluate.evaluate`.
 """
 
 from __future__ import annotations
 
 import html
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
 import pandas as pd
 
-from mmdemo.errors import InputError
-from mmdemo.evaluate.runner import METRIC_COLUMNS, EvalQuery, EvalRun
-from mmdemo.models import registry
-from mmdemo.tenancy import Visitor
+from mmdemo.evaluate.runner import METRIC_COLUMNS, EvalRun
+from mmdemo.policy import NO_RERANKER
+from mmdemo.ui.actions.evaluate import SHOWN_QUERIES, evaluate
 from mmdemo.ui.context import POOLED, AppContext
+from mmdemo.ui.requests import EvaluateRequest, PairRequest
 from mmdemo.ui.shared import (
-    NO_RERANKER,
     PRIVATE,
+    Form,
     collection_dropdown,
     models_dropdown,
     reranker_choices,
-    reranker_name,
     served_thumb,
     shows_errors,
 )
-
-#: How many disagreeing queries the per-query view lists.
-SHOWN_QUERIES = 5
-CAPTION_LEAK_NOTE = (
-    "⚠ The queries are the collection's captions and the rerankers may read captions: "
-    "they can match the text to itself, so reranked scores here overstate real quality."
-)
-CAPTION_SAFE_NOTE = (
-    "Queries are the collection's captions; rerankers see only the images, so they "
-    "cannot read the answer."
-)
-
-
-@dataclass(frozen=True)
-class EvaluationRequest:
-    """What the page or API asked for, checked."""
-
-    collection: str
-    models: list[str]
-    rerankers: list[str | None]
-    queries_csv: str | None
-    rerank_captions: bool
-    #: Queries given inline (the API); otherwise the CSV, else the collection's captions.
-    queries: list[EvalQuery] | None = None
-
-
-def checked_request(
-    collection: str | None,
-    models: list[str] | str | None,
-    rerankers: list[str] | str | None,
-    queries_csv: str | None,
-    rerank_captions: bool,
-) -> EvaluationRequest:
-    if not collection:
-        raise InputError("Choose a collection to evaluate on.")
-    chosen = [models] if isinstance(models, str) else list(models or [])
-    if not chosen:
-        raise InputError("Choose at least one embedding model.")
-    keys = list(dict.fromkeys(registry.resolve(m, "embedder").key for m in chosen))
-    rankers = [rerankers] if isinstance(rerankers, str) else list(rerankers or [NO_RERANKER])
-    names = list(dict.fromkeys(reranker_name(r) for r in rankers))
-    return EvaluationRequest(collection, keys, names, queries_csv, rerank_captions)
-
-
-def _queries(ctx: AppContext, request: EvaluationRequest) -> tuple[list[EvalQuery], str]:
-    """The queries to run and a note about captions when they come from the collection."""
-    from mmdemo.evaluate.runner import queries_from_collection, read_queries
-
-    if request.queries is not None:
-        return request.queries, ""
-    if request.queries_csv:
-        return read_queries(request.queries_csv), ""
-    queries = queries_from_collection(ctx.store(), request.collection)
-    rerankers = any(r is not None for r in request.rerankers)
-    note = CAPTION_LEAK_NOTE if rerankers and request.rerank_captions else CAPTION_SAFE_NOTE
-    return queries, note
-
-
-def _index_missing(
-    ctx: AppContext, visitor: Visitor, shown: str, request: EvaluationRequest, progress: Any
-) -> None:
-    """Index the collection with every chosen model it lacks, reporting progress; only a
-    collection the visitor may change (``shown`` is its name as the visitor gave it)."""
-    from mmdemo.ingest.indexer import index_existing
-
-    missing = [m for m in request.models if not ctx.store().has_model(request.collection, m)]
-    if missing:
-        ctx.require_writable("indexing with a new model")
-        visitor.change(shown, ctx.store())
-    for model in missing:
-
-        def report(done: int, total: int, model: str = model) -> None:
-            progress((done, total), desc=f"Indexing with {model}", unit="images")
-
-        index_existing(
-            collection=request.collection,
-            models=[model],
-            settings=ctx.settings,
-            store=ctx.store(),
-            progress=report,
-        )
-
-
-def run(
-    ctx: AppContext, visitor: Visitor, request: EvaluationRequest, progress: Any
-) -> tuple[EvalRun, str]:
-    """Index what is missing, then evaluate a collection the visitor may see; returns the
-    run (on the stored collection) and the note to show."""
-    from mmdemo.evaluate.runner import run_evaluation
-
-    shown = request.collection
-    ctx.require_ready(shown)
-    request = replace(request, collection=visitor.read(shown, ctx.store()))
-    if not ctx.store().models(request.collection):
-        raise InputError(f"Collection {request.collection!r} does not exist.")
-    queries, note = _queries(ctx, request)
-    _index_missing(ctx, visitor, shown, request, progress)
-
-    def report(done: int, total: int) -> None:
-        progress((done, total), desc="Evaluating", unit="queries")
-
-    found = run_evaluation(
-        collection=request.collection,
-        queries=queries,
-        models=request.models,
-        rerankers=request.rerankers,
-        settings=ctx.settings,
-        store=ctx.store(),
-        rerank_captions=request.rerank_captions,
-        progress=report,
-    )
-    return found, note
 
 
 def bar_chart(table: pd.DataFrame) -> pd.DataFrame:
@@ -247,31 +135,35 @@ def _outputs_of(ctx: AppContext, collection: str, found: EvalRun, note: str) -> 
     )
 
 
-def build(ctx: AppContext) -> EvaluateTab:
-    """Render the tab inside the current Blocks and register its events."""
+@dataclass
+class _Handlers:
+    """The tab's events, each admitting its request through the policy."""
+
+    ctx: AppContext
 
     @shows_errors
     def on_run(
-        collection: str | None,
-        queries_csv: str | None,
-        models: list[str] | None,
-        rerankers: list[str] | None,
-        rerank_captions: bool,
+        self,
         request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
+        **named: Any,
     ) -> tuple[Any, ...]:
-        asked = checked_request(collection, models, rerankers, queries_csv, rerank_captions)
-        found, note = run(ctx, ctx.visitor(request.session_hash), asked, progress)
-        stored = ctx.visitor(request.session_hash).read(asked.collection, ctx.store())
-        return _outputs_of(ctx, stored, found, note)
+        asked = self.ctx.admit(EvaluateRequest, named, request.session_hash)
+        found, note = evaluate(self.ctx, asked, progress)
+        return _outputs_of(self.ctx, asked.collection.stored, found, note)
 
     @shows_errors
-    def on_pair(state: tuple[str, EvalRun] | None, a: str | None, b: str | None) -> str:
-        if state is None or not a or not b:
+    def on_pair(self, state: tuple[str, EvalRun] | None, request: gr.Request, **named: Any) -> str:
+        pair = self.ctx.admit(PairRequest, named, request.session_hash)
+        if state is None or not pair.a or not pair.b:
             return ""
         collection, found = state
-        return disagreement_html(ctx, collection, found, a, b)
+        return disagreement_html(self.ctx, collection, found, pair.a, pair.b)
 
+
+def build(ctx: AppContext) -> EvaluateTab:
+    """Render the tab inside the current Blocks and register its events."""
+    on = _Handlers(ctx)
     default = ctx.bootstrap.status().default_model
     with gr.Tab("Evaluate", id="evaluate"):
         gr.Markdown(
@@ -325,14 +217,19 @@ def build(ctx: AppContext) -> EvaluateTab:
         state = gr.State(None)
 
     outputs = [note, table, chart, download, pick_a, pick_b, per_query, state]
+    form: Form = {"collection": collection, "queries_csv": queries, "models": models}
+    form |= {"rerankers": rerankers, "rerank_captions": read_captions}
     button.click(
-        on_run,
-        [collection, queries, models, rerankers, read_captions],
+        on.on_run,
+        None,
         outputs,
+        inputs_kwargs=form,
         show_progress="full",
         **PRIVATE,
         **POOLED,
     )
     for pick in (pick_a, pick_b):
-        pick.input(on_pair, [state, pick_a, pick_b], per_query, **PRIVATE)
+        pick.input(
+            on.on_pair, state, per_query, inputs_kwargs={"a": pick_a, "b": pick_b}, **PRIVATE
+        )
     return EvaluateTab(collection, models)

@@ -1,7 +1,7 @@
 """The Fine-tune tab: train an embedder on a collection's captions, see before/after,
 and open Compare with the base model against the fine-tuned one.
 
-Hidden in read-only mode. API endpoint: ``finetune``.
+Hidden in read-only and multi-visitor mode; no API endpoint.
 """
 
 from dataclasses import dataclass
@@ -11,17 +11,16 @@ import gradio as gr
 import pandas as pd
 from gradio.events import Dependency
 
-from mmdemo.errors import InputError, ReadOnlyError
+from mmdemo.policy import NO_RERANKER
+from mmdemo.ui.actions.finetune import TABLE_COLUMNS, finetune
 from mmdemo.ui.context import POOLED, AppContext
+from mmdemo.ui.requests import FinetuneRequest
 from mmdemo.ui.shared import (
-    NO_RERANKER,
     PRIVATE,
     embedder_choices,
     model_dropdown,
     shows_errors,
 )
-
-TABLE_COLUMNS = ["metric", "base", "fine-tuned", "change"]
 
 
 @dataclass
@@ -35,64 +34,8 @@ class FinetuneTab:
     compare_button: gr.Button
 
 
-def _number(value: float | None) -> float | None:
-    """A blank or zero box means "the model family's default"."""
-    return float(value) if value else None
-
-
-def run_finetune(
-    ctx: AppContext,
-    collection: str | None,
-    base: str,
-    name: str,
-    options: dict[str, Any],
-    progress: Any,
-) -> tuple[str, pd.DataFrame, dict[str, Any]]:
-    """Fine-tune from the page; returns a summary, the before/after table and the report."""
-    from mmdemo.finetune.hub import push_outcome
-    from mmdemo.finetune.run import FinetuneRequest, finetune, named_output
-
-    ctx.require_writable("fine-tuning")
-    if ctx.tenancy is not None:
-        raise ReadOnlyError("Fine-tuning is for the operator: it is off for public visitors.")
-    if not collection:
-        raise InputError("Choose a collection whose captions to train on.")
-    ctx.require_ready(collection)
-    epochs, batch = _number(options["epochs"]), _number(options["batch_size"])
-    request = FinetuneRequest(
-        collection=collection,
-        base=base,
-        out=named_output(ctx.settings, name),
-        epochs=int(epochs) if epochs else None,
-        batch_size=int(batch) if batch else None,
-        learning_rate=_number(options["lr"]),
-        eval_split=float(options["eval_split"]),
-        overwrite=bool(options["overwrite"]),
-    )
-
-    def report(stage: str, done: int, total: int, loss: float | None) -> None:
-        desc = f"{stage} · loss {loss:.4f}" if loss is not None else stage
-        progress((done, total), desc=desc, unit="steps" if stage == "train" else "images")
-
-    result = finetune(request, settings=ctx.settings, store=ctx.store(), progress=report)
-    facts = result.to_json()
-    rows = [
-        (metric, before, facts["after"][metric], round(facts["after"][metric] - before, 4))
-        for metric, before in facts["before"].items()
-    ]
-    summary = (
-        f"**Fine-tuned `{facts['base_model']}`** on {facts['train_pairs']} pairs: "
-        f"{facts['steps']} steps in {facts['train_seconds']:.0f} s, final loss "
-        f"{facts['final_loss']:.4f}; held out {facts['eval_queries']} captions. "
-        f"Saved to `{result.out}`."
-    )
-    repo_id = str(options.get("push_to_hub") or "").strip()
-    if repo_id:
-        summary += "\n\n" + push_outcome(result.out, repo_id, ctx.settings)
-    return summary, pd.DataFrame(rows, columns=TABLE_COLUMNS), facts
-
-
-def _options() -> list[Any]:
+def _options() -> dict[str, Any]:
+    """The training options, named as :class:`FinetuneRequest` names them."""
     with gr.Row():
         epochs = gr.Number(label="Epochs (0 = default)", value=0, precision=0, minimum=0)
         batch = gr.Number(label="Batch size (0 = default)", value=0, precision=0, minimum=0)
@@ -102,7 +45,14 @@ def _options() -> list[Any]:
     push_to = gr.Textbox(
         label="Push to the Hub as (optional repo id, e.g. me/my-model)", elem_id="ft-push"
     )
-    return [epochs, batch, lr, split, overwrite, push_to]
+    return {
+        "epochs": epochs,
+        "batch_size": batch,
+        "lr": lr,
+        "eval_split": split,
+        "overwrite": overwrite,
+        "push_to_hub": push_to,
+    }
 
 
 def build(ctx: AppContext) -> FinetuneTab:
@@ -110,35 +60,14 @@ def build(ctx: AppContext) -> FinetuneTab:
 
     @shows_errors
     def on_finetune(
-        collection: str | None,
-        base: str,
-        name: str,
-        epochs: float | None,
-        batch_size: float | None,
-        lr: float | None,
-        eval_split: float,
-        overwrite: bool,
-        push_to_hub: str,
+        request: gr.Request,
         progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
+        **named: Any,
     ) -> tuple[str, pd.DataFrame, dict[str, Any]]:
-        """Fine-tune an embedder on a collection's captions and report before/after metrics.
-
-        Args:
-            collection: a collection whose items have captions
-            base: the embedding model to start from
-            name: the fine-tuned model's name (saved under the data directory)
-            epochs: epochs, 0 for the model family's default
-            batch_size: batch size, 0 for the default
-            lr: learning rate, 0 for the default
-            eval_split: share of captions held out for evaluation
-            overwrite: replace an existing model of that name
-            push_to_hub: a Hub repo id to push the saved model to, blank for none
-        Returns:
-            a summary, the before/after table, and the report (model_key, before, after, ...)
-        """
-        options: dict[str, Any] = {"epochs": epochs, "batch_size": batch_size, "lr": lr}
-        options |= {"eval_split": eval_split, "overwrite": overwrite, "push_to_hub": push_to_hub}
-        return run_finetune(ctx, collection, base, name, options, progress)
+        """Fine-tune an embedder on a collection's captions; report before/after metrics."""
+        asked = ctx.admit(FinetuneRequest, named, request.session_hash)
+        summary, rows, facts = finetune(ctx, asked, progress)
+        return summary, pd.DataFrame(rows, columns=TABLE_COLUMNS), facts
 
     default = ctx.bootstrap.status().default_model
     with gr.Tab("Fine-tune", id="finetune", visible=not ctx.readonly and ctx.tenancy is None):
@@ -164,8 +93,9 @@ def build(ctx: AppContext) -> FinetuneTab:
         )
     trained = button.click(
         on_finetune,
-        [collection, base, name, *options],
+        None,
         [summary, table, report],
+        inputs_kwargs={"collection": collection, "base": base, "name": name, **options},
         show_progress="full",
         **PRIVATE,
         **POOLED,

@@ -12,11 +12,10 @@ from typing import TYPE_CHECKING, Any
 
 import gradio as gr
 
-from mmdemo.errors import InputError, NotFoundError
 from mmdemo.evaluate.scatter import MAP_CSS, MAP_JS, SELECTED_ELEMENT_ID
-from mmdemo.models import registry
-from mmdemo.tenancy import Visitor
+from mmdemo.ui.actions import explore
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
+from mmdemo.ui.requests import MapRequest, MapSimilarRequest
 from mmdemo.ui.shared import (
     PRIVATE,
     collection_dropdown,
@@ -28,8 +27,8 @@ from mmdemo.ui.shared import (
 if TYPE_CHECKING:
     from mmdemo.evaluate.collection_map import CollectionMap
 
-#: How many of a query's (or a selected point's) nearest items are ringed on the map.
-HIGHLIGHTED = 5
+#: How many of a query's nearest items are ringed on the map, unless the visitor says.
+HIGHLIGHTED = explore.HIGHLIGHTED
 
 
 @dataclass
@@ -38,22 +37,6 @@ class MapTab:
 
     collection: gr.Dropdown
     model: gr.Dropdown
-
-
-def load_map(
-    ctx: AppContext, visitor: Visitor, collection: str | None, model: str
-) -> CollectionMap:
-    """The (cached) map of a collection the visitor may see, under one model."""
-    from mmdemo.evaluate.collection_map import collection_map
-
-    if not collection:
-        raise InputError("Choose a collection to map.")
-    ctx.require_ready(collection)
-    key = registry.resolve(model, "embedder").key
-    stored = visitor.read(collection, ctx.store())
-    if not ctx.store().models(stored):
-        raise NotFoundError(f"Collection {collection!r} does not exist.")
-    return collection_map(ctx.store(), ctx.settings, stored, key)
 
 
 def draw(
@@ -78,63 +61,32 @@ def summary(found: CollectionMap) -> str:
     )
 
 
-def show_query(
-    ctx: AppContext, visitor: Visitor, collection: str | None, model: str, text: str, top_k: int
-) -> tuple[str, str]:
-    """The map with a text query's marker and its top-k ringed."""
-    from mmdemo.evaluate.collection_map import query_overlay
+@dataclass
+class _Handlers:
+    """The tab's events, each admitting its request through the policy."""
 
-    found = load_map(ctx, visitor, collection, model)
-    if not (text or "").strip():
-        return draw(ctx, found), summary(found)
-    hits, marker = query_overlay(found, ctx.store(), ctx.settings, text, top_k)
-    info = f"★ “{text}”: its top {len(hits)} are ringed · " + summary(found)
-    return draw(ctx, found, {h.id for h in hits}, marker), info
+    ctx: AppContext
 
+    @shows_errors
+    def on_show(self, request: gr.Request, **named: Any) -> tuple[str, str]:
+        """The map with a text query's marker and its top-k ringed."""
+        asked = self.ctx.admit(MapRequest, named, request.session_hash)
+        mapped = explore.map_query(self.ctx, asked)
+        info = " · ".join(part for part in (mapped.lead, summary(mapped.found)) if part)
+        return draw(self.ctx, mapped.found, mapped.ringed, mapped.marker), info
 
-def similar_to(
-    ctx: AppContext, visitor: Visitor, collection: str | None, model: str, item_id: str
-) -> tuple[str, list[tuple[str, str]]]:
-    """The map with the items most similar to the selected one ringed, and a gallery."""
-    from mmdemo.ingest.copies import image_path
-    from mmdemo.search.engine import search
-    from mmdemo.search.query import Query
-
-    found = load_map(ctx, visitor, collection, model)
-    item_id = (item_id or "").strip()
-    if found.position(item_id) is None:
-        raise InputError("Click a point on the map first, then ask for similar images.")
-    metadata = dict(ctx.store().items(found.collection))[item_id]
-    results = search(
-        Query(image=image_path(ctx.settings, metadata)),
-        collection=found.collection,
-        model=found.model,
-        settings=ctx.settings,
-        store=ctx.store(),
-        top_k=HIGHLIGHTED,
-    )
-    gallery, _, _ = present(results, ctx.settings)
-    ringed = {str(row["id"]) for row in results.rows}
-    return draw(ctx, found, ringed, found.position(item_id)), gallery
+    @shows_errors
+    def on_similar(self, request: gr.Request, **named: Any) -> tuple[str, list[tuple[str, str]]]:
+        """The map with the items most similar to the selected one ringed, and a gallery."""
+        asked = self.ctx.admit(MapSimilarRequest, named, request.session_hash)
+        mapped, results = explore.map_similar(self.ctx, asked)
+        gallery, _, _ = present(results, self.ctx.settings)
+        return draw(self.ctx, mapped.found, mapped.ringed, mapped.marker), gallery
 
 
 def build(ctx: AppContext) -> MapTab:
     """Render the tab inside the current Blocks and register its events."""
-
-    @shows_errors
-    def on_show(
-        collection: str | None, model: str, text: str, top_k: float, request: gr.Request
-    ) -> tuple[str, str]:
-        visitor = ctx.visitor(request.session_hash)
-        return show_query(ctx, visitor, collection, model, text, int(top_k))
-
-    @shows_errors
-    def on_similar(
-        collection: str | None, model: str, item_id: str, request: gr.Request
-    ) -> tuple[str, list[tuple[str, str]]]:
-        visitor = ctx.visitor(request.session_hash)
-        return similar_to(ctx, visitor, collection, model, item_id)
-
+    on = _Handlers(ctx)
     default = ctx.bootstrap.status().default_model
     with gr.Tab("Map", id="map"):
         gr.Markdown(
@@ -166,20 +118,22 @@ def build(ctx: AppContext) -> MapTab:
             elem_classes="result-gallery",
         )
 
-    inputs: list[Any] = [collection, model, text, top_k]
+    shown = {"collection": collection, "model": model}
     gr.on(
         [button.click, text.submit],
-        on_show,
-        inputs,
+        on.on_show,
+        None,
         [drawing, info],
+        inputs_kwargs={**shown, "text": text, "top_k": top_k},
         show_progress="full",
         **PRIVATE,
         **POOLED,
     )
     similar.click(
-        on_similar,
-        [collection, model, selected],
+        on.on_similar,
+        None,
         [drawing, gallery],
+        inputs_kwargs={**shown, "item_id": selected},
         **PRIVATE,
         **POOLED,
     )

@@ -11,15 +11,24 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
-from typing import TYPE_CHECKING, Any
+from typing import Any
 
 import gradio as gr
 from gradio.events import Dependency
 
-from mmdemo.errors import MMDemoError
+from mmdemo.errors import InputError, MMDemoError
+from mmdemo.policy import Target
 from mmdemo.search.hybrid import CAPTION_WEIGHT
+from mmdemo.ui.actions import collections, search
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, SEARCH_POOLED, AppContext
-from mmdemo.ui.search_run import SearchOutput, example_inputs, find, page_outputs
+from mmdemo.ui.requests import (
+    CollectionRequest,
+    IndexModelRequest,
+    ModelRequest,
+    PickRequest,
+    SearchRequest,
+    SimilarRequest,
+)
 from mmdemo.ui.search_view import (
     EXAMPLES_JS,
     FAILED_HTML,
@@ -27,9 +36,11 @@ from mmdemo.ui.search_view import (
     WAITING_HTML,
     examples_html,
     failed_html,
+    results_html,
 )
 from mmdemo.ui.shared import (
     PRIVATE,
+    Form,
     default_reranker,
     embedder_choices,
     model_dropdown,
@@ -37,9 +48,7 @@ from mmdemo.ui.shared import (
     shows_errors,
 )
 
-if TYPE_CHECKING:
-    pass
-
+SearchOutput = tuple[str, str, dict[str, Any] | None, str | None, list[dict[str, Any]]]
 FAILED_OUTPUT: SearchOutput = (FAILED_HTML, "", None, None, [])
 
 
@@ -53,36 +62,15 @@ class SearchTab:
     run_when_ready: Callable[[Dependency], None]
 
 
-def setup_note(ctx: AppContext, collection: str | None, model: str) -> tuple[str, bool]:
-    """What the set-up row says about ``model`` for ``collection``, and whether to offer
-    indexing with it."""
-    from mmdemo.models.registry import resolve
-
-    if not collection or not model:
-        return "", False
-    try:
-        key = resolve(model, "embedder").key
-        indexed = ctx.store().models(collection)
-    except MMDemoError as exc:
-        return f"⚠ {exc}", False
-    if key in ctx.bootstrap.status().unavailable:
-        return (
-            f"`{key}` cannot load here: the Hugging Face Hub is unreachable and it is not cached.",
-            False,
-        )
-    if not indexed or key in indexed:
-        return "", False
-    if ctx.readonly:
-        return (
-            f"`{collection}` is not indexed with `{key}`, and this read-only demo cannot index "
-            f"it: choose a model marked ✓ indexed.",
-            False,
-        )
-    return f"`{collection}` is not indexed with `{key}` yet: index it to search with it.", True
+def page_outputs(ctx: AppContext, found: search.Found) -> SearchOutput:
+    """A search as the page shows it: the results HTML, a timings line, JSON results, a CSV
+    path and the result records."""
+    html = results_html(found.results, found.query, ctx.settings)
+    return html, found.timings, found.payload, found.csv_path, found.records
 
 
-def _query_inputs() -> list[Any]:
-    """Text, image and the advanced options, in the ``search`` endpoint's order."""
+def _query_inputs() -> Form:
+    """Text, image and the advanced options, named as :class:`SearchRequest` names them."""
     text = gr.Textbox(
         value=SAMPLE_QUERY,
         label="Text query",
@@ -123,10 +111,19 @@ def _query_inputs() -> list[Any]:
             info="How much captions count for text queries: 0 = images only",
             elem_id="search-caption-weight",
         )
-    return [text, image, weight, negative, negative_weight, contains, where, caption_weight]
+    return {
+        "text": text,
+        "image": image,
+        "weight": weight,
+        "negative": negative,
+        "negative_weight": negative_weight,
+        "caption_contains": contains,
+        "where": where,
+        "caption_weight": caption_weight,
+    }
 
 
-def _setup_inputs(ctx: AppContext) -> list[Any]:
+def _setup_inputs(ctx: AppContext) -> Form:
     """Collection, model, reranker and top-k."""
     collection = gr.Dropdown(
         [], value=ctx.demo_name, label="Collection", allow_custom_value=True, elem_id="search-coll"
@@ -135,144 +132,108 @@ def _setup_inputs(ctx: AppContext) -> list[Any]:
     model = model_dropdown("Embedding model", default, elem_id="search-model")
     reranker = reranker_dropdown(default_reranker(default), elem_id="search-reranker")
     top_k = gr.Slider(1, 50, value=10, step=1, label="Results (top-k)")
-    return [collection, model, reranker, top_k]
+    return {"collection": collection, "model": model, "reranker": reranker, "top_k": top_k}
 
 
-def build(ctx: AppContext) -> SearchTab:
-    """Render the tab inside the current Blocks and register its events."""
+@dataclass
+class _Handlers:
+    """The tab's events, each admitting its request through the policy."""
+
+    ctx: AppContext
 
     @shows_errors
-    def on_search(
-        text: str | None,
-        image: str | None,
-        weight: float,
-        negative: str | None,
-        negative_weight: float,
-        contains: str | None,
-        where: str | None,
-        caption_weight: float,
-        collection: str | None,
-        model: str,
-        reranker: str | None,
-        top_k: float,
-        request: gr.Request,
-    ) -> SearchOutput:
-        """Search a collection by text, by an example image, or both.
-
-        Args:
-            text: what to look for
-            image: an example image (optional)
-            weight: text vs image when both are given (1 = text only, 0 = image only)
-            negative: text to steer away from (optional)
-            negative_weight: how strongly to steer away, 0..1
-            contains: keep only items whose caption contains this (optional)
-            where: metadata filter such as "brand=acme and price<10" (optional)
-            caption_weight: share of caption similarity in text queries (0 = images only)
-            collection: the collection to search
-            model: the embedding model it was indexed with
-            reranker: a reranker, or "none"
-            top_k: how many results
-        Returns:
-            the results as HTML, a timings line, {"model", "reranker", "timings_ms",
-            "results"}, and the results as a CSV file
-        """
-        query = (text, image, weight, negative, negative_weight, contains, where, caption_weight)
-        visitor = ctx.visitor(request.session_hash)
-        return page_outputs(ctx, find(ctx, visitor, *query, collection, model, reranker, top_k))
+    def on_search(self, request: gr.Request, **named: Any) -> SearchOutput:
+        """Search a collection by text, by an example image, or both."""
+        asked = self.ctx.admit(SearchRequest, named, request.session_hash)
+        return page_outputs(self.ctx, search.search(self.ctx, asked))
 
     @shows_errors
     def on_similar(
+        self,
         records: list[dict[str, Any]],
-        collection: str | None,
-        model: str,
-        reranker: str | None,
-        top_k: float,
         event: gr.EventData,
         request: gr.Request,
+        **named: Any,
     ) -> tuple[Any, ...]:
-        record = records[int(event._data["index"])]
-        visitor = ctx.visitor(request.session_hash)
-        found = find(
-            ctx, visitor, "", record["path"], 0.5, "", 0.5, "", "", CAPTION_WEIGHT, collection,
-            model, reranker, top_k,
-            exclude_id=str(record["id"]),
-        )  # fmt: skip
-        return ("", record["path"], *page_outputs(ctx, found))
+        """Search with a shown result's image (the one whose "Find similar" was clicked)."""
+        named["index"] = (event._data or {}).get("index")
+        asked = self.ctx.admit(SimilarRequest, named, request.session_hash)
+        path, found = search.similar(self.ctx, asked, records)
+        return ("", path, *page_outputs(self.ctx, found))
 
-    def on_example(examples: list[dict[str, Any]], event: gr.EventData) -> tuple[str, Any]:
-        chosen = examples[int(event._data["index"])]
-        return chosen["text"], chosen["image"]
+    @shows_errors
+    def on_example(
+        self, examples: list[dict[str, Any]], event: gr.EventData, request: gr.Request
+    ) -> tuple[str, Any]:
+        """The clicked example query, into the query boxes."""
+        named = {"index": (event._data or {}).get("index")}
+        index = self.ctx.admit(PickRequest, named, request.session_hash).index
+        if index >= len(examples):
+            raise InputError("That example is no longer shown: pick another one.")
+        return examples[index]["text"], examples[index]["image"]
 
-    def stored_name(collection: str | None, request: gr.Request) -> str | None:
-        """The stored collection the visitor means (None when none is chosen)."""
-        visitor = ctx.visitor(request.session_hash)
-        return visitor.read(collection, ctx.store()) if collection else None
-
-    def on_collection(
-        collection: str | None, request: gr.Request
-    ) -> tuple[str, list[dict[str, Any]]]:
+    def target(self, collection: Any, session_hash: str | None) -> Target | None:
+        """The collection the visitor means, or None when none (that it may see) is chosen."""
         try:
-            examples = example_inputs(ctx, stored_name(collection, request))
+            named = {"collection": collection}
+            return self.ctx.admit(CollectionRequest, named, session_hash).collection
+        except MMDemoError:
+            return None
+
+    def on_collection(self, collection: Any, request: gr.Request) -> tuple[str, list[Any]]:
+        """The example row of the chosen collection."""
+        target = self.target(collection, request.session_hash)
+        try:
+            examples = search.examples(self.ctx, target) if target else []
         except MMDemoError:
             examples = []
         return examples_html(examples), examples
 
-    def on_setup(collection: str | None, model: str, request: gr.Request) -> tuple[Any, ...]:
+    def on_setup(self, collection: Any, model: Any, request: gr.Request) -> tuple[Any, ...]:
+        """The note on the chosen model for the chosen collection, and the model choices."""
+        target = self.target(collection, request.session_hash)
         try:
-            stored = stored_name(collection, request)
-        except MMDemoError:
-            stored = None
-        note, offer = setup_note(ctx, stored, model)
-        indexed = ctx.store().models(stored) if stored else {}
-        unavailable = ctx.bootstrap.status().unavailable
-        choices = embedder_choices([model, *indexed], indexed, unavailable)
+            checked = self.ctx.admit(ModelRequest, {"model": model}, None).model if model else ""
+            note, offer = search.setup_note(self.ctx, target, checked)
+        except MMDemoError as exc:
+            note, offer = f"⚠ {exc}", False
+        indexed = self.ctx.store().models(target.stored) if target else {}
+        unavailable = self.ctx.bootstrap.status().unavailable
+        choices = embedder_choices([str(model or ""), *indexed], indexed, unavailable)
         return gr.Markdown(note, visible=bool(note)), gr.Button(visible=offer), gr.Dropdown(choices)
 
     @shows_errors
     def on_index_model(
-        collection: str | None,
-        model: str,
+        self,
         request: gr.Request,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008
+        progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
+        **named: Any,
     ) -> str:
-        from mmdemo.ui.compare_tab import index_with_model
+        """Index the chosen collection with the chosen model."""
+        asked = self.ctx.admit(IndexModelRequest, named, request.session_hash)
+        return collections.index_with_model(self.ctx, asked, progress)[0]
 
-        visitor = ctx.visitor(request.session_hash)
-        return index_with_model(ctx, visitor, collection, model, progress)[0]
-
-    def on_ready(
-        text: str | None,
-        image: str | None,
-        weight: float,
-        negative: str | None,
-        negative_weight: float,
-        contains: str | None,
-        where: str | None,
-        caption_weight: float,
-        collection: str | None,
-        model: str,
-        reranker: str | None,
-        top_k: float,
-        shown: list[Any],
-        request: gr.Request,
-    ) -> tuple[Any, ...]:
+    def on_ready(self, shown: list[Any], request: gr.Request, **named: Any) -> tuple[Any, ...]:
         """Run the sample query once the demo is ready. A status tick already in flight when
         the first results showed runs this again; it must not replace what the visitor
         searched since with a search of half-edited inputs, so any shown results stop it."""
-        boot = ctx.bootstrap.status()
+        boot = self.ctx.bootstrap.status()
         if shown or not boot.finished:
             return tuple(gr.skip() for _ in range(7))
-        examples_row = on_collection(collection, request)
+        examples_row = self.on_collection(named["collection"], request)
         if boot.phase == "failed":
             return (*examples_row, failed_html(boot.message), "", None, None, [])
-        query = (text, image, weight, negative, negative_weight, contains, where, caption_weight)
-        setup = (collection, model, reranker, top_k)
         try:
-            found = find(ctx, ctx.visitor(request.session_hash), *query, *setup)
+            asked = self.ctx.admit(SearchRequest, named, request.session_hash)
+            found = search.search(self.ctx, asked)
         except MMDemoError as exc:
             return (*examples_row, failed_html(str(exc)), "", None, None, [])
-        return (*examples_row, *page_outputs(ctx, found))
+        return (*examples_row, *page_outputs(self.ctx, found))
 
+
+def build(ctx: AppContext) -> SearchTab:
+    """Render the tab inside the current Blocks and register its events."""
+    on = _Handlers(ctx)
     with gr.Tab("Search", id="search"):
         examples_row = gr.HTML("", js_on_load=EXAMPLES_JS, elem_id="search-examples")
         with gr.Row():
@@ -295,44 +256,50 @@ def build(ctx: AppContext) -> SearchTab:
         records = gr.State([])
         examples = gr.State([])
 
-    inputs = [*query, *setup]
+    form = {**query, **setup}
     outputs = [grid, timings, results_json, download, records]
-    collection, model, reranker, top_k = setup
+    searched = {"inputs_kwargs": form, **PRIVATE, **SEARCH_POOLED}
+    chosen = [setup["collection"], setup["model"]]
+    noted = {"inputs": chosen, "outputs": [index_note, index_button, setup["model"]], **PRIVATE}
 
     def failed() -> SearchOutput:
         return FAILED_OUTPUT
 
-    gr.on(
-        [query[0].submit, button.click], on_search, inputs, outputs, **PRIVATE, **SEARCH_POOLED
-    ).failure(failed, None, outputs, **PRIVATE)
-    similar_inputs = [records, collection, model, reranker, top_k]
+    gr.on([query["text"].submit, button.click], on.on_search, None, outputs, **searched).failure(
+        failed, None, outputs, **PRIVATE
+    )
     grid.select(
-        on_similar, similar_inputs, [*query[:2], *outputs], **PRIVATE, **SEARCH_POOLED
-    ).failure(failed, None, outputs, **PRIVATE)
-    examples_row.select(on_example, examples, query[:2], **PRIVATE).success(
-        on_search, inputs, outputs, **PRIVATE, **SEARCH_POOLED
-    ).failure(failed, None, outputs, **PRIVATE)
-    collection.change(on_collection, collection, [examples_row, examples], **PRIVATE)
-    gr.on(
-        [collection.change, model.change],
-        on_setup,
-        [collection, model],
-        [index_note, index_button, model],
+        on.on_similar,
+        records,
+        [query["text"], query["image"], *outputs],
+        inputs_kwargs=setup,
         **PRIVATE,
+        **SEARCH_POOLED,
+    ).failure(failed, None, outputs, **PRIVATE)
+    examples_row.select(
+        on.on_example, examples, [query["text"], query["image"]], **PRIVATE
+    ).success(on.on_search, None, outputs, **searched).failure(failed, None, outputs, **PRIVATE)
+    setup["collection"].change(
+        on.on_collection, setup["collection"], [examples_row, examples], **PRIVATE
     )
+    gr.on([setup["collection"].change, setup["model"].change], on.on_setup, **noted)
     index_button.click(
-        on_index_model, [collection, model], index_note, **PRIVATE, **POOLED
-    ).success(on_setup, [collection, model], [index_note, index_button, model], **PRIVATE).success(
-        on_search, inputs, outputs, **PRIVATE, **SEARCH_POOLED
-    )
+        on.on_index_model,
+        None,
+        index_note,
+        inputs_kwargs={"collection": setup["collection"], "model": setup["model"]},
+        **PRIVATE,
+        **POOLED,
+    ).success(on.on_setup, **noted).success(on.on_search, None, outputs, **searched)
 
     def run_when_ready(event: Dependency) -> None:
         event.then(
-            on_ready,
-            [*inputs, records],
+            on.on_ready,
+            records,
             [examples_row, examples, *outputs],
+            inputs_kwargs=form,
             **PRIVATE,
             **SEARCH_POOLED,
         )
 
-    return SearchTab(collection, model, reranker, run_when_ready)
+    return SearchTab(setup["collection"], setup["model"], setup["reranker"], run_when_ready)
