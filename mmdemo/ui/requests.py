@@ -10,22 +10,21 @@ field is one line here, plus its rule in the policy when none there fits.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
-from mmdemo.policy import (
+from mmdemo.policy import Request, ask
+from mmdemo.policy.limits import DATASET_ROWS_MAX, MODELS_MAX, TOP_K_MAX
+from mmdemo.policy.rules import (
     CONFIRM,
-    DATASET_ROWS_MAX,
     EMBEDDER,
     EMBEDDER_OR_DEFAULT,
     FLAG,
-    MODELS_MAX,
     NAME,
     NO_RERANKER,
     QUERY_TEXT,
     RERANKER,
     TOP_K,
-    TOP_K_MAX,
     UPLOAD,
     UPLOADS,
     WEIGHT,
@@ -36,9 +35,7 @@ from mmdemo.policy import (
     Listed,
     Number,
     Queries,
-    Request,
     Target,
-    ask,
 )
 from mmdemo.search.hybrid import CAPTION_WEIGHT
 
@@ -46,6 +43,10 @@ if TYPE_CHECKING:
     from mmdemo.search.query import Query
 
 TOP_K_LABEL = "number of results (top_k)"
+#: A collection of the caller's own to delete from: never the demo one.
+DELETABLE = Collection(
+    "change", "Choose a collection to delete.", "The demo collection {name} cannot be deleted here."
+)
 #: Text that the page and the API describe the same way.
 RERANKER_DOC = 'a reranker preset or Hub id, or "none"'
 TOP_K_DOC = f"how many results, 1 to {TOP_K_MAX}"
@@ -87,20 +88,14 @@ class SearchRequest(Request):
         return Setup(self.collection, self.model, self.reranker, self.top_k)
 
     def query(self) -> Query:
-        """The library's query, validated (an empty query is refused here)."""
+        """The library's query, validated (an empty query is refused here): every field
+        the query has, by name, the filters parsed."""
         from mmdemo.filters import parse_where
         from mmdemo.search.query import Query
 
-        query = Query(
-            text=self.text,
-            image=self.image,
-            weight=self.weight,
-            negative=self.negative,
-            negative_weight=self.negative_weight,
-            caption_contains=self.caption_contains or None,
-            where=parse_where(self.where),
-            caption_weight=self.caption_weight,
-        )
+        given = {f.name: getattr(self, f.name) for f in fields(Query) if hasattr(self, f.name)}
+        filters = {"caption_contains": self.caption_contains or None}
+        query = Query(**given | filters | {"where": parse_where(self.where)})
         query.validate()
         return query
 
@@ -201,14 +196,7 @@ class DeleteRequest(Request):
 
     writes = "deleting collections"
 
-    collection: Target = ask(
-        Collection(
-            "change",
-            "Choose a collection to delete.",
-            "The demo collection {name} cannot be deleted here.",
-        ),
-        doc="the collection to delete",
-    )
+    collection: Target = ask(DELETABLE, doc="the collection to delete")
     confirm: bool = ask(CONFIRM, False, "must be true: deleting cannot be undone")
 
 
@@ -272,19 +260,17 @@ class DuplicatesRequest(Request):
     threshold: float = ask(Number(0.5, 1.0), label="similarity threshold")
 
 
+NOTHING_FOUND = "Find near-duplicates first: there is nothing to delete yet."
+DEMO_UNCHANGED = "The demo collection {name} cannot be changed here."
+
+
 @dataclass(frozen=True, kw_only=True)
 class DuplicatesDeleteRequest(Request):
     """Delete all but one item of each near-duplicate group last found in a collection."""
 
     writes = "deleting images"
 
-    collection: Target = ask(
-        Collection(
-            "change",
-            "Find near-duplicates first: there is nothing to delete yet.",
-            "The demo collection {name} cannot be changed here.",
-        )
-    )
+    collection: Target = ask(Collection("change", NOTHING_FOUND, DEMO_UNCHANGED))
     confirm: bool = ask(CONFIRM, False)
 
 

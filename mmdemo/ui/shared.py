@@ -16,7 +16,7 @@ from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError
 from mmdemo.ingest.copies import thumb_path
 from mmdemo.models import registry
-from mmdemo.policy import NO_RERANKER
+from mmdemo.policy.rules import NO_RERANKER
 from mmdemo.ui.search_view import shown_image
 
 if TYPE_CHECKING:

@@ -14,7 +14,7 @@ from mmdemo.evaluate.compare import (
 )
 from mmdemo.evaluate.verdict import SetupName, same_list_reason, verdict
 from mmdemo.models import registry
-from mmdemo.policy import NO_RERANKER
+from mmdemo.policy.rules import NO_RERANKER
 from mmdemo.search.engine import RERANK_CANDIDATES
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.requests import CompareRequest, Setup

@@ -9,7 +9,7 @@ import pandas as pd
 from mmdemo.errors import InputError
 from mmdemo.evaluate.runner import EvalQuery, EvalRun
 from mmdemo.models import registry
-from mmdemo.policy import EVALUATE_MAX_QUERIES
+from mmdemo.policy.limits import EVALUATE_MAX_QUERIES
 from mmdemo.ui.context import AppContext, Progress
 from mmdemo.ui.requests import EvaluateRequest
 

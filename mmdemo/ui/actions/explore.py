@@ -7,9 +7,10 @@ from typing import TYPE_CHECKING, Any
 
 from mmdemo.errors import InputError, NotFoundError
 from mmdemo.models import registry
-from mmdemo.policy import Target
+from mmdemo.policy.rules import Target
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.requests import (
+    NOTHING_FOUND,
     DuplicatesDeleteRequest,
     DuplicatesRequest,
     MapRequest,
@@ -105,7 +106,7 @@ def delete_duplicates(
     from mmdemo import manage
 
     if not found.get("groups"):
-        raise InputError("Find near-duplicates first: there is nothing to delete yet.")
+        raise InputError(NOTHING_FOUND)
     extra = [item["id"] for group in found["groups"] for item in group["items"][1:]]
     stored = request.collection.stored
     removed = manage.delete_items(ctx.settings, ctx.store(), stored, extra)

@@ -8,7 +8,7 @@ from typing import TYPE_CHECKING, Any
 from mmdemo.errors import InputError, MMDemoError
 from mmdemo.export import results_table
 from mmdemo.ingest.copies import image_path
-from mmdemo.policy import Target
+from mmdemo.policy.rules import Target
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.requests import SearchRequest, Setup, SimilarRequest
 from mmdemo.ui.shared import summary

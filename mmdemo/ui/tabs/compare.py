@@ -16,9 +16,9 @@ from typing import Any
 
 import gradio as gr
 
-from mmdemo.policy import NO_RERANKER
+from mmdemo.policy.rules import NO_RERANKER
 from mmdemo.present.linked import LINK_PALETTE, linked_grids
-from mmdemo.ui.actions import collections
+from mmdemo.ui import events
 from mmdemo.ui.actions.compare import (
     Comparison,
     compare,
@@ -26,7 +26,7 @@ from mmdemo.ui.actions.compare import (
     reranker_pair,
 )
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
-from mmdemo.ui.requests import CompareRequest, IndexModelRequest, ModelRequest
+from mmdemo.ui.requests import CompareRequest, ModelRequest
 from mmdemo.ui.search_view import GRID_JS, shown_image
 from mmdemo.ui.shared import (
     PRIVATE,
@@ -117,16 +117,6 @@ class _Handlers:
         return page_outputs(self.ctx, compare(self.ctx, asked))
 
     @shows_errors
-    def on_index(
-        self,
-        request: gr.Request,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
-        **named: Any,
-    ) -> tuple[str, dict[str, Any]]:
-        asked = self.ctx.admit(IndexModelRequest, named, request.session_hash)
-        return collections.index_with_model(self.ctx, asked, progress)
-
-    @shows_errors
     def on_reranker_pair(self, model: Any, request: gr.Request) -> tuple[str, str, str]:
         asked = self.ctx.admit(ModelRequest, {"model": model}, request.session_hash)
         return reranker_pair(asked.model)
@@ -196,9 +186,10 @@ def build(ctx: AppContext) -> CompareTab:
     ).success(on.on_compare, None, outputs, **compared).success(
         on.offer_indexing, **offered, **PRIVATE
     )
+    indexed = events.index_with_model(ctx)
     for side in (side_a, side_b):
         side.index_button.click(
-            on.on_index,
+            indexed,
             None,
             [side.info, index_report],
             inputs_kwargs={"collection": form["collection"], "model": side.model},

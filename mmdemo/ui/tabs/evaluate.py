@@ -18,7 +18,7 @@ import gradio as gr
 import pandas as pd
 
 from mmdemo.evaluate.runner import METRIC_COLUMNS, EvalRun
-from mmdemo.policy import NO_RERANKER
+from mmdemo.policy.rules import NO_RERANKER
 from mmdemo.ui.actions.evaluate import SHOWN_QUERIES, evaluate
 from mmdemo.ui.context import POOLED, AppContext
 from mmdemo.ui.requests import EvaluateRequest, PairRequest

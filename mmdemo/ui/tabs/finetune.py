@@ -11,7 +11,7 @@ import gradio as gr
 import pandas as pd
 from gradio.events import Dependency
 
-from mmdemo.policy import NO_RERANKER
+from mmdemo.policy.rules import NO_RERANKER
 from mmdemo.ui.actions.finetune import TABLE_COLUMNS, finetune
 from mmdemo.ui.context import POOLED, AppContext
 from mmdemo.ui.requests import FinetuneRequest

@@ -17,13 +17,13 @@ import gradio as gr
 from gradio.events import Dependency
 
 from mmdemo.errors import InputError, MMDemoError
-from mmdemo.policy import Target
+from mmdemo.policy.rules import Target
 from mmdemo.search.hybrid import CAPTION_WEIGHT
-from mmdemo.ui.actions import collections, search
+from mmdemo.ui import events
+from mmdemo.ui.actions import search
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, SEARCH_POOLED, AppContext
 from mmdemo.ui.requests import (
     CollectionRequest,
-    IndexModelRequest,
     ModelRequest,
     PickRequest,
     SearchRequest,
@@ -202,17 +202,6 @@ class _Handlers:
         choices = embedder_choices([str(model or ""), *indexed], indexed, unavailable)
         return gr.Markdown(note, visible=bool(note)), gr.Button(visible=offer), gr.Dropdown(choices)
 
-    @shows_errors
-    def on_index_model(
-        self,
-        request: gr.Request,
-        progress: gr.Progress = gr.Progress(),  # noqa: B008 (gradio's injection idiom)
-        **named: Any,
-    ) -> str:
-        """Index the chosen collection with the chosen model."""
-        asked = self.ctx.admit(IndexModelRequest, named, request.session_hash)
-        return collections.index_with_model(self.ctx, asked, progress)[0]
-
     def on_ready(self, shown: list[Any], request: gr.Request, **named: Any) -> tuple[Any, ...]:
         """Run the sample query once the demo is ready. A status tick already in flight when
         the first results showed runs this again; it must not replace what the visitor
@@ -255,6 +244,7 @@ def build(ctx: AppContext) -> SearchTab:
         results_json = gr.JSON(label="results_json", visible=False)
         records = gr.State([])
         examples = gr.State([])
+        index_report = gr.State(None)
 
     form = {**query, **setup}
     outputs = [grid, timings, results_json, download, records]
@@ -284,9 +274,9 @@ def build(ctx: AppContext) -> SearchTab:
     )
     gr.on([setup["collection"].change, setup["model"].change], on.on_setup, **noted)
     index_button.click(
-        on.on_index_model,
+        events.index_with_model(ctx),
         None,
-        index_note,
+        [index_note, index_report],
         inputs_kwargs={"collection": setup["collection"], "model": setup["model"]},
         **PRIVATE,
         **POOLED,
