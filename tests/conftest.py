@@ -196,6 +196,13 @@ def multiuser_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
     yield from _serve_app(tmp_path_factory, "multiuser-app", {"MMDEMO_MULTIUSER": "1"})
 
 
+@pytest.fixture(scope="session")
+def public_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
+    """The app as a Space runs it by default: multi-visitor, and no server folder may be named."""
+    env = {"MMDEMO_MULTIUSER": "1", "MMDEMO_ALLOW_LOCAL_MODELS": "0"}
+    yield from _serve_app(tmp_path_factory, "public-app", env)
+
+
 # --- headless Chromium (owner: test_browser.py and test_browser_safety.py) ----------------
 # Debian's Chromium driven by Playwright, launched once per session; never a downloaded one.
 

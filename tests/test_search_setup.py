@@ -5,7 +5,7 @@ from typing import Any
 
 import pytest
 
-from mmdemo.policy import Target
+from mmdemo.policy.rules import Target
 from mmdemo.ui.actions.search import setup_note
 
 DEMO = Target("demo", "demo")
