@@ -141,9 +141,11 @@ class Policy:
         """``name`` if a caller may use it: a preset, or a Hub id unless the demo is
         read-only; a server folder only where the operator allows local models.
 
-        Refused by its form alone, whether or not such a folder exists, so a visitor learns
-        nothing about the server's files. The operator's own choices stay usable whatever
-        their form: the default model and the models stored collections are indexed with.
+        A name that is not a preset or a Hub id is refused by its form, with one sentence
+        whether or not such a folder exists (the registry also refuses a Hub-id-shaped name
+        that is a folder under the server's working directory). The operator's own choices
+        stay usable whatever their form: the default model and the models stored
+        collections are indexed with.
         """
         try:
             resolve(
