@@ -11,7 +11,7 @@ from mmdemo.ingest.copies import image_path
 from mmdemo.policy.rules import Target
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.requests import SearchRequest, Setup, SimilarRequest
-from mmdemo.ui.shared import summary
+from mmdemo.ui.shared import as_plain_markdown, summary
 
 if TYPE_CHECKING:
     from mmdemo.search.engine import SearchResults
@@ -107,7 +107,7 @@ def setup_note(ctx: AppContext, target: Target | None, model: str) -> tuple[str,
         key = resolve(model, "embedder").key
         indexed = ctx.store().models(target.stored)
     except MMDemoError as exc:
-        return f"⚠ {exc}", False
+        return f"⚠ {as_plain_markdown(str(exc))}", False
     if key in ctx.bootstrap.status().unavailable:
         return (
             f"`{key}` cannot load here: the Hugging Face Hub is unreachable and it is not cached.",

@@ -41,6 +41,7 @@ from mmdemo.ui.search_view import (
 from mmdemo.ui.shared import (
     PRIVATE,
     Form,
+    as_plain_markdown,
     default_reranker,
     embedder_choices,
     model_dropdown,
@@ -196,7 +197,7 @@ class _Handlers:
             checked = self.ctx.admit(ModelRequest, {"model": model}, None).model if model else ""
             note, offer = search.setup_note(self.ctx, target, checked)
         except MMDemoError as exc:
-            note, offer = f"⚠ {exc}", False
+            note, offer = f"⚠ {as_plain_markdown(str(exc))}", False
         indexed = self.ctx.store().models(target.stored) if target else {}
         unavailable = self.ctx.bootstrap.status().unavailable
         choices = embedder_choices([str(model or ""), *indexed], indexed, unavailable)
