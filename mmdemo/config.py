@@ -61,6 +61,8 @@ class Limits:
     #: mmdemo/ui/sessions.py; least recently used dropped first): a flood of new sessions
     #: cannot exhaust memory.
     sessions: int = 2_000
+    #: Seconds of OCR per image (``index --ocr``); an image past it is indexed without text.
+    ocr_seconds: float = 30.0
 
     @classmethod
     def from_env(cls) -> Limits:
@@ -83,6 +85,7 @@ class Limits:
             pdf_pages=count("MMDEMO_MAX_PDF_PAGES", default.pdf_pages),
             upload_file_bytes=megabytes("MMDEMO_MAX_FILE_MB", default.upload_file_bytes),
             sessions=count("MMDEMO_MAX_SESSIONS", default.sessions),
+            ocr_seconds=count("MMDEMO_MAX_OCR_SECONDS", int(default.ocr_seconds)),
         )
 
 
@@ -115,6 +118,8 @@ class Settings:
     visitor_idle_min: int = 60
     visitor_max_images: int = 500
     visitor_max_mb: int = 200
+    #: Whether photos' GPS position is kept in multi-visitor mode (``MMDEMO_ALLOW_GPS``).
+    allow_gps: bool = False
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -139,6 +144,7 @@ class Settings:
             visitor_max_mb=_positive_int(
                 "MMDEMO_VISITOR_MAX_MB", env.get("MMDEMO_VISITOR_MAX_MB"), 200
             ),
+            allow_gps=is_set(env.get("MMDEMO_ALLOW_GPS")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:
@@ -149,6 +155,13 @@ class Settings:
                 f"Unknown precision {settings.precision!r}: use one of {', '.join(PRECISIONS)}."
             )
         return settings
+
+    @property
+    def keeps_gps(self) -> bool:
+        """Whether items keep the GPS position their photos carry: always for the operator,
+        in multi-visitor mode only where ``allow_gps`` says so (a visitor's photos must not
+        publish where they live)."""
+        return not self.multiuser or self.allow_gps
 
     @property
     def resolved_device(self) -> str:

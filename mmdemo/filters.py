@@ -8,6 +8,8 @@ Grammar: conditions joined by ``and`` (any case); each is ``KEY OP VALUE`` with 
 ``= != < > <= >=``, or ``KEY in (V1, V2, ...)`` / ``KEY not in (...)``. A value is a
 number, ``true``/``false``, or text (bare words, or quoted with ``'`` or ``"`` to keep
 spaces, commas or the word "and"). Numbers compare as numbers; quote them to match text.
+A date (``2021-06-01``, ``2021-06``, a date-time, or a bare year for a date key such as
+``taken``) compares as the span of time it names (:mod:`mmdemo.dates`): ``taken<2022``.
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ import math
 import re
 from dataclasses import dataclass
 
+from mmdemo.dates import DATE_KEYS, Span, parse_span, year_span
 from mmdemo.errors import InputError
 
 Value = str | int | float | bool
@@ -39,7 +42,7 @@ class Condition:
 
     key: str
     op: str
-    value: Value | tuple[Value, ...]
+    value: Value | Span | tuple[Value, ...]
 
 
 @dataclass(frozen=True)
@@ -180,9 +183,24 @@ def _condition(tokens: list[_Token]) -> Condition:
     if len(rest) < 2:
         raise FilterError(f"Condition {where!r} has no value after {op!r}.")
     value = _join_words(rest[1:], where)
+    date = _as_date(key, op, value)
+    if date is not None:
+        return Condition(key, op, date)
     if op in _ORDERED and (isinstance(value, bool) or not isinstance(value, int | float)):
         raise FilterError(f"Condition {where!r} compares with {op!r}, which needs a number.")
     return Condition(key, op, value)
+
+
+def _as_date(key: str, op: str, value: Value) -> Span | None:
+    """The date ``value`` names when the condition compares dates: an ordered comparison
+    with an ISO date, or any comparison of a date key (``taken``) with a date or a year."""
+    if op not in _ORDERED and key not in DATE_KEYS:
+        return None
+    if isinstance(value, str) and len(value) >= len("2021-06"):
+        return parse_span(value)
+    if key in DATE_KEYS and isinstance(value, int) and not isinstance(value, bool):
+        return year_span(value)
+    return None
 
 
 def parse_where(text: str | None) -> tuple[Condition, ...]:

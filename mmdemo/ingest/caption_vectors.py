@@ -12,6 +12,7 @@ from typing import Any
 
 from mmdemo.config import Settings
 from mmdemo.embed import Embedder
+from mmdemo.ingest.ocr import OCR_KEY
 from mmdemo.records import CAPTION_KEY, chunks
 from mmdemo.store import Store
 
@@ -26,13 +27,21 @@ def store_caption_vectors(
     ids: Sequence[str],
     metadatas: Sequence[dict[str, Any]],
 ) -> None:
-    """Embed the non-empty captions among ``metadatas`` and store them for ``ids``."""
-    rows = [i for i, m in enumerate(metadatas) if str(m.get(CAPTION_KEY) or "").strip()]
-    texts = [str(metadatas[i][CAPTION_KEY]) for i in rows]
+    """Embed the non-empty captions among ``metadatas`` (with the text OCR read in each
+    image, when there is some) and store them for ``ids``."""
+    texts_of = [_text(m) for m in metadatas]
+    rows = [i for i, text in enumerate(texts_of) if text]
+    texts = [texts_of[i] for i in rows]
     vectors = embedder.encode_texts(texts) if texts else None
     store.add_captions(
         collection, embedder.key, [ids[i] for i in rows], vectors, [metadatas[i] for i in rows]
     )
+
+
+def _text(metadata: dict[str, Any]) -> str:
+    """What the text side embeds for an item: its caption, then its OCR text."""
+    parts = (str(metadata.get(key) or "").strip() for key in (CAPTION_KEY, OCR_KEY))
+    return " ".join(part for part in parts if part)
 
 
 def ensure_caption_vectors(

@@ -18,9 +18,9 @@ from filelock import FileLock
 
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
+from mmdemo.ingest import formats
 from mmdemo.ingest.images import DecodedImage, make_thumbnail
 
-_EXTENSIONS = {"JPEG": ".jpg", "PNG": ".png", "WEBP": ".webp", "GIF": ".gif", "BMP": ".bmp"}
 THUMB_SUFFIX = ".jpg"
 INGEST_LOCK_PREFIX = "ingest-"
 
@@ -102,8 +102,9 @@ FILES = FilesLock()
 
 def copy_name(item_id: str, decoded: DecodedImage) -> str:
     """The stored file name: the item id (content hash) plus an extension that matches the
-    bytes."""
-    return item_id + _EXTENSIONS.get(decoded.format.upper(), ".tif")
+    bytes (those of the rendering, for a format whose original is not kept)."""
+    found = formats.named(decoded.stored_as or decoded.format)
+    return item_id + (found.copy_suffix if found is not None else ".tif")
 
 
 def image_path(settings: Settings, metadata: dict[str, Any]) -> Path:
@@ -134,13 +135,23 @@ def write_atomically(target: Path, write: Callable[[Path], object]) -> None:
         tmp.unlink(missing_ok=True)
 
 
+def _copy_writer(decoded: DecodedImage, data: bytes) -> Callable[[Path], object]:
+    """What writes the stored copy: the bytes as given, or the rendering, which carries no
+    metadata of the file (no EXIF, no DICOM attributes)."""
+    rendered_as = decoded.stored_as
+    if rendered_as is None:
+        return lambda tmp: tmp.write_bytes(data)
+    return lambda tmp: decoded.image.save(tmp, format=rendered_as, quality=92)
+
+
 def save_copies(settings: Settings, item_id: str, decoded: DecodedImage, data: bytes) -> str:
-    """Write the original bytes and a thumbnail of item ``item_id`` (the content hash of
+    """Write the original bytes (or, for HEIF and DICOM, a rendering of the decoded image in
+    ``decoded.stored_as``) and a thumbnail of item ``item_id`` (the content hash of
     ``data``) unless already there; returns the copy's name."""
     name = copy_name(item_id, decoded)
     original = settings.images_dir / name
     if not original.exists():
-        write_atomically(original, lambda tmp: tmp.write_bytes(data))
+        write_atomically(original, _copy_writer(decoded, data))
     thumb = thumb_path(settings, item_id)
     if not thumb.exists():
         thumbnail = make_thumbnail(decoded.image)

@@ -3,40 +3,40 @@
 Every image the project opens (files to index, query images, stored copies) passes through
 :func:`decode_image` or :func:`load_image`, so every input gets the same limits and the same
 normalisation: EXIF orientation applied, alpha composited on white, any pixel mode turned
-into 8-bit RGB. A bad file is refused with :class:`~mmdemo.errors.ImageRejected` whose reason
-is a short lowercase phrase ("corrupt or truncated image"); it never crashes the caller.
+into 8-bit RGB. Which formats exist (JPEG ... HEIF, AVIF, DICOM) and how each is read is
+the registry's (:mod:`mmdemo.ingest.formats`); the camera metadata a photo carries comes
+out in ``DecodedImage.details`` (:mod:`mmdemo.ingest.formats.exif`). A bad file is refused
+with :class:`~mmdemo.errors.ImageRejected` whose reason is a short lowercase phrase
+("corrupt or truncated image"); it never crashes the caller.
 """
 
 from __future__ import annotations
 
 import hashlib
 import io
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 from PIL import ExifTags, Image, UnidentifiedImageError
 
 from mmdemo.errors import ImageRejected
+from mmdemo.ingest import formats
+from mmdemo.ingest.formats.exif import exif_details
 
 MAX_PIXELS: int = 64_000_000
 MAX_FILE_BYTES: int = 64 * 1024 * 1024
 #: The longest side of an image handed to a model (see :func:`fit_for_models`).
 MODEL_MAX_SIDE: int = 1024
-IMAGE_EXTENSIONS: frozenset[str] = frozenset(
-    {".jpg", ".jpeg", ".png", ".webp", ".gif", ".bmp", ".tif", ".tiff"}
-)
+IMAGE_EXTENSIONS: frozenset[str] = formats.extensions()
 
 # Pillow format names we accept; MPO is the multi-picture JPEG that many cameras write.
-_SUPPORTED_FORMATS = frozenset({"JPEG", "MPO", "PNG", "WEBP", "GIF", "BMP", "TIFF"})
+_SUPPORTED_FORMATS = formats.pillow_names()
 _FORMAT_ALIASES = {"MPO": "JPEG"}
 
-# Signatures of supported formats: a file that starts like one but will not open is broken,
-# not "not an image".
-_SIGNATURES = (b"\xff\xd8\xff", b"\x89PNG\r\n\x1a\n", b"GIF87a", b"GIF89a", b"II*\x00", b"MM\x00*")
-
-# Common image formats Pillow cannot read: name them instead of saying "not an image".
-_UNREADABLE_EXTENSIONS = {".heic": "HEIC", ".heif": "HEIF", ".svg": "SVG", ".jxl": "JPEG XL"}
+# Common image formats nothing here reads: name them instead of saying "not an image".
+_UNREADABLE_EXTENSIONS = {".svg": "SVG", ".jxl": "JPEG XL"}
 
 # Pillow's limits on PNG text chunks, named in the ValueError it raises past them.
 _METADATA_LIMITS = ("MAX_TEXT_CHUNK", "MAX_TEXT_MEMORY")
@@ -70,13 +70,19 @@ class DecodedImage:
     thumbnails). ``width``/``height`` are the file's full size, after orientation;
     ``format`` is the file format ("JPEG", "PNG", ...). The item id is not decoded: it is
     :func:`content_hash` of the bytes, which indexing computes once, before deciding whether
-    to decode at all.
+    to decode at all. ``details`` is the metadata the file carries that items keep (camera
+    EXIF, DICOM's allow-list); ``aliases`` are other names a captions CSV may give the file
+    (a DICOM SOPInstanceUID), never stored; ``stored_as`` is the format the stored copy is
+    rendered in when the original bytes are not kept (HEIF, DICOM), else None.
     """
 
     image: Image.Image
     width: int
     height: int
     format: str
+    details: dict[str, Any] = field(default_factory=dict)
+    aliases: tuple[str, ...] = ()
+    stored_as: str | None = None
 
 
 def content_hash(data: bytes) -> str:
@@ -124,8 +130,7 @@ def _check_pixels(width: int, height: int) -> None:
 
 def _unidentified_reason(data: bytes, name: str) -> str:
     """Why Pillow could not identify ``data``: a broken known format, or not an image."""
-    is_webp = data[:4] == b"RIFF" and data[8:12] == b"WEBP"
-    if is_webp or data.startswith(_SIGNATURES):
+    if formats.sniff(data) is not None:
         return "corrupt or truncated image"
     unreadable = _UNREADABLE_EXTENSIONS.get(Path(name).suffix.lower())
     return f"unsupported image format: {unreadable}" if unreadable else "not an image"
@@ -186,6 +191,14 @@ def decode_image(data: bytes, name: str = "image") -> DecodedImage:
     if not data:
         raise ImageRejected("empty file")
     check_file_size(len(data))
+    found = formats.identify(data, name)
+    if found is not None and found.decode is not None:
+        own = found.decode(data, MAX_PIXELS)
+        return DecodedImage(
+            own.image, own.width, own.height, found.name, own.details, own.aliases, found.stored_as
+        )
+    if found is not None:
+        found.enable()
     with _open(data, name) as opened:
         width, height = opened.size
         # JPEG draft mode: libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below
@@ -197,12 +210,15 @@ def decode_image(data: bytes, name: str = "image") -> DecodedImage:
             width, height = height, width
         upright = _apply_orientation(opened)
         file_format = str(opened.format)
+        details = exif_details(opened)
         try:
             rgb = to_rgb(upright)
         except ValueError as exc:  # Pillow has no conversion for an exotic pixel mode
             raise ImageRejected(f"unsupported pixel format: {upright.mode}") from exc
     file_format = _FORMAT_ALIASES.get(file_format, file_format)
-    return DecodedImage(rgb, width, height, file_format)
+    opened_as = formats.named(file_format)
+    stored_as = opened_as.stored_as if opened_as is not None else None
+    return DecodedImage(rgb, width, height, file_format, details, stored_as=stored_as)
 
 
 def load_image(source: str | Path | bytes | Image.Image) -> Image.Image:

@@ -17,7 +17,7 @@ from typing import Any
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
 from mmdemo.embed import Embedder
-from mmdemo.errors import ImageRejected, InputError
+from mmdemo.errors import ImageRejected, InputError, ModelLoadError
 from mmdemo.ingest.ahead import run_ahead
 from mmdemo.ingest.batches import BATCH_SIZE, Batch, Item, Pending, decoded_batches, prepared
 from mmdemo.ingest.caption_vectors import ensure_caption_vectors, store_caption_vectors
@@ -26,6 +26,7 @@ from mmdemo.ingest.copies import FILES, image_path, save_copies
 from mmdemo.ingest.entries import Rejection, SourceItem
 from mmdemo.ingest.hf_datasets import DEFAULT_DATASET, DatasetOptions
 from mmdemo.ingest.images import content_hash, decode_image, fit_for_models, load_image
+from mmdemo.ingest.metadata import describe
 from mmdemo.ingest.sources import count_sources, iter_sources
 from mmdemo.models.loading import load_embedder
 from mmdemo.models.registry import resolve
@@ -34,6 +35,8 @@ from mmdemo.rerank_features import embed_at_index
 from mmdemo.store import Store
 
 Progress = Callable[[int, int], None]
+#: One decoded item's own metadata (:func:`mmdemo.ingest.metadata.describe`, bound).
+Describe = Callable[[SourceItem, Any], dict[str, Any]]
 #: Metadata keys the indexer owns; a captions CSV column of the same name cannot replace them.
 CORE_KEYS = (
     "file_name",
@@ -49,19 +52,29 @@ CORE_KEYS = (
 
 @dataclass
 class IndexReport:
-    """What an ingest did: images added, already present, and every rejection with its reason."""
+    """What an ingest did: images added, already present, and every rejection with its
+    reason; ``warnings``: images indexed with something missing (OCR out of time);
+    ``failed_models``: models that could not load (model -> why) while the others indexed."""
 
     added: int = 0
     present: int = 0
     rejected: list[Rejection] = field(default_factory=list)
+    warnings: list[Rejection] = field(default_factory=list)
+    failed_models: dict[str, str] = field(default_factory=dict)
 
     def to_json(self) -> dict[str, Any]:
-        """The ``index --json`` shape."""
-        return {
+        """The ``index --json`` shape; ``warnings`` and ``failed_models`` only when some."""
+        shape: dict[str, Any] = {
             "added": self.added,
             "present": self.present,
             "rejected": [{"file": r.file, "reason": r.reason} for r in self.rejected],
         }
+        if self.warnings:
+            shape["warnings"] = [{"file": w.file, "reason": w.reason} for w in self.warnings]
+        if self.failed_models:
+            failed = self.failed_models.items()
+            shape["failed_models"] = [{"model": m, "reason": r} for m, r in failed]
+        return shape
 
 
 class _Embedders:
@@ -69,8 +82,9 @@ class _Embedders:
 
     Their keys come from the registry without loading anything, so an ingest whose inputs
     are all stored already (or all unreadable) never imports torch. The first input that
-    needs a model loads every model before it is decoded, so a model that cannot load
-    fails the call before any copy, thumbnail or vector is written.
+    needs a model loads every model before it is decoded. A model that cannot load is left
+    out (``failed``: key -> why; ``keys`` shrinks in place) and the others index; when none
+    loads, the call fails before any copy, thumbnail or vector is written.
     """
 
     def __init__(self, names: Sequence[str], settings: Settings) -> None:
@@ -80,12 +94,26 @@ class _Embedders:
         self._settings = settings
         self.keys = list(dict.fromkeys(resolve(name, "embedder").key for name in self._names))
         self._loaded: dict[str, Embedder] | None = None
+        self.failed: dict[str, str] = {}
 
     def load(self) -> dict[str, Embedder]:
-        """Every model, loaded on the first call: key -> embedder."""
+        """Every model that loads, loaded on the first call: key -> embedder."""
         if self._loaded is None:
-            embedders = [load_embedder(name, self._settings) for name in self._names]
-            self._loaded = {embedder.key: embedder for embedder in embedders}
+            loaded: dict[str, Embedder] = {}
+            for name in self._names:
+                try:
+                    embedder = load_embedder(name, self._settings)
+                except ModelLoadError as exc:
+                    if len(self._names) == 1:
+                        raise
+                    self.failed[resolve(name, "embedder").key] = str(exc)
+                    continue
+                loaded[embedder.key] = embedder
+            if not loaded:
+                reasons = " ".join(self.failed.values())
+                raise ModelLoadError(f"No model could be loaded: {reasons}")
+            self.keys[:] = [key for key in self.keys if key in loaded]
+            self._loaded = loaded
         return self._loaded
 
 
@@ -110,18 +138,17 @@ def _metadata(
 
 
 def _decode_source(
-    entry: SourceItem, data: bytes, item_id: str, settings: Settings, extra: dict[str, Any]
+    entry: SourceItem, data: bytes, item_id: str, settings: Settings, describe_item: Describe
 ) -> Item:
     """Decode one new input, write its copy and thumbnail, and bound it for the models.
 
-    ``item_id`` is the content hash of ``data``, taken once when it was read. A captions CSV
-    row for the item's file name wins over the metadata the item brings itself (a PDF page's
-    text, a dataset row's columns): the user named it explicitly.
+    ``item_id`` is the content hash of ``data``, taken once when it was read; its own
+    metadata (file, source, captions CSV row, OCR) is ``describe_item``'s.
     """
     decoded = decode_image(data, entry.file_name)
     image_file = save_copies(settings, item_id, decoded, data)
     crash_point("after-copy")
-    extra = {**entry.details(), **extra}
+    extra = describe_item(entry, decoded)
     meta = _metadata(entry, decoded.width, decoded.height, image_file, extra)
     return Item(item_id, fit_for_models(decoded.image), meta)
 
@@ -129,7 +156,7 @@ def _decode_source(
 def _read_sources(
     entries: Iterable[SourceItem | Rejection],
     settings: Settings,
-    captions: Captions,
+    describe_item: Describe,
     report: IndexReport,
 ) -> Iterator[Pending | None]:
     """Read and hash each source item; yields None for an unreadable one (for progress).
@@ -159,9 +186,8 @@ def _read_sources(
             report.rejected.append(Rejection(entry.origin, f"cannot read file: {exc.strerror}"))
             yield None
             continue
-        extra = captions.by_name.get(entry.file_name, {})
         item_id = content_hash(data)
-        decode = partial(_decode_source, entry, data, item_id, settings, extra)
+        decode = partial(_decode_source, entry, data, item_id, settings, describe_item)
         yield Pending(item_id, entry.origin, decode)
 
 
@@ -246,6 +272,7 @@ def _run(
             progress(min(done, total), total)
             crash_point("after-batch")
     progress(total, total)
+    report.failed_models.update(embedders.failed)
     return report
 
 
@@ -259,6 +286,7 @@ def index_paths(
     captions: str | Path | None = None,
     dataset: DatasetOptions = DEFAULT_DATASET,
     progress: Progress = _no_progress,
+    ocr: bool = False,
 ) -> IndexReport:
     """Ingest files, folders, zip archives, PDFs and datasets into ``collection``.
 
@@ -267,7 +295,9 @@ def index_paths(
     split and columns of a dataset source to read. Inputs are hashed and looked up in the
     store before any model loads: models load only when some image needs embedding, and
     then before anything is stored. A dataset that cannot be opened raises InputError
-    before anything is stored.
+    before anything is stored. With ``ocr``, text read from each new image is stored as
+    its ``ocr_text`` (:mod:`mmdemo.ingest.ocr`). A model that cannot load, beside others
+    that do, is named in ``failed_models`` and the others index.
     """
     collection = validate_collection_name(collection)
     limits = settings.limits
@@ -275,7 +305,10 @@ def index_paths(
     embedders = _Embedders(models, settings)
     report = IndexReport(rejected=list(caption_map.problems))
     total = count_sources(paths, limits, dataset)
-    pendings = _read_sources(iter_sources(paths, limits, dataset), settings, caption_map, report)
+    describe_item = partial(
+        describe, captions=caption_map, settings=settings, read_text=ocr, warnings=report.warnings
+    )
+    pendings = _read_sources(iter_sources(paths, limits, dataset), settings, describe_item, report)
     return _run(pendings, total, collection, embedders, store, report, progress, settings)
 
 

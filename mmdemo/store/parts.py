@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mmdemo.dates import Span, companion
 from mmdemo.errors import InputError
 from mmdemo.filters import Condition, ItemFilter
 
@@ -86,12 +87,33 @@ def caption_collection_name(image_collection: str) -> str:
     return f"{image_collection}-captions"
 
 
+def _date_clause(key: str, op: str, span: Span) -> dict[str, Any]:
+    """A date condition on the number stored beside the date (:mod:`mmdemo.dates`): the
+    span's start and end bound it, so ``<= 2021-06-01`` takes in that whole day."""
+    field = companion(key)
+    bounds = {
+        "<": {field: {"$lt": span.start}},
+        "<=": {field: {"$lt": span.end}},
+        ">": {field: {"$gte": span.end}},
+        ">=": {field: {"$gte": span.start}},
+    }
+    if op in bounds:
+        return bounds[op]
+    within = [{field: {"$gte": span.start}}, {field: {"$lt": span.end}}]
+    return {"$and": within} if op == "=" else {"$or": [bounds["<"], bounds[">"]]}
+
+
+def _clause(condition: Condition) -> dict[str, Any]:
+    value = condition.value
+    if isinstance(value, Span):
+        return _date_clause(condition.key, condition.op, value)
+    operand = list(value) if isinstance(value, tuple) else value
+    return {condition.key: {_CHROMA_OPERATORS[condition.op]: operand}}
+
+
 def chroma_where(conditions: tuple[Condition, ...]) -> dict[str, Any] | None:
     """Metadata conditions as a Chroma ``where`` clause (all must hold), None when none."""
-    clauses: list[dict[str, Any]] = [
-        {c.key: {_CHROMA_OPERATORS[c.op]: list(c.value) if isinstance(c.value, tuple) else c.value}}
-        for c in conditions
-    ]
+    clauses = [_clause(c) for c in conditions]
     if not clauses:
         return None
     return clauses[0] if len(clauses) == 1 else {"$and": clauses}

@@ -1,0 +1,98 @@
+"""A photo's camera metadata (EXIF in JPEG, HEIF, AVIF, TIFF, WebP, PNG) as item fields.
+
+``taken`` (DateTimeOriginal, else DateTimeDigitized, as ISO text), ``camera`` (make and
+model), ``lens`` and ``lat``/``lon`` (decimal degrees, 6 places). Damaged EXIF loses only
+the fields it damages, never the photo. Which of them an item keeps (GPS) is decided by
+:mod:`mmdemo.ingest.metadata`.
+"""
+
+from __future__ import annotations
+
+import math
+import re
+from collections.abc import Mapping
+from datetime import datetime
+from typing import Any
+
+from PIL import ExifTags, Image
+
+#: The metadata keys of a photo's position.
+GPS_KEYS = ("lat", "lon")
+_MAX_TEXT = 120
+_EXIF_DATE = re.compile(r"(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
+
+
+def _text(value: Any) -> str:
+    """An EXIF text value as one clean line ('' for bytes that are not text)."""
+    if isinstance(value, bytes):
+        value = value.decode("utf-8", "replace")
+    text = re.sub(r"[\x00-\x1f\x7f\ufffd]+", " ", str(value or ""))
+    return " ".join(text.split())[:_MAX_TEXT]
+
+
+def _taken(sub: Mapping[int, Any]) -> str:
+    """DateTimeOriginal (else DateTimeDigitized) as ``YYYY-MM-DDTHH:MM:SS``; '' if unset
+    or not a real date (cameras write ``0000:00:00 00:00:00`` when the clock was not set)."""
+    for tag in (ExifTags.Base.DateTimeOriginal, ExifTags.Base.DateTimeDigitized):
+        match = _EXIF_DATE.match(_text(sub.get(tag)))
+        if match is None:
+            continue
+        try:
+            year, month, day, hour, minute, second = (int(part) for part in match.groups())
+            return datetime(year, month, day, hour, minute, second).isoformat()
+        except ValueError:
+            continue
+    return ""
+
+
+def _camera(exif: Mapping[int, Any]) -> str:
+    """Make and model, without the make twice ("Canon Canon EOS R5" -> "Canon EOS R5")."""
+    make, model = _text(exif.get(ExifTags.Base.Make)), _text(exif.get(ExifTags.Base.Model))
+    if make and model.lower().startswith(make.split()[0].lower()):
+        return model
+    return " ".join(part for part in (make, model) if part)
+
+
+def _lens(sub: Mapping[int, Any]) -> str:
+    make, model = _text(sub.get(ExifTags.Base.LensMake)), _text(sub.get(ExifTags.Base.LensModel))
+    if make and model.lower().startswith(make.lower()):
+        return model
+    return " ".join(part for part in (make, model) if part)
+
+
+def _degrees(value: Any, ref: Any, limit: float) -> float | None:
+    """Degrees, minutes, seconds and a hemisphere (N/S, E/W) as signed decimal degrees."""
+    try:
+        parts = [float(part) for part in value]
+        degrees = parts[0] + (parts[1] if len(parts) > 1 else 0) / 60
+        degrees += (parts[2] if len(parts) > 2 else 0) / 3600
+    except (TypeError, ValueError, ZeroDivisionError, IndexError):
+        return None
+    if _text(ref).upper() in ("S", "W"):
+        degrees = -degrees
+    if not math.isfinite(degrees) or abs(degrees) > limit:
+        return None
+    return round(degrees, 6)
+
+
+def _position(gps: Mapping[int, Any]) -> dict[str, float]:
+    lat = _degrees(gps.get(ExifTags.GPS.GPSLatitude), gps.get(ExifTags.GPS.GPSLatitudeRef), 90)
+    lon = _degrees(gps.get(ExifTags.GPS.GPSLongitude), gps.get(ExifTags.GPS.GPSLongitudeRef), 180)
+    return {"lat": lat, "lon": lon} if lat is not None and lon is not None else {}
+
+
+def exif_details(image: Image.Image) -> dict[str, Any]:
+    """The camera metadata of an opened image: taken, camera, lens, lat/lon where present."""
+    try:
+        exif = image.getexif()
+        sub = exif.get_ifd(ExifTags.IFD.Exif)
+        gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    except Exception:  # a damaged EXIF block must not reject otherwise good pixels
+        return {}
+    found: dict[str, Any] = {
+        "taken": _taken(sub),
+        "camera": _camera(exif),
+        "lens": _lens(sub),
+        **_position(gps),
+    }
+    return {key: value for key, value in found.items() if value != ""}
