@@ -68,6 +68,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             captions=args.captions,
             dataset=DatasetOptions(args.split, args.image_column, args.caption_column, args.limit),
             progress=update,
+            ocr=args.ocr,
         )
     finally:
         close()
@@ -81,10 +82,14 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
         )
         for rejection in report.rejected:
             print(f"  rejected {rejection.file}: {rejection.reason}")
+        for warning in report.warnings:
+            print(f"  warning {warning.file}: {warning.reason}")
+    for model, reason in report.failed_models.items():
+        print(f"error: model {model} was left out: {reason}", file=sys.stderr)
     if nothing_read:
         print("error: no image could be read from the given sources.", file=sys.stderr)
         return 1
-    return 0
+    return 1 if report.failed_models else 0
 
 
 def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
@@ -254,6 +259,9 @@ def _parser() -> argparse.ArgumentParser:
         "--caption-column", help="dataset caption column (default: caption, text or description)"
     )
     p.add_argument("--limit", type=_positive, help="index at most N rows of each dataset")
+    p.add_argument(
+        "--ocr", action="store_true", help="read text inside images (slower; off by default)"
+    )
     p.set_defaults(handler=cmd_index)
 
     p = sub.add_parser("search", parents=[common], help="search a collection")

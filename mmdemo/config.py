@@ -35,6 +35,16 @@ def _positive_int(name: str, value: str | None, default: int) -> int:
     return number
 
 
+def _positive_seconds(name: str, value: str | None, default: float) -> float:
+    try:
+        number = float(value) if value else default
+    except ValueError:
+        number = 0.0
+    if not 0 < number < float("inf"):
+        raise InputError(f"{name} must be a number of seconds above 0, got {value!r}.")
+    return number
+
+
 MB = 1024 * 1024
 
 
@@ -85,7 +95,9 @@ class Limits:
             pdf_pages=count("MMDEMO_MAX_PDF_PAGES", default.pdf_pages),
             upload_file_bytes=megabytes("MMDEMO_MAX_FILE_MB", default.upload_file_bytes),
             sessions=count("MMDEMO_MAX_SESSIONS", default.sessions),
-            ocr_seconds=count("MMDEMO_MAX_OCR_SECONDS", int(default.ocr_seconds)),
+            ocr_seconds=_positive_seconds(
+                "MMDEMO_MAX_OCR_SECONDS", env.get("MMDEMO_MAX_OCR_SECONDS"), default.ocr_seconds
+            ),
         )
 
 

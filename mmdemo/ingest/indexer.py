@@ -227,9 +227,11 @@ def _lookup(
 
 def _store_batch(
     batch: Batch, collection: str, embedders: _Embedders, store: Store, settings: Settings
-) -> None:
+) -> int:
     """Embed and add each batch item to the models that lack it, storing the reranker
-    features of the images each model adds."""
+    features of the images each model adds; returns how many items some model added (an
+    item only a model that could not load lacked is not one)."""
+    added: set[str] = set()
     for key in embedders.keys:
         todo = batch.lacking(key)
         if not todo:
@@ -238,8 +240,10 @@ def _store_batch(
         ids, metadatas = [item.id for item in todo], [item.metadata for item in todo]
         vectors = embed_at_index(settings, embedder, ids, batch.inputs[key])
         store.add(collection, key, ids, vectors, metadatas)
+        added.update(ids)
         if ensure_caption_vectors(store, collection, embedder, settings):
             store_caption_vectors(store, collection, embedder, ids, metadatas)
+    return len(added)
 
 
 def _run(
@@ -265,9 +269,9 @@ def _run(
     ready = prepared(decoded, embedders.keys, embedders.load)
     with FILES.indexing(settings), run_ahead(ready) as batches:
         for batch in batches:
-            _store_batch(batch, collection, embedders, store, settings)
-            report.added += len(batch.items)
-            report.present += batch.present
+            added = _store_batch(batch, collection, embedders, store, settings)
+            report.added += added
+            report.present += batch.present + len(batch.items) - added
             done += batch.consumed
             progress(min(done, total), total)
             crash_point("after-batch")
