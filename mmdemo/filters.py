@@ -9,7 +9,8 @@ Grammar: conditions joined by ``and`` (any case); each is ``KEY OP VALUE`` with 
 number, ``true``/``false``, or text (bare words, or quoted with ``'`` or ``"`` to keep
 spaces, commas or the word "and"). Numbers compare as numbers; quote them to match text.
 A date (``2021-06-01``, ``2021-06``, a date-time, or a bare year for a date key such as
-``taken``) compares as the span of time it names (:mod:`mmdemo.dates`): ``taken<2022``.
+``taken``) compares as the span of time it names (:mod:`mmdemo.dates`): ``taken<2022``;
+quoted, it is text.
 """
 
 from __future__ import annotations
@@ -183,7 +184,7 @@ def _condition(tokens: list[_Token]) -> Condition:
     if len(rest) < 2:
         raise FilterError(f"Condition {where!r} has no value after {op!r}.")
     value = _join_words(rest[1:], where)
-    date = _as_date(key, op, value)
+    date = None if rest[1].kind == "quoted" else _as_date(key, op, value)
     if date is not None:
         return Condition(key, op, date)
     if op in _ORDERED and (isinstance(value, bool) or not isinstance(value, int | float)):

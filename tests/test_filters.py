@@ -4,6 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from mmdemo import dates
+from mmdemo.dates import Span
 from mmdemo.filters import Condition, FilterError, ItemFilter, parse_where
 from mmdemo.store.parts import chroma_filter, chroma_where
 
@@ -85,3 +87,55 @@ def test_keyword_and_conditions_filter_together() -> None:
     }
     assert not ItemFilter(" ").active
     assert chroma_filter(None) == {"where": None, "where_document": None}
+
+
+DAY = 24 * 3600
+JUNE_1_2021 = 1_622_505_600  # 2021-06-01T00:00:00, the zone ignored as stored dates do
+
+
+@pytest.mark.parametrize(
+    ("text", "start", "end"),
+    [
+        ("taken>=2021-06-01", JUNE_1_2021, JUNE_1_2021 + DAY),
+        ("taken<2022", 1_640_995_200, 1_672_531_200),  # a bare year of a date key
+        ("taken=2021-06", JUNE_1_2021, JUNE_1_2021 + 30 * DAY),
+        ("study_date<=2004-01-19", 1_074_470_400, 1_074_470_400 + DAY),
+        ("released>2021-06-01T00:30", JUNE_1_2021 + 1800, JUNE_1_2021 + 1860),
+    ],
+)
+def test_dates_compare_as_the_span_they_name(text: str, start: int, end: int) -> None:
+    [condition] = parse_where(text)
+    assert isinstance(condition.value, Span)
+    assert (condition.value.start, condition.value.end) == (start, end)
+
+
+def test_dates_become_bounds_on_the_stored_date_number() -> None:
+    start, end = JUNE_1_2021, JUNE_1_2021 + DAY
+    field = "taken_ts"
+    assert chroma_where(parse_where("taken<2021-06-01")) == {field: {"$lt": start}}
+    assert chroma_where(parse_where("taken<=2021-06-01")) == {field: {"$lt": end}}
+    assert chroma_where(parse_where("taken>2021-06-01")) == {field: {"$gte": end}}
+    assert chroma_where(parse_where("taken>=2021-06-01")) == {field: {"$gte": start}}
+    assert chroma_where(parse_where("taken=2021-06-01")) == {
+        "$and": [{field: {"$gte": start}}, {field: {"$lt": end}}]
+    }
+    assert chroma_where(parse_where("taken!=2021-06-01")) == {
+        "$or": [{field: {"$lt": start}}, {field: {"$gte": end}}]
+    }
+
+
+def test_text_that_only_looks_like_a_date_stays_text_where_no_date_is_meant() -> None:
+    assert parse_where("code=2021-06") == (Condition("code", "=", "2021-06"),)
+    assert parse_where("year<2022") == (Condition("year", "<", 2022),)
+    assert parse_where('taken="2021-06-01"') == (Condition("taken", "=", "2021-06-01"),)
+    with pytest.raises(FilterError, match="needs a number"):
+        parse_where("taken>2021-02-30")  # no such day
+
+
+def test_stored_iso_dates_get_their_number_companion() -> None:
+    assert dates.with_companions({"taken": "2021-06-01T00:00:10", "note": "2021", "n": 3}) == {
+        "taken": "2021-06-01T00:00:10",
+        "note": "2021",
+        "n": 3,
+        "taken_ts": JUNE_1_2021 + 10,
+    }
