@@ -10,7 +10,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from dicomphi import ALLOWED, leaks, planted_dicom, raw_leaks, scrubbed
 
 from mmdemo.cli import main
 from mmdemo.config import Settings
@@ -20,6 +19,7 @@ from mmdemo.search.engine import search
 from mmdemo.search.query import Query
 from mmdemo.store import Store
 
+from dicomphi import ALLOWED, leaks, planted_dicom, raw_leaks, scrubbed
 from imagefactory import write
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
