@@ -164,3 +164,26 @@ def test_a_model_that_cannot_load_leaves_the_others_indexing(
     captured = capsys.readouterr()
     assert "already present: 2" in captured.out
     assert f"error: model {broken} was left out: Could not load embedder" in captured.err
+
+
+def test_dataset_rows_carry_heic_avif_and_dicom_images(
+    capsys: pytest.CaptureFixture[str], tmp_path: Path, tiny_clip_dir: Path
+) -> None:
+    import datasets
+
+    cells = [
+        {"bytes": photo("HEIF", orientation=6), "path": "IMG_0001.HEIC"},
+        {"bytes": photo("AVIF"), "path": "IMG_0002.avif"},
+        {"bytes": dicom_path("MR_small.dcm").read_bytes(), "path": "mr.dcm"},
+    ]
+    rows = datasets.Dataset.from_dict({"image": cells, "text": ["phone", "phone", "scan"]})
+    rows.cast_column("image", datasets.Image(decode=False)).save_to_disk(str(tmp_path / "ds"))
+    data = ["--data-dir", str(tmp_path / "data"), "--model", str(tiny_clip_dir)]
+    report = cli_json(capsys, "index", str(tmp_path / "ds"), "--collection", "ds", *data)
+    assert (report["added"], report["rejected"]) == (3, [])
+    items = stored(tmp_path / "data", "ds")
+    assert items["IMG_0001.HEIC"]["taken"] == EXPECTED["taken"]
+    assert (items["IMG_0001.HEIC"]["width"], items["IMG_0001.HEIC"]["height"]) == (32, 64)
+    assert items["IMG_0002.avif"]["camera"] == EXPECTED["camera"]
+    assert items["mr.dcm"]["caption"] == "scan"  # the row's caption wins over the built one
+    assert items["mr.dcm"]["modality"] == "MR"
