@@ -3,19 +3,16 @@ by text search; PDF scans read, text layers kept; the time bound reported, not f
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
-from typing import Any
 
 import pytest
 
 from mmdemo.cli import main
-from mmdemo.config import Settings
 from mmdemo.ingest import images, ocr
-from mmdemo.store import Store
 
 from formatfactory import dicom_path, noise, text_image
 from imagefactory import encode, pdf_bytes, write
+from test_cli_formats import cli_json, stored
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.timeout(600)]
 
@@ -26,16 +23,6 @@ SIGNS = {
     "label.png": ["ZEBRAFISH aquarium supplies", "keep refrigerated"],
     "screen.png": ["Settings", "Wireless network password"],
 }
-
-
-def cli_json(capsys: pytest.CaptureFixture[str], *args: str) -> Any:
-    assert main([*args, "--json"]) == 0
-    return json.loads(capsys.readouterr().out)
-
-
-def stored(data_dir: Path, collection: str) -> dict[str, dict[str, Any]]:
-    items = Store(Settings(data_dir=data_dir)).items(collection)
-    return {str(meta["file_name"]): meta for _, meta in items}
 
 
 @pytest.fixture(scope="module")
