@@ -18,6 +18,7 @@ from mmdemo.errors import MMDemoError
 from mmdemo.evaluate.command import add_parsers as add_evaluate
 from mmdemo.finetune.command import add_parser as add_finetune
 from mmdemo.search.hybrid import CAPTION_WEIGHT
+from mmdemo.search.lexical_fusion import LEXICAL_WEIGHT
 
 Handler = Callable[[argparse.Namespace, Settings], int]
 
@@ -108,6 +109,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         caption_contains=args.contains,
         where=parse_where(args.where),
         caption_weight=args.caption_weight,
+        lexical_weight=args.lexical_weight,
     )
     query.validate()
     store = Store(settings)
@@ -125,9 +127,9 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     if args.json:
         _print_json(results.to_json())
         return 0
-    columns = ["rank", "file_name", "score", "caption"]
+    columns = ["rank", "file_name", "match", "strength", "similarity", "matched", "caption"]
     if results.reranker:
-        columns[3:3] = ["rerank_score", "rank_before_rerank"]
+        columns[5:5] = ["rerank_move"]
     print(results.table[columns].to_string(index=False) if len(results.table) else "no results")
     timings = "  ".join(f"{k} {v:.1f} ms" for k, v in results.timings_ms.items())
     print(f"model: {results.model}  reranker: {results.reranker or 'none'}  {timings}")
@@ -281,6 +283,13 @@ def _parser() -> argparse.ArgumentParser:
         type=float,
         default=CAPTION_WEIGHT,
         help=f"share of caption similarity in text queries (0 = images only; {CAPTION_WEIGHT})",
+    )
+    p.add_argument(
+        "--lexical-weight",
+        type=float,
+        default=LEXICAL_WEIGHT,
+        help="share of exact word matches in captions, page text and metadata (0 = off, "
+        f'1 = matching items first; {LEXICAL_WEIGHT}); words in "quotes" must match',
     )
     p.add_argument("--model", help="embedding model (default: one the collection is indexed with)")
     p.add_argument("--rerank", help="reranker model (default: none)")

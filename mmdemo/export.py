@@ -42,11 +42,14 @@ def read_cell(value: str) -> str:
 
 
 def _csv_cell(value: Any) -> Any:
-    """A value as the CSV writes it: missing values empty, formula-like text neutralised."""
+    """A value as the CSV writes it: missing values empty, lists joined by commas,
+    formula-like text neutralised."""
     if value is None or value is pd.NA or value is pd.NaT:
         return ""
     if isinstance(value, float) and math.isnan(value):
         return ""
+    if isinstance(value, list | tuple):  # e.g. the words a result matched
+        return safe_cell(", ".join(str(part) for part in value))
     return safe_cell(value)
 
 

@@ -188,7 +188,7 @@ def test_concurrent_searches_return_what_single_searches_return(
 
     def run(query: Query) -> list[tuple[str, float]]:
         found = search(query, collection="colours", model=model, settings=settings, store=store)
-        return list(zip(found.table["id"], found.table["score"], strict=True))
+        return list(zip(found.table["id"], found.table["similarity"], strict=True))
 
     alone = [run(query) for query in QUERIES]
 

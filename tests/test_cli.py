@@ -87,9 +87,13 @@ def test_index_search_list_delete_json(
         "file_name",
         "path",
         "caption",
-        "score",
+        "match",
+        "strength",
+        "similarity",
         "rerank_score",
         "rank_before_rerank",
+        "rerank_move",
+        "matched",
     }
     assert (first["rank"], first["file_name"], first["rerank_score"]) == (1, "green.png", None)
     assert Path(first["path"]).exists() and len(found["results"]) == 2

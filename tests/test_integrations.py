@@ -63,7 +63,7 @@ def test_langchain_retriever_returns_documents_with_paths_captions_and_scores(
     _check_rows(
         [d.metadata["path"] for d in docs],
         [d.page_content for d in docs],
-        [d.metadata["score"] for d in docs],
+        [d.metadata["match"] for d in docs],
         3,
     )
     assert [d.page_content for d in docs] == [d.metadata["caption"] for d in docs]
@@ -111,7 +111,7 @@ def test_llamaindex_retriever_returns_image_nodes_with_scores(
         2,
     )
     assert all(n.node.metadata["reranker"] == str(tiny_reranker_dir) for n in nodes)
-    assert [n.score for n in nodes] == [n.node.metadata["rerank_score"] for n in nodes]
+    assert [n.score for n in nodes] == [n.node.metadata["match"] for n in nodes]
     assert retriever.retrieve("a red square")[0].node.metadata["collection"] == "rag"
 
 

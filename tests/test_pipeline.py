@@ -185,7 +185,7 @@ def test_image_query_finds_itself_first(
     table = results.table
     assert list(table.columns) == COLUMNS
     assert table["file_name"].iloc[0] == "blue.png"
-    assert table["score"].iloc[0] == pytest.approx(1.0, abs=1e-4)
+    assert table["similarity"].iloc[0] == pytest.approx(1.0, abs=1e-4)
     assert list(table["rank"]) == [1, 2, 3]
     assert table["rerank_score"].isna().all()
     assert set(results.timings_ms) == {"embed", "search", "rerank"}
@@ -219,7 +219,7 @@ def test_scores_match_exact_fused_query(
     )
     ids, matrix = store.embeddings("colours", embedder.key)
     exact = dict(zip(ids, matrix @ vector, strict=True))
-    for item_id, score in zip(results.table["id"], results.table["score"], strict=True):
+    for item_id, score in zip(results.table["id"], results.table["similarity"], strict=True):
         assert score == pytest.approx(float(exact[item_id]), abs=1e-4)
     assert list(results.table["id"]) == sorted(exact, key=lambda i: -exact[i])
 
@@ -287,7 +287,7 @@ def test_rerank_reorders_candidates(
     ce_scores = np.zeros(len(docs))
     for entry in ce.rank("a plain square", docs):
         ce_scores[entry["corpus_id"]] = entry["score"]
-    fused = fuse(plain.table["score"].to_numpy(), ce_scores)
+    fused = fuse(plain.table["similarity"].to_numpy(), ce_scores)
     expected = [plain.table["id"].iloc[i] for i in np.argsort(-fused, kind="stable")][:4]
     assert list(table["id"]) == expected
     assert reranked.timings_ms["rerank"] > 0
@@ -483,4 +483,4 @@ def test_large_images_reach_models_bounded_but_are_stored_whole(
     [(_, meta)] = store.items("big")
     assert (meta["width"], meta["height"]) == (3000, 2000)
     assert (settings.images_dir / meta["image_file"]).read_bytes() == big.read_bytes()
-    assert found.table["score"].iloc[0] == pytest.approx(1.0, abs=1e-4)
+    assert found.table["similarity"].iloc[0] == pytest.approx(1.0, abs=1e-4)

@@ -223,7 +223,7 @@ def test_text_search_returns_json_and_a_csv_without_server_paths(
     payload, csv_path = _search(client, web_app, text="a photo", top_k=3)
     results = payload["results"]
     assert [row["rank"] for row in results] == [1, 2, 3]
-    scores = [row["score"] for row in results]
+    scores = [row["match"] for row in results]
     assert scores == sorted(scores, reverse=True)
     assert set(payload["timings_ms"]) == {"embed", "search", "rerank"}
     assert "path" not in results[0]
@@ -275,7 +275,7 @@ def test_image_search_finds_that_image_first(
     payload, csv_path = _search(client, web_app, image=handle_file(str(uploads["b.png"])))
     top = payload["results"][0]
     assert top["id"] == _sha256(uploads["b.png"])
-    assert top["score"] == pytest.approx(1.0, abs=1e-3)
+    assert top["similarity"] == pytest.approx(1.0, abs=1e-3)
     with Path(csv_path).open(newline="") as handle:
         assert next(csv.DictReader(handle))["query_image"] == "b.png"
 

@@ -165,5 +165,5 @@ def query_overlay(
         store=store,
         top_k=k,
     )
-    hits = [Hit(str(row["id"]), float(row["score"]), {}) for row in results.rows]
+    hits = [Hit(str(row["id"]), float(row["similarity"]), {}) for row in results.rows]
     return hits, place_query(found, hits)

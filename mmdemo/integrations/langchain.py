@@ -2,8 +2,9 @@
 
 ``MMDemoRetriever(collection="trip").invoke("a dog on a beach")`` returns LangChain
 ``Document`` objects, best first: the caption (else the file name) as ``page_content`` and
-the path, score and the rest of the result row as metadata. ``invoke(text, image=path)``
-searches by text and image together; further keywords are search options.
+the path, match, similarity and the rest of the result row as metadata.
+``invoke(text, image=path)`` searches by text and image together; further keywords are
+search options.
 """
 
 from __future__ import annotations

@@ -2,8 +2,8 @@
 
 ``MMDemoRetriever(collection="trip").retrieve("a dog on a beach")`` returns
 ``NodeWithScore`` objects, best first, each holding an ``ImageNode`` (``image_path``, the
-caption as text, the result row as metadata). A ``QueryBundle`` with ``image_path`` searches
-by image, or by text and image together.
+caption as text, the result row as metadata) scored by its ``match`` (0..1). A
+``QueryBundle`` with ``image_path`` searches by image, or by text and image together.
 """
 
 from __future__ import annotations
@@ -53,7 +53,7 @@ class MMDemoRetriever(BaseRetriever):
                     image_path=row["path"],
                     metadata=row,
                 ),
-                score=float(row["score"]),
+                score=float(row["match"]),
             )
             for row in rows
         ]

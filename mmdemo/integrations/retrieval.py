@@ -68,9 +68,8 @@ class CollectionSearch:
         override) the options given at construction.
 
         Each row has the search table's columns (``rank``, ``id``, ``file_name``, ``path``,
-        ``caption``, ...) with ``score`` the ranking score (the fused rerank score when
-        reranked), ``similarity`` the first-stage cosine score, and the collection, model
-        and reranker used.
+        ``caption``, ``match`` (0..1, falls with the rank), ``similarity`` (the first-stage
+        cosine score), ``rerank_score``, ...) and the collection, model and reranker used.
         """
         in_query, in_search = _split({**self.options, **options})
         query = Query(text=text or None, image=image, **in_query)
@@ -89,9 +88,5 @@ class CollectionSearch:
         )
         rows = results.to_json()["results"]
         for row in rows:
-            # "score" is what the rows are ranked by: the fused rerank score when reranked.
-            row["similarity"] = row["score"]
-            if row["rerank_score"] is not None:
-                row["score"] = row["rerank_score"]
             row.update(collection=self.collection, model=results.model, reranker=results.reranker)
         return rows

@@ -1,4 +1,4 @@
-"""Search results as an HTML grid with score badges, movement arrows and a lightbox.
+"""Search results as an HTML grid: match bars and words, reranker moves, and a lightbox.
 
 The page renders this with ``gr.HTML``; every caption, file name and metadata value is
 passed through :func:`html.escape`, so nothing planted in a collection renders as markup.
@@ -15,11 +15,24 @@ from dataclasses import dataclass
 from typing import Any
 from urllib.parse import quote
 
+from mmdemo.search.cutoff import FAIR_MATCH, STRONG_MATCH
+
 #: Where gradio serves an allowed file from.
 FILE_ROUTE = "/gradio_api/file="
 #: Result fields the lightbox lists, in this order, with their labels.
 DETAIL_FIELDS = (("file_name", "file"), ("caption", "caption"), ("id", "id"))
-INTERNAL_FIELDS = {"rank", "path", "score", "rerank_score", "rank_before_rerank", "strong"}
+INTERNAL_FIELDS = {
+    "rank",
+    "path",
+    "match",
+    "strength",
+    "similarity",
+    "rerank_score",
+    "rank_before_rerank",
+    "rerank_move",
+    "matched",
+    "strong",
+}
 
 
 def file_url(path: str) -> str:
@@ -27,46 +40,29 @@ def file_url(path: str) -> str:
     return FILE_ROUTE + quote(path)
 
 
-def movement(rank: int, before: int | None) -> str:
-    """How far a reranker moved a result: ``▲3`` up, ``▼2`` down, ``=`` unchanged."""
-    if before is None:
-        return ""
-    shift = before - rank
-    if shift == 0:
-        return "="
-    return f"▲{shift}" if shift > 0 else f"▼{-shift}"
-
-
-def legend(reranked: bool, cut: float | None, caption_weight: float = 0.0) -> str:
-    """One sentence that explains the numbers on the badges (``caption_weight`` > 0 when
-    captions counted in the scores: hybrid retrieval)."""
+def legend(reranked: bool, calibrated: bool = True) -> str:
+    """The one sentence that explains the bars on the cards."""
+    text = (
+        "The bar shows how well each result matches, 0-100 %, on the same scale in every "
+        f"search (strong from {STRONG_MATCH:.0%}, fair from {FAIR_MATCH:.0%})"
+    )
+    if not calibrated:
+        text += ", only roughly for this model, whose scores were not calibrated here"
     if reranked:
-        text = (
-            "Badges show the reranked score (the reranker's judgement fused with the "
-            "similarity, standardised over these results: higher is better) and how far "
-            "reranking moved each result: ▲ up, ▼ down, = unchanged."
-        )
-    elif caption_weight > 0:
-        text = (
-            "Badges show the match score: the query's cosine similarity with the image and "
-            f"with its caption, the caption counting {caption_weight:.2f} (higher is closer)."
-        )
-    else:
-        text = "Badges show cosine similarity between query and image (higher is closer)."
-    if cut is not None:
-        text += f" Strong matches score at least {cut:.2f} similarity."
-    return text
+        text += ", and each card says how the reranker moved it"
+    return text + "."
 
 
 @dataclass(frozen=True)
 class Card:
-    """What one result card shows: its rank, images, badge and description."""
+    """What one result card shows: its rank, images, match bar and words, and details."""
 
     rank: int
     thumb_url: str
     image_url: str
     badge: str
     alt: str
+    #: Shown in the grid (not a weak match, which is folded away).
     strong: bool
     details: list[tuple[str, str]]
     #: Compare only: the item's id and its colour slot (CSS class ``mm-link-N``), the same
@@ -74,6 +70,9 @@ class Card:
     item_id: str = ""
     link: int | None = None
     only: bool = False
+    #: The match (0..1) the bar shows, and the lines under it (reranker move, words matched).
+    match: float | None = None
+    lines: tuple[str, ...] = ()
 
 
 def _number(value: Any) -> float | None:
@@ -82,27 +81,50 @@ def _number(value: Any) -> float | None:
     return float(value)
 
 
+def _words(row: dict[str, Any]) -> str:
+    matched = row.get("matched") or []
+    return "matched: " + ", ".join(str(word) for word in matched) if matched else ""
+
+
 def card(row: dict[str, Any], thumb: str, strong: bool) -> Card:
     """The card of one result row (a ``SearchResults.rows`` record)."""
     rank = int(row["rank"])
+    match = _number(row.get("match"))
     rerank = _number(row.get("rerank_score"))
     before = _number(row.get("rank_before_rerank"))
-    score = rerank if rerank is not None else float(row["score"])
-    arrow = movement(rank, int(before)) if before is not None else ""
-    badge = " · ".join(part for part in (f"#{rank}", f"{score:.3f}", arrow) if part)
+    word = str(row.get("strength") or "")
+    shown = f"{match:.0%} {word}".strip() if match is not None else ""
+    badge = " · ".join(part for part in (f"#{rank}", shown) if part)
+    lines = tuple(part for part in (str(row.get("rerank_move") or ""), _words(row)) if part)
     caption = str(row.get("caption") or "")
     name = str(row.get("file_name") or "")
     alt = f"#{rank} {name}" + (f": {caption}" if caption else "")
     details = [(label, str(row[key])) for key, label in DETAIL_FIELDS if row.get(key)]
-    details.append(("similarity", f"{float(row['score']):.4f}"))
+    if match is not None:
+        details.append(("match", f"{match:.0%} ({word})"))
+    similarity = _number(row.get("similarity"))
+    if similarity is not None:
+        details.append(("similarity", f"{similarity:.4f}"))
     if rerank is not None:
         details.append(("reranker score", f"{rerank:.4f}"))
-        details.append(("rank before reranking", f"#{int(before or 0)} ({arrow})"))
+        details.append(("rank before reranking", f"#{int(before or 0)}"))
+    if row.get("matched"):
+        details.append(("words matched", ", ".join(map(str, row["matched"]))))
     extra = {
         k: v for k, v in row.items() if k not in INTERNAL_FIELDS and k not in dict(DETAIL_FIELDS)
     }
     details += [(str(k), str(v)) for k, v in extra.items() if v not in (None, "")]
-    return Card(rank, file_url(thumb), file_url(str(row["path"])), badge, alt, strong, details)
+    return Card(
+        rank,
+        file_url(thumb),
+        file_url(str(row["path"])),
+        badge,
+        alt,
+        strong,
+        details,
+        match=match,
+        lines=lines,
+    )
 
 
 def _classes(item: Card) -> str:
@@ -127,10 +149,22 @@ def _card_html(index: int, item: Card, similar: bool) -> str:
         f'<li class="{_classes(item)}" data-index="{index}"{linked}>'
         f'<button type="button" class="mm-open" title="Open details">'
         f'<img src="{e(item.thumb_url)}" alt="{e(item.alt)}" loading="lazy"></button>'
-        f'<span class="mm-badge">{e(item.badge)}</span>'
+        f"{_badge(item)}"
         f'<div class="mm-detail" hidden><img data-src="{e(item.image_url)}" alt="{e(item.alt)}">'
         f"<dl>{rows}</dl>{find}</div></li>"
     )
+
+
+def _badge(item: Card) -> str:
+    """The badge: rank, match bar and word, then the reranker's move and the words matched."""
+    e = html.escape
+    meter = (
+        f'<meter min="0" max="1" value="{item.match:.3f}">{item.match:.0%}</meter> '
+        if item.match is not None
+        else ""
+    )
+    lines = "".join(f'<span class="mm-line">{e(line)}</span>' for line in item.lines)
+    return f'<span class="mm-badge">{meter}{e(item.badge)}{lines}</span>'
 
 
 def _grid(cards: list[tuple[int, Card]], similar: bool) -> str:
@@ -165,20 +199,19 @@ def render(cards: Sequence[Card], note: str, legend_text: str, *, similar: bool 
 
 def render_results(
     rows: Sequence[dict[str, Any]],
-    strong: Sequence[bool],
     thumb_of: Callable[[dict[str, Any]], str],
     *,
     reranked: bool,
-    cut: float | None,
-    caption_weight: float = 0.0,
+    calibrated: bool = True,
 ) -> str:
-    """The HTML of a results table: cards, a note when nothing is strong, and the legend."""
-    cards = [card(row, thumb_of(row), ok) for row, ok in zip(rows, strong, strict=True)]
+    """The HTML of a results table: cards (weak matches folded away), a note when nothing
+    is strong, and the legend."""
+    cards = [card(row, thumb_of(row), row.get("strength") != "weak") for row in rows]
     note = ""
-    if cards and not any(strong):
+    if cards and not any(row.get("strength") == "strong" for row in rows):
         closest = ", ".join(c.details[0][1] for c in cards[:3])
         note = f"No strong matches: the closest are {closest}."
-    return render(cards, note, legend(reranked, cut, caption_weight))
+    return render(cards, note, legend(reranked, calibrated))
 
 
 def render_message(title: str, detail: str, state: str) -> str:

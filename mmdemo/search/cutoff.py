@@ -1,32 +1,58 @@
-"""Which results are strong matches: a per-model score threshold, measured, not guessed.
+"""What a result's ``match`` means: per-model calibration constants and the strength cuts.
 
-A text query's cosine score means little on its own, and a small collection always fills the
-grid. A result scoring below its model's threshold is a weak match: the page greys it and
-hides it behind "show weaker matches", and says so when nothing is strong. The thresholds
-come from ``bench/cutoff_thresholds.py`` on the Tux Paint dev split (see bench/README.md):
-the score that 80 % of relevant text->image pairs reach. They hold only for plain text
-queries (an image query's scores live on another scale, a negative prompt shifts them), and
-only for models measured here; otherwise every result counts as strong.
+``match`` (:mod:`mmdemo.search.calibration`) is a logistic function of a result's
+first-stage similarity, fitted per model and per query mode (text, image, text + image,
+negative prompt) on labelled offline pairs with true and false matches weighted equally
+(``bench/calibrate_match.py`` sets :data:`CALIBRATION` and :data:`LEXICAL_SLOPES`; see
+bench/README.md, "One score: match"): 0.5 is a similarity as typical of a true match as of
+a false one, whatever the mode, so the same value means the same strength everywhere and
+one pair of cuts (:data:`STRONG_MATCH`, :data:`FAIR_MATCH`) names it in words.
 
-With captions counting (:mod:`mmdemo.search.hybrid`), a captioned result's score is the fused
-image + caption score, which separates true from false matches better than its image part
-(bench/cutoff_hybrid.py: ROC AUC .91 vs .81 at weight 0.4) but sits higher: its threshold is
-the image-only one raised by the amount the recall-80 cut of fused scores rose over the
-image-only cut on held-out clipart, at that caption weight. A result without a caption keeps
-its image score, so it keeps the image-only threshold.
+With captions counting (:mod:`mmdemo.search.hybrid`), a captioned result's similarity is
+the fused image + caption cosine, which sits higher than an image cosine of the same
+strength: it is lowered by the amount the recall-80 cut of fused scores rose over the
+image-only cut on held-out clipart at that caption weight (:data:`CAPTION_RAISES`,
+bench/cutoff_hybrid.py) before the text calibration applies. Words of the query found in
+an item's text add :data:`LEXICAL_SLOPES` times the share of query words matched to the
+logit. Models not measured here (every Hub model: no weights offline) use
+:data:`FALLBACK`, typical CLIP-like cosine scales, and their results say they are not
+calibrated.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
-from typing import Any
-
-import numpy as np
-
-from mmdemo.search.query import Query
-
-#: Cosine thresholds of plain text queries, per embedder key (tux dev, recall 0.8).
-TEXT_THRESHOLDS: dict[str, float] = {"lite": 0.204, "lite-b2": 0.216}
+#: Query modes with their own calibration.
+MODES = ("text", "image", "text+image", "negative")
+#: Per embedder key and mode, (slope, intercept) of the logistic match(similarity).
+CALIBRATION: dict[str, dict[str, tuple[float, float]]] = {
+    "lite": {
+        "text": (30.0, -6.0),
+        "image": (20.0, -12.0),
+        "text+image": (20.0, -8.0),
+        "negative": (30.0, -6.0),
+    },
+    "lite-b2": {
+        "text": (30.0, -6.0),
+        "image": (20.0, -12.0),
+        "text+image": (20.0, -8.0),
+        "negative": (30.0, -6.0),
+    },
+}
+#: Per embedder key, the logit added per unit share of query words an item's text holds.
+LEXICAL_SLOPES: dict[str, float] = {"lite": 3.0, "lite-b2": 3.0}
+#: Unmeasured models: midpoints at cosine 0.25 (text), 0.75 (image), 0.5 (text + image).
+FALLBACK: dict[str, tuple[float, float]] = {
+    "text": (30.0, -7.5),
+    "image": (15.0, -11.25),
+    "text+image": (20.0, -10.0),
+    "negative": (30.0, -7.5),
+}
+#: The logit an unmeasured model's matched query words add per unit share.
+FALLBACK_LEXICAL_SLOPE = 3.0
+#: ``match`` from which a result is a strong match, in every mode.
+STRONG_MATCH = 0.6
+#: ``match`` from which a result is a fair match (below: weak, folded away on the page).
+FAIR_MATCH = 0.3
 #: Caption weights at which the raises below were measured.
 RAISE_WEIGHTS = tuple(round(0.1 * step, 1) for step in range(11))
 #: Per embedder key, how far the recall-80 cut of fused scores lies above the image-only cut
@@ -37,40 +63,8 @@ CAPTION_RAISES: dict[str, tuple[float, ...]] = {
 }
 
 
-def threshold(model: str, query: Query, caption_weight: float = 0.0) -> float | None:
-    """The strong-match threshold of a score ``model`` gave ``query``, or None for none.
-
-    ``caption_weight`` is the share captions had in that score: the weight the search
-    fused them with, 0 when it ranked by image alone or the item has no caption.
-    """
-    if not query.has_text or query.has_image or query.has_negative:
-        return None
-    base = TEXT_THRESHOLDS.get(model)
-    if base is None:
-        return None
-    raises = CAPTION_RAISES.get(model, (0.0,) * len(RAISE_WEIGHTS))
-    return base + float(np.interp(caption_weight, RAISE_WEIGHTS, raises))
-
-
-def strong(scores: Sequence[float], cuts: Sequence[float | None]) -> list[bool]:
-    """For each first-stage score, whether it is a strong match under its own threshold."""
-    return [cut is None or score >= cut for score, cut in zip(scores, cuts, strict=True)]
-
-
-def judge(
-    model: str, query: Query, caption_weight: float, rows: Sequence[dict[str, Any]]
-) -> tuple[list[bool], float | None]:
-    """Whether each result row (``score``, ``caption``) is a strong match, and the threshold
-    to quote (the fused one when any row has a caption).
-
-    A captioned row's score was fused with ``caption_weight`` and is judged against the fused
-    threshold; a row without a caption scored on its image alone and is judged as such.
-    """
-    fused = threshold(model, query, caption_weight)
-    image = threshold(model, query)
-    captioned = [bool(row.get("caption")) for row in rows]
-    flags = strong(
-        [float(row["score"]) for row in rows],
-        [fused if has else image for has in captioned],
-    )
-    return flags, fused if any(captioned) else image
+def strength(match: float) -> str:
+    """A match in words: "strong", "fair" or "weak", by the same cuts in every mode."""
+    if match >= STRONG_MATCH:
+        return "strong"
+    return "fair" if match >= FAIR_MATCH else "weak"

@@ -27,21 +27,14 @@ from mmdemo.models.threads import single_query
 from mmdemo.rerank import Candidate, Reranker
 from mmdemo.rerank_features import rerankers_building_on
 from mmdemo.search.batch import encode_texts
+from mmdemo.search.calibration import is_calibrated
 from mmdemo.search.fusion import fuse, weighted_parts
 from mmdemo.search.hybrid import hybrid_hits
+from mmdemo.search.lexical import DenseScorer, with_words
 from mmdemo.search.query import Query, combine
+from mmdemo.search.rows import COLUMNS, kept_order_note, result_rows
 from mmdemo.store import Hit, Store
 
-COLUMNS = [
-    "rank",
-    "id",
-    "file_name",
-    "path",
-    "caption",
-    "score",
-    "rerank_score",
-    "rank_before_rerank",
-]
 #: How many nearest candidates a reranker rescores when none is given.
 RERANK_CANDIDATES = 20
 
@@ -63,6 +56,8 @@ class SearchResults:
     notes: list[str] = field(default_factory=list)
     #: The share captions had in the scores: 0 when the search ranked by image alone.
     caption_weight: float = 0.0
+    #: Whether ``match`` was calibrated for this model (else typical CLIP-like scales).
+    calibrated: bool = True
 
     @cached_property
     def table(self) -> pd.DataFrame:
@@ -73,7 +68,12 @@ class SearchResults:
         """The ``search --json`` shape: results as records, timings in ms, notes if any."""
         records = [dict(row) for row in self.rows]
         notes = {"notes": self.notes} if self.notes else {}
-        return {"results": records, "timings_ms": self.timings_ms, **notes}
+        return {
+            "results": records,
+            "calibrated": self.calibrated,
+            "timings_ms": self.timings_ms,
+            **notes,
+        }
 
 
 class _Clock:
@@ -171,27 +171,6 @@ def _rerank(
     return [hits[i] for i in order], scores[order], [i + 1 for i in order]
 
 
-def _rows(
-    hits: list[Hit],
-    settings: Settings,
-    rerank_scores: np.ndarray | None,
-    before: list[int] | None,
-) -> list[dict[str, Any]]:
-    return [
-        {
-            "rank": rank,
-            "id": hit.id,
-            "file_name": hit.metadata.get("file_name", ""),
-            "path": str(image_path(settings, hit.metadata)),
-            "caption": hit.metadata.get("caption", ""),
-            "score": round(hit.score, 6),
-            "rerank_score": None if rerank_scores is None else float(rerank_scores[rank - 1]),
-            "rank_before_rerank": None if before is None else before[rank - 1],
-        }
-        for rank, hit in enumerate(hits, start=1)
-    ]
-
-
 def indexed_model(store: Store, collection: str) -> str:
     """The model to search a collection with when none is named.
 
@@ -242,18 +221,35 @@ def search(
         hits, weight = _retrieve(
             query, vector, depth, collection, embedder, (settings, store), notes
         )
+        scorer = DenseScorer(store, collection, embedder.key, vector, weight, query.item_filter)
+        words = with_words(hits, query.text or "", _lexical(query), scorer, depth, notes)
+        hits = words.hits
         clock.lap("search")
-        scores = before = None
+        reranked = None
         if ranker and hits:
             shared = encoded if ranker.key in rerankers_building_on(embedder.key) else {}
             hits, scores, before = _rerank(
                 hits, query, image, ranker, settings, rerank_captions, shared
             )
+            reranked = (scores, before)
+            notes.extend(filter(None, [kept_order_note(before[:top_k])]))
             clock.lap("rerank")
-    rows = _rows(hits[:top_k], settings, scores, before)
+    context = (settings, embedder.key, weight)
+    rows = result_rows(hits[:top_k], query, context, reranked, words.matched)
     return SearchResults(
-        rows, clock.spans, embedder.key, ranker.key if ranker else None, notes, weight
+        rows,
+        clock.spans,
+        embedder.key,
+        ranker.key if ranker else None,
+        notes,
+        weight,
+        is_calibrated(embedder.key),
     )
+
+
+def _lexical(query: Query) -> float:
+    """The lexical weight of a query whose text shapes its vector, else 0."""
+    return query.lexical_weight if query.text_counts else 0.0
 
 
 def warm_up(

@@ -37,7 +37,8 @@ def fuse_captions(image: np.ndarray, caption: np.ndarray, weight: float) -> np.n
     return np.where(np.isnan(caption), image, fused)
 
 
-def _cosines(vectors: dict[str, np.ndarray], query: np.ndarray) -> dict[str, float]:
+def cosines(vectors: dict[str, np.ndarray], query: np.ndarray) -> dict[str, float]:
+    """Each stored vector's cosine with ``query``, by id."""
     unit = query / max(float(np.linalg.norm(query)), 1e-12)
     return {
         item_id: float(vector @ unit / max(float(np.linalg.norm(vector)), 1e-12))
@@ -71,8 +72,8 @@ def hybrid_hits(
     caption = {hit.id: hit.score for hit in by_caption}
     no_image = sorted(set(hits) - set(image))
     no_caption = sorted(set(hits) - set(caption))
-    image |= _cosines(store.vectors_of(collection, model, no_image), vector)
-    caption |= _cosines(store.vectors_of(collection, model, no_caption, captions=True), vector)
+    image |= cosines(store.vectors_of(collection, model, no_image), vector)
+    caption |= cosines(store.vectors_of(collection, model, no_caption, captions=True), vector)
     ids = sorted(item_id for item_id in hits if item_id in image)
     fused = fuse_captions(
         np.array([image[i] for i in ids]),

@@ -14,6 +14,7 @@ from PIL import Image
 from mmdemo.errors import InputError
 from mmdemo.filters import Condition, ItemFilter
 from mmdemo.search.hybrid import CAPTION_WEIGHT
+from mmdemo.search.lexical_fusion import LEXICAL_WEIGHT
 
 ImageInput = Image.Image | str | Path
 
@@ -27,7 +28,9 @@ class Query:
     ``negative_weight``. ``caption_contains`` keeps only items whose caption contains it,
     ``where`` only those whose metadata meet every condition (:func:`mmdemo.filters.
     parse_where`). ``caption_weight`` is the caption score's share in hybrid retrieval
-    (0: images only; :mod:`mmdemo.search.hybrid`).
+    (0: images only; :mod:`mmdemo.search.hybrid`). ``lexical_weight`` is the share of the
+    query's words matched against item text (0: off; 1: items matching the words first;
+    :mod:`mmdemo.search.lexical`); words in quotes must match.
     """
 
     text: str | None = None
@@ -38,6 +41,7 @@ class Query:
     caption_contains: str | None = None
     where: tuple[Condition, ...] = ()
     caption_weight: float = CAPTION_WEIGHT
+    lexical_weight: float = LEXICAL_WEIGHT
 
     @property
     def item_filter(self) -> ItemFilter:
@@ -72,6 +76,7 @@ class Query:
             ("weight", self.weight),
             ("negative weight", self.negative_weight),
             ("caption weight", self.caption_weight),
+            ("lexical weight", self.lexical_weight),
         ):
             if not 0.0 <= value <= 1.0:
                 raise InputError(f"The {name} must be between 0 and 1, got {value}.")

@@ -226,14 +226,20 @@ class Store(Handles):
 
     @retry_if_stale
     def vectors_of(
-        self, collection: str, model: str, ids: Sequence[str], captions: bool = False
+        self,
+        collection: str,
+        model: str,
+        ids: Sequence[str],
+        captions: bool = False,
+        item_filter: ItemFilter | None = None,
     ) -> dict[str, np.ndarray]:
-        """The stored image (or caption) vectors of those ``ids`` that have one."""
+        """The stored image (or caption) vectors of those ``ids`` that have one (and that
+        ``item_filter`` allows, when given)."""
         target = self._vector_target(collection, model, captions)
         found: dict[str, np.ndarray] = {}
         for chunk in chunks(list(dict.fromkeys(ids)), self._batch_size):
             if target is not None and chunk:
-                got = target.get(ids=chunk, include=["embeddings"])
+                got = target.get(ids=chunk, include=["embeddings"], **chroma_filter(item_filter))
                 vectors = got["embeddings"] if got["embeddings"] is not None else []
                 for item_id, vector in zip(got["ids"], vectors, strict=True):
                     found[item_id] = np.asarray(vector, dtype=np.float32)

@@ -12,7 +12,6 @@ from typing import TYPE_CHECKING, Any
 from mmdemo.config import Settings
 from mmdemo.ingest.copies import thumb_path
 from mmdemo.present.grid import render_message, render_results
-from mmdemo.search.cutoff import judge
 from mmdemo.search.query import Query
 
 if TYPE_CHECKING:
@@ -71,6 +70,8 @@ CSS = """
 .mm-open > img { display: block; width: 100%; aspect-ratio: 1 / 1; object-fit: cover; }
 .mm-badge { display: block; padding: 2px 8px; font-size: 0.8em; font-variant-numeric: tabular-nums;
   color: var(--body-text-color); }
+.mm-badge meter { width: 4em; height: 0.8em; vertical-align: baseline; }
+.mm-line { display: block; color: var(--body-text-color-subdued); }
 .mm-weak .mm-open > img { opacity: 0.55; filter: grayscale(0.8); }
 .mm-weaker { margin-top: 12px; }
 .mm-weaker > summary { cursor: pointer; margin-bottom: 8px; }
@@ -105,14 +106,11 @@ def results_html(results: SearchResults, query: Query, settings: Settings) -> st
     rows = results.rows
     if not rows:
         return render_message("0 results.", _empty_reason(query), "empty")
-    flags, cut = judge(results.model, query, results.caption_weight, rows)
     return render_results(
         rows,
-        flags,
         shown_image(settings),
         reranked=results.reranker is not None,
-        cut=cut,
-        caption_weight=results.caption_weight,
+        calibrated=results.calibrated,
     )
 
 

@@ -148,7 +148,7 @@ def _caption(row: dict[str, Any]) -> str:
     if row.get("rerank_score") is not None and not pd.isna(row["rerank_score"]):
         before = int(row["rank_before_rerank"])
         return f"{row['rerank_score']:.3f} · was #{before} · {row['file_name']}"
-    return f"{row['score']:.3f} · {row['file_name']}"
+    return f"{row['similarity']:.3f} · {row['file_name']}"
 
 
 def present(
