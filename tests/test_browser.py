@@ -273,7 +273,8 @@ def _download_csv(page: Page) -> None:
     with target.open(newline="") as handle:
         rows = list(csv.DictReader(handle))
     assert [row["rank"] for row in rows] == ["1", "2", "3", "4"]
-    assert {"id", "file_name", "match", "similarity", "rerank_score", "model", "reranker"} <= set(rows[0])
+    wanted = {"id", "file_name", "match", "similarity", "rerank_score", "model", "reranker"}
+    assert wanted <= set(rows[0])
     assert "path" not in rows[0]
 
 

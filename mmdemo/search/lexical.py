@@ -3,7 +3,7 @@
 After dense retrieval, the query's words are looked up in the collection's lexical index
 (:mod:`mmdemo.text`); the items they match join the candidates, each scored densely from
 its stored vectors exactly as retrieval scored the others, and both rankings are fused
-(:func:`mmdemo.search.lexical_fusion.fuse_ranks`). Quoted phrases must match: the results
+(:func:`mmdemo.search.lexical_fusion.fuse_scores`). Quoted phrases must match: the results
 are then only items whose text holds every one. Where no item's text holds a query word
 (or the collection has no text at all), the dense hits come back untouched, so a
 collection of uncaptioned photos ranks exactly as by image alone.
@@ -17,7 +17,7 @@ import numpy as np
 
 from mmdemo.filters import ItemFilter
 from mmdemo.search.hybrid import cosines, fuse_captions
-from mmdemo.search.lexical_fusion import fuse_ranks
+from mmdemo.search.lexical_fusion import fuse_scores
 from mmdemo.store import Hit, Store
 from mmdemo.text.index import LexicalHit, LexicalIndex
 from mmdemo.text.persist import lexical_index
@@ -97,14 +97,14 @@ def with_words(
     if found.empty:
         return WordMatches(hits, {})
     if found.required is not None and not found.required:
-        quoted = ", ".join(f"“{' '.join(p)}”" for p in query.phrases)
+        quoted = ", ".join(f"“{q}”" for q in query.quoted)
         notes.append(f"No item's text holds the quoted words {quoted}.")
     dense = {hit.id: hit.score for hit in hits}
-    lexical = [hit.id for hit in found.hits]
+    lexical = {hit.id: hit.score for hit in found.hits}
     wanted = [i for i in dict.fromkeys([*dense, *lexical]) if _allowed(i, found.required)]
     dense = {i: dense[i] for i in wanted if i in dense}
     dense |= scorer.scores([i for i in wanted if i not in dense])
-    order = fuse_ranks(dense, lexical, weight)[:depth]
+    order = fuse_scores(dense, lexical, weight)[:depth]
     known = {hit.id: hit for hit in hits}
     ranked = [_hit(item_id, dense[item_id], known, index) for item_id in order]
     return WordMatches(ranked, _matches(ranked, found.hits, index, query))

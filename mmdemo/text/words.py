@@ -34,10 +34,12 @@ class Term:
 
 @dataclass(frozen=True)
 class LexicalQuery:
-    """What a text query asks of item text: its terms, and the phrases that must match."""
+    """What a text query asks of item text: its terms, and the phrases that must match
+    (as stems, and as the user quoted them)."""
 
     terms: tuple[Term, ...]
     phrases: tuple[tuple[str, ...], ...]
+    quoted: tuple[str, ...] = ()
 
     @property
     def stems(self) -> list[str]:
@@ -77,12 +79,14 @@ def is_stop(word: str) -> bool:
 def parse_query(text: str) -> LexicalQuery:
     """The terms of a query (stop words left out, each stem once) and its quoted phrases
     (every word kept, so a phrase matches exactly as typed, up to case and stemming)."""
-    phrases = tuple(dict.fromkeys(p for p in (tuple(stems(q)) for q in _QUOTED.findall(text)) if p))
+    found = {" ".join(q.split()): tuple(stems(q)) for q in _QUOTED.findall(text)}
+    quoted = {q: phrase for q, phrase in found.items() if phrase}
     terms: dict[str, Term] = {}
     for word in words(text):
         if not is_stop(word):
             terms.setdefault(stem(word), Term(word, stem(word)))
-    return LexicalQuery(tuple(terms.values()), phrases)
+    phrases = tuple(dict.fromkeys(quoted.values()))
+    return LexicalQuery(tuple(terms.values()), phrases, tuple(quoted))
 
 
 def contains_phrase(sequence: list[str], phrase: tuple[str, ...]) -> bool:
