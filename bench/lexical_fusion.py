@@ -24,6 +24,7 @@ import argparse
 import json
 import tempfile
 from collections.abc import Callable, Sequence
+from functools import partial
 from pathlib import Path
 from typing import Any
 
@@ -125,10 +126,16 @@ def choose(queries: list[LexicalQuery], scores: dict[LexicalQuery, Scored]) -> l
                 {
                     "method": method,
                     "weight": weight,
-                    **table(queries, lambda q, m=method, w=weight: fused_order(m, w, scores[q])),
+                    **table(queries, partial(_order, method, weight, scores)),
                 }
             )
     return rows
+
+
+def _order(
+    method: str, weight: float, scores: dict[LexicalQuery, Scored], query: LexicalQuery
+) -> list[str]:
+    return fused_order(method, weight, scores[query])
 
 
 def end_to_end(
