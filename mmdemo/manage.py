@@ -16,6 +16,7 @@ from mmdemo.config import Settings
 from mmdemo.ingest.copies import FILES, THUMB_SUFFIX, image_path, thumb_path
 from mmdemo.rerank_features import remove_rows, unreferenced_rows
 from mmdemo.store import Store
+from mmdemo.text import persist as lexical
 
 
 def _remove_files(
@@ -36,6 +37,7 @@ def delete_collection(settings: Settings, store: Store, collection: str) -> int:
         doomed = store.items(collection)
         removed = store.delete_collection(collection)
         _remove_files(settings, store, doomed)
+        lexical.forget(settings, collection)
     return removed
 
 
@@ -46,18 +48,22 @@ def delete_items(settings: Settings, store: Store, collection: str, ids: Sequenc
         doomed = [(i, meta) for i, meta in store.items(collection) if i in wanted]
         removed = store.delete_items(collection, ids)
         _remove_files(settings, store, doomed)
+        if store.models(collection):
+            lexical.lexical_index(store, collection)  # rebuilt without the deleted items
     return removed
 
 
-def _referenced(store: Store) -> tuple[set[str], set[str]]:
-    """The image-copy names and the item ids that some collection still holds."""
+def _referenced(store: Store) -> tuple[set[str], set[str], set[str]]:
+    """The image-copy names, the item ids and the collection names that exist."""
     copies: set[str] = set()
     ids: set[str] = set()
+    names: set[str] = set()
     for info in store.collections():
+        names.add(info.name)
         for item_id, meta in store.items(info.name):
             ids.add(item_id)
             copies.add(str(meta.get("image_file", "")))
-    return copies, ids
+    return copies, ids, names
 
 
 def _unused(folder: Path, used: Callable[[Path], bool]) -> list[Path]:
@@ -67,15 +73,17 @@ def _unused(folder: Path, used: Callable[[Path], bool]) -> list[Path]:
     return [path for path in sorted(folder.iterdir()) if path.is_file() and not used(path)]
 
 
-def _orphans(settings: Settings, copies: set[str], ids: set[str]) -> list[Path]:
+def _orphans(settings: Settings, copies: set[str], ids: set[str], names: set[str]) -> list[Path]:
     """Files under images/ and thumbs/ that no item refers to, left-over ``.part`` files
-    there, and stored reranker feature rows of images no item holds."""
+    there, stored reranker feature rows of images no item holds, and lexical indexes of
+    collections that no longer exist."""
     return [
         *_unused(settings.images_dir, lambda path: path.name in copies),
         *_unused(
             settings.thumbs_dir, lambda path: path.suffix == THUMB_SUFFIX and path.stem in ids
         ),
         *unreferenced_rows(settings, ids),
+        *lexical.orphans(settings, names),
     ]
 
 
@@ -86,8 +94,8 @@ def sweep_orphans(settings: Settings, store: Store, *, apply: bool = False) -> l
     any collection refers to is never listed. Waits for ingests in every process first.
     """
     with FILES.deleting(settings):
-        copies, ids = _referenced(store)
-        orphans = _orphans(settings, copies, ids)
+        copies, ids, names = _referenced(store)
+        orphans = _orphans(settings, copies, ids, names)
         if apply:
             for path in orphans:
                 path.unlink(missing_ok=True)

@@ -275,6 +275,10 @@ def _run(
             done += batch.consumed
             progress(min(done, total), total)
             crash_point("after-batch")
+    if report.added:
+        from mmdemo.text.persist import lexical_index
+
+        lexical_index(store, collection)  # in step with the new items: searches find it ready
     progress(total, total)
     report.failed_models.update(embedders.failed)
     return report
