@@ -1,11 +1,12 @@
-"""The results grid: badges, movement arrows, escaping, weak matches, and the cutoff."""
+"""The results grid: match bars and words, reranker moves, matched words, escaping, and
+weak matches folded by one rule in every mode."""
 
 from pathlib import Path
 from typing import Any
 
 from mmdemo.config import Settings
-from mmdemo.present.grid import movement, render_message, render_results
-from mmdemo.search.cutoff import TEXT_THRESHOLDS, judge, strong, threshold
+from mmdemo.present.grid import render_message, render_results
+from mmdemo.search.cutoff import FAIR_MATCH, STRONG_MATCH, strength
 from mmdemo.search.engine import SearchResults
 from mmdemo.search.query import Query
 from mmdemo.ui.search_view import results_html
@@ -13,132 +14,95 @@ from mmdemo.ui.search_view import results_html
 PLANTED = '<img src=x onerror="alert(1)">'
 
 
-def _row(rank: int, score: float, **extra: Any) -> dict[str, Any]:
+def _row(rank: int, match: float, **extra: Any) -> dict[str, Any]:
     row = {
         "rank": rank,
         "id": f"id{rank}",
         "file_name": f"f{rank}.jpg",
         "path": f"/data/images/f{rank}.jpg",
         "caption": f"caption {rank}",
-        "score": score,
+        "match": match,
+        "strength": strength(match),
+        "similarity": 0.25,
         "rerank_score": None,
         "rank_before_rerank": None,
+        "rerank_move": None,
+        "matched": [],
     }
     return row | extra
 
 
-def _render(rows: list[dict[str, Any]], flags: list[bool], **kwargs: Any) -> str:
-    options = {"reranked": False, "cut": None} | kwargs
-    return render_results(rows, flags, lambda row: f"/thumbs/{row['id']}.jpg", **options)
+def _render(rows: list[dict[str, Any]], **kwargs: Any) -> str:
+    options = {"reranked": False} | kwargs
+    return render_results(rows, lambda row: f"/thumbs/{row['id']}.jpg", **options)
 
 
-def test_movement_arrows() -> None:
-    assert [movement(1, 4), movement(5, 2), movement(3, 3), movement(2, None)] == [
-        "▲3",
-        "▼3",
-        "=",
-        "",
-    ]
-
-
-def test_planted_markup_in_captions_and_names_is_escaped() -> None:
-    page = _render([_row(1, 0.5, caption=PLANTED, file_name=PLANTED, source=PLANTED)], [True])
+def test_planted_markup_in_captions_names_and_words_is_escaped() -> None:
+    row = _row(1, 0.9, caption=PLANTED, file_name=PLANTED, source=PLANTED, matched=[PLANTED])
+    page = _render([row])
     assert PLANTED not in page
     assert "&lt;img src=x onerror=&quot;alert(1)&quot;&gt;" in page
 
 
-def test_cards_have_alt_text_with_file_name_and_caption_and_a_badge_not_a_caption() -> None:
-    page = _render([_row(1, 0.5)], [True])
+def test_a_card_shows_its_match_as_a_bar_and_a_word_never_a_raw_score() -> None:
+    page = _render([_row(1, 0.72)])
     assert 'alt="#1 f1.jpg: caption 1"' in page
-    assert '<span class="mm-badge">#1 · 0.500</span>' in page
+    assert '<meter min="0" max="1" value="0.720">72%</meter> #1 · 72% strong' in page
+    assert "0.250" not in page.split('class="mm-detail"')[0]  # the similarity: details only
+    assert "<dt>similarity</dt><dd>0.2500</dd>" in page
 
 
-def test_reranked_cards_show_movement_and_the_reranker_legend() -> None:
-    rows = [_row(1, 0.2, rerank_score=2.5, rank_before_rerank=3)]
-    page = _render(rows, [True], reranked=True)
-    assert "#1 · 2.500 · ▲2" in page
-    assert "the reranker&#x27;s judgement fused with the similarity" in page
-    assert "was #" not in page
+def test_one_legend_sentence_names_the_scale_and_its_cuts() -> None:
+    page = _render([_row(1, 0.9)])
+    legend = page.split('<p class="mm-legend">')[1].split("</p>")[0]
+    assert legend.count(".") == 1 and legend.endswith(".")
+    assert f"strong from {STRONG_MATCH:.0%}, fair from {FAIR_MATCH:.0%}" in legend
+    assert "not calibrated" in _render([_row(1, 0.9)], calibrated=False)
 
 
-def test_the_legend_says_when_captions_counted_in_the_scores() -> None:
-    hybrid = _render([_row(1, 0.5)], [True], caption_weight=0.4)
-    assert "with its caption, the caption counting 0.40" in hybrid
-    assert "between query and image (higher" not in hybrid
-    plain = _render([_row(1, 0.5)], [True])
-    assert "cosine similarity between query and image" in plain
-    assert "caption counting" not in plain
+def test_reranked_cards_say_in_words_what_the_reranker_did() -> None:
+    rows = [
+        _row(1, 0.9, rerank_score=2.5, rank_before_rerank=4, rerank_move="moved up 3"),
+        _row(2, 0.8, rerank_score=1.0, rank_before_rerank=2, rerank_move="kept its place"),
+    ]
+    page = _render(rows, reranked=True)
+    assert '<span class="mm-line">moved up 3</span>' in page
+    assert '<span class="mm-line">kept its place</span>' in page
+    assert "how the reranker moved it" in page
+    assert "▲" not in page and "shrinks" not in page
 
 
-def test_weak_matches_sit_behind_a_toggle_after_the_strong_ones() -> None:
-    page = _render([_row(1, 0.5), _row(2, 0.1), _row(3, 0.05)], [True, False, False], cut=0.2)
-    assert page.index("f1.jpg") < page.index("Show 2 weaker matches") < page.index("f2.jpg")
+def test_cards_say_which_query_words_the_item_text_matched() -> None:
+    page = _render([_row(1, 0.9, matched=["red", "shoe"]), _row(2, 0.5)])
+    assert page.count("matched: ") == 1
+    assert '<span class="mm-line">matched: red, shoe</span>' in page
+
+
+def test_weak_matches_sit_behind_a_toggle_after_the_others() -> None:
+    page = _render([_row(1, 0.9), _row(2, 0.4), _row(3, 0.1), _row(4, 0.05)])
+    assert page.index("f2.jpg") < page.index("Show 2 weaker matches") < page.index("f3.jpg")
     assert page.count("mm-weak") == 3  # two cards and the toggle's own class
     assert "No strong matches" not in page
 
 
-def test_a_weak_card_reranked_above_a_strong_one_stays_in_rank_order() -> None:
-    page = _render([_row(1, 0.1), _row(2, 0.5), _row(3, 0.1)], [False, True, False], cut=0.2)
-    assert page.index("f1.jpg") < page.index("f2.jpg") < page.index("Show 1 weaker matches")
-    assert page.index("Show 1 weaker matches") < page.index("f3.jpg")
-
-
 def test_no_strong_match_says_so_and_names_the_closest() -> None:
-    page = _render([_row(1, 0.1), _row(2, 0.05)], [False, False], cut=0.2)
+    page = _render([_row(1, 0.4), _row(2, 0.1)])
     assert "No strong matches: the closest are f1.jpg, f2.jpg." in page
-    assert "weaker matches" not in page  # nothing to hide them behind: shown greyed
+    assert "Show 1 weaker matches" in page  # the fair one is shown, the weak one folded
+    all_weak = _render([_row(1, 0.1), _row(2, 0.05)])
+    assert "weaker matches" not in all_weak  # nothing to hide them behind: shown greyed
 
 
 def test_message_panels_escape_their_text() -> None:
     assert PLANTED not in render_message("0 results.", PLANTED, "empty")
 
 
-def test_cutoff_applies_to_plain_text_queries_of_measured_models_only() -> None:
-    text = Query("a cat")
-    assert threshold("lite", text) == TEXT_THRESHOLDS["lite"]
-    assert threshold("clip-b32", text) is None  # not measured here
-    assert threshold("lite", Query("a cat", negative="dog")) is None
-    assert threshold("lite", Query(None, image="x.jpg")) is None
-    assert strong([0.5, 0.1], [0.2, 0.2]) == [True, False]
-    assert strong([0.5, 0.1], [None, None]) == [True, True]
-
-
-def test_cutoff_judges_each_score_on_the_scale_it_was_fused_on() -> None:
-    text = Query("a cat")
-    image_cut = threshold("lite", text)
-    fused_cut = threshold("lite", text, caption_weight=0.4)
-    assert image_cut is not None and fused_cut is not None
-    assert threshold("lite", text, caption_weight=0.0) == image_cut
-    assert fused_cut > image_cut  # fused scores sit higher (bench/cutoff_hybrid.py)
-    between = (image_cut + fused_cut) / 2
-    rows = [
-        _row(1, fused_cut + 0.01),  # captioned, fused score above the fused cut
-        _row(2, between),  # captioned: its fused score must meet the fused cut
-        _row(3, between, caption=""),  # no caption: its score is its image score
-    ]
-    flags, quoted = judge("lite", text, 0.4, rows)
-    assert flags == [True, False, True]
-    assert quoted == fused_cut
-    # The search ranked by image alone: every score is an image score.
-    assert judge("lite", text, 0.0, rows) == ([True, True, True], image_cut)
-    assert judge("lite", text, 0.4, rows[2:]) == ([True], image_cut)
-
-
-def test_results_panel_judges_scores_by_the_caption_weight_the_search_used(
-    tmp_path: Path,
-) -> None:
-    text = Query("a cat", caption_weight=0.4)
-    image_cut, fused_cut = threshold("lite", text), threshold("lite", text, 0.4)
-    assert image_cut is not None and fused_cut is not None
-    rows = [_row(1, fused_cut + 0.01), _row(2, (image_cut + fused_cut) / 2)]
+def test_the_same_cut_folds_weak_matches_in_every_mode(tmp_path: Path) -> None:
     settings = Settings.from_env(data_dir=tmp_path)
-
-    def weak_cards(weight: float) -> int:
-        results = SearchResults(rows, {}, "lite", None, [], weight)
-        return results_html(results, text, settings).count('class="mm-card mm-weak"')
-
-    assert weak_cards(0.4) == 1  # the scores were fused: the fused threshold applies
-    assert weak_cards(0.0) == 0  # captions did not count (e.g. read-only): image threshold
+    rows = [_row(1, 0.9), _row(2, 0.1)]
+    for query in (Query("a cat"), Query(image="x.jpg"), Query("a cat", image="x.jpg")):
+        results = SearchResults(rows, {}, "lite", None, [], 0.0)
+        assert results_html(results, query, settings).count('class="mm-card mm-weak"') == 1
 
 
 def test_model_choices_mark_indexed_and_unavailable_models_by_full_name() -> None:

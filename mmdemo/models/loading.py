@@ -106,7 +106,11 @@ def _construct(resolved: Resolved, device: str, local_only: bool) -> Any:
     from sentence_transformers import CrossEncoder
 
     return CrossEncoder(
-        resolved.location, device=device, local_files_only=local_only, trust_remote_code=trust
+        resolved.location,
+        device=device,
+        local_files_only=local_only,
+        trust_remote_code=trust,
+        processor_kwargs=resolved.processor_kwargs,
     )
 
 

@@ -12,6 +12,11 @@ from mmdemo.models.memory import GB, free_bytes
 from mmdemo.models.zerogpu import on_zero_gpu
 
 
+def on_gpu(settings: Settings) -> bool:
+    """Whether models run on a GPU here: CUDA, or ZeroGPU's GPU inside its calls."""
+    return on_zero_gpu() or settings.resolved_device.startswith("cuda")
+
+
 @dataclass(frozen=True)
 class Runtime:
     """The device models run on, their precision, and the memory free where they load."""
