@@ -23,23 +23,25 @@ from __future__ import annotations
 
 #: Query modes with their own calibration.
 MODES = ("text", "image", "text+image", "negative")
-#: Per embedder key and mode, (slope, intercept) of the logistic match(similarity).
+#: Per embedder key and mode, (slope, intercept) of the logistic match(similarity)
+#: (Tux Paint dev, bench/calibrate_match.py).
 CALIBRATION: dict[str, dict[str, tuple[float, float]]] = {
     "lite": {
-        "text": (30.0, -6.0),
-        "image": (20.0, -12.0),
-        "text+image": (20.0, -8.0),
-        "negative": (30.0, -6.0),
+        "text": (20.92, -4.34),
+        "image": (23.55, -7.77),
+        "text+image": (27.56, -9.72),
+        "negative": (16.81, -2.19),
     },
     "lite-b2": {
-        "text": (30.0, -6.0),
-        "image": (20.0, -12.0),
-        "text+image": (20.0, -8.0),
-        "negative": (30.0, -6.0),
+        "text": (16.37, -3.61),
+        "image": (19.49, -7.01),
+        "text+image": (22.53, -8.48),
+        "negative": (13.98, -1.93),
     },
 }
-#: Per embedder key, the logit added per unit share of query words an item's text holds.
-LEXICAL_SLOPES: dict[str, float] = {"lite": 3.0, "lite-b2": 3.0}
+#: Per embedder key, the logit added per unit share of query words an item's text holds
+#: (shop and documents demos' dev queries, bench/calibrate_match.py).
+LEXICAL_SLOPES: dict[str, float] = {"lite": 3.03, "lite-b2": 3.24}
 #: Unmeasured models: midpoints at cosine 0.25 (text), 0.75 (image), 0.5 (text + image).
 FALLBACK: dict[str, tuple[float, float]] = {
     "text": (30.0, -7.5),
@@ -47,12 +49,14 @@ FALLBACK: dict[str, tuple[float, float]] = {
     "text+image": (20.0, -10.0),
     "negative": (30.0, -7.5),
 }
-#: The logit an unmeasured model's matched query words add per unit share.
+#: The logit an unmeasured model's matched query words add per unit share (as measured).
 FALLBACK_LEXICAL_SLOPE = 3.0
-#: ``match`` from which a result is a strong match, in every mode.
-STRONG_MATCH = 0.6
-#: ``match`` from which a result is a fair match (below: weak, folded away on the page).
-FAIR_MATCH = 0.3
+#: ``match`` from which a result is a strong match, in every mode: the match 80 % of true
+#: text matches reach (the rule of the similarity threshold it replaces; mean of both models).
+STRONG_MATCH = 0.48
+#: ``match`` from which a result is a fair match (below: weak, folded away on the page):
+#: the match 95 % of true text matches reach.
+FAIR_MATCH = 0.21
 #: Caption weights at which the raises below were measured.
 RAISE_WEIGHTS = tuple(round(0.1 * step, 1) for step in range(11))
 #: Per embedder key, how far the recall-80 cut of fused scores lies above the image-only cut
