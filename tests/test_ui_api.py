@@ -255,6 +255,21 @@ def test_search_filters_on_metadata_and_explains_bad_filters(
         _search(client, web_app, text="noise", where="width < wide")
     with pytest.raises(AppError, match="caption weight must be between 0 and 1"):
         _search(client, web_app, text="noise", caption_weight=1.5)
+    with pytest.raises(AppError, match="lexical weight must be between 0 and 1"):
+        _search(client, web_app, text="noise", lexical_weight=1.5)
+
+
+def test_search_matches_words_exactly_and_says_which(client: Client, web_app: WebApp) -> None:
+    payload, _ = _search(client, web_app, text="coffee", collection="demo")
+    top = payload["results"][0]
+    assert (top["file_name"], top["matched"], top["strength"]) == (
+        "coffee.jpg",
+        ["coffee"],
+        "strong",
+    )
+    assert payload["calibrated"] is True
+    off, _ = _search(client, web_app, text="coffee", collection="demo", lexical_weight=0.0)
+    assert all(row["matched"] == [] for row in off["results"])
 
 
 def test_an_upload_whose_files_are_all_rejected_creates_no_collection(
@@ -473,7 +488,8 @@ def test_the_sample_query_never_replaces_results_already_shown(tmp_path: Path) -
     on_ready = next(f.fn for f in app.fns.values() if getattr(f.fn, "__name__", "") == "on_ready")
     query = {"text": "a tabby cat", "image": None, "weight": 0.9, "negative": None}
     query |= {"negative_weight": 0.5, "caption_contains": None, "where": None}
-    query |= {"caption_weight": 0.4, "collection": None, "model": "lite", "reranker": "none"}
+    query |= {"caption_weight": 0.4, "lexical_weight": 0.4, "collection": None}
+    query |= {"model": "lite", "reranker": "none"}
     request = SimpleNamespace(session_hash="visitor")
     skips = tuple(gr.skip() for _ in range(7))
     assert on_ready([], request, **query, top_k=12) != skips  # nothing shown yet: it answers

@@ -89,8 +89,9 @@ ENDPOINTS = (
         _search,
         tuple[dict[str, Any], gr.FileData],
         "Search a collection by text, an example image, or both.",
-        '{"model", "reranker", "timings_ms", "notes", "results": [{rank, id, file_name, '
-        "caption, score, rerank_score, rank_before_rerank}]}, and the results as a CSV file",
+        '{"model", "reranker", "calibrated", "timings_ms", "notes", "results": [{rank, id, '
+        "file_name, caption, match, strength, similarity, rerank_score, rank_before_rerank, "
+        "rerank_move, matched}]}, and the results as a CSV file",
         SEARCH_POOLED,
     ),
     Endpoint(

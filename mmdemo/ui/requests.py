@@ -38,6 +38,7 @@ from mmdemo.policy.rules import (
     Target,
 )
 from mmdemo.search.hybrid import CAPTION_WEIGHT
+from mmdemo.search.lexical_fusion import LEXICAL_WEIGHT
 
 if TYPE_CHECKING:
     from mmdemo.search.query import Query
@@ -81,6 +82,12 @@ class SearchRequest(Request):
     where: str = ask(WHERE, "", 'metadata filter, e.g. "brand=acme and price<10"')
     caption_weight: float = ask(
         WEIGHT, CAPTION_WEIGHT, "share of caption similarity in text queries, 0..1 (0 = images)"
+    )
+    lexical_weight: float = ask(
+        WEIGHT,
+        LEXICAL_WEIGHT,
+        "share of exact word matches in captions, page text and metadata, 0..1 (0 = off); "
+        'words in "quotes" must match',
     )
 
     @property

@@ -181,6 +181,7 @@ def summary(results: SearchResults, records: list[dict[str, Any]]) -> tuple[str,
     payload = {
         "model": results.model,
         "reranker": results.reranker,
+        "calibrated": results.calibrated,
         "timings_ms": results.timings_ms,
         "notes": results.notes,
         "results": [{k: v for k, v in row.items() if k != "path"} for row in records],

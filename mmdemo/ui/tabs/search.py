@@ -19,6 +19,7 @@ from gradio.events import Dependency
 from mmdemo.errors import InputError, MMDemoError
 from mmdemo.policy.rules import Target
 from mmdemo.search.hybrid import CAPTION_WEIGHT
+from mmdemo.search.lexical_fusion import LEXICAL_WEIGHT
 from mmdemo.ui import events
 from mmdemo.ui.actions import search
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, SEARCH_POOLED, AppContext
@@ -112,6 +113,16 @@ def _query_inputs() -> Form:
             info="How much captions count for text queries: 0 = images only",
             elem_id="search-caption-weight",
         )
+        lexical_weight = gr.Slider(
+            0,
+            1,
+            value=LEXICAL_WEIGHT,
+            step=0.05,
+            label="Exact words weight",
+            info="How much words found in captions, page text and metadata count: 0 = off. "
+            'Words in "quotes" must match',
+            elem_id="search-lexical-weight",
+        )
     return {
         "text": text,
         "image": image,
@@ -121,6 +132,7 @@ def _query_inputs() -> Form:
         "caption_contains": contains,
         "where": where,
         "caption_weight": caption_weight,
+        "lexical_weight": lexical_weight,
     }
 
 
