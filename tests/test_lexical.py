@@ -71,6 +71,7 @@ def test_item_text_is_caption_metadata_and_ocr_with_the_file_name_only_beside_th
         "price": 9.5,
         "origin": "/srv/uploads/red_shoe-01.jpg",
         "added_at": "2026-01-01T00:00:00",
+        "taken": "2021-06-01T12:00:00",
         "image_file": "abc.jpg",
         "mmdemo_internal": "x",
     }

@@ -7,7 +7,7 @@ from mmdemo.present.linked import LINK_PALETTE, link_slots, linked_grids
 
 def _rows(ids: list[str]) -> list[dict[str, object]]:
     return [
-        {"rank": r, "id": i, "file_name": f"{i}.jpg", "path": f"/img/{i}.jpg", "score": 0.5}
+        {"rank": r, "id": i, "file_name": f"{i}.jpg", "path": f"/img/{i}.jpg", "similarity": 0.5}
         for r, i in enumerate(ids, start=1)
     ]
 

@@ -12,7 +12,7 @@ def _results(ids: list[str], before: list[int | None]) -> SearchResults:
             "file_name": f"{item}.jpg",
             "path": "",
             "caption": "",
-            "score": 1.0 - i / 10,
+            "similarity": 1.0 - i / 10,
             "rerank_score": None if b is None else 5.0 - i,
             "rank_before_rerank": b,
         }
