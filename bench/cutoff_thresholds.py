@@ -3,9 +3,9 @@
 For each lite embedder, on one Tux Paint split: every caption query against every image;
 a pair is relevant when the image carries that caption. Prints percentiles of both score
 distributions and the threshold that best separates them (max F1 over pairs), which is what
-for reference, and the score that 80 % of relevant pairs reach (the cutoff
-``mmdemo.search.cutoff`` uses: four in five true matches stay "strong") with the share of
-irrelevant pairs that still pass it.
+for reference, and the score that 80 % of relevant pairs reach (four in five true matches
+stay "strong": the rule ``bench/calibrate_match.py`` keeps for the strong cut on ``match``)
+with the share of irrelevant pairs that still pass it.
 
     python -m bench.cutoff_thresholds --split dev --share-dir /work/data/root/usr/share
 """
