@@ -16,23 +16,14 @@ from typing import Any
 from urllib.parse import quote
 
 from mmdemo.search.cutoff import FAIR_MATCH, STRONG_MATCH
+from mmdemo.search.rows import COLUMNS
 
 #: Where gradio serves an allowed file from.
 FILE_ROUTE = "/gradio_api/file="
 #: Result fields the lightbox lists, in this order, with their labels.
 DETAIL_FIELDS = (("file_name", "file"), ("caption", "caption"), ("id", "id"))
-INTERNAL_FIELDS = {
-    "rank",
-    "path",
-    "match",
-    "strength",
-    "similarity",
-    "rerank_score",
-    "rank_before_rerank",
-    "rerank_move",
-    "matched",
-    "strong",
-}
+#: Result fields shown their own way (or not at all), not listed as extra metadata.
+INTERNAL_FIELDS = {*COLUMNS, "strong"}
 
 
 def file_url(path: str) -> str:
