@@ -200,6 +200,23 @@ def test_lightbox_then_find_similar_leaves_the_image_out(page: Page) -> None:
     _shot(page, "05-find-similar")
 
 
+def test_cards_show_the_match_the_words_matched_and_the_rerankers_move(
+    page: Page, phone: Page
+) -> None:
+    for view, width in ((page, 1280), (phone, 390)):
+        first = view.locator("#search-results .mm-card").first
+        expect(first.locator("img").first).to_have_attribute("alt", _rank1("coffee.jpg"))
+        expect(first.locator(".mm-badge meter")).to_have_count(1)
+        expect(first.locator(".mm-badge")).to_contain_text(re.compile(r"#1 · \d+% strong"))
+        expect(first).to_contain_text("matched: cup, coffee")
+        move = re.compile(r"^(kept its place|moved (up|down) \d+)$")
+        expect(first.locator(".mm-line").first).to_have_text(move)
+        legend = view.locator("#search-results .mm-legend")
+        expect(legend).to_contain_text("0-100 %, on the same scale in every search")
+        first.scroll_into_view_if_needed()
+        view.locator("#search-results").screenshot(path=ARTIFACTS / f"06b-cards-{width}.png")
+
+
 def test_phone_layout_shows_every_result_whole(phone: Page) -> None:
     expect(_first_result(phone)).to_have_attribute("alt", _rank1("coffee.jpg"))
     toggle = phone.locator("#search-results .mm-weaker > summary")
