@@ -26,6 +26,7 @@ from mmdemo.evaluate.runner import (
 )
 from mmdemo.evaluate.views import chart_data, disagreements
 from mmdemo.search.engine import search
+from mmdemo.search.lexical_fusion import LEXICAL_WEIGHT
 from mmdemo.search.query import Query
 from mmdemo.store import Store
 
@@ -124,11 +125,13 @@ def test_eval_hides_captions_from_rerankers_unless_asked(
 ) -> None:
     from mmdemo.evaluate import runner
 
-    seen: list[bool] = []
+    seen: list[tuple[bool, float]] = []
     real_search = runner.search
 
     def spy(*args: Any, **kwargs: Any) -> Any:
-        seen.append(kwargs["rerank_captions"])
+        # Queries made of captions see no caption text unless asked: neither the reranker
+        # nor the words matched in it.
+        seen.append((kwargs["rerank_captions"], args[0].lexical_weight))
         return real_search(*args, **kwargs)
 
     monkeypatch.setattr(runner, "search", spy)
@@ -136,7 +139,7 @@ def test_eval_hides_captions_from_rerankers_unless_asked(
     captions_to_queries(tmp_path / "captions.csv", out)
     args = ["eval", "--collection", "ev", "--queries", str(out), "--data-dir", str(collection)]
     assert main([*args, "--rerank", str(tiny_reranker_dir), *flag]) == 0
-    assert seen and set(seen) == {expected}
+    assert seen and set(seen) == {(expected, LEXICAL_WEIGHT if expected else 0.0)}
 
 
 def test_eval_of_unknown_collection_fails_clearly(

@@ -22,6 +22,7 @@ from mmdemo.export import read_cell, write_csv
 from mmdemo.ingest.captions import read_captions
 from mmdemo.search.engine import search
 from mmdemo.search.hybrid import CAPTION_WEIGHT
+from mmdemo.search.lexical_fusion import LEXICAL_WEIGHT
 from mmdemo.search.query import Query
 from mmdemo.store import Store
 
@@ -153,10 +154,11 @@ def _run_setup(
     **search_args: Any,
 ) -> tuple[dict[str, object], list[QueryOutcome]]:
     outcomes, total_ms = [], 0.0
-    weight = CAPTION_WEIGHT if search_args["rerank_captions"] else 0.0
+    captions = bool(search_args["rerank_captions"])  # queries made of captions would leak
+    weight, words = (CAPTION_WEIGHT, LEXICAL_WEIGHT) if captions else (0.0, 0.0)
     for q in queries:
         results = search(
-            Query(text=q.text, image=q.image, caption_weight=weight),
+            Query(text=q.text, image=q.image, caption_weight=weight, lexical_weight=words),
             model=model,
             reranker=reranker,
             **search_args,
