@@ -21,7 +21,8 @@ CARDS = """() => [...document.querySelectorAll('[id^=compare-results-] .mm-card'
   return {side: card.closest('[id^=compare-results-]').id.slice(-1), item: card.dataset.item,
     left: box.left, right: box.right, width: box.width, only: card.classList.contains('mm-only'),
     colour: getComputedStyle(card).borderTopColor, dashed: getComputedStyle(card).borderTopStyle,
-    badge: card.querySelector('.mm-badge').textContent, alt: card.querySelector('img').alt};
+    badge: card.querySelector('.mm-badge .mm-label').textContent,
+    alt: card.querySelector('img').alt};
 })"""
 
 

@@ -113,12 +113,20 @@ def test_filter_box_keeps_matching_items_and_explains_a_bad_filter(page: Page, p
 def test_caption_weight_slider_reorders_a_case_built_for_it(
     page: Page, priced: str, browser: Browser, web_app: WebApp
 ) -> None:
+    """rocket.jpg's caption is the query word for word: with exact words off, the caption
+    weight alone decides between its caption and coffee.jpg's pixels; with exact words on, the
+    caption wins even where captions barely count."""
     _search_collection(page, priced, "a cup of coffee")
     page.locator("#search-where textarea").fill("")
+    set_slider(page, "search-lexical-weight", 0)
     set_slider(page, "search-caption-weight", 0.05)
     _search_again(page, page.locator("#search-button"))
     expect(_first_result(page)).to_have_attribute("alt", _rank1("coffee.jpg"))
     set_slider(page, "search-caption-weight", 0.95)
+    _search_again(page, page.locator("#search-button"))
+    expect(_first_result(page)).to_have_attribute("alt", _rank1("rocket.jpg"))
+    set_slider(page, "search-caption-weight", 0.05)
+    set_slider(page, "search-lexical-weight", 0.4)
     _search_again(page, page.locator("#search-button"))
     expect(_first_result(page)).to_have_attribute("alt", _rank1("rocket.jpg"))
     _shot(page, "19-caption-weight-1280")

@@ -35,9 +35,9 @@ def test_both_grids_give_a_shared_item_the_same_colour_and_mark_the_rest() -> No
     assert a["x"] == b["x"] == "mm-card mm-linked mm-link-0"
     assert a["y"] == b["y"] == "mm-card mm-linked mm-link-1"
     assert a["z"] == "mm-card mm-only" and b["w"] == "mm-card mm-only"
-    assert '<span class="mm-badge">A#1 ↔ B#3</span>' in grid_a
-    assert '<span class="mm-badge">A#1 ↔ B#3 ▼2</span>' in grid_b
-    assert '<span class="mm-badge">B#2 · only B</span>' in grid_b
+    assert '<span class="mm-badge"><span class="mm-label">A#1 ↔ B#3</span></span>' in grid_a
+    assert '<span class="mm-badge"><span class="mm-label">A#1 ↔ B#3 ▼2</span></span>' in grid_b
+    assert '<span class="mm-badge"><span class="mm-label">B#2 · only B</span></span>' in grid_b
     assert "mm-similar" not in grid_a + grid_b
 
 

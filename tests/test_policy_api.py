@@ -69,7 +69,7 @@ PARAMETERS = {
     "/index_existing": ["collection", "model"],
     "/search": [
         "collection", "text", "image", "model", "reranker", "top_k", "weight", "negative",
-        "negative_weight", "caption_contains", "where", "caption_weight",
+        "negative_weight", "caption_contains", "where", "caption_weight", "lexical_weight",
     ],
     "/compare": [
         "collection", "model_a", "model_b", "text", "image", "reranker_a", "reranker_b", "top_k",

@@ -155,7 +155,8 @@ def _badge(item: Card) -> str:
         else ""
     )
     lines = "".join(f'<span class="mm-line">{e(line)}</span>' for line in item.lines)
-    return f'<span class="mm-badge">{meter}{e(item.badge)}{lines}</span>'
+    label = f'<span class="mm-label">{e(item.badge)}</span>'
+    return f'<span class="mm-badge">{meter}{label}{lines}</span>'
 
 
 def _grid(cards: list[tuple[int, Card]], similar: bool) -> str:
