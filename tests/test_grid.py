@@ -47,7 +47,8 @@ def test_planted_markup_in_captions_names_and_words_is_escaped() -> None:
 def test_a_card_shows_its_match_as_a_bar_and_a_word_never_a_raw_score() -> None:
     page = _render([_row(1, 0.72)])
     assert 'alt="#1 f1.jpg: caption 1"' in page
-    assert '<meter min="0" max="1" value="0.720">72%</meter> #1 · 72% strong' in page
+    assert '<meter min="0" max="1" value="0.720">72%</meter> ' in page
+    assert '<span class="mm-label">#1 · 72% strong</span>' in page
     assert "0.250" not in page.split('class="mm-detail"')[0]  # the similarity: details only
     assert "<dt>similarity</dt><dd>0.2500</dd>" in page
 
