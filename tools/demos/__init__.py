@@ -1,0 +1,1 @@
+"""The builders of the bundled demo collections (assets/demos): photos, shop, documents."""
