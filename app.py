@@ -3,7 +3,7 @@
 Serves on 127.0.0.1:7860 by default (``MMDEMO_HOST`` / ``MMDEMO_PORT``); on Hugging Face
 Spaces it binds every interface and keeps data under ``/data/mmdemo`` when the Space has
 persistent storage. The page is served before any model loads: the default embedder is
-chosen and the demo collection indexed in the background.
+chosen and the demo collections indexed in the background.
 """
 
 from __future__ import annotations
@@ -29,8 +29,10 @@ def _parser() -> argparse.ArgumentParser:
         "--model",
         help="default embedder, also used for the demo (default: CLIP if it loads, else lite)",
     )
-    parser.add_argument("--demo-dir", type=Path, help="folder of the demo collection's images")
-    parser.add_argument("--no-demo", action="store_true", help="do not set up a demo collection")
+    parser.add_argument(
+        "--demo-dir", type=Path, help="folder of images that replaces the photos demo"
+    )
+    parser.add_argument("--no-demo", action="store_true", help="do not set up demo collections")
     return parser
 
 
@@ -51,15 +53,13 @@ def main(argv: Sequence[str] | None = None) -> int:
     if deployment.hf_home is not None:
         os.environ["HF_HOME"] = str(deployment.hf_home)
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
-    from mmdemo.ui.bootstrap import Bootstrap, DemoSource
+    from mmdemo.demos import plan_demos
+    from mmdemo.ui.bootstrap import Bootstrap
     from mmdemo.ui.context import AppContext
     from mmdemo.ui.layout import build_app, launch
 
-    demo = None
-    if not args.no_demo:
-        folder = args.demo_dir or DemoSource().folder
-        demo = DemoSource(folder=folder, captions=folder / "captions.csv")
-    ctx = AppContext(settings, Bootstrap(settings, demo, args.model), deployment.notes)
+    plan = None if args.no_demo else plan_demos(settings.demo_sources, args.demo_dir)
+    ctx = AppContext(settings, Bootstrap(settings, plan, args.model), deployment.notes)
     launch(build_app(ctx), ctx, deployment.host, deployment.port)
     return 0
 

@@ -1,11 +1,12 @@
 """Choose the near-duplicate threshold on measured data.
 
-Positives: each demo photo (``assets/photos``) against its own edited copies (resized to
-half, re-encoded as JPEG quality 50, centre-cropped to 90 % and to 75 %). Negatives: every
-pair of distinct images: the demo photos plus, with ``--share-dir``, the photo-like
-Tux Paint stamps of every split. Prints, per model, the lowest similarity of each kind
-of copy and the highest similarity between distinct images, and the threshold midway
-between the weakest copy kind still kept apart and the closest distinct pair.
+Positives: each sample photo (the 14 of ``assets/demos/photos``) against its own edited
+copies (resized to half, re-encoded as JPEG quality 50, centre-cropped to 90 % and to
+75 %). Negatives: every pair of distinct images: the sample photos plus, with
+``--share-dir``, the photo-like Tux Paint stamps of every split. Prints, per model, the
+lowest similarity of each kind of copy and the highest similarity between distinct
+images, and the threshold midway between the weakest copy kind still kept apart and the
+closest distinct pair.
 
     python -m bench.duplicate_threshold --model lite --share-dir /work/data/root/usr/share
 """

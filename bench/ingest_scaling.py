@@ -23,6 +23,8 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mmdemo.demos import PHOTOS_DIR, SAMPLE_PHOTOS
+
 ROOT = Path(__file__).resolve().parents[1]
 
 
@@ -36,7 +38,7 @@ def make_images(folder: Path, count: int, width: int, height: int) -> None:
 
 
 def make_photos(folder: Path, count: int, width: int, height: int) -> None:
-    """Write ``count`` distinct JPEGs cut from the real photos of assets/photos.
+    """Write ``count`` distinct JPEGs cut from the 14 sample photos of assets/demos/photos.
 
     Each is a random crop (60-100 % of each side) of one photo, resized to ``width`` x
     ``height``, sometimes mirrored, saved at quality 85: what a photo costs to decode, hash
@@ -44,7 +46,7 @@ def make_photos(folder: Path, count: int, width: int, height: int) -> None:
     """
     rng = np.random.default_rng(0)
     photos = []
-    for path in sorted((ROOT / "assets" / "photos").glob("*.jpg")):
+    for path in sorted(PHOTOS_DIR / name for name in SAMPLE_PHOTOS):
         with Image.open(path) as opened:
             photos.append(opened.convert("RGB"))
     folder.mkdir(parents=True, exist_ok=True)

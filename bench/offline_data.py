@@ -5,7 +5,8 @@
   ``MIN_PHOTO_COLOURS`` distinct colours); each is put on a white page like a product photo
   and captioned with the English line of its ``.txt`` file. Split by a hash of the caption
   into train / dev / test, so no caption (concept) is in two splits.
-- ``photos``: the real photos in ``assets/photos`` with their captions (test only).
+- ``photos``: the 14 scikit-image / scikit-learn photos of ``assets/demos/photos`` with
+  their captions (test only).
 - ``emoji``: npm ``emoji-datasource-google`` PNGs named by their Unicode names (train only).
 - ``clipart``: Debian ``openclipart-svg`` drawings, rendered with ``rsvg-convert``, captioned
   by title and keywords (train only).
@@ -24,8 +25,9 @@ from pathlib import Path
 import numpy as np
 from PIL import Image
 
+from mmdemo.demos import PHOTOS_DIR, SAMPLE_PHOTOS
+
 REPO = Path(__file__).resolve().parents[1]
-PHOTOS_DIR = REPO / "assets" / "photos"
 MIN_PHOTO_COLOURS = 1500
 SPLIT_SHARES = (("train", 0.5), ("dev", 0.2), ("test", 0.3))
 
@@ -78,9 +80,10 @@ def tux_items(share_dir: Path, split: str) -> list[Item]:
 
 
 def photo_items() -> list[Item]:
-    """The real photos of ``assets/photos`` and their captions."""
+    """The 14 scikit-image / scikit-learn photos of the photos demo and their captions
+    (the same set since before the demos grew, so figures stay comparable)."""
     with (PHOTOS_DIR / "captions.csv").open(encoding="utf-8") as handle:
-        rows = list(csv.DictReader(handle))
+        rows = [r for r in csv.DictReader(handle) if r["file_name"] in SAMPLE_PHOTOS]
     return [
         Item(f"photo:{r['file_name']}", PHOTOS_DIR / r["file_name"], r["caption"]) for r in rows
     ]

@@ -1,8 +1,9 @@
 """Offline relevance benchmark of the lite embedders and reranker on photo-like images.
 
 Corpus and queries (see bench/README.md): the Tux Paint photo cut-outs of one split plus,
-for the test split, the real photos of ``assets/photos``; one text query per distinct
-caption. Prints Recall@1/5/10 and nDCG@10 for ConSE alone and for each saved embedder,
+for the test split, the 14 scikit-image / scikit-learn photos of ``assets/demos/photos``;
+one text query per distinct caption. Prints Recall@1/5/10 and nDCG@10 for ConSE alone and
+for each saved embedder,
 each without and with the lite reranker on its top 20, the image embedding time, and
 image->image near-duplicate Recall@1 (a query is a shrunk, re-encoded copy), and the time of
 a one-text query encode. ``--int8-text`` measures all of it with MiniLM's Linear layers

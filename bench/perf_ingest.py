@@ -6,7 +6,7 @@ fresh data dir. The two alternate, ``repeats`` times each (every other repeat in
 order), in one process with the model and the store's client warm; the figures are the
 ratio of their medians (and of their best runs), the median of each repeat's own ratio,
 and the ratio per CPU-second of the process. Two sets of distinct 640x480
-JPEGs (nothing deduplicates): crops of the real photos in assets/photos, and noise, the
+JPEGs (nothing deduplicates): crops of the 14 sample photos in assets/demos/photos, and noise, the
 worst case (twice a photo's decode time, four times its size).
 """
 

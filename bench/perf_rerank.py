@@ -31,7 +31,9 @@ from typing import Any
 
 from PIL import Image, ImageEnhance, ImageOps
 
-PHOTOS = Path(__file__).resolve().parents[1] / "assets" / "photos"
+from mmdemo.demos import PHOTOS_DIR as PHOTOS
+from mmdemo.demos import SAMPLE_PHOTOS
+
 COLLECTION = "perf"
 MODEL = "lite"
 RERANKER = "lite"
@@ -41,7 +43,7 @@ QUERIES = ("a space rocket", "a cup of coffee", "a tabby cat", "old coins", "a f
 def make_images(folder: Path) -> None:
     """The demo photos and three transformed copies of each (distinct bytes, same content)."""
     folder.mkdir(parents=True, exist_ok=True)
-    for path in sorted(PHOTOS.glob("*.jpg")):
+    for path in sorted(PHOTOS / name for name in SAMPLE_PHOTOS):
         image = Image.open(path).convert("RGB")
         width, height = image.size
         variants = {

@@ -132,6 +132,8 @@ class Settings:
     visitor_max_mb: int = 200
     #: Whether photos' GPS position is kept in multi-visitor mode (``MMDEMO_ALLOW_GPS``).
     allow_gps: bool = False
+    #: Demos to add or replace at start-up (``MMDEMO_DEMO_SOURCES``, see mmdemo/demos.py).
+    demo_sources: str = ""
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -157,6 +159,7 @@ class Settings:
                 "MMDEMO_VISITOR_MAX_MB", env.get("MMDEMO_VISITOR_MAX_MB"), 200
             ),
             allow_gps=is_set(env.get("MMDEMO_ALLOW_GPS")),
+            demo_sources=env.get("MMDEMO_DEMO_SOURCES", ""),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:

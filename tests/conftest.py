@@ -122,7 +122,7 @@ WEB_MODEL = "lite"
 
 
 def _wait_for_demo(url: str, server: subprocess.Popen[bytes], timeout_s: float = 600.0) -> None:
-    """Wait until the app answers and its demo collection is indexed (its /status says so)."""
+    """Wait until the app answers and its demo collections are indexed (its /status says so)."""
     import time
 
     from gradio_client import Client
@@ -143,7 +143,7 @@ def _wait_for_demo(url: str, server: subprocess.Popen[bytes], timeout_s: float =
         if status["phase"] == "failed":
             pytest.fail(f"the app's start-up failed: {status['message']}")
         time.sleep(0.5)
-    pytest.fail(f"the app at {url} did not index its demo within {timeout_s:.0f} s")
+    pytest.fail(f"the app at {url} did not index its demos within {timeout_s:.0f} s")
 
 
 def _serve_app(
@@ -163,7 +163,7 @@ def _serve_app(
         # The API tests name tiny models by folder, as an operator who allows them would.
         "MMDEMO_ALLOW_LOCAL_MODELS": "1",
     }
-    for variable in ("MMDEMO_READONLY", "SPACE_ID", "MMDEMO_MULTIUSER"):
+    for variable in ("MMDEMO_READONLY", "SPACE_ID", "MMDEMO_MULTIUSER", "MMDEMO_DEMO_SOURCES"):
         env.pop(variable, None)
     env.update(extra_env)
     root = Path(__file__).resolve().parents[1]
@@ -192,8 +192,12 @@ def web_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
 
 @pytest.fixture(scope="session")
 def multiuser_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
-    """The app as on a public Space: each session sees only its own and the shared collections."""
-    yield from _serve_app(tmp_path_factory, "multiuser-app", {"MMDEMO_MULTIUSER": "1"})
+    """The app as on a public Space: each session sees only its own and the shared collections.
+
+    Only the photos demo (MMDEMO_DEMO_SOURCES drops the others): the visitor rules are the
+    same for every shared collection, and ``web_app`` covers the full three-demo start-up."""
+    extra = {"MMDEMO_MULTIUSER": "1", "MMDEMO_DEMO_SOURCES": "shop=;documents="}
+    yield from _serve_app(tmp_path_factory, "multiuser-app", extra)
 
 
 @pytest.fixture(scope="session")

@@ -19,6 +19,8 @@ from conftest import WebApp
 from playwright.sync_api import Browser, Locator, Page, expect
 from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
 
+from mmdemo.demos import PHOTOS_DIR
+
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
 ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
@@ -87,7 +89,7 @@ def phone(browser: Browser, web_app: WebApp) -> Iterator[Page]:
         yield opened
 
 
-PHOTOS = Path(__file__).resolve().parents[1] / "assets" / "photos"
+PHOTOS = PHOTOS_DIR
 
 
 @pytest.fixture(scope="module")

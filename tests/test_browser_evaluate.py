@@ -7,6 +7,7 @@ own collection through the API, then works on the page like a visitor. Screensho
 
 from __future__ import annotations
 
+import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -16,6 +17,8 @@ from gradio_client import Client, handle_file
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 from test_browser import ARTIFACTS, PHOTOS, WAIT_MS, _choose
+
+from mmdemo.demos import SAMPLE_PHOTOS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -60,7 +63,7 @@ def index(web_app: WebApp, collection: str, files: list[Path], captions: Path | 
 
 
 def test_evaluate_two_setups_shows_chart_and_disagreements(page: Page, web_app: WebApp) -> None:
-    photos = sorted(p for p in PHOTOS.iterdir() if p.suffix == ".jpg")
+    photos = sorted(PHOTOS / name for name in SAMPLE_PHOTOS)
     index(web_app, "eval-page", photos, PHOTOS / "captions.csv")
     page.get_by_role("tab", name="Evaluate").click()
     _choose(page.locator("#eval-coll"), "eval-page")
@@ -90,10 +93,12 @@ def test_evaluate_two_setups_shows_chart_and_disagreements(page: Page, web_app: 
 
 def test_map_hover_shows_thumbnail_and_click_finds_similar(page: Page, web_app: WebApp) -> None:
     page.get_by_role("tab", name="Map").click()
-    _choose(page.locator("#map-coll"), "demo")
+    _choose(page.locator("#map-coll"), "demo-photos")
     page.locator("#map-button").click()
     dots = page.locator("#map-view circle[data-id]")
-    expect(dots).to_have_count(14, timeout=RUN_MS)
+    with (PHOTOS / "captions.csv").open(encoding="utf-8") as handle:
+        photos = sum(1 for _ in csv.DictReader(handle))
+    expect(dots).to_have_count(photos, timeout=RUN_MS)
     expect(page.locator("#map-view text.mm-query")).to_have_count(1)  # the sample query's star
     expect(page.locator("#map-view circle.mm-hit")).to_have_count(5)
     dot = dots.nth(3)

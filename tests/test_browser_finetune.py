@@ -34,7 +34,7 @@ def _shots(page: Page, name: str) -> None:  # noqa: F811 (the page fixture)
 def test_finetune_from_the_page(page: Page, web_app: WebApp) -> None:  # noqa: F811
     expect(page.locator("#status")).to_contain_text("ready")
     page.get_by_role("tab", name="Fine-tune").click()
-    _choose(page.locator("#ft-coll"), "demo")
+    _choose(page.locator("#ft-coll"), "demo-photos")
     page.locator("#ft-name textarea").fill("demo-tuned")
     page.get_by_label("Epochs (0 = default)").fill("2")
     page.get_by_label("Batch size (0 = default)").fill("4")
@@ -44,7 +44,7 @@ def test_finetune_from_the_page(page: Page, web_app: WebApp) -> None:  # noqa: F
     table = page.locator("#ft-table")
     expect(table).to_contain_text("recall@10", timeout=TRAIN_WAIT_MS)
     expect(table).to_contain_text("ndcg@10")
-    expect(page.locator("#ft-summary")).to_contain_text("Fine-tuned lite on 11 pairs")
+    expect(page.locator("#ft-summary")).to_contain_text("Fine-tuned lite on 49 pairs")
     expect(page.locator("#ft-summary")).to_contain_text("but was not pushed to me/demo-tuned")
     loss_seen = page.evaluate("window.lossSeen")
     assert any("train" in text for text in loss_seen), loss_seen

@@ -21,7 +21,7 @@ def test_evaluate_endpoint_returns_table_chart_and_disagreements(client: Client)
         {"query": "a tabby cat", "relevant": "chelsea.jpg"},
     ]
     result = client.predict(
-        collection="demo",
+        collection="demo-photos",
         models=["lite"],
         rerankers=["none", "lite"],
         queries=queries,
@@ -41,7 +41,7 @@ def test_evaluate_endpoint_returns_table_chart_and_disagreements(client: Client)
 
 
 def test_evaluate_endpoint_from_captions_says_so(client: Client) -> None:
-    result = client.predict(collection="demo", models=["lite"], api_name="/evaluate")
+    result = client.predict(collection="demo-photos", models=["lite"], api_name="/evaluate")
     assert "captions" in result["note"]
     assert result["table"][0]["queries"] == 14
     assert result["disagreements"] == []  # one set-up: nothing to compare
@@ -51,9 +51,9 @@ def test_evaluate_endpoint_from_captions_says_so(client: Client) -> None:
     ("kwargs", "message"),
     [
         ({"collection": "nowhere", "models": ["lite"]}, "'nowhere' does not exist"),
-        ({"collection": "demo", "models": []}, "at least one embedding model"),
+        ({"collection": "demo-photos", "models": []}, "at least one embedding model"),
         (
-            {"collection": "demo", "models": ["lite"], "queries": [{"query": "x"}]},
+            {"collection": "demo-photos", "models": ["lite"], "queries": [{"query": "x"}]},
             "'relevant' column",
         ),
     ],

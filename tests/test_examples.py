@@ -31,3 +31,53 @@ def test_the_same_collection_gives_the_same_examples_in_any_order() -> None:
 def test_an_empty_collection_still_offers_texts_but_no_image() -> None:
     examples = example_queries([])
     assert [e.kind for e in examples] == ["text"] * 3
+
+
+def test_each_example_names_the_items_it_was_made_from() -> None:
+    items = _items("a dog", "a dog", "a boat")
+    examples = example_queries(items)
+    assert examples[0].text == "a dog" and examples[0].expected == ("f0.jpg", "f1.jpg")
+    image = next(e for e in examples if e.kind == "image")
+    assert image.expected == (image.image_file,)
+    pair = next(e for e in examples if e.kind == "text+image")
+    assert pair.expected == tuple(dict.fromkeys((*examples[0].expected, pair.image_file)))
+
+
+def _products() -> list[tuple[str, dict[str, str]]]:
+    rows = [
+        ("Red running shoe from Strideline: the Aster Running Shoe, made to last.", "Aster",
+         "Strideline", "shoes"),
+        ("Blue coffee mug from Mugsmith: the Birch Coffee Mug, for hot drinks.", "Birch",
+         "Mugsmith", "drinkware"),
+        ("Green running shoe from Strideline: the Cobalt Running Shoe, made to last.",
+         "Cobalt", "Strideline", "shoes"),
+    ]  # fmt: skip
+    return [
+        (f"id{i}", {"file_name": f"p{i}.jpg", "caption": c, "name": n, "brand": b, "category": k})
+        for i, (c, n, b, k) in enumerate(rows)
+    ]
+
+
+def test_a_shop_offers_a_name_a_brand_and_a_category_with_their_products() -> None:
+    texts = {e.text: e.expected for e in example_queries(_products()) if e.kind == "text"}
+    assert texts == {
+        "Aster": ("p0.jpg",),
+        "Strideline": ("p0.jpg", "p2.jpg"),
+        "shoes": ("p0.jpg", "p2.jpg"),
+    }
+
+
+def test_long_captions_offer_their_first_phrase_instead_of_built_in_texts() -> None:
+    pages = [
+        (
+            f"id{i}",
+            {"file_name": f"r.pdf p. {i + 1}", "caption": f"{title}: line chart. " + "x " * 40},
+        )
+        for i, title in enumerate(["Visitors per month", "Revenue by region"])
+    ]
+    texts = [e for e in example_queries(pages) if e.kind == "text"]
+    assert [(e.text, e.expected) for e in texts] == [
+        ("Visitors per month", ("r.pdf p. 1",)),
+        ("Revenue by region", ("r.pdf p. 2",)),
+    ]
+    assert not set(BUILT_IN_TEXTS) & {e.text for e in texts}

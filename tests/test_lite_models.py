@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import csv
 import io
 from pathlib import Path
 from typing import Any
@@ -11,11 +10,14 @@ import numpy as np
 import pytest
 from PIL import Image
 
+from mmdemo.demos import PHOTOS_DIR, SAMPLE_PHOTOS
 from mmdemo.models.lite import EMBEDDER_DIRS, RERANKER_DIRS
+
+PHOTOS = PHOTOS_DIR
 
 pytestmark = pytest.mark.realmodel
 
-PHOTOS = Path(__file__).resolve().parents[1] / "assets" / "photos"
+
 QUERIES = {
     "a cup of coffee": "coffee.jpg",
     "a space rocket": "rocket.jpg",
@@ -27,10 +29,8 @@ QUERIES = {
 
 @pytest.fixture(scope="session")
 def photos() -> dict[str, Image.Image]:
-    """The real photos of assets/photos, by file name."""
-    with (PHOTOS / "captions.csv").open(encoding="utf-8") as handle:
-        names = [row["file_name"] for row in csv.DictReader(handle)]
-    return {name: Image.open(PHOTOS / name).convert("RGB") for name in names}
+    """The 14 sample photos of the photos demo (scikit-image / scikit-learn), by file name."""
+    return {name: Image.open(PHOTOS / name).convert("RGB") for name in SAMPLE_PHOTOS}
 
 
 @pytest.fixture(scope="session")
@@ -211,7 +211,7 @@ def test_reranker_encodes_each_caption_once_and_scores_as_before(
 
 @pytest.fixture(scope="module")
 def indexed_photos(tmp_path_factory: pytest.TempPathFactory) -> Any:
-    """assets/photos indexed with preset ``lite`` through the app's own pipeline."""
+    """The 14 sample photos indexed with preset ``lite`` through the app's own pipeline."""
     from mmdemo.config import Settings
     from mmdemo.ingest.indexer import index_paths
     from mmdemo.store import Store
@@ -219,9 +219,13 @@ def indexed_photos(tmp_path_factory: pytest.TempPathFactory) -> Any:
     settings = Settings(data_dir=tmp_path_factory.mktemp("lite-pipeline"), device="cpu")
     store = Store(settings)
     report = index_paths(
-        [PHOTOS], collection="photos", models=["lite"], settings=settings, store=store
+        [PHOTOS / name for name in SAMPLE_PHOTOS],
+        collection="photos",
+        models=["lite"],
+        settings=settings,
+        store=store,
     )
-    assert report.added == len(list(PHOTOS.glob("*.jpg")))
+    assert report.added == len(SAMPLE_PHOTOS)
     return settings, store
 
 

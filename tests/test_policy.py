@@ -31,8 +31,10 @@ OPERATOR = Visitor.operator()
 
 def policy(tmp_path: Path, **settings: Any) -> Policy:
     """A policy over a fresh data dir, the start-up work done, default model ``lite``."""
-    status = SimpleNamespace(finished=True, done=0, total=0, default_model="lite")
-    startup = SimpleNamespace(demo_name="demo", status=lambda: status)
+    status = SimpleNamespace(
+        finished=True, done=0, total=0, default_model="lite", demo_ready=lambda _: True
+    )
+    startup = SimpleNamespace(demo=lambda name: name if name == "demo" else None, status=lambda: status)
     chosen = Settings(data_dir=tmp_path / "data", **settings)
     return Policy(chosen, startup, lambda: SimpleNamespace(collections=list))  # type: ignore[arg-type]
 

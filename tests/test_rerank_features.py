@@ -13,6 +13,7 @@ import numpy as np
 import pytest
 
 from mmdemo.config import Settings
+from mmdemo.demos import PHOTOS_DIR, SAMPLE_PHOTOS
 from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.ingest.indexer import index_paths
 from mmdemo.models.loading import load_reranker
@@ -22,9 +23,11 @@ from mmdemo.search.engine import SearchResults, search
 from mmdemo.search.query import Query
 from mmdemo.store import Store
 
+PHOTOS = PHOTOS_DIR
+
 pytestmark = pytest.mark.realmodel
 
-PHOTOS = Path(__file__).resolve().parents[1] / "assets" / "photos"
+
 NAMES = ["astronaut.jpg", "rocket.jpg", "chelsea.jpg", "coffee.jpg", "hubble_deep_field.jpg"]
 
 
@@ -155,7 +158,8 @@ def test_images_indexed_before_features_existed_still_rerank(tmp_path: Path) -> 
 def indexed(tmp_path_factory: pytest.TempPathFactory) -> tuple[Settings, Store]:
     settings = Settings(data_dir=tmp_path_factory.mktemp("demo"), device="cpu")
     store = Store(settings)
-    index_paths([PHOTOS], collection="demo", models=["lite"], settings=settings, store=store)
+    photos = [PHOTOS / name for name in SAMPLE_PHOTOS]
+    index_paths(photos, collection="demo", models=["lite"], settings=settings, store=store)
     return settings, store
 
 

@@ -25,10 +25,11 @@ from PIL import Image
 from test_hf_datasets import ROWS, in_memory
 
 from mmdemo.config import Limits, Settings
+from mmdemo.demos import PHOTOS_DIR as DEMO_PHOTOS
+from mmdemo.demos import DemoPlan, parse_entry, plan_demos
 from mmdemo.errors import InputError
 from mmdemo.evaluate.compare import kendall_tau_shared
 from mmdemo.models.registry import resolve
-from mmdemo.ui.bootstrap import DEMO_PHOTOS
 from mmdemo.ui.deploy import EPHEMERAL_NOTE, resolve_deployment
 
 pytestmark = pytest.mark.timeout(300)
@@ -116,7 +117,7 @@ def test_a_plain_server_path_is_not_an_upload(client: Client, web_app: WebApp) -
             files=[str(DEMO_PHOTOS / "rocket.jpg")], collection="sneaky", api_name="/index"
         )
     with pytest.raises(AppError, match="handle_file"):
-        _search(client, web_app, collection="demo", image=str(DEMO_PHOTOS / "rocket.jpg"))
+        _search(client, web_app, collection="demo-photos", image=str(DEMO_PHOTOS / "rocket.jpg"))
 
 
 def test_the_page_events_are_not_public_endpoints(client: Client) -> None:
@@ -205,11 +206,14 @@ def test_collections_lists_images_per_model(
     key = resolve(web_app.model, "embedder").key
     assert by_name[COLLECTION]["images"] == 4
     assert by_name[COLLECTION]["models"][key] == 4
-    assert by_name["demo"]["images"] == 14
+    demos = {demo.collection: demo for demo in plan_demos("").demos}
+    for name, demo in demos.items():  # the full three-demo first start, every item counted
+        expected = sum(len(_pages_or_one(Path(item))) for item in demo.items())
+        assert by_name[name]["images"] == expected, name
 
 
 def test_demo_collection_is_searchable_with_its_captions(client: Client, web_app: WebApp) -> None:
-    payload, _ = _search(client, web_app, text="a cup of coffee", collection="demo")
+    payload, _ = _search(client, web_app, text="a cup of coffee", collection="demo-photos")
     with (DEMO_PHOTOS / "captions.csv").open(newline="") as handle:
         expected = {row["file_name"]: row["caption"] for row in csv.DictReader(handle)}
     results = payload["results"]
@@ -314,7 +318,7 @@ def test_search_with_a_model_the_collection_lacks_says_so(
     client: Client, web_app: WebApp, tiny_siglip_dir: Path
 ) -> None:
     with pytest.raises(AppError, match="not indexed with model"):
-        _search(client, web_app, text="x", collection="demo", model=str(tiny_siglip_dir))
+        _search(client, web_app, text="x", collection="demo-photos", model=str(tiny_siglip_dir))
 
 
 def test_compare_offers_indexing_then_measures_agreement(
@@ -378,13 +382,14 @@ def test_delete_needs_confirmation_and_spares_the_demo(
     client.predict(files=files, collection="to-delete", models=[web_app.model], api_name="/index")
     with pytest.raises(AppError, match="confirmation"):
         client.predict(collection="to-delete", api_name="/delete")
-    with pytest.raises(AppError, match="cannot be deleted"):
-        client.predict(collection="demo", confirm=True, api_name="/delete")
+    for demo in ("demo-photos", "demo-shop", "demo-documents"):
+        with pytest.raises(AppError, match="cannot be deleted"):
+            client.predict(collection=demo, confirm=True, api_name="/delete")
     result = client.predict(collection="to-delete", confirm=True, api_name="/delete")
     assert "Deleted collection" in result["message"]
     listing = client.predict(api_name="/collections")
     assert "to-delete" not in {row["name"] for row in listing}
-    assert "demo" in {row["name"] for row in listing}
+    assert {"demo-photos", "demo-shop", "demo-documents"} <= {row["name"] for row in listing}
 
 
 # --- read-only mode, in process ------------------------------------------------------------
@@ -534,11 +539,26 @@ def test_a_bad_port_is_a_clear_error() -> None:
 # --- start-up work and downloads, in process -----------------------------------------------
 
 
+def _pages_or_one(path: Path) -> list[int]:
+    """How many items a file of a demo gives: a PDF's pages, else one."""
+    if path.suffix != ".pdf":
+        return [1]
+    import pypdfium2
+
+    return list(range(len(pypdfium2.PdfDocument(str(path)))))
+
+
+def _only(*entries: str) -> DemoPlan:
+    """A plan of just the demos named as MMDEMO_DEMO_SOURCES entries."""
+    demos = tuple(demo for _, demo in map(parse_entry, entries) if demo is not None)
+    return DemoPlan(demos)
+
+
 def test_bootstrap_reports_a_model_that_fails_to_load(tmp_path: Path) -> None:
-    from mmdemo.ui.bootstrap import Bootstrap, DemoSource
+    from mmdemo.ui.bootstrap import Bootstrap
 
     settings = Settings(data_dir=tmp_path / "data")
-    boot = Bootstrap(settings, DemoSource(folder=DEMO_PHOTOS), "no-such-org/no-such-model")
+    boot = Bootstrap(settings, _only(f"photos={DEMO_PHOTOS}"), "no-such-org/no-such-model")
     boot.start()
     boot.join(timeout=120)
     status = boot.status()
@@ -549,7 +569,7 @@ def test_bootstrap_reports_a_model_that_fails_to_load(tmp_path: Path) -> None:
 
 @pytest.mark.parametrize("folder", ["missing", "empty", "junk"])
 def test_bootstrap_fails_clearly_when_the_demo_has_no_images(tmp_path: Path, folder: str) -> None:
-    from mmdemo.ui.bootstrap import Bootstrap, DemoSource
+    from mmdemo.ui.bootstrap import Bootstrap
 
     demo = tmp_path / folder
     if folder != "missing":
@@ -557,7 +577,7 @@ def test_bootstrap_fails_clearly_when_the_demo_has_no_images(tmp_path: Path, fol
     if folder == "junk":
         (demo / "notes.txt").write_text("not a photo")
     settings = Settings(data_dir=tmp_path / "data")
-    boot = Bootstrap(settings, DemoSource(folder=demo), "lite")
+    boot = Bootstrap(settings, _only(f"photos={demo}"), "lite")
     boot.start()
     boot.join(timeout=120)
     status = boot.status()

@@ -204,20 +204,20 @@ def test_two_api_clients_see_only_their_own_and_the_shared_collections(
     bob = Client(multiuser_app.url, verbose=False)
 
     assert _index(alice, multiuser_app, image, "alice-only")["added"] == 1
-    assert _names(alice) == ["alice-only", "demo"]
-    assert _names(bob) == ["demo"]
+    assert _names(alice) == ["alice-only", "demo-photos"]
+    assert _names(bob) == ["demo-photos"]
     assert len(_search(alice, multiuser_app, "alice-only")) == 1
     with pytest.raises(AppError, match="does not exist"):
         _search(bob, multiuser_app, "alice-only")
     with pytest.raises(AppError, match="does not exist"):
         bob.predict(collection="alice-only", confirm=True, api_name="/delete")
     with pytest.raises(AppError, match="shared and read-only"):
-        _index(bob, multiuser_app, image, "demo")
+        _index(bob, multiuser_app, image, "demo-photos")
     with pytest.raises(AppError, match="shared and read-only"):
-        bob.predict(collection="demo", model=multiuser_app.model, api_name="/index_existing")
+        bob.predict(collection="demo-photos", model=multiuser_app.model, api_name="/index_existing")
 
     assert _index(bob, multiuser_app, image, "alice-only")["added"] == 1
     bob.predict(collection="alice-only", confirm=True, api_name="/delete")
-    assert _names(bob) == ["demo"]
-    assert _names(alice) == ["alice-only", "demo"]
-    assert len(_search(alice, multiuser_app, "demo")) > 0
+    assert _names(bob) == ["demo-photos"]
+    assert _names(alice) == ["alice-only", "demo-photos"]
+    assert len(_search(alice, multiuser_app, "demo-photos")) > 0

@@ -28,6 +28,7 @@ from mmdemo.records import validate_collection_name
 from mmdemo.tenancy import Visitor
 
 if TYPE_CHECKING:
+    from mmdemo.demos import Demo
     from mmdemo.store import Store
 
 R = TypeVar("R", bound="Request")
@@ -44,13 +45,13 @@ class StartupStatus(Protocol):
     def total(self) -> int: ...
     @property
     def default_model(self) -> str: ...
+    def demo_ready(self, collection: str) -> bool: ...
 
 
 class Startup(Protocol):
-    """The app's start-up work: the protected demo collection and its progress."""
+    """The app's start-up work: the protected demo collections and their progress."""
 
-    @property
-    def demo_name(self) -> str | None: ...
+    def demo(self, collection: str) -> Demo | None: ...
     def status(self) -> StartupStatus: ...
 
 
@@ -194,7 +195,7 @@ class Policy:
         """The collection ``visitor`` means by ``name``, if it may ``access`` it: create one
         of its own, read a shared or its own one, change its own (see :class:`Visitor`).
 
-        The demo collection cannot be read or changed before it is indexed: the caller is
+        A demo collection cannot be read or changed before it is indexed: the caller is
         told so, instead of "not found".
         """
         store = self.store()
@@ -204,10 +205,18 @@ class Policy:
         stored = visitor.read(name, store) if access == "read" else visitor.change(name, store)
         return Target(name, stored)
 
+    def is_demo(self, collection: str) -> bool:
+        """Whether ``collection`` (a name as given) is one of the app's shared demos, which
+        are protected: no caller deletes or prunes them from the app."""
+        return self.startup.demo(collection.strip()) is not None
+
     def ready(self, collection: str) -> None:
-        """Refuse the demo collection while it is still being indexed."""
+        """Refuse a demo collection while it is still being indexed: each demo on its own,
+        so the photos demo is searched while the others index. Once the start-up work has
+        ended, a demo that never got ready is simply not found."""
         status = self.startup.status()
-        if collection == self.startup.demo_name and not status.finished:
+        waiting = self.is_demo(collection) and not status.demo_ready(collection.strip())
+        if waiting and not status.finished:
             progress = f" ({status.done}/{status.total})" if status.total else ""
             raise MMDemoError(
                 f"The demo collection is still being indexed{progress}: try again in a moment."

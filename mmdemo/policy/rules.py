@@ -238,7 +238,7 @@ class Upload(Rule):
 class Collection(Rule):
     """A collection the caller may read, create or change, as a :class:`Target`.
 
-    ``missing`` refuses a blank name; ``protected`` (with ``{name}``) refuses the demo.
+    ``missing`` refuses a blank name; ``protected`` (with ``{name}``) refuses every demo.
     """
 
     access: Access
@@ -249,7 +249,7 @@ class Collection(Rule):
         name = NAME.check(value, scope)
         if self.missing and not name.strip():
             raise InputError(self.missing)
-        if self.protected and name.strip() == scope.policy.startup.demo_name:
+        if self.protected and scope.policy.is_demo(name):
             raise InputError(self.protected.format(name=repr(name)))
         return scope.policy.collection(name, self.access, scope.visitor)
 

@@ -1,18 +1,23 @@
-"""First-start work done off the request path: pick the default embedder, index the demo.
+"""First-start work done off the request path: pick the default embedder, index the demos.
 
 The page is served at once; this runs in a background thread and the page polls its
 status. Loading models and importing the heavy libraries happens here, not before launch.
+The demos (mmdemo/demos.py) are indexed in order, photos first, and the models are warmed
+up as soon as that first demo is ready; a demo whose sources have not changed since it was
+indexed (a digest kept in ``<data_dir>/demos.json``) is not read again, so later starts are
+quick. A demo that cannot be set up is reported in the status and the others still index.
 """
 
 from __future__ import annotations
 
+import json
 import logging
 import threading
 from dataclasses import dataclass, replace
-from pathlib import Path
 from typing import TYPE_CHECKING
 
 from mmdemo.config import Settings
+from mmdemo.demos import Demo, DemoPlan
 from mmdemo.errors import InputError, MMDemoError
 from mmdemo.models.registry import OFFLINE_EMBEDDER
 
@@ -21,17 +26,8 @@ if TYPE_CHECKING:
 
 log = logging.getLogger(__name__)
 
-DEMO_COLLECTION = "demo"
-DEMO_PHOTOS = Path(__file__).resolve().parents[2] / "assets" / "photos"
-
-
-@dataclass(frozen=True)
-class DemoSource:
-    """The images (and optional captions CSV) of the demo collection."""
-
-    folder: Path = DEMO_PHOTOS
-    captions: Path | None = DEMO_PHOTOS / "captions.csv"
-    name: str = DEMO_COLLECTION
+#: Where the digest of each indexed demo's sources is kept, in the data dir.
+FINGERPRINTS = "demos.json"
 
 
 @dataclass(frozen=True)
@@ -46,11 +42,28 @@ class BootStatus:
     total: int = 0
     #: Preset keys that cannot load here (Hub unreachable, not cached), once known.
     unavailable: tuple[str, ...] = ()
+    #: Stored names of the demo collections ready to search so far.
+    ready_demos: tuple[str, ...] = ()
+    #: One sentence per demo that could not be set up, or per bad MMDEMO_DEMO_SOURCES entry.
+    problems: tuple[str, ...] = ()
 
     @property
     def finished(self) -> bool:
         """Whether the start-up work has ended, well or not."""
         return self.phase in ("ready", "failed")
+
+    def demo_ready(self, collection: str) -> bool:
+        """Whether the demo stored as ``collection`` can be searched now."""
+        return collection in self.ready_demos
+
+
+def read_fingerprints(settings: Settings) -> dict[str, str]:
+    """The digest of each demo's sources when it was last indexed, by stored name."""
+    try:
+        data = json.loads((settings.data_dir / FINGERPRINTS).read_text(encoding="utf-8"))
+    except (OSError, ValueError):
+        return {}
+    return {str(k): str(v) for k, v in data.items()} if isinstance(data, dict) else {}
 
 
 def _unique(names: list[str]) -> list[str]:
@@ -58,28 +71,44 @@ def _unique(names: list[str]) -> list[str]:
 
 
 class Bootstrap:
-    """Chooses the default embedder and indexes the demo collection in a background thread.
+    """Chooses the default embedder and indexes the demo collections in a background thread.
 
     ``model`` fixes the default embedder (and the only demo model); without it,
-    :func:`~mmdemo.models.loading.default_embedder` decides, and the demo is indexed with
-    that model and with the offline ``lite`` model.
+    :func:`~mmdemo.models.loading.default_embedder` decides, and the demos are indexed with
+    that model and with the offline ``lite`` model. ``plan`` lists the demos (None: none).
     """
 
-    def __init__(self, settings: Settings, demo: DemoSource | None, model: str | None) -> None:
+    def __init__(self, settings: Settings, plan: DemoPlan | None, model: str | None) -> None:
         """Remember what to do; nothing runs before :meth:`start`."""
         # The app's own demo set-up is not a user write, so it may run in read-only mode.
         self._settings = replace(settings, readonly=False)
-        self._demo = demo
+        self._plan = plan or DemoPlan(())
         self._model = model
         self._lock = threading.Lock()
         why = f"Default embedder {model!r}, as configured." if model else ""
-        self._status = BootStatus("starting", "Starting up…", model or OFFLINE_EMBEDDER, why)
+        self._status = BootStatus(
+            "starting",
+            "Starting up…",
+            model or OFFLINE_EMBEDDER,
+            why,
+            problems=self._plan.problems,
+        )
         self._thread: threading.Thread | None = None
 
     @property
     def demo_name(self) -> str | None:
-        """The demo collection's name, or None when the app has no demo."""
-        return self._demo.name if self._demo else None
+        """The primary demo collection (photos, the first screen's), or None without demos."""
+        return self._plan.demos[0].collection if self._plan.demos else None
+
+    @property
+    def demos(self) -> tuple[Demo, ...]:
+        """Every demo this app sets up, in the order they are indexed (the registry the
+        page reads: :attr:`Demo.collection` and :attr:`Demo.label`)."""
+        return self._plan.demos
+
+    def demo(self, collection: str) -> Demo | None:
+        """The demo stored as ``collection``, or None when it is not a demo."""
+        return self._plan.find(collection.strip())
 
     def status(self) -> BootStatus:
         """The current status (a consistent snapshot)."""
@@ -101,23 +130,19 @@ class Bootstrap:
         with self._lock:
             self._status = replace(self._status, **changes)  # type: ignore[arg-type]
 
-    def _progress(self, done: int, total: int) -> None:
-        self._update(
-            done=done, total=total, message=f"Indexing the demo collection: {done}/{total}"
-        )
-
     def _run(self) -> None:
         try:
             self._sweep()
+            self._mark_stored()
             self._choose_default()
             self._find_unavailable()
-            self._index_demo()
+            self._index_demos()
         except MMDemoError as exc:
             log.warning("demo set-up failed: %s", exc)
-            self._update(phase="failed", message=f"The demo collection is not available: {exc}")
+            self._update(phase="failed", message=f"The demo collections are not available: {exc}")
         except Exception:
             log.exception("start-up work failed")
-            self._update(phase="failed", message="The demo collection could not be set up.")
+            self._update(phase="failed", message="The demo collections could not be set up.")
 
     def _sweep(self) -> None:
         """Remove files that a killed ingest left behind (waits for running ingests)."""
@@ -127,6 +152,21 @@ class Bootstrap:
         removed = sweep_orphans(self._settings, Store(self._settings), apply=True)
         if removed:
             log.info("removed %d stored file(s) that no item refers to", len(removed))
+
+    def _mark_stored(self) -> None:
+        """Mark ready at once the demos stored from unchanged sources, before any model
+        loads (a later start): they can be searched with the models they hold."""
+        from mmdemo.store import Store
+
+        store = Store(self._settings)
+        recorded = read_fingerprints(self._settings)
+        for demo in self._plan.demos:
+            try:
+                unchanged = recorded.get(demo.collection) == demo.fingerprint()
+            except OSError:
+                continue
+            if unchanged and store.models(demo.collection):
+                self.mark_ready(demo.collection)
 
     def _choose_default(self) -> None:
         if self._model:
@@ -141,51 +181,43 @@ class Bootstrap:
 
         self._update(unavailable=unavailable_presets(hub_reachable()[0]))
 
-    def _index_demo(self) -> None:
-        demo = self._demo
-        if demo is None:
-            self._update(phase="ready", message="")
-            return
-        from mmdemo.ingest.indexer import index_paths
+    def _index_demos(self) -> None:
         from mmdemo.models.registry import resolve
         from mmdemo.store import Store
 
+        if not self._plan.demos:
+            self._update(phase="ready", message="")
+            return
         status = self.status()
         models = _unique([status.default_model] + ([] if self._model else [OFFLINE_EMBEDDER]))
-        store = Store(self._settings)
         keys = [resolve(name, "embedder").key for name in models]
-        if not all(store.has_model(demo.name, key) for key in keys):
-            self._update(phase="indexing", message="Indexing the demo collection…")
-            report = index_paths(
-                [demo.folder],
-                collection=demo.name,
-                models=models,
-                settings=self._settings,
-                store=store,
-                captions=demo.captions if demo.captions and demo.captions.exists() else None,
-                progress=self._progress,
-            )
-            if report.added + report.present == 0:
-                reasons = "; ".join(f"{r.file}: {r.reason}" for r in report.rejected[:3])
-                raise InputError(
-                    f"no image could be indexed from {demo.folder} ({reasons or 'no files'})."
-                )
-        self._warm_up(store, status.default_model)
-        images = store.models(demo.name).get(keys[0], 0)
-        self._update(
-            phase="ready", message=f"Demo collection {demo.name!r} ready: {images} images."
-        )
+        run = _DemoRun(self, Store(self._settings), models, keys)
+        run.plan()
+        run.index()
+        self._finish(run)
 
-    def _warm_up(self, store: Store, model: str) -> None:
+    def _finish(self, run: _DemoRun) -> None:
+        problems = (*self._plan.problems, *run.problems)
+        if not run.ready:
+            message = "No demo collection is available: " + " ".join(problems)
+            self._update(phase="failed", message=message, problems=problems)
+            return
+        counts = ", ".join(f"{demo.key} {count}" for demo, count in run.counts.items())
+        message = f"Demo collections ready: {counts} items."
+        if problems:
+            message += " " + " ".join(problems)
+        self._update(phase="ready", message=message, problems=problems)
+
+    def warm_up(self, store: Store, collection: str) -> None:
         """One search with the default embedder and reranker, so the first click is warm."""
         from mmdemo.models.registry import default_reranker
         from mmdemo.search.engine import warm_up
 
-        assert self._demo is not None
+        model = self.status().default_model
         self._update(message="Warming up the models…")
         try:
             warm_up(
-                collection=self._demo.name,
+                collection=collection,
                 model=model,
                 reranker=default_reranker(model),
                 settings=self._settings,
@@ -193,3 +225,137 @@ class Bootstrap:
             )
         except MMDemoError as exc:
             log.warning("warm-up search failed: %s", exc)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the start-up work runs with (writable even in a read-only app)."""
+        return self._settings
+
+    @property
+    def fallbacks(self) -> dict[str, Demo]:
+        """The bundled demo for each key that the operator replaced."""
+        return self._plan.fallbacks
+
+    def mark_ready(self, collection: str) -> None:
+        """Record that the demo stored as ``collection`` can be searched."""
+        with self._lock:
+            if collection not in self._status.ready_demos:
+                ready = (*self._status.ready_demos, collection)
+                self._status = replace(self._status, ready_demos=ready)
+
+    def progress(self, done: int, total: int) -> None:
+        """Progress over every demo being indexed, as one count of items."""
+        self._update(
+            done=done, total=total, message=f"Indexing the demo collections: {done}/{total}"
+        )
+
+
+class _DemoRun:
+    """One start-up's demo work: which demos need indexing, then indexing them in order."""
+
+    def __init__(self, boot: Bootstrap, store: Store, models: list[str], keys: list[str]):
+        self.boot = boot
+        self.store = store
+        self.models = models
+        self.keys = keys
+        self.settings = boot.settings
+        self.path = self.settings.data_dir / FINGERPRINTS
+        self.recorded = read_fingerprints(self.settings)
+        #: (demo, its sources' fingerprint, its item count) in order; None: already stored.
+        self.work: list[tuple[Demo, str | None, int]] = []
+        self.problems: list[str] = []
+        self.counts: dict[Demo, int] = {}
+        self.ready: list[str] = []
+
+    def _write(self) -> None:
+        self.path.parent.mkdir(parents=True, exist_ok=True)
+        fresh = self.path.with_suffix(".tmp")
+        fresh.write_text(json.dumps(self.recorded, indent=1, sort_keys=True), encoding="utf-8")
+        fresh.replace(self.path)
+
+    def _stored(self, demo: Demo, fingerprint: str) -> bool:
+        if self.recorded.get(demo.collection) != fingerprint:
+            return False
+        return all(self.store.has_model(demo.collection, key) for key in self.keys)
+
+    def _count(self, demo: Demo) -> int:
+        from mmdemo.ingest.sources import count_sources
+
+        return count_sources(demo.items(), self.settings.limits, demo.dataset)
+
+    def _planned(self, demo: Demo) -> tuple[Demo, str | None, int]:
+        fingerprint = demo.fingerprint()
+        if self._stored(demo, fingerprint):
+            return demo, None, 0
+        return demo, fingerprint, self._count(demo)
+
+    def plan(self) -> None:
+        """Decide, for each demo, whether it is stored already or how many items it has;
+        a demo whose sources cannot be read is reported, or replaced by its fallback."""
+        for configured in self.boot.demos:
+            demo: Demo | None = configured
+            while demo is not None:
+                try:
+                    self.work.append(self._planned(demo))
+                    break
+                except (MMDemoError, OSError) as exc:
+                    demo = self._failed(demo, exc)
+
+    def _failed(self, demo: Demo, exc: BaseException) -> Demo | None:
+        """Report a demo that cannot be set up; returns the bundled demo it replaced."""
+        fallback = None if demo.bundled else self.boot.fallbacks.get(demo.key)
+        instead = " (the bundled one is used instead)" if fallback else ""
+        self.problems.append(f"Demo {demo.key!r} is not available{instead}: {exc}")
+        log.warning("demo %s not available: %s", demo.key, exc)
+        return fallback
+
+    def index(self) -> None:
+        """Index what needs it, in order, reporting one count over all of them; warm the
+        models up once the first demo can be searched. A replacement that fails to index
+        is reported and its bundled demo indexed in its place."""
+        total = sum(count for _, _, count in self.work)
+        done = 0
+        queue = list(self.work)
+        while queue:
+            demo, fingerprint, count = queue.pop(0)
+            if fingerprint is not None:
+                try:
+                    self._index(demo, fingerprint, done, total)
+                except MMDemoError as exc:
+                    done += count
+                    fallback = self._failed(demo, exc)
+                    if fallback is not None:
+                        queue.insert(0, planned := self._planned(fallback))
+                        total += planned[2]
+                    continue
+                done += count
+            self.counts[demo] = self.store.models(demo.collection).get(self.keys[0], 0)
+            self.ready.append(demo.collection)
+            self.boot.mark_ready(demo.collection)
+            if len(self.ready) == 1:
+                self.boot.warm_up(self.store, demo.collection)
+
+    def _index(self, demo: Demo, fingerprint: str, offset: int, total: int) -> None:
+        from mmdemo.ingest.indexer import index_paths
+        from mmdemo.manage import delete_collection
+
+        self.boot.progress(offset, total)
+        if demo.collection in self.store.names():  # its sources changed: start afresh
+            delete_collection(self.settings, self.store, demo.collection)
+        self.recorded.pop(demo.collection, None)
+        report = index_paths(
+            demo.items(),
+            collection=demo.collection,
+            models=self.models,
+            settings=self.settings,
+            store=self.store,
+            captions=demo.captions if demo.captions and demo.captions.exists() else None,
+            dataset=demo.dataset,
+            progress=lambda done, _: self.boot.progress(offset + done, total),
+        )
+        if report.added + report.present == 0:
+            reasons = "; ".join(f"{r.file}: {r.reason}" for r in report.rejected[:3])
+            sources = ", ".join(demo.sources)
+            raise InputError(f"no image could be indexed from {sources} ({reasons or 'no files'}).")
+        self.recorded[demo.collection] = fingerprint
+        self._write()

@@ -135,7 +135,7 @@ class AppContext:
 
     @property
     def demo_name(self) -> str | None:
-        """The protected demo collection, if the app has one."""
+        """The primary demo collection (photos, the first screen's), if the app has demos."""
         return self.bootstrap.demo_name
 
     def store(self) -> Store:

@@ -44,7 +44,7 @@ if TYPE_CHECKING:
     from mmdemo.search.query import Query
 
 TOP_K_LABEL = "number of results (top_k)"
-#: A collection of the caller's own to delete from: never the demo one.
+#: A collection of the caller's own to delete from: never a demo.
 DELETABLE = Collection(
     "change", "Choose a collection to delete.", "The demo collection {name} cannot be deleted here."
 )
