@@ -119,6 +119,9 @@ class WebApp:
 #: The app's default embedder under test: the offline real-weights model, so results rank
 #: by meaning and the browser test can name the photo that must come first.
 WEB_MODEL = "lite"
+#: The environment of an app that sets up only the photos demo (the first start's others
+#: take most of a start-up): for fixtures whose tests need no other demo.
+PHOTOS_DEMO_ONLY = {"MMDEMO_DEMO_SOURCES": "shop=;documents="}
 
 
 def _wait_for_demo(url: str, server: subprocess.Popen[bytes], timeout_s: float = 600.0) -> None:
@@ -196,14 +199,16 @@ def multiuser_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
 
     Only the photos demo (MMDEMO_DEMO_SOURCES drops the others): the visitor rules are the
     same for every shared collection, and ``web_app`` covers the full three-demo start-up."""
-    extra = {"MMDEMO_MULTIUSER": "1", "MMDEMO_DEMO_SOURCES": "shop=;documents="}
+    extra = {"MMDEMO_MULTIUSER": "1", **PHOTOS_DEMO_ONLY}
     yield from _serve_app(tmp_path_factory, "multiuser-app", extra)
 
 
 @pytest.fixture(scope="session")
 def public_app(tmp_path_factory: pytest.TempPathFactory) -> Iterator[WebApp]:
-    """The app as a Space runs it by default: multi-visitor, and no server folder may be named."""
-    env = {"MMDEMO_MULTIUSER": "1", "MMDEMO_ALLOW_LOCAL_MODELS": "0"}
+    """The app as a Space runs it by default: multi-visitor, and no server folder may be named.
+
+    Only the photos demo, as in ``multiuser_app``: the policy treats every demo alike."""
+    env = {"MMDEMO_MULTIUSER": "1", "MMDEMO_ALLOW_LOCAL_MODELS": "0", **PHOTOS_DEMO_ONLY}
     yield from _serve_app(tmp_path_factory, "public-app", env)
 
 

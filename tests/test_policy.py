@@ -18,12 +18,18 @@ import gradio as gr
 import pytest
 
 from mmdemo.config import Settings
-from mmdemo.errors import InputError, ReadOnlyError
+from mmdemo.errors import InputError, MMDemoError, ReadOnlyError
 from mmdemo.policy import Policy, Request
 from mmdemo.policy.limits import EVALUATE_MAX_QUERIES, MODELS_MAX, TOP_K_MAX
 from mmdemo.tenancy import Visitor
 from mmdemo.ui import requests
-from mmdemo.ui.requests import DeleteRequest, EvaluateRequest, IndexRequest, SearchRequest
+from mmdemo.ui.requests import (
+    DeleteRequest,
+    DuplicatesDeleteRequest,
+    EvaluateRequest,
+    IndexRequest,
+    SearchRequest,
+)
 from mmdemo.ui.shared import answers_errors, shows_errors
 
 OPERATOR = Visitor.operator()
@@ -34,7 +40,9 @@ def policy(tmp_path: Path, **settings: Any) -> Policy:
     status = SimpleNamespace(
         finished=True, done=0, total=0, default_model="lite", demo_ready=lambda _: True
     )
-    startup = SimpleNamespace(demo=lambda name: name if name == "demo" else None, status=lambda: status)
+    startup = SimpleNamespace(
+        demo=lambda name: name if name == "demo" else None, status=lambda: status
+    )
     chosen = Settings(data_dir=tmp_path / "data", **settings)
     return Policy(chosen, startup, lambda: SimpleNamespace(collections=list))  # type: ignore[arg-type]
 
@@ -174,3 +182,42 @@ def test_the_page_shows_a_refusal_escaped_and_the_api_returns_it_as_typed() -> N
         answers_errors(refuse)()
     assert page.value.message == "Condition 'price&lt;' has no value after '&lt;'."
     assert api.value.message == "Condition 'price<' has no value after '<'."
+
+
+def _demos_policy(tmp_path: Path, *ready: str, finished: bool = False) -> Policy:
+    """A policy over the three bundled demos' start-up, ``ready`` of them indexed so far."""
+    from mmdemo.demos import plan_demos
+    from mmdemo.ui.bootstrap import Bootstrap
+
+    boot = Bootstrap(Settings(data_dir=tmp_path / "data"), plan_demos(""), "lite")
+    for name in ready:
+        boot.mark_ready(name)
+    status = boot.status()
+    startup = SimpleNamespace(
+        demo=boot.demo,
+        status=lambda: dataclasses.replace(status, phase="ready" if finished else "indexing"),
+    )
+    return Policy(Settings(data_dir=tmp_path / "data"), startup, lambda: None)  # type: ignore[arg-type]
+
+
+def test_each_demo_is_refused_only_while_it_itself_is_being_indexed(tmp_path: Path) -> None:
+    rules = _demos_policy(tmp_path, "demo-photos")
+    asked = rules.admit(SearchRequest, {"collection": "demo-photos", "text": "cat"}, OPERATOR)
+    assert asked.collection.stored == "demo-photos"  # searched while the others index
+    for name in ("demo-shop", " demo-documents "):
+        with pytest.raises(MMDemoError, match="still being indexed"):
+            rules.admit(SearchRequest, {"collection": name, "text": "cat"}, OPERATOR)
+    done = _demos_policy(tmp_path, "demo-photos", finished=True)
+    asked = done.admit(SearchRequest, {"collection": "demo-shop", "text": "cat"}, OPERATOR)
+    assert asked.collection.stored == "demo-shop"  # start-up over: found or not, as any name
+
+
+@pytest.mark.parametrize("name", ["demo-photos", "demo-shop", "demo-documents", " demo-shop "])
+def test_every_demo_is_protected_from_deleting(tmp_path: Path, name: str) -> None:
+    rules = _demos_policy(tmp_path, "demo-photos", "demo-shop", "demo-documents")
+    with pytest.raises(InputError, match="cannot be deleted here"):
+        rules.admit(DeleteRequest, {"collection": name, "confirm": True}, OPERATOR)
+    with pytest.raises(InputError, match="cannot be changed here"):
+        rules.admit(DuplicatesDeleteRequest, {"collection": name, "confirm": True}, OPERATOR)
+    mine = rules.admit(DeleteRequest, {"collection": "demo-mine", "confirm": True}, OPERATOR)
+    assert mine.collection.stored == "demo-mine"  # demo-shaped, but no demo: the visitor's own

@@ -12,6 +12,7 @@ may send them. An endpoint without a case here fails the walk.
 
 from __future__ import annotations
 
+import csv
 import json
 import math
 from pathlib import Path
@@ -25,6 +26,7 @@ from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
 
+from mmdemo.demos import PHOTOS_DIR
 from mmdemo.policy.limits import EVALUATE_MAX_QUERIES, MODELS_MAX, TOP_K_MAX
 from mmdemo.search.hybrid import CAPTION_WEIGHT
 
@@ -32,6 +34,8 @@ pytestmark = pytest.mark.timeout(600)
 
 ROOT = Path(__file__).resolve().parents[1]
 SESSION = "hostile-walk-session"
+#: The shared collection the walk searches: the photos demo.
+DEMO = "demo-photos"
 GENERIC = "upstream Gradio app"
 NAN, INF = math.nan, math.inf
 #: Values a parameter of each API type must refuse, each with one sentence.
@@ -145,13 +149,13 @@ def cases(app_files: dict[str, Any]) -> dict[str, dict[str, Any]]:
     return {
         "/index": {"files": [app_files["b"]], "collection": "walked", "models": ["lite"]},
         "/index_existing": {"collection": "keep-me", "model": "lite"},
-        "/search": {"collection": "demo", "text": "a cup of coffee"},
-        "/compare": {"collection": "demo", "model_a": "lite", "model_b": "lite", "text": "cat"},
+        "/search": {"collection": DEMO, "text": "a cup of coffee"},
+        "/compare": {"collection": DEMO, "model_a": "lite", "model_b": "lite", "text": "cat"},
         "/collections": {},
         "/delete": {"collection": "keep-me", "confirm": True},
         "/status": {},
         "/evaluate": {
-            "collection": "demo",
+            "collection": DEMO,
             "models": ["lite"],
             "queries": [{"query": "a cup of coffee", "relevant": "coffee.jpg"}],
         },
@@ -224,7 +228,7 @@ def test_only_a_real_true_confirms_a_delete(client: Client, tmp_path: Path, valu
 
 def test_api_errors_are_plain_text(client: Client, public_app: WebApp) -> None:
     with pytest.raises(AppError) as refusal:
-        client.predict(collection="demo", text="x", where="price<", api_name="/search")
+        client.predict(collection=DEMO, text="x", where="price<", api_name="/search")
     message = str(refusal.value.args[0])
     assert "'price<'" in message
     assert_one_plain_sentence(message, public_app)
@@ -239,7 +243,7 @@ def test_evaluate_refuses_server_folders_and_says_nothing_about_them(
     for folder in [".", "/root", str(tmp_path), str(tmp_path / "missing"), "../models"]:
         given = {"models": ["lite"], "rerankers": ["none"]} | {kind: [folder]}
         with pytest.raises(AppError) as refusal:
-            client.predict(collection="demo", **given, api_name="/evaluate")
+            client.predict(collection=DEMO, **given, api_name="/evaluate")
         message = str(refusal.value.args[0])
         assert_one_plain_sentence(message, public_app)
         assert "accepted only from the command line" in message
@@ -252,15 +256,17 @@ def test_evaluate_takes_at_most_the_documented_number_of_queries(client: Client)
     with pytest.raises(
         AppError, match=f"at most {EVALUATE_MAX_QUERIES} queries: this one has 2000"
     ):
-        client.predict(collection="demo", models=["lite"], queries=queries, api_name="/evaluate")
+        client.predict(collection=DEMO, models=["lite"], queries=queries, api_name="/evaluate")
 
 
 def test_top_k_is_a_whole_number_up_to_the_documented_maximum(client: Client) -> None:
     for value in (10**9, TOP_K_MAX + 1, 0, 2.5, "abc"):
         with pytest.raises(AppError, match=f"whole number from 1 to {TOP_K_MAX}"):
-            client.predict(collection="demo", text="cat", top_k=value, api_name="/search")
-    payload, _ = client.predict(collection="demo", text="cat", top_k=TOP_K_MAX, api_name="/search")
-    assert len(payload["results"]) == 14  # all the demo holds
+            client.predict(collection=DEMO, text="cat", top_k=value, api_name="/search")
+    payload, _ = client.predict(collection=DEMO, text="cat", top_k=TOP_K_MAX, api_name="/search")
+    with (PHOTOS_DIR / "captions.csv").open(encoding="utf-8") as handle:
+        held = sum(1 for _ in csv.DictReader(handle))
+    assert len(payload["results"]) == held  # all the photos demo holds
 
 
 def test_two_sessions_cannot_reach_each_others_collections_through_any_endpoint(
