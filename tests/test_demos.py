@@ -11,6 +11,7 @@ import csv
 import shutil
 import zipfile
 from pathlib import Path
+from typing import Any
 
 import pytest
 
@@ -179,3 +180,66 @@ def test_an_unreachable_hub_demo_is_reported_and_the_bundled_one_indexes(
     assert "hf:someone/photos cannot be reached: HF_HUB_OFFLINE is set" in photos
     assert "Demo 'cats' is not available: " in cats
     assert photos in status.message and cats in status.message
+
+
+# --- the page's parts for the demos, in process (the browser tests show them) ----------
+
+
+def _page(tmp_path: Path, configured: str = "") -> tuple[Bootstrap, Any, Any]:
+    """The start-up of the bundled demos (``configured``: MMDEMO_DEMO_SOURCES), not
+    started, its app context and its built page."""
+    from mmdemo.ui.context import AppContext
+    from mmdemo.ui.layout import build_app
+
+    settings = Settings(data_dir=tmp_path / "data", device="cpu")
+    boot = Bootstrap(settings, plan_demos(configured), "lite")
+    ctx = AppContext(settings, boot)
+    return boot, ctx, build_app(ctx)
+
+
+def test_every_collection_picker_offers_the_demos_by_their_display_names(
+    tmp_path: Path,
+) -> None:
+    from mmdemo.ui.shared import collection_choices
+
+    _, _, app = _page(tmp_path)
+    ids = {"search-coll", "cmp-coll", "map-coll", "eval-coll", "dup-coll"}
+    pickers = [b for b in app.blocks.values() if b.elem_id in ids]
+    assert len(pickers) == len(ids)  # (fine-tuning names no collection until the list loads)
+    demos = [("Demo: photos", "demo-photos"), ("Demo: shop", "demo-shop")]
+    demos.append(("Demo: documents", "demo-documents"))
+    for picker in pickers:
+        assert (picker.choices, picker.value) == (demos, "demo-photos"), picker.elem_id
+    mine = collection_choices(["demo-shop", "holiday", "demo-mine"], BUNDLED)
+    assert mine == [("Demo: shop", "demo-shop"), ("holiday", "holiday"), ("demo-mine", "demo-mine")]
+
+
+def test_the_sample_query_runs_once_the_photos_demo_is_ready_not_every_demo(
+    tmp_path: Path,
+) -> None:
+    from types import SimpleNamespace
+
+    import gradio as gr
+
+    boot, _, app = _page(tmp_path)
+    on_ready = next(f.fn for f in app.fns.values() if getattr(f.fn, "__name__", "") == "on_ready")
+    query = {"text": "a cup of coffee", "image": None, "weight": 0.5, "negative": None}
+    query |= {"negative_weight": 0.5, "caption_contains": None, "where": None}
+    query |= {"caption_weight": 0.4, "model": "lite", "reranker": "none", "top_k": 10}
+    request = SimpleNamespace(session_hash="visitor")
+    skips = tuple(gr.skip() for _ in range(7))
+    assert on_ready([], request, **query, collection="demo-photos") == skips  # not ready yet
+    boot.mark_ready("demo-photos")
+    assert not boot.status().finished
+    assert on_ready([], request, **query, collection="demo-photos") != skips  # it runs
+    assert on_ready([], request, **query, collection="demo-shop") == skips  # still indexing
+
+
+def test_the_status_line_names_each_demo_that_cannot_be_set_up(tmp_path: Path) -> None:
+    from mmdemo.ui.layout import status_text
+
+    boot, ctx, _ = _page(tmp_path, "bad_entry;shop=")
+    line = status_text(ctx)
+    [problem] = boot.status().problems
+    assert "'bad_entry' is not NAME=SOURCE" in problem
+    assert "⚠ MMDEMO\\_DEMO\\_SOURCES: 'bad\\_entry' is not NAME=SOURCE" in line

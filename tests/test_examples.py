@@ -1,4 +1,10 @@
-"""Example queries come from the collection's captions, else from a built-in list."""
+"""Example queries come from the collection's captions and metadata, else from a built-in
+list; Compare and Map start from one."""
+
+from pathlib import Path
+from types import SimpleNamespace
+
+import gradio as gr
 
 from mmdemo.search.examples import BUILT_IN_TEXTS, MAX_CAPTION_CHARS, example_queries
 
@@ -81,3 +87,35 @@ def test_long_captions_offer_their_first_phrase_instead_of_built_in_texts() -> N
         ("Revenue by region", ("r.pdf p. 2",)),
     ]
     assert not set(BUILT_IN_TEXTS) & {e.text for e in texts}
+
+
+def test_compare_and_map_start_from_the_chosen_collections_example(tmp_path: Path) -> None:
+    """Their query box takes the collection's first text example on each change, and on
+    the first screen only once (a visitor's own text is never replaced by a later tick);
+    the page keeps the example with the files it expects."""
+    import numpy as np
+
+    from mmdemo.config import Settings
+    from mmdemo.ui.bootstrap import Bootstrap
+    from mmdemo.ui.context import AppContext
+    from mmdemo.ui.events import ExampleStart
+
+    settings = Settings(data_dir=tmp_path / "data")
+    ctx = AppContext(settings, Bootstrap(settings, None, "lite"))
+    metadata = [
+        {"file_name": "chart.png", "caption": "a line chart", "image_file": "a.png"},
+        {"file_name": "x.png", "image_file": "b.png"},
+    ]
+    ctx.store().add("reports", "lite", ["a", "b"], np.ones((2, 4), np.float32), metadata)
+    start, request = ExampleStart(ctx), SimpleNamespace(session_hash=None)
+    text, kept = start.on_collection("reports", request)  # type: ignore[arg-type]
+    assert text == "a line chart"
+    assert kept == {"text": "a line chart", "expected": ["chart.png"]}
+    assert start.on_collection("no-such", request)[1] is None  # type: ignore[arg-type]
+    skipped = start.on_ready("reports", kept, request)  # type: ignore[arg-type]
+    assert skipped == (gr.skip(), gr.skip())
+    waiting = start.on_ready("reports", None, request)  # type: ignore[arg-type]
+    assert waiting == (gr.skip(), gr.skip())  # the start-up work has not ended
+    ctx.bootstrap.start()
+    ctx.bootstrap.join(120)
+    assert start.on_ready("reports", None, request) == (text, kept)  # type: ignore[arg-type]

@@ -23,6 +23,8 @@ from mmdemo.ui.requests import ListRequest
 from mmdemo.ui.sessions import lazy_session_configs
 from mmdemo.ui.shared import (
     PRIVATE,
+    as_plain_markdown,
+    collection_choices,
     default_reranker,
     embedder_choices,
 )
@@ -86,12 +88,19 @@ def model_line(model: str) -> str:
 
 
 def status_text(ctx: AppContext) -> str:
-    """A visitor's line (progress, or the model in use), the technical reasons behind a
-    details toggle, and deployment notes."""
+    """A visitor's line (progress, or the model in use), each demo that could not be set
+    up, the technical reasons behind a details toggle, and deployment notes."""
     status = ctx.bootstrap.status()
-    lead = model_line(status.default_model) if status.phase == "ready" else status.message
+    ready = status.phase == "ready"
+    lead = model_line(status.default_model) if ready else status.message
     technical = [line for line in (status.message, status.default_why) if line and line != lead]
-    lines = [lead, Runtime.of(ctx.settings).line(), *ctx.notes]
+    # A failed start-up's message already names them.
+    problems = [] if status.phase == "failed" else status.problems
+    shown = [
+        lead if ready else as_plain_markdown(lead),
+        *(f"⚠ {as_plain_markdown(p)}" for p in problems),
+    ]
+    lines = [*shown, Runtime.of(ctx.settings).line(), *ctx.notes]
     if ctx.readonly:
         lines.append("Read-only demo: uploading, indexing and deleting are turned off.")
     text = "  \n".join(line for line in lines if line)
@@ -102,7 +111,8 @@ def status_text(ctx: AppContext) -> str:
 
 
 class _Sync:
-    """The dropdowns and lists that follow the collections and the default model."""
+    """The dropdowns and lists that follow the collections and the default model: demos
+    under their display names (never among the collections to delete)."""
 
     def __init__(
         self,
@@ -113,10 +123,10 @@ class _Sync:
         mapping: maps.MapTab,
         finetune: finetune.FinetuneTab,
     ) -> None:
+        self.deletable = collections.delete_choice
         self.collection_lists = [
             search.collection,
             compare.collection,
-            collections.delete_choice,
             collections.duplicates_choice,
             evaluate.collection,
             mapping.collection,
@@ -130,6 +140,7 @@ class _Sync:
     @property
     def outputs(self) -> list[Any]:
         return [
+            self.deletable,
             *self.collection_lists,
             *self.model_lists,
             self.reranker,
@@ -144,13 +155,16 @@ class _Sync:
         also select that model everywhere and the search tab's reranker to its default."""
         asked = ctx.admit(ListRequest, {}, request.session_hash)
         infos = collection_actions.collections(ctx, asked)
-        names = [info.name for info in infos]
+        demos = ctx.bootstrap.demos
+        names = collection_choices([info.name for info in infos], demos)
+        deletable = [(label, name) for label, name in names if ctx.bootstrap.demo(name) is None]
         indexed = [model for info in infos for model in info.models]
         unavailable = ctx.bootstrap.status().unavailable
         choices = embedder_choices([*indexed, *([default] if default else [])], None, unavailable)
         chosen: dict[str, Any] = {"value": default} if default else {}
         many: dict[str, Any] = {"value": [default]} if default else {}
         return [
+            gr.Dropdown(choices=deletable),
             *(gr.Dropdown(choices=names) for _ in self.collection_lists),
             *(gr.Dropdown(choices=choices, **chosen) for _ in self.model_lists),
             gr.Dropdown(value=default_reranker(default)) if default else gr.Dropdown(),
@@ -195,6 +209,8 @@ def build_app(ctx: AppContext) -> gr.Blocks:
         app.unload(on_unload)
         ticked = timer.tick(on_tick, None, [status, timer, *sync.outputs], **PRIVATE)
         searching.run_when_ready(ticked)
+        comparing.start_when_ready(ticked)
+        mapping.start_when_ready(ticked)
         for event in [*managing.changed, tuning.trained]:
             event.then(on_refresh, None, sync.outputs, **PRIVATE)
         tuning.compare_button.click(

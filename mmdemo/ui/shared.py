@@ -5,7 +5,7 @@ from __future__ import annotations
 import functools
 import html
 import re
-from collections.abc import Callable, Container, Iterable
+from collections.abc import Callable, Container, Iterable, Sequence
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
@@ -20,6 +20,7 @@ from mmdemo.policy.rules import NO_RERANKER
 from mmdemo.ui.search_view import shown_image
 
 if TYPE_CHECKING:
+    from mmdemo.demos import Demo
     from mmdemo.search.engine import SearchResults
 
 P = ParamSpec("P")
@@ -130,9 +131,23 @@ def models_dropdown(value: str, info: str, **kwargs: Any) -> gr.Dropdown:
     )
 
 
-def collection_dropdown(demo: str | None, **kwargs: Any) -> gr.Dropdown:
-    """A collection dropdown, filled when the page loads, the demo collection chosen."""
-    return gr.Dropdown([], value=demo, label="Collection", allow_custom_value=True, **kwargs)
+def collection_choices(names: Iterable[str], demos: Sequence[Demo]) -> list[tuple[str, str]]:
+    """Collection dropdown choices: each demo under its display name ("Demo: photos"), any
+    other collection under its own; the value is always the name a request takes."""
+    labels = {demo.collection: demo.label for demo in demos}
+    return [(labels.get(name, name), name) for name in names]
+
+
+def collection_dropdown(demos: Sequence[Demo], **kwargs: Any) -> gr.Dropdown:
+    """A collection dropdown offering the demos until the page loads the visitor's list,
+    the first demo (photos) chosen."""
+    return gr.Dropdown(
+        collection_choices([demo.collection for demo in demos], demos),
+        value=demos[0].collection if demos else None,
+        label="Collection",
+        allow_custom_value=True,
+        **kwargs,
+    )
 
 
 def reranker_dropdown(value: str, **kwargs: Any) -> gr.Dropdown:

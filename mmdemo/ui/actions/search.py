@@ -71,8 +71,9 @@ def run(ctx: AppContext, setup: Setup, query: Query, exclude_id: str | None = No
 
 
 def examples(ctx: AppContext, target: Target) -> list[dict[str, Any]]:
-    """The example queries of a collection as {label, kind, text, image path} dicts,
-    built from its items once per store change."""
+    """The example queries of a collection as {label, kind, text, image path, expected}
+    dicts (``expected``: the file names it was made from), built from its items once per
+    store change."""
     stored = target.stored
     return ctx.until_store_changes(("examples", stored), lambda: _examples(ctx, stored))
 
@@ -90,9 +91,17 @@ def _examples(ctx: AppContext, collection: str) -> list[dict[str, Any]]:
             "kind": e.kind,
             "text": e.text,
             "image": str(image_path(ctx.settings, metadata[e.image_id])) if e.image_id else None,
+            "expected": list(e.expected),
         }
         for e in example_queries(items)
     ]
+
+
+def starting_example(examples: list[dict[str, Any]]) -> dict[str, Any] | None:
+    """The example a tab's query starts from: the first text-only one, as {text, expected}
+    (what the page keeps beside the query box), or None when there is none."""
+    first = next((e for e in examples if e["text"] and not e["image"]), None)
+    return None if first is None else {"text": first["text"], "expected": first["expected"]}
 
 
 def setup_note(ctx: AppContext, target: Target | None, model: str) -> tuple[str, bool]:

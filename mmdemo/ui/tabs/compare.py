@@ -6,15 +6,19 @@ both sides return carries the same colour and ``A#i ↔ B#j`` badge on both and 
 one side has says so; then how much the rankings agree (overlap@k, rank-biased overlap,
 Kendall's tau). A side whose model has not indexed the collection offers to index it with
 that model. One button compares the current model with and without its reranker. The
-public API (``compare``, ``index_existing``) is in ``ui/api.py``.
+query starts from an example of the chosen collection (kept with the files it expects,
+:class:`mmdemo.ui.events.ExampleStart`). The public API (``compare``, ``index_existing``)
+is in ``ui/api.py``.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
 import gradio as gr
+from gradio.events import Dependency
 
 from mmdemo.policy.rules import NO_RERANKER
 from mmdemo.present.linked import LINK_PALETTE, linked_grids
@@ -31,6 +35,7 @@ from mmdemo.ui.search_view import GRID_JS, shown_image
 from mmdemo.ui.shared import (
     PRIVATE,
     as_plain_markdown,
+    collection_dropdown,
     model_dropdown,
     reranker_dropdown,
     shows_errors,
@@ -66,6 +71,8 @@ class CompareTab:
     collection: gr.Dropdown
     models: tuple[gr.Dropdown, gr.Dropdown]
     rerankers: tuple[gr.Dropdown, gr.Dropdown]
+    #: Puts the chosen collection's example in the query once it is ready (first screen).
+    start_when_ready: Callable[[Dependency], None]
 
 
 def _agreement_text(measures: dict[str, Any] | None) -> str:
@@ -140,10 +147,7 @@ def _query_row(ctx: AppContext) -> dict[str, Any]:
             scale=2,
         )
         with gr.Column(scale=2):
-            collection = gr.Dropdown(
-                [], value=ctx.demo_name, label="Collection", allow_custom_value=True,
-                elem_id="cmp-coll",
-            )  # fmt: skip
+            collection = collection_dropdown(ctx.bootstrap.demos, elem_id="cmp-coll")
             top_k = gr.Slider(1, 50, value=10, step=1, label="Results (top-k)")
     return {"text": text, "image": image, "collection": collection, "top_k": top_k}
 
@@ -169,6 +173,8 @@ def build(ctx: AppContext) -> CompareTab:
         measures = gr.Markdown(label="agreement", elem_id="compare-agreement")
         payload = gr.JSON(label="comparison", visible=False)
         index_report = gr.JSON(label="index_report", visible=False)
+        # The example the query started from, with the files it expects: {text, expected}.
+        example = gr.State(None)
 
     form |= {"model_a": side_a.model, "reranker_a": side_a.reranker}
     form |= {"model_b": side_b.model, "reranker_b": side_b.reranker}
@@ -198,6 +204,10 @@ def build(ctx: AppContext) -> CompareTab:
         ).success(on.on_compare, None, outputs, **compared).success(
             on.offer_indexing, **offered, **PRIVATE
         )
+    start_when_ready = events.ExampleStart(ctx).bind(form["collection"], form["text"], example)
     return CompareTab(
-        form["collection"], (side_a.model, side_b.model), (side_a.reranker, side_b.reranker)
+        form["collection"],
+        (side_a.model, side_b.model),
+        (side_a.reranker, side_b.reranker),
+        start_when_ready,
     )

@@ -85,7 +85,7 @@ def build(ctx: AppContext) -> DuplicatesPanel:
     on = _Handlers(ctx)
     with gr.Accordion("Near-duplicates", open=False, elem_id="dup-panel"):
         with gr.Row():
-            collection = collection_dropdown(ctx.demo_name, elem_id="dup-coll")
+            collection = collection_dropdown(ctx.bootstrap.demos, elem_id="dup-coll")
             threshold = gr.Slider(
                 0.5,
                 1.0,

@@ -171,7 +171,7 @@ def build(ctx: AppContext) -> EvaluateTab:
             "queries CSV, each captioned image is queried with its own caption."
         )
         with gr.Row():
-            collection = collection_dropdown(ctx.demo_name, elem_id="eval-coll")
+            collection = collection_dropdown(ctx.bootstrap.demos, elem_id="eval-coll")
             queries = gr.File(
                 label="Queries CSV (optional): query and/or query_image, relevant",
                 file_types=[".csv"],

@@ -1,18 +1,22 @@
 """The Map tab: a collection's embeddings in 2-D, coloured and named by cluster.
 
 Hovering a point shows its thumbnail and caption; clicking selects it for "Find similar";
-a text query adds a star among its top-k, which are ringed. The map comes from the cache
-of :mod:`mmdemo.evaluate.collection_map`, so opening it again is quick.
+a text query adds a star among its top-k, which are ringed; it starts from an example of
+the chosen collection (:class:`mmdemo.ui.events.ExampleStart`). The map comes from the
+cache of :mod:`mmdemo.evaluate.collection_map`, so opening it again is quick.
 """
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 import gradio as gr
+from gradio.events import Dependency
 
 from mmdemo.evaluate.scatter import MAP_CSS, MAP_JS, SELECTED_ELEMENT_ID
+from mmdemo.ui import events
 from mmdemo.ui.actions import explore
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
 from mmdemo.ui.requests import MapRequest, MapSimilarRequest
@@ -37,6 +41,8 @@ class MapTab:
 
     collection: gr.Dropdown
     model: gr.Dropdown
+    #: Puts the chosen collection's example in the query once it is ready (first screen).
+    start_when_ready: Callable[[Dependency], None]
 
 
 def draw(
@@ -94,11 +100,14 @@ def build(ctx: AppContext) -> MapTab:
             "coloured by cluster. Hover a point to see it; click one to select it."
         )
         with gr.Row():
-            collection = collection_dropdown(ctx.demo_name, elem_id="map-coll")
+            collection = collection_dropdown(ctx.bootstrap.demos, elem_id="map-coll")
             model = model_dropdown("Embedding model", default, elem_id="map-model")
         with gr.Row():
             text = gr.Textbox(
-                value=SAMPLE_QUERY, label="Show a text query on the map (optional)", scale=3
+                value=SAMPLE_QUERY,
+                label="Show a text query on the map (optional)",
+                scale=3,
+                elem_id="map-text",
             )
             top_k = gr.Slider(1, 50, value=HIGHLIGHTED, step=1, label="Ring its top-k", scale=1)
         button = gr.Button("Show map", variant="primary", elem_id="map-button")
@@ -117,6 +126,8 @@ def build(ctx: AppContext) -> MapTab:
             elem_id="map-gallery",
             elem_classes="result-gallery",
         )
+        # The example the query started from, with the files it expects: {text, expected}.
+        example = gr.State(None)
 
     shown = {"collection": collection, "model": model}
     gr.on(
@@ -137,4 +148,4 @@ def build(ctx: AppContext) -> MapTab:
         **PRIVATE,
         **POOLED,
     )
-    return MapTab(collection, model)
+    return MapTab(collection, model, events.ExampleStart(ctx).bind(collection, text, example))

@@ -1,8 +1,10 @@
 """The Search tab: example queries, text and/or image query, the results grid.
 
 Its events are private; the public ``search`` endpoint is in ``ui/api.py``. The first
-screen runs the sample query by itself once the demo is ready
-(:func:`SearchTab.run_when_ready`). Clicking a result opens it large; its "Find similar"
+screen runs the sample query by itself as soon as the photos demo is ready, while the
+other demos still index (:func:`SearchTab.run_when_ready`). Each collection shows its own
+example queries, made from its captions and metadata. Clicking a result opens it large
+(with the item's camera, DICOM and OCR fields where it has them); its "Find similar"
 searches with that image, leaving the image itself out. A model the collection is not
 indexed with is offered for indexing right here.
 """
@@ -17,14 +19,12 @@ import gradio as gr
 from gradio.events import Dependency
 
 from mmdemo.errors import InputError, MMDemoError
-from mmdemo.policy.rules import Target
 from mmdemo.search.hybrid import CAPTION_WEIGHT
 from mmdemo.search.lexical_fusion import LEXICAL_WEIGHT
 from mmdemo.ui import events
 from mmdemo.ui.actions import search
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, SEARCH_POOLED, AppContext
 from mmdemo.ui.requests import (
-    CollectionRequest,
     ModelRequest,
     PickRequest,
     SearchRequest,
@@ -43,6 +43,7 @@ from mmdemo.ui.shared import (
     PRIVATE,
     Form,
     as_plain_markdown,
+    collection_dropdown,
     default_reranker,
     embedder_choices,
     model_dropdown,
@@ -138,9 +139,7 @@ def _query_inputs() -> Form:
 
 def _setup_inputs(ctx: AppContext) -> Form:
     """Collection, model, reranker and top-k."""
-    collection = gr.Dropdown(
-        [], value=ctx.demo_name, label="Collection", allow_custom_value=True, elem_id="search-coll"
-    )
+    collection = collection_dropdown(ctx.bootstrap.demos, elem_id="search-coll")
     default = ctx.bootstrap.status().default_model
     model = model_dropdown("Embedding model", default, elem_id="search-model")
     reranker = reranker_dropdown(default_reranker(default), elem_id="search-reranker")
@@ -185,26 +184,14 @@ class _Handlers:
             raise InputError("That example is no longer shown: pick another one.")
         return examples[index]["text"], examples[index]["image"]
 
-    def target(self, collection: Any, session_hash: str | None) -> Target | None:
-        """The collection the visitor means, or None when none (that it may see) is chosen."""
-        try:
-            named = {"collection": collection}
-            return self.ctx.admit(CollectionRequest, named, session_hash).collection
-        except MMDemoError:
-            return None
-
     def on_collection(self, collection: Any, request: gr.Request) -> tuple[str, list[Any]]:
         """The example row of the chosen collection."""
-        target = self.target(collection, request.session_hash)
-        try:
-            examples = search.examples(self.ctx, target) if target else []
-        except MMDemoError:
-            examples = []
+        examples = events.examples_of(self.ctx, collection, request.session_hash)
         return examples_html(examples), examples
 
     def on_setup(self, collection: Any, model: Any, request: gr.Request) -> tuple[Any, ...]:
         """The note on the chosen model for the chosen collection, and the model choices."""
-        target = self.target(collection, request.session_hash)
+        target = events.chosen(self.ctx, collection, request.session_hash)
         try:
             checked = self.ctx.admit(ModelRequest, {"model": model}, None).model if model else ""
             note, offer = search.setup_note(self.ctx, target, checked)
@@ -216,11 +203,12 @@ class _Handlers:
         return gr.Markdown(note, visible=bool(note)), gr.Button(visible=offer), gr.Dropdown(choices)
 
     def on_ready(self, shown: list[Any], request: gr.Request, **named: Any) -> tuple[Any, ...]:
-        """Run the sample query once the demo is ready. A status tick already in flight when
-        the first results showed runs this again; it must not replace what the visitor
-        searched since with a search of half-edited inputs, so any shown results stop it."""
+        """Run the sample query as soon as the chosen collection (the photos demo) is ready,
+        not after every demo. A status tick already in flight when the first results showed
+        runs this again; it must not replace what the visitor searched since with a search
+        of half-edited inputs, so any shown results stop it."""
         boot = self.ctx.bootstrap.status()
-        if shown or not boot.finished:
+        if shown or not events.collection_ready(self.ctx, named["collection"]):
             return tuple(gr.skip() for _ in range(7))
         examples_row = self.on_collection(named["collection"], request)
         if boot.phase == "failed":
