@@ -1,6 +1,7 @@
 """Issue 26's formats through the app's /index endpoint (gradio_client against ``python
-app.py``): phone photos and DICOM studies index, their dates filter /search, broken
-variants are rejected with reasons, and no planted patient value comes back."""
+app.py``): phone photos and DICOM studies index, their dates filter /search, their fields
+come back on each result (the detail panel's), broken variants are rejected with reasons,
+no planted patient value comes back, and ``ocr`` makes text inside images searchable."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from typing import Any
 import pytest
 from conftest import WebApp
 from gradio_client import Client, handle_file
+from test_ocr import SIGNS
 
 from dicomphi import leaks, planted_dicom, scrubbed
-from formatfactory import dicom_path, photo
+from formatfactory import EXPECTED, dicom_path, noise, photo, text_image
 from imagefactory import write
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.filterwarnings("ignore::UserWarning")]
@@ -105,3 +107,49 @@ def test_no_planted_patient_value_comes_back_from_the_api(
     texts = [json.dumps(indexed), json.dumps(payload), json.dumps(listed)]
     texts.append(Path(csv_file).read_text())
     assert leaks(scrubbed(texts), planted) == []
+
+
+def test_results_carry_the_camera_and_dicom_fields_the_detail_panel_shows(
+    client: Client, web_app: WebApp, indexed: dict[str, Any]
+) -> None:
+    payload, _ = _search(client, web_app, text="a photo")
+    rows = {row["file_name"]: row for row in payload["results"]}
+    heic = rows["IMG_0001.HEIC"]
+    assert {key: heic[key] for key in EXPECTED} == EXPECTED
+    ultrasound = rows["IM000002"]
+    assert ultrasound["modality"] == "US"
+    assert "taken" not in ultrasound and "modality" not in heic
+    for row in rows.values():  # the item's own fields only: no date numbers, no origins
+        assert not any(key.endswith("_ts") for key in row), row
+        assert "origin" not in row and "source" not in row and "image_file" not in row
+
+
+@pytest.fixture(scope="module")
+def signs(tmp_path_factory: pytest.TempPathFactory) -> list[Path]:
+    """test_ocr's text images (each with a word no other holds) and a noise image."""
+    folder = tmp_path_factory.mktemp("api-signs")
+    for name, lines in SIGNS.items():
+        text_image(lines).save(folder / name)
+    noise(3, (320, 240)).save(folder / "noise.png")
+    return sorted(folder.iterdir())
+
+
+@pytest.mark.parametrize("ocr", [True, False])
+def test_the_ocr_flag_finds_a_word_only_inside_one_image_first(
+    client: Client, web_app: WebApp, signs: list[Path], ocr: bool
+) -> None:
+    collection = f"api-ocr-{'on' if ocr else 'off'}"
+    files = [handle_file(str(path)) for path in signs]
+    given = {"ocr": True} if ocr else {}  # off is the default
+    report = client.predict(
+        files=files, collection=collection, models=[web_app.model], **given, api_name="/index"
+    )
+    assert (report["added"], report["rejected"], report.get("warnings")) == (5, [], None)
+    payload, _ = _search(client, web_app, collection=collection, text="zebrafish")
+    first = payload["results"][0]
+    if ocr:
+        assert first["file_name"] == "label.png"
+        assert first["ocr_text"] == "ZEBRAFISH aquarium supplies keep refrigerated"
+    else:
+        assert first["file_name"] != "label.png"
+        assert not any("ocr_text" in row for row in payload["results"])

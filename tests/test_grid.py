@@ -126,3 +126,33 @@ def test_hub_presets_are_unavailable_without_the_hub_unless_cached(
     hub = {p.key for p in presets() if not p.offline}
     assert set(unavailable_presets(hub_ok=False)) == hub
     assert unavailable_presets(hub_ok=True) == ()
+
+
+def test_the_detail_panel_lists_camera_dicom_and_ocr_fields_escaped_in_order() -> None:
+    own = {
+        "taken": "2021-06-14T09:30:05",
+        "camera": "Apple iPhone 13 mini",
+        "lens": "5.1mm f/1.6",
+        "lat": 0.0,  # on the equator: a real value, shown
+        "lon": 2.2945,
+        "modality": "CT",
+        "body_part": "CHEST",
+        "study_description": "CT chest",
+        "series_description": "axial",
+        "study_date": "2004-01-19",
+        "manufacturer": "GE MEDICAL SYSTEMS",
+        "ocr_text": f"ZEBRAFISH {PLANTED}",
+    }
+    page = _render([_row(1, 0.5, **own)], [True])
+    detail = page.split('class="mm-detail"', 1)[1]
+    labels = [
+        "file", "caption", "taken", "camera", "lens", "latitude", "longitude", "modality",
+        "body part", "study", "series", "study date", "manufacturer", "text in the image",
+    ]  # fmt: skip
+    shown = [detail.index(f"<dt>{label}</dt>") for label in labels]
+    assert shown == sorted(shown)
+    assert "<dt>latitude</dt><dd>0.0</dd>" in detail
+    assert "<dd>ZEBRAFISH &lt;img src=x onerror=&quot;alert(1)&quot;&gt;</dd>" in detail
+    assert PLANTED not in page
+    plain = _render([_row(1, 0.5)], [True])
+    assert "<dt>camera</dt>" not in plain and "text in the image" not in plain

@@ -64,11 +64,12 @@ HOSTILE: dict[str, list[Any]] = {
         [{"query": "x", "relevant": "y.jpg"}] * (EVALUATE_MAX_QUERIES + 1),
     ],
 }
-#: The API as it was before the policy: every endpoint's parameters, in order.
+#: The API as it was before the policy, every endpoint's parameters in order; since then
+#: only added to at the end (``ocr`` on /index, issue 26).
 PARAMETERS = {
     "/index": [
         "files", "collection", "models", "captions", "dataset", "split", "image_column",
-        "caption_column", "limit",
+        "caption_column", "limit", "ocr",
     ],
     "/index_existing": ["collection", "model"],
     "/search": [
@@ -195,6 +196,7 @@ def test_every_endpoint_refuses_every_hostile_value_with_one_sentence(
     mine = {"files": [app_files["a"]], "collection": "keep-me", "models": ["lite"]}
     call(public_app, "/index", mine, [p["parameter_name"] for p in endpoints["/index"]])
     refused: dict[str, int] = {}
+    walked: set[tuple[str, str]] = set()
     for endpoint, parameters in sorted(endpoints.items()):
         names = [p["parameter_name"] for p in parameters]
         base = _defaults(parameters) | cases[endpoint]
@@ -209,12 +211,15 @@ def test_every_endpoint_refuses_every_hostile_value_with_one_sentence(
                     call(public_app, endpoint, base | {parameter["parameter_name"]: value}, names)
                 assert_one_plain_sentence(str(refusal.value.args[0]), public_app)
                 refused[endpoint] = refused.get(endpoint, 0) + 1
+                walked.add((endpoint, parameter["parameter_name"]))
     listing = call(public_app, "/collections", {}, [])
     assert "keep-me" in [row["name"] for row in listing[0]]  # no hostile confirm deleted it
     names = [p["parameter_name"] for p in endpoints["/delete"]]
     [deleted] = call(public_app, "/delete", cases["/delete"], names)
     assert "Deleted collection" in deleted["message"]
     assert set(refused) == {name for name, parameters in endpoints.items() if parameters}
+    every = {(name, p["parameter_name"]) for name, ps in endpoints.items() for p in ps}
+    assert walked == every and ("/index", "ocr") in walked  # each parameter, the new ones too
 
 
 @pytest.mark.parametrize("value", [False, "false", "False", "0", "no", None, 0, 1, "true"])

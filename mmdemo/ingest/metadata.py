@@ -20,8 +20,19 @@ from mmdemo.config import Settings
 from mmdemo.ingest import ocr
 from mmdemo.ingest.captions import Captions
 from mmdemo.ingest.entries import Rejection, SourceItem
-from mmdemo.ingest.formats.exif import GPS_KEYS
+from mmdemo.ingest.formats.dicom import KEPT as DICOM_KEPT
+from mmdemo.ingest.formats.exif import CAMERA_KEYS, GPS_KEYS
 from mmdemo.ingest.images import DecodedImage
+
+#: An item's own fields that its search results carry beside file name and caption, for
+#: the detail panel and the API: camera EXIF, DICOM's kept attributes, the text OCR read.
+RESULT_FIELDS = (
+    *CAMERA_KEYS,
+    *GPS_KEYS,
+    *DICOM_KEPT.values(),
+    "frames",
+    ocr.OCR_KEY,
+)
 
 
 def item_details(

@@ -20,8 +20,26 @@ from mmdemo.search.rows import COLUMNS
 
 #: Where gradio serves an allowed file from.
 FILE_ROUTE = "/gradio_api/file="
-#: Result fields the lightbox lists, in this order, with their labels.
-DETAIL_FIELDS = (("file_name", "file"), ("caption", "caption"), ("id", "id"))
+#: Result fields the lightbox lists, in this order, with their labels (an item's own
+#: fields, mmdemo.ingest.metadata.RESULT_FIELDS, where it has them).
+DETAIL_FIELDS = (
+    ("file_name", "file"),
+    ("caption", "caption"),
+    ("taken", "taken"),
+    ("camera", "camera"),
+    ("lens", "lens"),
+    ("lat", "latitude"),
+    ("lon", "longitude"),
+    ("modality", "modality"),
+    ("body_part", "body part"),
+    ("study_description", "study"),
+    ("series_description", "series"),
+    ("study_date", "study date"),
+    ("manufacturer", "manufacturer"),
+    ("frames", "frames"),
+    ("ocr_text", "text in the image"),
+    ("id", "id"),
+)
 #: Result fields shown their own way (or not at all), not listed as extra metadata.
 INTERNAL_FIELDS = {*COLUMNS, "strong"}
 
@@ -90,12 +108,10 @@ def card(row: dict[str, Any], thumb: str, strong: bool) -> Card:
     caption = str(row.get("caption") or "")
     name = str(row.get("file_name") or "")
     alt = f"#{rank} {name}" + (f": {caption}" if caption else "")
-    details = [(label, str(row[key])) for key, label in DETAIL_FIELDS if row.get(key)]
-    if match is not None:
-        details.append(("match", f"{match:.0%} ({word})"))
-    similarity = _number(row.get("similarity"))
-    if similarity is not None:
-        details.append(("similarity", f"{similarity:.4f}"))
+    details = [
+        (label, str(row[key])) for key, label in DETAIL_FIELDS if row.get(key) not in (None, "")
+    ]
+    details.append(("similarity", f"{float(row['score']):.4f}"))
     if rerank is not None:
         details.append(("reranker score", f"{rerank:.4f}"))
         details.append(("rank before reranking", f"#{int(before or 0)}"))

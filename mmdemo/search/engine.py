@@ -42,7 +42,9 @@ RERANK_CANDIDATES = 20
 @dataclass
 class SearchResults:
     """Ranked results, one record per result with the :data:`COLUMNS` keys (``None`` where
-    a value is missing), plus where the time went (milliseconds).
+    a value is missing) and the item's own fields it has of
+    :data:`~mmdemo.ingest.metadata.RESULT_FIELDS` (date taken, camera, DICOM fields, OCR
+    text), plus where the time went (milliseconds).
 
     The records are what a search builds and what the API sends; :attr:`table`, their
     pandas form, is built only when read: building it and turning it back into records cost

@@ -4,7 +4,8 @@
 ``strength`` are what a viewer reads; ``similarity`` is the first-stage cosine score
 (image, or image and caption fused), ``rerank_score`` the reranker's fused score and
 ``rerank_move`` what reranking did in words; ``matched`` lists the query words the item's
-text holds.
+text holds. An item's own fields of :data:`~mmdemo.ingest.metadata.RESULT_FIELDS` (date
+taken, camera, DICOM fields, OCR text) follow where it has them.
 """
 
 from __future__ import annotations
@@ -16,6 +17,7 @@ import numpy as np
 
 from mmdemo.config import Settings
 from mmdemo.ingest.copies import image_path
+from mmdemo.ingest.metadata import RESULT_FIELDS
 from mmdemo.search.calibration import matches
 from mmdemo.search.cutoff import strength
 from mmdemo.search.query import Query
@@ -90,6 +92,7 @@ def result_rows(
                 "rank_before_rerank": before,
                 "rerank_move": rerank_move(rank, before),
                 "matched": list(words[hit.id].matched) if hit.id in words else [],
+                **{key: hit.metadata[key] for key in RESULT_FIELDS if key in hit.metadata},
             }
         )
     return rows

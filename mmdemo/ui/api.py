@@ -71,7 +71,9 @@ ENDPOINTS = (
         lambda ctx, asked: collections.index_uploads(ctx, asked, no_progress).report,
         dict[str, Any],
         "Index images, zip archives, PDFs and a dataset into a collection (created if new).",
-        '{"added", "present", "rejected": [{"file", "reason"}]}',
+        '{"added", "present", "rejected": [{"file", "reason"}]}, and when some: "warnings": '
+        '[{"file", "reason"}] (indexed with something missing), "failed_models": '
+        '[{"model", "reason"}] (left out while the others indexed)',
         POOLED,
     ),
     Endpoint(
@@ -91,7 +93,8 @@ ENDPOINTS = (
         "Search a collection by text, an example image, or both.",
         '{"model", "reranker", "calibrated", "timings_ms", "notes", "results": [{rank, id, '
         "file_name, caption, match, strength, similarity, rerank_score, rank_before_rerank, "
-        "rerank_move, matched}]}, and the results as a CSV file",
+        "rerank_move, matched, and the item's taken, camera, lens, lat, lon, DICOM fields "
+        "and ocr_text where it has them}]}, and the results as a CSV file",
         SEARCH_POOLED,
     ),
     Endpoint(
@@ -119,7 +122,7 @@ ENDPOINTS = (
         DeleteRequest,
         _delete,
         dict[str, Any],
-        "Delete a collection with every model's index (never the demo collection).",
+        "Delete a collection with every model's index (never a demo collection).",
         '{"collection", "message"}',
         {},
     ),

@@ -172,6 +172,10 @@ class IndexRequest(Request):
         "at most this many dataset rows (0 or none: all a visitor may hold)",
         label="dataset row limit (limit)",
     )
+    ocr: bool = ask(
+        FLAG, False, "read text inside images (OCR), stored and searched: slower, off by default",
+        label="OCR choice (ocr)",
+    )  # fmt: skip
     folder: tuple[str, ...] = ask(UPLOADS, None, api=False)
 
 

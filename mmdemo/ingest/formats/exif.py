@@ -18,6 +18,8 @@ from PIL import ExifTags, Image
 
 #: The metadata keys of a photo's position.
 GPS_KEYS = ("lat", "lon")
+#: The other fields a photo's EXIF gives.
+CAMERA_KEYS = ("taken", "camera", "lens")
 _MAX_TEXT = 120
 _EXIF_DATE = re.compile(r"(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 

@@ -3,15 +3,19 @@
 from __future__ import annotations
 
 from dataclasses import dataclass, replace
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 from mmdemo import manage
 from mmdemo.errors import InputError
 from mmdemo.ingest.hf_datasets import DEFAULT_DATASET, DatasetOptions
+from mmdemo.models.registry import resolve
 from mmdemo.store import CollectionInfo
 from mmdemo.ui.context import AppContext, Progress
 from mmdemo.ui.requests import DeleteRequest, IndexModelRequest, IndexRequest, ListRequest
-from mmdemo.ui.shared import short_origin
+from mmdemo.ui.shared import as_plain_markdown, short_origin
+
+if TYPE_CHECKING:
+    from mmdemo.ingest.indexer import IndexReport
 
 
 @dataclass(frozen=True)
@@ -24,8 +28,10 @@ class Indexed:
 
 
 def index_uploads(ctx: AppContext, request: IndexRequest, progress: Progress) -> Indexed:
-    """Index uploaded files, archives, folder files and a dataset into a collection. A
-    visitor's dataset rows are capped at the images the visitor may still hold."""
+    """Index uploaded files, archives, folder files and a dataset into a collection, with
+    OCR when asked. A visitor's dataset rows are capped at the images the visitor may still
+    hold. Rejections and warnings name files as uploaded (no server folder); a model that
+    could not load beside others that did is named in the summary and ``failed_models``."""
     from mmdemo.ingest.indexer import index_paths
 
     uploads = [*request.files, *request.folder]
@@ -56,12 +62,15 @@ def index_uploads(ctx: AppContext, request: IndexRequest, progress: Progress) ->
         captions=request.captions,
         dataset=options,
         progress=report_progress,
+        ocr=request.ocr,
     )
     visitor.uploaded(size)
-    rejected = [{"file": short_origin(r.file), "reason": r.reason} for r in report.rejected]
-    name = request.collection.name.strip()
-    line = _summary(report.added, report.present, len(rejected), name, request.models)
-    return Indexed(line, rejected, {**report.to_json(), "rejected": rejected})
+    shown = report.to_json()
+    for kind in ("rejected", "warnings"):  # no server temp folder in what the caller gets
+        if kind in shown:
+            shown[kind] = [{**row, "file": short_origin(row["file"])} for row in shown[kind]]
+    line = _summary(report, shown, request.collection.name.strip(), request.models)
+    return Indexed(line, shown["rejected"], shown)
 
 
 def _dataset_options(request: IndexRequest) -> DatasetOptions:
@@ -75,18 +84,29 @@ def _dataset_options(request: IndexRequest) -> DatasetOptions:
 
 
 def _summary(
-    added: int, present: int, rejected: int, collection: str, models: tuple[str, ...]
+    report: IndexReport, shown: dict[str, Any], collection: str, models: tuple[str, ...]
 ) -> str:
-    """One line on an indexing run; a run that stored nothing says no collection was made."""
-    if added + present == 0:
+    """One line on an indexing run, then a line per model left out and per image indexed
+    with something missing (OCR out of time); a run that stored nothing says no
+    collection was made."""
+    rejected = len(report.rejected)
+    if report.added + report.present == 0:
         return (
             f"**Nothing was indexed:** all {rejected} files were rejected (reasons below), so "
             f"collection `{collection}` was not created or changed."
         )
-    return (
-        f"**{added} added** · {present} already present · {rejected} rejected — "
-        f"collection `{collection}`, models {', '.join(f'`{m}`' for m in models)}"
-    )
+    failed = report.failed_models
+    used = [m for m in models if resolve(m, "embedder").key not in failed]
+    lines = [
+        f"**{report.added} added** · {report.present} already present · {rejected} rejected — "
+        f"collection `{collection}`, models {', '.join(f'`{m}`' for m in used)}",
+        *(f"⚠ Model `{m}` was left out: {as_plain_markdown(why)}" for m, why in failed.items()),
+        *(
+            f"⚠ {as_plain_markdown(row['file'])}: {as_plain_markdown(row['reason'])}"
+            for row in shown.get("warnings", [])
+        ),
+    ]
+    return "  \n".join(lines)
 
 
 def index_with_model(

@@ -76,6 +76,12 @@ def _upload_section(ctx: AppContext) -> tuple[Form, gr.Button, list[Any]]:
         captions = gr.File(
             label="Captions CSV (optional)", file_types=[".csv"], elem_id="upload-captions"
         )
+    ocr = gr.Checkbox(
+        False,
+        label="Read text in images (OCR)",
+        info="Stores and searches text found inside images (signs, scans, screenshots); slower",
+        elem_id="index-ocr",
+    )
     dataset = _dataset_inputs(ctx)
     button = gr.Button("Index images", variant="primary")
     # Tall enough to hold the progress bar (with counts) while indexing runs.
@@ -89,7 +95,7 @@ def _upload_section(ctx: AppContext) -> tuple[Form, gr.Button, list[Any]]:
     )
     report = gr.JSON(label="report", visible=False)
     form = {"files": files, "folder": folder, "captions": captions, "collection": name}
-    return form | {"models": models, **dataset}, button, [summary, rejected, report]
+    return form | {"models": models, "ocr": ocr, **dataset}, button, [summary, rejected, report]
 
 
 def _dataset_inputs(ctx: AppContext) -> Form:
