@@ -210,8 +210,13 @@ def test_every_collection_picker_offers_the_demos_by_their_display_names(
     demos.append(("Demo: documents", "demo-documents"))
     for picker in pickers:
         assert (picker.choices, picker.value) == (demos, "demo-photos"), picker.elem_id
-    mine = collection_choices(["demo-shop", "holiday", "demo-mine"], BUNDLED)
-    assert mine == [("Demo: shop", "demo-shop"), ("holiday", "holiday"), ("demo-mine", "demo-mine")]
+    mine = collection_choices(["abc", "demo-shop", "demo-mine", "demo-photos"], BUNDLED)
+    assert mine == [
+        ("Demo: photos", "demo-photos"),
+        ("Demo: shop", "demo-shop"),
+        ("abc", "abc"),
+        ("demo-mine", "demo-mine"),
+    ]
 
 
 def test_the_sample_query_runs_once_the_photos_demo_is_ready_not_every_demo(

@@ -132,10 +132,13 @@ def models_dropdown(value: str, info: str, **kwargs: Any) -> gr.Dropdown:
 
 
 def collection_choices(names: Iterable[str], demos: Sequence[Demo]) -> list[tuple[str, str]]:
-    """Collection dropdown choices: each demo under its display name ("Demo: photos"), any
-    other collection under its own; the value is always the name a request takes."""
+    """Collection dropdown choices: the demos among ``names`` first, in their order, under
+    their display names ("Demo: photos"), then every other collection under its own name;
+    the value is always the name a request takes."""
+    names = list(names)
     labels = {demo.collection: demo.label for demo in demos}
-    return [(labels.get(name, name), name) for name in names]
+    first = [(d.label, d.collection) for d in demos if d.collection in names]
+    return first + [(name, name) for name in names if name not in labels]
 
 
 def collection_dropdown(demos: Sequence[Demo], **kwargs: Any) -> gr.Dropdown:
