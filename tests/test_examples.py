@@ -91,13 +91,13 @@ def test_long_captions_offer_their_first_phrase_instead_of_built_in_texts() -> N
 
 def test_compare_and_map_start_from_the_chosen_collections_example(tmp_path: Path) -> None:
     """Their query box takes the collection's first text example on each change, and on
-    the first screen only once (a visitor's own text is never replaced by a later tick);
-    the page keeps the example with the files it expects."""
+    the first screen only once the collection is ready; a visitor's own text stays. The
+    page keeps the example with the files it expects."""
     import numpy as np
 
     from mmdemo.config import Settings
     from mmdemo.ui.bootstrap import Bootstrap
-    from mmdemo.ui.context import AppContext
+    from mmdemo.ui.context import SAMPLE_QUERY, AppContext
     from mmdemo.ui.events import ExampleStart
 
     settings = Settings(data_dir=tmp_path / "data")
@@ -108,14 +108,23 @@ def test_compare_and_map_start_from_the_chosen_collections_example(tmp_path: Pat
     ]
     ctx.store().add("reports", "lite", ["a", "b"], np.ones((2, 4), np.float32), metadata)
     start, request = ExampleStart(ctx), SimpleNamespace(session_hash=None)
-    text, kept = start.on_collection("reports", request)  # type: ignore[arg-type]
-    assert text == "a line chart"
-    assert kept == {"text": "a line chart", "expected": ["chart.png"]}
-    assert start.on_collection("no-such", request)[1] is None  # type: ignore[arg-type]
-    skipped = start.on_ready("reports", kept, request)  # type: ignore[arg-type]
+    kept = {"text": "a line chart", "expected": ["chart.png"]}
+    for text, started in [
+        (SAMPLE_QUERY, None),
+        ("", None),
+        ("an old example", {"text": "an old example"}),
+    ]:
+        found = start.on_collection("reports", text, started, request)  # type: ignore[arg-type]
+        assert found == ("a line chart", kept), text
+    typed = start.on_collection("reports", "my own query", kept, request)  # type: ignore[arg-type]
+    assert typed == (gr.skip(), None)  # kept, and no longer an example
+    nothing = start.on_collection("no-such", "", None, request)  # type: ignore[arg-type]
+    assert nothing == (gr.skip(), None)
+    skipped = start.on_ready("reports", "a line chart", kept, request)  # type: ignore[arg-type]
     assert skipped == (gr.skip(), gr.skip())
-    waiting = start.on_ready("reports", None, request)  # type: ignore[arg-type]
+    waiting = start.on_ready("reports", SAMPLE_QUERY, None, request)  # type: ignore[arg-type]
     assert waiting == (gr.skip(), gr.skip())  # the start-up work has not ended
     ctx.bootstrap.start()
     ctx.bootstrap.join(120)
-    assert start.on_ready("reports", None, request) == (text, kept)  # type: ignore[arg-type]
+    ready = start.on_ready("reports", SAMPLE_QUERY, None, request)  # type: ignore[arg-type]
+    assert ready == ("a line chart", kept)

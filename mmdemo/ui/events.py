@@ -12,7 +12,7 @@ from gradio.events import Dependency
 from mmdemo.errors import MMDemoError
 from mmdemo.policy.rules import Target
 from mmdemo.ui.actions import collections, search
-from mmdemo.ui.context import AppContext
+from mmdemo.ui.context import SAMPLE_QUERY, AppContext
 from mmdemo.ui.requests import CollectionRequest, IndexModelRequest
 from mmdemo.ui.shared import PRIVATE, shows_errors
 
@@ -66,32 +66,42 @@ def collection_ready(ctx: AppContext, collection: Any) -> bool:
 class ExampleStart:
     """Compare's and Map's query starts from an example of the chosen collection.
 
-    Whenever the collection changes, its first text example goes into the query box;
-    on the first screen, once that collection is ready. The page keeps the example with
-    the files it expects (a ``gr.State`` of {text, expected}), so that a verdict can judge
-    the results of that query.
+    Whenever the collection changes, its first text example goes into the query box; on
+    the first screen, once that collection is ready. A query the visitor typed stays (the
+    box is replaced only while it holds the sample query, the last example or nothing).
+    The page keeps the example with the files it expects (a ``gr.State`` of {text,
+    expected}, None once the query is not an example), so a verdict can judge its results.
     """
 
     ctx: AppContext
 
-    def on_collection(self, collection: Any, request: gr.Request) -> StartOutput:
+    def on_collection(
+        self, collection: Any, text: Any, started: Any, request: gr.Request
+    ) -> StartOutput:
+        shown = str(text or "").strip()
+        untouched = shown in ("", SAMPLE_QUERY) or (started or {}).get("text") == text
+        if not untouched:
+            return gr.skip(), None
         examples = examples_of(self.ctx, collection, request.session_hash)
         example = search.starting_example(examples)
         return (gr.skip(), None) if example is None else (example["text"], example)
 
-    def on_ready(self, collection: Any, started: Any, request: gr.Request) -> StartOutput:
+    def on_ready(
+        self, collection: Any, text: Any, started: Any, request: gr.Request
+    ) -> StartOutput:
         if started is not None or not collection_ready(self.ctx, collection):
             return gr.skip(), gr.skip()
-        return self.on_collection(collection, request)
+        return self.on_collection(collection, text, None, request)
 
     def bind(
         self, collection: gr.Dropdown, text: gr.Textbox, started: gr.State
     ) -> Callable[[Dependency], None]:
         """Fill ``text`` and ``started`` on each change of ``collection``; returns the hook
         that fills them once the first screen's collection is ready."""
-        collection.change(self.on_collection, collection, [text, started], **PRIVATE)
+        given, filled = [collection, text, started], [text, started]
+        collection.change(self.on_collection, given, filled, **PRIVATE)
 
         def when_ready(event: Dependency) -> None:
-            event.then(self.on_ready, [collection, started], [text, started], **PRIVATE)
+            event.then(self.on_ready, given, filled, **PRIVATE)
 
         return when_ready
