@@ -143,7 +143,7 @@ def test_the_detail_panel_lists_camera_dicom_and_ocr_fields_escaped_in_order() -
         "manufacturer": "GE MEDICAL SYSTEMS",
         "ocr_text": f"ZEBRAFISH {PLANTED}",
     }
-    page = _render([_row(1, 0.5, **own)], [True])
+    page = _render([_row(1, 0.5, **own)])
     detail = page.split('class="mm-detail"', 1)[1]
     labels = [
         "file", "caption", "taken", "camera", "lens", "latitude", "longitude", "modality",
@@ -154,5 +154,5 @@ def test_the_detail_panel_lists_camera_dicom_and_ocr_fields_escaped_in_order() -
     assert "<dt>latitude</dt><dd>0.0</dd>" in detail
     assert "<dd>ZEBRAFISH &lt;img src=x onerror=&quot;alert(1)&quot;&gt;</dd>" in detail
     assert PLANTED not in page
-    plain = _render([_row(1, 0.5)], [True])
+    plain = _render([_row(1, 0.5)])
     assert "<dt>camera</dt>" not in plain and "text in the image" not in plain

@@ -111,7 +111,11 @@ def card(row: dict[str, Any], thumb: str, strong: bool) -> Card:
     details = [
         (label, str(row[key])) for key, label in DETAIL_FIELDS if row.get(key) not in (None, "")
     ]
-    details.append(("similarity", f"{float(row['score']):.4f}"))
+    if match is not None:
+        details.append(("match", f"{match:.0%} ({word})"))
+    similarity = _number(row.get("similarity"))
+    if similarity is not None:
+        details.append(("similarity", f"{similarity:.4f}"))
     if rerank is not None:
         details.append(("reranker score", f"{rerank:.4f}"))
         details.append(("rank before reranking", f"#{int(before or 0)}"))
