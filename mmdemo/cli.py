@@ -13,7 +13,7 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import Any
 
-from mmdemo.config import PRECISIONS, Settings
+from mmdemo.config import BACKENDS, PRECISIONS, Settings
 from mmdemo.errors import MMDemoError
 from mmdemo.evaluate.command import add_parsers as add_evaluate
 from mmdemo.finetune.command import add_parser as add_finetune
@@ -130,12 +130,32 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     columns = ["rank", "file_name", "match", "strength", "similarity", "matched", "caption"]
     if results.reranker:
         columns[5:5] = ["rerank_move"]
-    print(results.table[columns].to_string(index=False) if len(results.table) else "no results")
+    print(_text_table(results.rows, columns) if results.rows else "no results")
     timings = "  ".join(f"{k} {v:.1f} ms" for k, v in results.timings_ms.items())
     print(f"model: {results.model}  reranker: {results.reranker or 'none'}  {timings}")
     for note in results.notes:
         print(f"note: {note}")
     return 0
+
+
+def _text_table(rows: list[dict[str, Any]], columns: list[str]) -> str:
+    """Rows as aligned text columns (numbers right, text left), without importing pandas."""
+
+    def cell(value: Any) -> str:
+        if isinstance(value, list):
+            return ", ".join(map(str, value))
+        return "" if value is None else f"{value:.6g}" if isinstance(value, float) else str(value)
+
+    cells = [[cell(row[c]) for c in columns] for row in rows]
+    widths = [max(len(c), *(len(line[i]) for line in cells)) for i, c in enumerate(columns)]
+    numeric = [all(isinstance(row[c], int | float) for row in rows) for c in columns]
+    aligned = [
+        " ".join(
+            v.rjust(w) if n else v.ljust(w) for v, w, n in zip(line, widths, numeric, strict=True)
+        )
+        for line in [columns, *cells]
+    ]
+    return "\n".join(line.rstrip() for line in aligned)
 
 
 def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
@@ -243,6 +263,11 @@ def _parser() -> argparse.ArgumentParser:
         choices=PRECISIONS,
         help="model precision (default: $MMDEMO_PRECISION, else bf16 on CUDA and fp32 on CPU)",
     )
+    common.add_argument(
+        "--backend",
+        choices=BACKENDS,
+        help="what runs embedders (default: $MMDEMO_BACKEND, else auto: the fastest measured here)",
+    )
     parser = argparse.ArgumentParser(prog="python -m mmdemo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 
@@ -325,7 +350,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env(
-            data_dir=args.data_dir, device=args.device, precision=args.precision
+            data_dir=args.data_dir,
+            device=args.device,
+            precision=args.precision,
+            backend=args.backend,
         )
         handler: Handler = args.handler
         return handler(args, settings)

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import os
+import sys
 from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any
@@ -11,10 +12,20 @@ from mmdemo.errors import InputError
 from mmdemo.models.zerogpu import on_zero_gpu
 
 PRECISIONS = ("fp32", "bf16", "int8")
+#: How models run: ``auto`` picks per model and device (mmdemo/models/backends/choice.py).
+BACKENDS = ("auto", "torch", "onnx", "openvino")
+#: Seconds a reranked search may be expected to take before it is refused.
+RERANK_BUDGET_S = 20.0
+#: Where a GPU driver shows itself on Linux: without one, CUDA cannot be available.
+_GPU_DRIVER_PATHS = ("/proc/driver/nvidia", "/dev/nvidiactl", "/dev/kfd")
 
 
 def _default_device() -> str:
-    """CUDA when torch sees a GPU, else CPU; torch is imported only when asked."""
+    """CUDA when torch sees a GPU, else CPU; torch is imported only when asked, and only
+    when a GPU driver exists (a CPU-only Linux machine answers without importing it)."""
+    no_driver = not any(Path(path).exists() for path in _GPU_DRIVER_PATHS)
+    if sys.platform.startswith("linux") and no_driver and not on_zero_gpu():
+        return "cpu"
     import torch
 
     return "cuda" if torch.cuda.is_available() else "cpu"
@@ -23,6 +34,12 @@ def _default_device() -> str:
 def is_set(value: str | None) -> bool:
     """Whether an environment flag is on ("1", "true", "yes" or "on", any case)."""
     return (value or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _choice(name: str, value: str | None, allowed: tuple[str, ...]) -> str | None:
+    if value is not None and value not in allowed:
+        raise InputError(f"Unknown {name} {value!r}: use one of {', '.join(allowed)}.")
+    return value
 
 
 def _positive_int(name: str, value: str | None, default: int) -> int:
@@ -134,6 +151,12 @@ class Settings:
     allow_gps: bool = False
     #: Demos to add or replace at start-up (``MMDEMO_DEMO_SOURCES``, see mmdemo/demos.py).
     demo_sources: str = ""
+    #: None: ``auto`` (see :mod:`mmdemo.models.backends.choice`).
+    backend: str | None = None
+    #: Exported ONNX / OpenVINO graphs; None: beside the Hugging Face cache.
+    graph_cache: Path | None = None
+    #: A reranked search expected to take longer is refused (``MMDEMO_RERANK_BUDGET_S``).
+    rerank_budget_s: float = RERANK_BUDGET_S
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -160,15 +183,18 @@ class Settings:
             ),
             allow_gps=is_set(env.get("MMDEMO_ALLOW_GPS")),
             demo_sources=env.get("MMDEMO_DEMO_SOURCES", ""),
+            backend=env.get("MMDEMO_BACKEND") or None,
+            graph_cache=Path(env["MMDEMO_GRAPH_CACHE"]) if env.get("MMDEMO_GRAPH_CACHE") else None,
+            rerank_budget_s=_positive_seconds(
+                "MMDEMO_RERANK_BUDGET_S", env.get("MMDEMO_RERANK_BUDGET_S"), RERANK_BUDGET_S
+            ),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         if "data_dir" in given:
             given["data_dir"] = Path(given["data_dir"])
         settings = replace(settings, **given)
-        if settings.precision is not None and settings.precision not in PRECISIONS:
-            raise InputError(
-                f"Unknown precision {settings.precision!r}: use one of {', '.join(PRECISIONS)}."
-            )
+        _choice("precision", settings.precision, PRECISIONS)
+        _choice("backend", settings.backend, BACKENDS)
         return settings
 
     @property

@@ -2,7 +2,10 @@
 
 Texts and images always go through separate batches: CLIP-style models refuse batches
 that mix modalities. Both are prepared by the model's own ``preprocess`` and run through
-one forward pass per batch (:meth:`Embedder.encode_prepared`).
+one forward pass per batch (:meth:`Embedder.encode_prepared`). The model is a
+``SentenceTransformer`` on torch, or its exported graphs
+(:class:`~mmdemo.models.backends.graph_model.GraphModel`) on ONNX Runtime or OpenVINO,
+which offer the same methods on numpy arrays and never import torch.
 """
 
 from __future__ import annotations
@@ -14,6 +17,7 @@ import numpy as np
 from PIL import Image
 
 from mmdemo.errors import InputError
+from mmdemo.models.backends.graph_model import EMBEDDING, GraphModel
 from mmdemo.models.base import ModelHandle
 from mmdemo.models.zerogpu import gpu_task
 from mmdemo.records import unit_rows
@@ -24,7 +28,13 @@ EMBED_GPU_SECONDS = 30
 
 
 class Embedder(ModelHandle):
-    """A loaded multimodal embedding model (a sentence-transformers ``SentenceTransformer``)."""
+    """A loaded multimodal embedding model (a sentence-transformers ``SentenceTransformer``,
+    or its exported graphs)."""
+
+    @property
+    def backend(self) -> str:
+        """What runs the model: ``torch``, ``onnx`` or ``openvino``."""
+        return self.model.backend if isinstance(self.model, GraphModel) else "torch"
 
     @property
     def dim(self) -> int | None:
@@ -92,16 +102,29 @@ class Embedder(ModelHandle):
         prompt = model.prompts.get(model.default_prompt_name) if model.default_prompt_name else None
         return dict(model.preprocess(list(inputs), prompt=prompt))
 
+    def graph_outputs(self, inputs: Mapping[str, Any]) -> dict[str, np.ndarray]:
+        """Every output of the exported graph for one prepared batch (the embedding, not yet
+        normalised, and e.g. the lite CNN's outputs); only for a graph backend."""
+        if not isinstance(self.model, GraphModel):
+            raise TypeError(f"{self.label} runs on torch, not on exported graphs.")
+        return self.model.run(inputs)
+
     @gpu_task(EMBED_GPU_SECONDS)
     def encode_prepared(self, inputs: Mapping[str, Any]) -> np.ndarray:
         """Unit vectors of one prepared batch (:meth:`prepare_images`, or texts prepared the
         same way): one forward pass."""
+        if isinstance(self.model, GraphModel):
+            vectors = self.model.run(inputs)[EMBEDDING]
+        else:
+            vectors = self._torch_forward(inputs)
+        if self.model.truncate_dim:  # as encode() truncates, for Matryoshka-style models
+            vectors = vectors[:, : self.model.truncate_dim]
+        return unit_rows(vectors)
+
+    def _torch_forward(self, inputs: Mapping[str, Any]) -> np.ndarray:
         import torch
         from sentence_transformers.util import batch_to_device
 
         with self.inference():
             output = self.model(batch_to_device(dict(inputs), torch.device(self.device)))
-            vectors = output["sentence_embedding"].float().cpu().numpy()
-        if self.model.truncate_dim:  # as encode() truncates, for Matryoshka-style models
-            vectors = vectors[:, : self.model.truncate_dim]
-        return unit_rows(vectors)
+            return output["sentence_embedding"].float().cpu().numpy()

@@ -10,6 +10,7 @@ models.
 from __future__ import annotations
 
 import json
+import logging
 import os
 import socket
 import threading
@@ -20,6 +21,7 @@ from urllib.parse import urlparse
 
 from mmdemo.config import Settings, is_set
 from mmdemo.errors import ModelLoadError
+from mmdemo.models.backends.choice import choose
 from mmdemo.models.memory import check_fits
 from mmdemo.models.precision import prepare
 from mmdemo.models.registry import (
@@ -37,8 +39,9 @@ if TYPE_CHECKING:
     from mmdemo.rerank import Reranker
 
 HUB_PROBE_TIMEOUT_S = 3.0
+log = logging.getLogger("mmdemo.models")
 
-CacheKey = tuple[str, str, str, str]  # kind, location, device, precision
+CacheKey = tuple[str, str, str, str, str]  # kind, location, device, precision, backend
 _cache: OrderedDict[CacheKey, ModelHandle] = OrderedDict()
 _key_locks: dict[CacheKey, threading.Lock] = {}
 _lock = threading.Lock()  # guards _cache and _key_locks, never held while loading
@@ -159,6 +162,25 @@ def _checked_load(resolved: Resolved, device: str) -> Any:
         ) from exc
 
 
+def _raw_model(resolved: Resolved, backend: str, settings: Settings) -> tuple[Any, str]:
+    """The model ready for inference and the backend it runs on: the exported graphs of a
+    graph backend, else (or when they cannot run it) the torch model, prepared for the
+    precision and in eval mode (cached models only run inference)."""
+    from mmdemo.models.backends.load import graphs_or_torch
+
+    def load_torch() -> Any:
+        return _checked_load(resolved, settings.load_device)
+
+    raw, backend = (
+        graphs_or_torch(resolved, backend, settings, load_torch)
+        if backend != "torch"
+        else (load_torch(), backend)
+    )
+    if backend == "torch":
+        raw = prepare(raw, settings.resolved_precision, settings.resolved_device).eval()
+    return raw, backend
+
+
 def _cached(cache_key: CacheKey) -> ModelHandle | None:
     with _lock:
         if cache_key in _cache:
@@ -168,24 +190,25 @@ def _cached(cache_key: CacheKey) -> ModelHandle | None:
 
 
 def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
-    """The cached handle, or a new one, in eval mode (cached models only run inference);
-    one model loads at a time per key, while other models are loaded or served from the
-    cache meanwhile."""
+    """The cached handle, or a new one, on the backend :func:`choose` picks; one model loads
+    at a time per key, while other models are loaded or served from the cache meanwhile."""
     from mmdemo.embed import Embedder
     from mmdemo.rerank import Reranker
 
     resolved = resolve(name, kind)
     device = settings.resolved_device
-    cache_key = (kind, resolved.location, device, settings.resolved_precision)
+    backend, note = choose(resolved, settings)
+    cache_key = (kind, resolved.location, device, settings.resolved_precision, backend)
     with _lock:
         key_lock = _key_locks.setdefault(cache_key, threading.Lock())
     with key_lock:
         handle = _cached(cache_key)
         if handle is not None:
             return handle
+        if note:
+            log.warning("%s: %s", resolved.key, note)
         check_fits(resolved, settings)
-        raw = _checked_load(resolved, settings.load_device)
-        raw = prepare(raw, settings.resolved_precision, device).eval()
+        raw, backend = _raw_model(resolved, backend, settings)
         handle_cls = Embedder if kind == "embedder" else Reranker
         handle = handle_cls(resolved, raw, settings)
         with _lock:

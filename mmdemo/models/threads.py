@@ -7,11 +7,14 @@ repeats). Batch work (indexing) keeps torch's default.
 
 torch's thread count is process-global, so sections are counted: the first to enter saves
 the count and sets 1, the last to leave restores it. Indexing that overlaps a search runs
-on one thread meanwhile, which costs it some speed but never correctness.
+on one thread meanwhile, which costs it some speed but never correctness. A process that
+never imported torch (models on exported graphs) has no torch work to limit: nothing is
+imported or set then.
 """
 
 from __future__ import annotations
 
+import sys
 import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -26,8 +29,10 @@ _saved = 0
 @contextmanager
 def single_query() -> Iterator[None]:
     """Run the body with ``SINGLE_QUERY_THREADS`` torch threads, restoring the count after."""
-    import torch
-
+    torch = sys.modules.get("torch")
+    if torch is None:
+        yield
+        return
     global _active, _saved
     with _lock:
         if _active == 0:

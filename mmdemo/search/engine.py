@@ -9,10 +9,9 @@ from __future__ import annotations
 import time
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
-import pandas as pd
 from PIL import Image
 
 from mmdemo.config import Settings
@@ -34,6 +33,9 @@ from mmdemo.search.lexical import DenseScorer, with_words
 from mmdemo.search.query import Query, combine
 from mmdemo.search.rows import COLUMNS, kept_order_note, result_rows
 from mmdemo.store import Hit, Store
+
+if TYPE_CHECKING:
+    import pandas as pd
 
 #: How many nearest candidates a reranker rescores when none is given.
 RERANK_CANDIDATES = 20
@@ -63,7 +65,10 @@ class SearchResults:
 
     @cached_property
     def table(self) -> pd.DataFrame:
-        """The results as a table with the :data:`COLUMNS` columns."""
+        """The results as a table with the :data:`COLUMNS` columns (pandas is imported only
+        here: a cold command-line search does without its import)."""
+        import pandas as pd
+
         return pd.DataFrame(self.rows, columns=COLUMNS)
 
     def to_json(self) -> dict[str, Any]:

@@ -104,12 +104,17 @@ def square_view(image: Image.Image, size: int, flip: bool = False) -> np.ndarray
     return (np.asarray(view, dtype=np.float32) - 127.0) / 128.0
 
 
+def pixel_array(images: list[Image.Image], size: int, flip: bool = False) -> np.ndarray:
+    """NCHW float32 array of ``images`` prepared by :func:`square_view`."""
+    stacked = np.stack([square_view(image, size, flip) for image in images])
+    return np.ascontiguousarray(stacked.transpose(0, 3, 1, 2))
+
+
 def pixel_batch(images: list[Image.Image], size: int, flip: bool = False) -> torch.Tensor:
     """NCHW float tensor of ``images`` prepared by :func:`square_view`."""
     import torch
 
-    stacked = np.stack([square_view(image, size, flip) for image in images])
-    return torch.from_numpy(stacked).permute(0, 3, 1, 2).contiguous()
+    return torch.from_numpy(pixel_array(images, size, flip))
 
 
 def logits_and_features(

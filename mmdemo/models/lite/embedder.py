@@ -80,6 +80,8 @@ class LiteEmbedder(InputModule):
         self.image_size = bb.BACKBONES[backbone].image_size if backbone in bb.BACKBONES else 0
         self.cnn = bb.load_backbone(backbone)
         self.text_encoder = load_minilm()
+        #: MiniLM's tokenizer (InputModule's attribute: what a text graph's inputs are made with).
+        self.tokenizer = self.text_encoder.tokenizer
         tensors = dict(tensors or {})
         class_embeddings = tensors.pop("class_embeddings", None)
         if class_embeddings is None:
@@ -115,6 +117,11 @@ class LiteEmbedder(InputModule):
         """The text encoder's token limit."""
         return int(self.text_encoder.max_seq_length or 0)
 
+    def pixel_spec(self) -> dict[str, Any]:
+        """How images are prepared (:func:`~mmdemo.models.lite.backbone.square_view`), for
+        replaying it beside an exported graph (mmdemo/models/backends/prep.py)."""
+        return {"kind": "square", "size": self.image_size}
+
     def get_embedding_dimension(self) -> int:
         """384 semantic + 1280 visual dimensions."""
         return TEXT_DIM + bb.FEATURE_DIM
@@ -132,10 +139,15 @@ class LiteEmbedder(InputModule):
         return {"pixel_values": bb.pixel_batch(images, self.image_size)}
 
     def forward(self, features: dict[str, Any], **kwargs: Any) -> dict[str, Any]:
-        """Adds ``sentence_embedding``: joint image embeddings, or zero-padded text ones."""
+        """Adds ``sentence_embedding``: joint image embeddings, or zero-padded text ones.
+
+        Images also add the CNN's ``cnn_logits`` and ``cnn_pooled``: the lite reranker's
+        stored rows are made of them (an exported image graph returns them too).
+        """
         if "pixel_values" in features:
             logits, pooled = bb.logits_and_features(self.cnn, features["pixel_values"])
             embedding = self.image_embedding(logits, pooled)
+            features["cnn_logits"], features["cnn_pooled"] = logits, pooled
         else:
             text = self.text_encoder(features)["sentence_embedding"]
             embedding = scoring.pad_text_embedding(text, bb.FEATURE_DIM)

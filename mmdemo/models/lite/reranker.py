@@ -25,6 +25,7 @@ from sentence_transformers.base.modules import InputModule
 from mmdemo.models.lite import backbone as bb
 from mmdemo.models.lite.embedder import LiteEmbedder
 from mmdemo.models.lite.inputs import as_image
+from mmdemo.models.lite.rows import features_layout
 from mmdemo.models.lite.text import TEXT_DIM, embed_texts
 
 CONFIG_FILE = "lite_reranker.json"
@@ -90,7 +91,7 @@ class LiteReranker(InputModule):
     def features_layout(self) -> str:
         """What a stored feature row holds (which CNN, how many views averaged): rows of
         another layout must not be mixed with these."""
-        return f"{self.base.backbone} views={2 if self.flip else 1}"
+        return features_layout(self.base.backbone, self.flip)
 
     @property
     def modalities(self) -> list[Any]:
