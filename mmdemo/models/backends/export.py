@@ -4,15 +4,19 @@ Each modality the model takes (text, image) becomes one graph: the model's own f
 pass (every module of the ``SentenceTransformer``, the lite models' ConSE head included)
 traced by ``torch.onnx.export`` (the TorchScript exporter, opset 18) with a dynamic batch,
 and for texts a dynamic sequence length. Nothing is written by hand: the graph is what
-torch runs. Before a set is published, :func:`check_replay` runs it on probe texts and
-images through the chosen runtime and the replayed pre-processing, and compares with the
-model itself; a set that does not match is refused (and the model runs on torch).
+torch runs. Attention is traced in transformers' ``eager`` form (matrix products and a
+softmax), which both runtimes fuse; the traced ``sdpa`` form ran ViT-B/32 half as fast
+(bench/README.md, "Backends"). Before a set is published, :func:`check_replay` runs it on
+probe texts and images through the chosen runtime and the replayed pre-processing, and
+compares with the model itself; a set that does not match is refused (and the model runs
+on torch).
 """
 
 from __future__ import annotations
 
 import warnings
-from collections.abc import Sequence
+from collections.abc import Iterator, Sequence
+from contextlib import contextmanager
 from pathlib import Path
 from typing import Any
 
@@ -71,6 +75,22 @@ def _tower_module(raw: Any, names: list[str], extra: dict[str, Any], outputs: li
     return Tower()
 
 
+@contextmanager
+def _eager_attention(raw: Any) -> Iterator[None]:
+    """Every transformers model inside ``raw`` with eager attention, restored after."""
+    from transformers import PreTrainedModel
+
+    models = [m for m in raw.modules() if isinstance(m, PreTrainedModel)]
+    saved = [(model, model.config._attn_implementation) for model in models]
+    try:
+        for model in models:
+            model.set_attn_implementation("eager")
+        yield
+    finally:
+        for model, implementation in saved:
+            model.set_attn_implementation(implementation)
+
+
 def _export_tower(raw: Any, modality: str, path: Path) -> list[str]:
     """Trace ``raw``'s ``modality`` forward pass into ``path``; returns its output names."""
     import torch
@@ -83,7 +103,7 @@ def _export_tower(raw: Any, modality: str, path: Path) -> list[str]:
         produced = raw(dict(features))
     outputs = [EMBEDDING, *(k for k in EXTRA_OUTPUTS if k in produced)]
     axes = {n: {0: "batch", 1: "sequence"} if modality == "text" else {0: "batch"} for n in names}
-    with torch.no_grad(), warnings.catch_warnings():
+    with torch.no_grad(), warnings.catch_warnings(), _eager_attention(raw):
         warnings.simplefilter("ignore")  # tracer warnings about Python branches on shapes
         torch.onnx.export(
             _tower_module(raw, names, extra, outputs),

@@ -29,8 +29,10 @@ class OvSession:
     """One graph compiled for the CPU; each call runs in an infer request of its own, kept
     per thread (a compiled model is shared, an infer request is not thread-safe).
 
-    OpenVINO may give an output tensor several names (an ONNX output and the node that made
-    it), so the outputs are named by ``outputs``, the graph's output names in its order.
+    OpenVINO may give a tensor several names (the ONNX input or output, and the node next to
+    it), so the outputs are named by ``outputs``, the graph's output names in its order,
+    and each input by the one of its names that a graph input has (no ``/`` in it: the
+    exporter's node names are paths).
     """
 
     def __init__(self, path: Path, threads: int, outputs: Sequence[str]) -> None:
@@ -40,7 +42,10 @@ class OvSession:
             "CACHE_DIR": str(path.parent / CACHE_FOLDER),
         }
         self._compiled = _core().compile_model(str(path), "CPU", config)
-        self.input_names = tuple(port.get_any_name() for port in self._compiled.inputs)
+        self.input_names = tuple(
+            min(port.get_names(), key=lambda name: ("/" in name, name))
+            for port in self._compiled.inputs
+        )
         self._outputs = list(zip(outputs, self._compiled.outputs, strict=True))
         self._local = threading.local()
 

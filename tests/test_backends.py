@@ -1,0 +1,236 @@
+"""ONNX Runtime and OpenVINO backends: exported graphs agree with torch, are cached and
+reused, are rebuilt when their key changes, and fall back to torch with one line.
+
+Real weights (the offline lite models) show the vectors are interchangeable; the tiny CLIP
+and SigLIP show any transformers CLIP / SigLIP exports, pads and tokenises as the model does.
+"""
+
+from __future__ import annotations
+
+import json
+import logging
+import os
+import subprocess
+import sys
+from pathlib import Path
+
+import numpy as np
+import pytest
+from PIL import Image
+
+from mmdemo.config import Settings
+from mmdemo.embed import Embedder
+from mmdemo.models import loading
+from mmdemo.models.backends import cache, export
+from mmdemo.models.backends.graph_model import GraphModel
+
+ROOT = Path(__file__).resolve().parents[1]
+PHOTOS = ROOT / "assets" / "photos"
+TEXTS = ["a cup of coffee", "an astronaut", "a", "two cats asleep on a red sofa in the sun"]
+GRAPHS = ("onnx", "openvino")
+
+
+def photos(count: int = 6) -> list[Image.Image]:
+    return [Image.open(p).convert("RGB") for p in sorted(PHOTOS.glob("*.jpg"))[:count]]
+
+
+def odd_images() -> list[Image.Image]:
+    """Images of other sizes and aspect ratios than any probe, one smaller than a crop."""
+    rng = np.random.default_rng(3)
+    sizes = ((90, 30), (17, 23), (64, 64), (200, 120))
+    return [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for w, h in sizes]
+
+
+def load(name: str | Path, backend: str, graphs: Path | None = None, **extra: str) -> Embedder:
+    settings = Settings.from_env(backend=backend, graph_cache=graphs, **extra)
+    return loading.load_embedder(str(name), settings)
+
+
+def least_cosine(first: np.ndarray, second: np.ndarray) -> float:
+    return float(np.min(np.sum(first * second, axis=1)))
+
+
+@pytest.fixture(autouse=True)
+def fresh_models() -> None:
+    loading.clear_cache()
+
+
+@pytest.mark.parametrize("backend", GRAPHS)
+@pytest.mark.parametrize("model", ["lite", "lite-b2"])
+def test_lite_vectors_match_torch_on_real_weights(model: str, backend: str) -> None:
+    graphs, torch = load(model, backend), load(model, "torch")
+    assert (graphs.backend, torch.backend) == (backend, "torch")
+    assert isinstance(graphs.model, GraphModel)
+    images = photos()
+    assert least_cosine(graphs.encode_images(images), torch.encode_images(images)) >= 0.9999
+    assert least_cosine(graphs.encode_texts(TEXTS), torch.encode_texts(TEXTS)) >= 0.9999
+
+
+@pytest.mark.parametrize("backend", GRAPHS)
+@pytest.mark.parametrize("fixture", ["tiny_clip_dir", "tiny_siglip_dir"])
+def test_tiny_transformers_match_torch(
+    fixture: str, backend: str, request: pytest.FixtureRequest
+) -> None:
+    folder = request.getfixturevalue(fixture)
+    graphs, torch = load(folder, backend), load(folder, "torch")
+    assert graphs.backend == backend and graphs.dim == torch.dim
+    images = odd_images()
+    assert least_cosine(graphs.encode_images(images), torch.encode_images(images)) >= 0.9999
+    long = " ".join(["a red car"] * 60)  # truncated to the model's length
+    texts = [*TEXTS, long]
+    assert least_cosine(graphs.encode_texts(texts), torch.encode_texts(texts)) >= 0.9999
+
+
+def test_a_cached_set_is_reused_by_another_process_without_torch(
+    tiny_clip_dir: Path, tmp_path: Path
+) -> None:
+    expected = load(tiny_clip_dir, "onnx", tmp_path).encode_texts(TEXTS)
+    script = (
+        "import json, sys\n"
+        "from mmdemo.config import Settings\n"
+        "from mmdemo.models.loading import load_embedder\n"
+        f"s = Settings.from_env(backend='onnx', graph_cache={str(tmp_path)!r})\n"
+        f"e = load_embedder({str(tiny_clip_dir)!r}, s)\n"
+        f"v = e.encode_texts({TEXTS!r})\n"
+        "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers')"
+        " if m in sys.modules]\n"
+        "print(json.dumps({'backend': e.backend, 'heavy': heavy, 'v': v.tolist()}))\n"
+    )
+    env = {**os.environ, "PYTHONPATH": str(ROOT)}
+    done = subprocess.run(
+        [sys.executable, "-c", script], capture_output=True, text=True, env=env, check=True
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert (found["backend"], found["heavy"]) == ("onnx", [])
+    assert np.allclose(np.array(found["v"]), expected, atol=1e-6)
+
+
+def test_sets_are_rebuilt_when_the_key_changes(
+    tiny_clip_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    load(tiny_clip_dir, "onnx", tmp_path)
+    first = sorted(p for p in tmp_path.glob("*/fp32-*"))
+    assert len(first) == 1 and (first[0] / cache.MANIFEST).is_file()
+    loading.clear_cache()
+    load(tiny_clip_dir, "openvino", tmp_path)  # the same set serves every runtime
+    assert sorted(tmp_path.glob("*/fp32-*")) == first
+    loading.clear_cache()
+    monkeypatch.setattr(cache, "FORMAT", cache.FORMAT + 1)
+    load(tiny_clip_dir, "onnx", tmp_path)
+    second = sorted(tmp_path.glob("*/fp32-*"))
+    assert len(second) == 1 and second != first  # the stale set is gone
+    assert not list(tmp_path.glob("*/.*tmp-*"))
+
+
+def test_a_revision_is_a_folder_fingerprint_or_a_hub_commit(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mmdemo.models.registry import resolve
+
+    folder = tmp_path / "model"
+    folder.mkdir()
+    (folder / "config.json").write_text("{}")
+    before = cache.revision(resolve(str(folder), "embedder"))
+    (folder / "config.json").write_text('{"changed": 1}')
+    assert cache.revision(resolve(str(folder), "embedder")) != before
+    monkeypatch.setenv("HF_HUB_CACHE", str(tmp_path / "hub"))
+    hub = resolve("owner/name", "embedder")
+    assert cache.revision(hub) is None
+    ref = tmp_path / "hub" / "models--owner--name" / "refs" / "main"
+    ref.parent.mkdir(parents=True)
+    ref.write_text("abc123\n")
+    assert cache.revision(hub) == "abc123"
+
+
+def test_publishing_is_atomic(tmp_path: Path) -> None:
+    target = tmp_path / "model" / "fp32-x"
+
+    def broken(folder: Path) -> dict[str, object]:
+        (folder / "text.onnx").write_bytes(b"half")
+        raise RuntimeError("export failed")
+
+    with pytest.raises(RuntimeError):
+        cache.publish(target, broken)
+    assert not target.exists() and not list(target.parent.iterdir())
+    cache.publish(target, lambda folder: {"first": True})
+    cache.publish(target, lambda folder: {"second": True})  # another process was first
+    assert cache.read_manifest(target) == {"first": True}
+
+
+def test_an_export_failure_runs_on_torch_with_one_line(
+    tiny_clip_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    caplog: pytest.LogCaptureFixture,
+) -> None:
+    def fail(*args: object) -> None:
+        raise export.ExportError("its tokenizer could not be replayed")
+
+    monkeypatch.setattr(export, "export_set", fail)
+    with caplog.at_level(logging.WARNING, logger="mmdemo.models"):
+        embedder = load(tiny_clip_dir, "onnx", tmp_path)
+    assert embedder.backend == "torch"
+    lines = [r.getMessage() for r in caplog.records if r.name == "mmdemo.models"]
+    assert len(lines) == 1 and "tokenizer could not be replayed" in lines[0]
+    assert "torch runs it" in lines[0]
+    assert embedder.encode_texts(["a cat"]).shape == (1, 16)
+
+
+def test_a_broken_cached_set_is_exported_again(
+    tiny_clip_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+) -> None:
+    expected = load(tiny_clip_dir, "onnx", tmp_path).encode_texts(TEXTS)
+    (graph,) = tmp_path.glob("*/fp32-*/text.onnx")
+    graph.write_bytes(b"not a graph")
+    loading.clear_cache()
+    with caplog.at_level(logging.WARNING, logger="mmdemo.models"):
+        embedder = load(tiny_clip_dir, "onnx", tmp_path)
+    assert embedder.backend == "onnx" and "could not be opened" in caplog.text
+    assert np.allclose(embedder.encode_texts(TEXTS), expected, atol=1e-6)
+
+
+def test_replayed_preprocessing_is_checked(tiny_clip_dir: Path, tmp_path: Path) -> None:
+    """A set whose replay differs from the model's own inputs is refused before it is used."""
+    from sentence_transformers import SentenceTransformer
+
+    raw = SentenceTransformer(str(tiny_clip_dir), device="cpu").eval()
+    manifest = export.export_set(raw, tmp_path, "fp32")
+    manifest["towers"]["image"]["prep"]["mean"] = [0.0, 0.0, 0.0]
+    with pytest.raises(export.ExportError, match="image pre-processing could not be replayed"):
+        export.check_replay(raw, GraphModel(tmp_path, manifest, "onnx"))
+
+
+def test_int8_graphs_of_a_transformer(tiny_clip_dir: Path, tmp_path: Path) -> None:
+    import onnx
+
+    embedder = load(tiny_clip_dir, "onnx", tmp_path, precision="int8")
+    assert embedder.backend == "onnx" and embedder.model.precision == "int8"
+    (graph,) = tmp_path.glob("*/int8-*/image.int8.onnx")
+    assert "MatMulInteger" in {node.op_type for node in onnx.load(str(graph)).graph.node}
+    torch = load(tiny_clip_dir, "torch")
+    assert least_cosine(embedder.encode_texts(TEXTS), torch.encode_texts(TEXTS)) >= 0.95
+
+
+def test_lite_rows_stored_from_graphs_equal_the_rerankers(tmp_path: Path) -> None:
+    """Indexing on graphs stores the lite reranker's rows without loading it: the same rows."""
+    from mmdemo.models.loading import load_reranker
+    from mmdemo.rerank_features import embed_at_index
+
+    settings = Settings.from_env(data_dir=tmp_path, backend="onnx")
+    embedder = loading.load_embedder("lite", settings)
+    images = photos(4)
+    ids = [f"{i:064x}" for i in range(len(images))]
+    vectors = embed_at_index(settings, embedder, ids, embedder.prepare_images(images))
+    assert least_cosine(vectors, load("lite", "torch").encode_images(images)) >= 0.9999
+    reranker = load_reranker("lite", Settings.from_env(data_dir=tmp_path, backend="torch"))
+    store = reranker.feature_store(settings)
+    assert store is not None
+    stored = store.load(ids)
+    expected = reranker.model[0].image_features(images).detach().numpy()
+    assert np.allclose(np.stack([stored[i] for i in ids]), expected, atol=2e-4)
+
+
+def test_cached_graphs_live_beside_the_hf_cache(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("HF_HOME", "/srv/hf")
+    assert cache.graphs_root(Settings()) == Path("/srv/hf/mmdemo-graphs")
+    assert cache.graphs_root(Settings(graph_cache=Path("/g"))) == Path("/g")
