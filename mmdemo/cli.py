@@ -9,12 +9,14 @@ from __future__ import annotations
 
 import argparse
 import json
+import math
 import sys
 from collections.abc import Callable, Sequence
+from dataclasses import replace
 from typing import Any
 
 from mmdemo.config import BACKENDS, PRECISIONS, Settings
-from mmdemo.errors import MMDemoError
+from mmdemo.errors import MMDemoError, TooSlowError
 from mmdemo.evaluate.command import add_parsers as add_evaluate
 from mmdemo.finetune.command import add_parser as add_finetune
 from mmdemo.search.hybrid import CAPTION_WEIGHT
@@ -114,16 +116,21 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
     query.validate()
     store = Store(settings)
     model = args.model or indexed_model(store, args.collection)
-    results = search(
-        query,
-        collection=args.collection,
-        model=model,
-        settings=settings,
-        store=store,
-        reranker=args.rerank,
-        top_k=args.top_k,
-        candidates=args.candidates,
-    )
+    if args.yes:
+        settings = replace(settings, rerank_budget_s=math.inf)
+    try:
+        results = search(
+            query,
+            collection=args.collection,
+            model=model,
+            settings=settings,
+            store=store,
+            reranker=args.rerank,
+            top_k=args.top_k,
+            candidates=args.candidates,
+        )
+    except TooSlowError as exc:
+        raise TooSlowError(f"{exc} Or pass --yes to rerank anyway.") from exc
     if args.json:
         _print_json(results.to_json())
         return 0
@@ -320,6 +327,9 @@ def _parser() -> argparse.ArgumentParser:
     p.add_argument("--rerank", help="reranker model (default: none)")
     p.add_argument("--top-k", type=int, default=10)
     p.add_argument("--candidates", type=int, default=20, help="how many to rerank")
+    p.add_argument(
+        "--yes", action="store_true", help="rerank even when it is expected to exceed the budget"
+    )
     p.set_defaults(handler=cmd_search)
 
     p = sub.add_parser("list", parents=[common], help="list collections")

@@ -45,3 +45,8 @@ class HubPushError(MMDemoError):
 
 class MissingPackageError(MMDemoError):
     """An optional integration was used without the package it builds on installed."""
+
+
+class TooSlowError(InputError):
+    """A request expected to take longer than its budget (a reranker on a slow device);
+    the message gives the estimate and the fix."""

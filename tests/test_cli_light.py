@@ -110,3 +110,49 @@ def test_an_unreachable_hub_dataset_fails_in_one_line_without_loading_a_model(
     assert stderr.strip().splitlines()[-1] == (
         "error: Dataset hf:someone/photos cannot be reached: HF_HUB_OFFLINE is set."
     )
+
+
+@pytest.fixture(scope="module")
+def graphs_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A data dir whose collection ``g`` is indexed with lite on ONNX Runtime (its graphs
+    exported and cached on the way), and a folder of images it does not hold yet."""
+    root = tmp_path_factory.mktemp("graphs")
+    names = list(COLOURS)
+    folder = write_images(root / "in", {n: COLOURS[n] for n in names[:3]})
+    args = ["index", str(folder), "--collection", "g", "--model", "lite", "--backend", "onnx"]
+    assert main([*args, "--data-dir", str(root / "data"), "--json"]) == 0
+    more = write_images(root / "more", {n: COLOURS[n] for n in names[3:]})
+    return root / "data", more
+
+
+@pytest.mark.parametrize("backend", ["onnx", "openvino"])
+def test_a_search_on_cached_graphs_imports_neither_torch_nor_sentence_transformers(
+    graphs_dir: tuple[Path, Path], backend: str
+) -> None:
+    data, _ = graphs_dir
+    args = ["search", "--collection", "g", "--text", "a red square", "--backend", backend]
+    code, heavy, stderr = run_light(*args, "--data-dir", str(data))
+    assert (code, heavy) == (0, []), stderr
+
+
+def test_indexing_new_images_on_cached_graphs_stays_light(graphs_dir: tuple[Path, Path]) -> None:
+    data, more = graphs_dir
+    args = ["index", str(more), "--collection", "g", "--model", "lite", "--backend", "onnx"]
+    code, heavy, stderr = run_light(*args, "--data-dir", str(data))
+    assert (code, heavy) == (0, []), stderr
+
+
+def test_a_rerank_over_the_budget_is_refused_until_the_user_says_yes(
+    graphs_dir: tuple[Path, Path],
+) -> None:
+    """The estimate comes before any model loads; with --yes the search goes on (and here
+    fails to load the reranker, which needs the Hub: the budget let it through)."""
+    data, _ = graphs_dir
+    args = ["search", "--collection", "g", "--text", "a red square", "--model", "lite"]
+    args += ["--rerank", "qwen3-vl-reranker-2b", "--data-dir", str(data)]
+    code, heavy, stderr = run_light(*args)
+    assert (code, heavy) == (1, [])
+    assert "min on this CPU" in stderr and "use a GPU Space, or rerank" in stderr
+    assert "--yes" in stderr
+    code, _, stderr = run_light(*args, "--yes")
+    assert code == 1 and "Could not load reranker 'qwen3-vl-reranker-2b'" in stderr

@@ -104,7 +104,11 @@ def _construct(resolved: Resolved, device: str, local_only: bool) -> Any:
         from sentence_transformers import SentenceTransformer
 
         return SentenceTransformer(
-            resolved.location, device=device, local_files_only=local_only, trust_remote_code=trust
+            resolved.location,
+            device=device,
+            local_files_only=local_only,
+            trust_remote_code=trust,
+            processor_kwargs=resolved.processor_kwargs,
         )
     from sentence_transformers import CrossEncoder
 

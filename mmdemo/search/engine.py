@@ -22,6 +22,7 @@ from mmdemo.ingest.copies import image_path
 from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.loading import load_embedder, load_reranker
 from mmdemo.models.registry import DEFAULT_EMBEDDER, resolve
+from mmdemo.models.rerank_cost import check_budget
 from mmdemo.models.threads import single_query
 from mmdemo.rerank import Candidate, Reranker
 from mmdemo.rerank_features import rerankers_building_on
@@ -210,12 +211,15 @@ def search(
     the ``max(top_k, candidates)`` nearest are rescored jointly, the reranker's score fused
     with the cosine score (``rerank_score`` is the fused score), and the best ``top_k``
     kept, each with its rank before reranking. The reranker reads each candidate's caption
-    too, unless ``rerank_captions`` is False.
+    too, unless ``rerank_captions`` is False. A rerank expected to take longer than
+    ``settings.rerank_budget_s`` is refused before anything loads (mmdemo/models/rerank_cost.py).
     """
     query.validate()
     if top_k < 1:
         raise InputError(f"top-k must be at least 1, got {top_k}.")
     store.ensure_indexed(collection, resolve(model, "embedder").key)
+    if reranker:
+        check_budget(reranker, max(top_k, candidates), settings)
     image = fit_for_models(load_image(query.image)) if query.image is not None else None
     embedder = load_embedder(model, settings)
     ranker = load_reranker(reranker, settings) if reranker else None

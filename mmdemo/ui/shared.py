@@ -102,8 +102,16 @@ def embedder_choices(
 
 
 def reranker_choices() -> list[tuple[str, str]]:
-    """Dropdown choices: no reranking, then every reranker preset."""
-    return [("None", NO_RERANKER)] + [(p.display_name, p.key) for p in registry.presets("reranker")]
+    """Dropdown choices: no reranking, then every reranker preset, each VLM with what it is
+    expected to cost here for the default candidates (mmdemo/models/rerank_cost.py)."""
+    from mmdemo.models.rerank_cost import choice_note
+    from mmdemo.search.engine import RERANK_CANDIDATES
+
+    settings = Settings.from_env()
+    return [("None", NO_RERANKER)] + [
+        (p.display_name + choice_note(p.key, RERANK_CANDIDATES, settings), p.key)
+        for p in registry.presets("reranker")
+    ]
 
 
 def model_dropdown(label: str, value: str, **kwargs: Any) -> gr.Dropdown:
@@ -149,6 +157,19 @@ def collection_dropdown(demos: Sequence[Demo], **kwargs: Any) -> gr.Dropdown:
         value=demos[0].collection if demos else None,
         label="Collection",
         allow_custom_value=True,
+        **kwargs,
+    )
+
+
+def backend_dropdown(**kwargs: Any) -> gr.Dropdown:
+    """What runs the embedding model, the app's setting (``MMDEMO_BACKEND``) chosen."""
+    from mmdemo.config import BACKENDS
+
+    return gr.Dropdown(
+        list(BACKENDS),
+        value=Settings.from_env().backend or "auto",
+        label="Backend",
+        info="What runs the embedding model: auto picks the fastest measured here",
         **kwargs,
     )
 
