@@ -205,6 +205,14 @@ class Settings:
         publish where they live)."""
         return not self.multiuser or self.allow_gps
 
+    def with_backend(self, backend: str | None) -> Settings:
+        """These settings with ``backend`` running embedders; None keeps the configured one."""
+        return (
+            self
+            if backend is None
+            else replace(self, backend=_choice("backend", backend, BACKENDS))
+        )
+
     @property
     def resolved_device(self) -> str:
         """The torch device models run on."""

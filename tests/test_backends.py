@@ -234,3 +234,26 @@ def test_cached_graphs_live_beside_the_hf_cache(monkeypatch: pytest.MonkeyPatch)
     monkeypatch.setenv("HF_HOME", "/srv/hf")
     assert cache.graphs_root(Settings()) == Path("/srv/hf/mmdemo-graphs")
     assert cache.graphs_root(Settings(graph_cache=Path("/g"))) == Path("/g")
+
+
+def test_a_collection_indexed_on_one_backend_is_searched_on_another(tmp_path: Path) -> None:
+    """Vectors are interchangeable: the same neighbours, the same scores, whatever indexed."""
+    from mmdemo.ingest.indexer import index_paths
+    from mmdemo.search.engine import search
+    from mmdemo.search.query import Query
+    from mmdemo.store import Store
+
+    settings = Settings.from_env(data_dir=tmp_path, backend="onnx")
+    store = Store(settings)
+    index_paths([str(PHOTOS)], collection="c", models=["lite"], settings=settings, store=store)
+    found = {}
+    for backend in ("torch", "onnx", "openvino"):
+        asked = settings.with_backend(backend)
+        assert loading.load_embedder("lite", asked).backend == backend
+        for query in (Query(text="a cup of coffee"), Query(image=str(PHOTOS / "astronaut.jpg"))):
+            rows = search(query, collection="c", model="lite", settings=asked, store=store).rows
+            found.setdefault(backend, []).append([(r["id"], r["similarity"]) for r in rows])
+    for backend in ("onnx", "openvino"):
+        for mine, torch_rows in zip(found[backend], found["torch"], strict=True):
+            assert [i for i, _ in mine] == [i for i, _ in torch_rows]
+            assert np.allclose([s for _, s in mine], [s for _, s in torch_rows], atol=1e-4)

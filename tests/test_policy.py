@@ -221,3 +221,13 @@ def test_every_demo_is_protected_from_deleting(tmp_path: Path, name: str) -> Non
         rules.admit(DuplicatesDeleteRequest, {"collection": name, "confirm": True}, OPERATOR)
     mine = rules.admit(DeleteRequest, {"collection": "demo-mine", "confirm": True}, OPERATOR)
     assert mine.collection.stored == "demo-mine"  # demo-shaped, but no demo: the visitor's own
+
+
+def test_the_backend_is_one_the_app_knows_or_blank_for_its_own(tmp_path: Path) -> None:
+    rules = policy(tmp_path)
+    assert search(rules).backend is None and search(rules).setup.backend is None
+    assert search(rules, backend=" ONNX ").setup.backend == "onnx"
+    index = rules.admit(IndexRequest, {"collection": "mine", "backend": "openvino"}, OPERATOR)
+    assert index.backend == "openvino"
+    with pytest.raises(InputError, match="backend must be one of auto, torch, onnx, openvino"):
+        search(rules, backend="cuda")

@@ -69,12 +69,13 @@ HOSTILE: dict[str, list[Any]] = {
 PARAMETERS = {
     "/index": [
         "files", "collection", "models", "captions", "dataset", "split", "image_column",
-        "caption_column", "limit", "ocr",
+        "caption_column", "limit", "ocr", "backend",
     ],
-    "/index_existing": ["collection", "model"],
+    "/index_existing": ["collection", "model", "backend"],
     "/search": [
         "collection", "text", "image", "model", "reranker", "top_k", "weight", "negative",
         "negative_weight", "caption_contains", "where", "caption_weight", "lexical_weight",
+        "backend",
     ],
     "/compare": [
         "collection", "model_a", "model_b", "text", "image", "reranker_a", "reranker_b", "top_k",

@@ -7,6 +7,7 @@ import math
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
+from mmdemo.config import BACKENDS
 from mmdemo.errors import InputError
 from mmdemo.models.registry import Kind
 from mmdemo.policy.limits import (
@@ -180,6 +181,22 @@ class Reranker(Rule):
 
 
 @dataclass(frozen=True)
+class Choice(Rule):
+    """One of ``allowed`` (any case, spaces trimmed), or None for blank: the app's own."""
+
+    allowed: tuple[str, ...]
+
+    def check(self, value: Any, scope: Scope) -> str | None:
+        name = NAME.check(value, scope).strip().lower()
+        if not name:
+            return None
+        if name not in self.allowed:
+            wanted = ", ".join(self.allowed)
+            raise InputError(f"The {scope.label} must be one of {wanted}, got {shown(value)}.")
+        return name
+
+
+@dataclass(frozen=True)
 class Listed(Rule):
     """A list of up to ``most`` values, each checked by ``each``, duplicates dropped.
 
@@ -291,6 +308,8 @@ TOP_K = Count(1, TOP_K_MAX)
 EMBEDDER = Model("embedder")
 EMBEDDER_OR_DEFAULT = Model("embedder", blank_is_default=True)
 RERANKER = Reranker()
+#: What runs the embedder (mmdemo/models/backends/choice.py); blank: ``MMDEMO_BACKEND``.
+BACKEND = Choice(BACKENDS)
 UPLOAD = Upload()
 UPLOADS = Listed(Upload(), FILES_MAX, item_type=FileInput)
 FLAG = Flag()

@@ -16,6 +16,7 @@ from typing import TYPE_CHECKING
 from mmdemo.policy import Request, ask
 from mmdemo.policy.limits import DATASET_ROWS_MAX, MODELS_MAX, TOP_K_MAX
 from mmdemo.policy.rules import (
+    BACKEND,
     CONFIRM,
     EMBEDDER,
     EMBEDDER_OR_DEFAULT,
@@ -50,6 +51,7 @@ DELETABLE = Collection(
 )
 #: Text that the page and the API describe the same way.
 RERANKER_DOC = 'a reranker preset or Hub id, or "none"'
+BACKEND_DOC = 'what runs the embedder: "auto", "torch", "onnx" or "openvino"; blank: the app\'s'
 TOP_K_DOC = f"how many results, 1 to {TOP_K_MAX}"
 
 
@@ -61,6 +63,8 @@ class Setup:
     model: str
     reranker: str | None
     top_k: int
+    #: What runs the embedder; None: the app's setting.
+    backend: str | None = None
 
 
 @dataclass(frozen=True, kw_only=True)
@@ -89,10 +93,11 @@ class SearchRequest(Request):
         "share of exact word matches in captions, page text and metadata, 0..1 (0 = off); "
         'words in "quotes" must match',
     )
+    backend: str | None = ask(BACKEND, "", BACKEND_DOC)
 
     @property
     def setup(self) -> Setup:
-        return Setup(self.collection, self.model, self.reranker, self.top_k)
+        return Setup(self.collection, self.model, self.reranker, self.top_k, self.backend)
 
     def query(self) -> Query:
         """The library's query, validated (an empty query is refused here): every field
@@ -176,6 +181,7 @@ class IndexRequest(Request):
         FLAG, False, "read text inside images (OCR), stored and searched: slower, off by default",
         label="OCR choice (ocr)",
     )  # fmt: skip
+    backend: str | None = ask(BACKEND, "", BACKEND_DOC)
     folder: tuple[str, ...] = ask(UPLOADS, None, api=False)
 
 
@@ -189,6 +195,7 @@ class IndexModelRequest(Request):
         Collection("change", "Choose a collection to index."), doc="a collection of yours"
     )
     model: str = ask(EMBEDDER, doc="the embedding model to add")
+    backend: str | None = ask(BACKEND, "", BACKEND_DOC)
 
 
 @dataclass(frozen=True, kw_only=True)

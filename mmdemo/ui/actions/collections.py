@@ -57,7 +57,7 @@ def index_uploads(ctx: AppContext, request: IndexRequest, progress: Progress) ->
         paths,
         collection=request.collection.stored,
         models=list(request.models),
-        settings=ctx.settings,
+        settings=ctx.settings.with_backend(request.backend),
         store=store,
         captions=request.captions,
         dataset=options,
@@ -122,7 +122,7 @@ def index_with_model(
     report = index_existing(
         collection=request.collection.stored,
         models=[request.model],
-        settings=ctx.settings,
+        settings=ctx.settings.with_backend(request.backend),
         store=ctx.store(),
         progress=report_progress,
     )

@@ -57,7 +57,7 @@ def run(ctx: AppContext, setup: Setup, query: Query, exclude_id: str | None = No
         query,
         collection=setup.collection.stored,
         model=setup.model,
-        settings=ctx.settings,
+        settings=ctx.settings.with_backend(setup.backend),
         store=ctx.store(),
         reranker=setup.reranker,
         top_k=setup.top_k + (1 if exclude_id else 0),

@@ -44,6 +44,7 @@ from mmdemo.ui.shared import (
     Form,
     as_plain_markdown,
     collection_dropdown,
+    backend_dropdown,
     default_reranker,
     embedder_choices,
     model_dropdown,
@@ -124,6 +125,7 @@ def _query_inputs() -> Form:
             'Words in "quotes" must match',
             elem_id="search-lexical-weight",
         )
+        backend = backend_dropdown(elem_id="search-backend")
     return {
         "text": text,
         "image": image,
@@ -134,6 +136,7 @@ def _query_inputs() -> Form:
         "where": where,
         "caption_weight": caption_weight,
         "lexical_weight": lexical_weight,
+        "backend": backend,
     }
 
 
