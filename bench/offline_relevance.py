@@ -7,9 +7,13 @@ for each saved embedder,
 each without and with the lite reranker on its top 20, the image embedding time, and
 image->image near-duplicate Recall@1 (a query is a shrunk, re-encoded copy), and the time of
 a one-text query encode. ``--int8-text`` measures all of it with MiniLM's Linear layers
-quantised to int8 (dynamic, per output channel), the text side only.
+quantised to int8 (dynamic, per output channel), the text side only. ``--backend B
+--precision P`` loads each preset through the app's one loading path
+(``load_embedder``) on that backend and precision, e.g. ONNX Runtime's int8 graphs
+(the reranker stays the lite one on torch, as in the app).
 
     python -m bench.offline_relevance --split test --share-dir /usr/share
+    python -m bench.offline_relevance --split dev --backend onnx --precision int8
 """
 
 from __future__ import annotations
@@ -112,6 +116,29 @@ def quantise_text_encoder() -> None:
     embedder.load_minilm = load
 
 
+class Loaded:
+    """An embedder loaded by the app (any backend) behind the ``encode`` this bench calls."""
+
+    def __init__(self, preset: str, backend: str, precision: str) -> None:
+        from mmdemo.config import Settings
+        from mmdemo.models.backends import choice
+        from mmdemo.models.loading import load_embedder
+        from mmdemo.models.registry import resolve
+
+        # Measure int8 graphs also where the app does not offer them: this bench decides that.
+        choice.INT8 = choice.INT8 | {(choice.family(resolve(preset, "embedder")), backend)}
+        settings = Settings.from_env(backend=backend, precision=precision)
+        self.embedder = load_embedder(preset, settings)
+        if self.embedder.backend != backend:
+            raise SystemExit(f"{preset} runs on {self.embedder.backend}, not on {backend}")
+
+    def encode(self, inputs: list[Any], batch_size: int = 32, **_: Any) -> np.ndarray:
+        """Unit vectors of texts or of images."""
+        if all(isinstance(item, str) for item in inputs):
+            return self.embedder.encode_texts(inputs, batch_size)
+        return self.embedder.encode_images(inputs, batch_size)
+
+
 def print_row(name: str, metrics: dict[str, float], note: str) -> None:
     """One aligned table row."""
     cells = " ".join(f"{metrics[m]:>7.3f}" for m in METRICS)
@@ -148,6 +175,8 @@ def main() -> None:
         help="MiniLM with int8 Linear weights for every text it encodes (the saved presets keep "
         "their stored class embeddings; the ConSE row recomputes its own)",
     )
+    parser.add_argument("--backend", help="load presets on this backend (see the docstring)")
+    parser.add_argument("--precision", default="fp32", help="with --backend: fp32 or int8")
     args = parser.parse_args()
     if args.int8_text:
         quantise_text_encoder()
@@ -158,8 +187,15 @@ def main() -> None:
     print(f"{args.split}: {len(items)} images, {len(caption_queries(items)[0])} text queries")
     print(f"{'model':38} " + " ".join(f"{m:>7}" for m in METRICS))
     reranker = CrossEncoder(str(RERANKER_DIRS["lite"]), device="cpu", trust_remote_code=True)
-    run_embedder("ConSE (lite0, k=50)", conse_baseline(), reranker, items, images)
+    if args.backend is None:
+        run_embedder("ConSE (lite0, k=50)", conse_baseline(), reranker, items, images)
     for preset in args.presets:
+        if args.backend is not None:
+            loaded = Loaded(preset, args.backend, args.precision)
+            run_embedder(
+                f"{preset} {args.backend}/{args.precision}", loaded, reranker, items, images
+            )
+            continue
         model = SentenceTransformer(
             str(EMBEDDER_DIRS[preset]), device="cpu", trust_remote_code=True
         )

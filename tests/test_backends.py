@@ -200,9 +200,23 @@ def test_replayed_preprocessing_is_checked(tiny_clip_dir: Path, tmp_path: Path) 
         export.check_replay(raw, GraphModel(tmp_path, manifest, "onnx"))
 
 
-def test_int8_graphs_of_a_transformer(tiny_clip_dir: Path, tmp_path: Path) -> None:
+def test_int8_graphs_are_refused_with_the_measured_reason(tiny_clip_dir: Path) -> None:
+    from mmdemo.errors import InputError
+
+    with pytest.raises(InputError, match="int8 on onnx is not offered .* offline split"):
+        load(tiny_clip_dir, "onnx", precision="int8")
+    assert load(tiny_clip_dir, "auto", precision="int8").backend == "torch"
+
+
+def test_int8_graphs_of_a_transformer(
+    tiny_clip_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """What the relevance bench measures when it offers them (mmdemo/models/backends/choice.py)."""
     import onnx
 
+    from mmdemo.models.backends import choice
+
+    monkeypatch.setattr(choice, "INT8", {("transformer", "onnx")})
     embedder = load(tiny_clip_dir, "onnx", tmp_path, precision="int8")
     assert embedder.backend == "onnx" and embedder.model.precision == "int8"
     (graph,) = tmp_path.glob("*/int8-*/image.int8.onnx")
