@@ -64,8 +64,16 @@ HOSTILE: dict[str, list[Any]] = {
         [{"query": "x", "relevant": "y.jpg"}] * (EVALUATE_MAX_QUERIES + 1),
     ],
 }
+<<<<<<< HEAD
 #: The API as it was before the policy, every endpoint's parameters in order; since then
 #: only added to at the end (``ocr`` on /index, issue 26).
+=======
+#: Values hostile to one parameter by its name, beside those of its type.
+BY_NAME: dict[str, list[Any]] = {
+    "backend": ["cuda", "../../etc/passwd", "onnx; rm -rf /", "torch\x00", "ONNX RUNTIME"],
+}
+#: The API as it was before the policy: every endpoint's parameters, in order.
+>>>>>>> a623982 (Policy walk: hostile backend names (an unknown device, a path, shell, NUL) are refused on every endpoint that takes one)
 PARAMETERS = {
     "/index": [
         "files", "collection", "models", "captions", "dataset", "split", "image_column",
@@ -208,7 +216,8 @@ def test_every_endpoint_refuses_every_hostile_value_with_one_sentence(
             kind = parameter["python_type"]["type"]
             assert kind in HOSTILE, f"no hostile values for {endpoint} {kind}"
             required = not parameter.get("parameter_has_default", True)
-            for value in HOSTILE[kind] + ([None] if kind == "str" and required else []):
+            extra = BY_NAME.get(parameter["parameter_name"], [])
+            for value in HOSTILE[kind] + extra + ([None] if kind == "str" and required else []):
                 with pytest.raises(AppError) as refusal:
                     call(public_app, endpoint, base | {parameter["parameter_name"]: value}, names)
                 assert_one_plain_sentence(str(refusal.value.args[0]), public_app)
