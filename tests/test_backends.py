@@ -203,7 +203,7 @@ def test_replayed_preprocessing_is_checked(tiny_clip_dir: Path, tmp_path: Path) 
 def test_int8_graphs_are_refused_with_the_measured_reason(tiny_clip_dir: Path) -> None:
     from mmdemo.errors import InputError
 
-    with pytest.raises(InputError, match="int8 on onnx is not offered .* offline split"):
+    with pytest.raises(InputError, match=r"int8 on onnx is not offered .* offline split"):
         load(tiny_clip_dir, "onnx", precision="int8")
     assert load(tiny_clip_dir, "auto", precision="int8").backend == "torch"
 
