@@ -64,16 +64,13 @@ HOSTILE: dict[str, list[Any]] = {
         [{"query": "x", "relevant": "y.jpg"}] * (EVALUATE_MAX_QUERIES + 1),
     ],
 }
-<<<<<<< HEAD
-#: The API as it was before the policy, every endpoint's parameters in order; since then
-#: only added to at the end (``ocr`` on /index, issue 26).
-=======
 #: Values hostile to one parameter by its name, beside those of its type.
 BY_NAME: dict[str, list[Any]] = {
     "backend": ["cuda", "../../etc/passwd", "onnx; rm -rf /", "torch\x00", "ONNX RUNTIME"],
 }
-#: The API as it was before the policy: every endpoint's parameters, in order.
->>>>>>> a623982 (Policy walk: hostile backend names (an unknown device, a path, shell, NUL) are refused on every endpoint that takes one)
+#: The API as it was before the policy, every endpoint's parameters in order; since then
+#: only added to at the end (``ocr`` and ``backend`` on /index, issues 26 and 25;
+#: ``lexical_weight`` and ``backend`` on /search, issues 23 and 25).
 PARAMETERS = {
     "/index": [
         "files", "collection", "models", "captions", "dataset", "split", "image_column",
