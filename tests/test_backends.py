@@ -19,19 +19,22 @@ import pytest
 from PIL import Image
 
 from mmdemo.config import Settings
+from mmdemo.demos import PHOTOS_DIR
 from mmdemo.embed import Embedder
 from mmdemo.models import loading
 from mmdemo.models.backends import cache, export
 from mmdemo.models.backends.graph_model import GraphModel
 
 ROOT = Path(__file__).resolve().parents[1]
-PHOTOS = ROOT / "assets" / "photos"
+PHOTOS = PHOTOS_DIR
 TEXTS = ["a cup of coffee", "an astronaut", "a", "two cats asleep on a red sofa in the sun"]
 GRAPHS = ("onnx", "openvino")
 
 
 def photos(count: int = 6) -> list[Image.Image]:
-    return [Image.open(p).convert("RGB") for p in sorted(PHOTOS.glob("*.jpg"))[:count]]
+    found = [Image.open(p).convert("RGB") for p in sorted(PHOTOS.glob("*.jpg"))[:count]]
+    assert len(found) == count, f"{PHOTOS} holds {len(found)} photos, not {count}"
+    return found
 
 
 def odd_images() -> list[Image.Image]:
