@@ -79,9 +79,11 @@ class ExactIndex:
             return []
         subset = scores[rows]
         if k < len(rows):
-            keep = np.argpartition(-subset, k - 1)[:k]
+            # Every row tied with the k-th score stays a candidate, so the ids decide the ties.
+            cutoff = subset[np.argpartition(-subset, k - 1)[k - 1]]
+            keep = np.flatnonzero(subset >= cutoff)
             rows, subset = rows[keep], subset[keep]
-        order = sorted(range(len(rows)), key=lambda i: (-subset[i], self.ids[rows[i]]))
+        order = sorted(range(len(rows)), key=lambda i: (-subset[i], self.ids[rows[i]]))[:k]
         return [(self.ids[rows[i]], float(subset[i])) for i in order]
 
 

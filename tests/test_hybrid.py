@@ -6,6 +6,7 @@ from __future__ import annotations
 import json
 from dataclasses import replace
 from pathlib import Path
+from typing import Any
 
 import numpy as np
 import pytest
@@ -193,6 +194,27 @@ def test_indexing_embeds_captions_and_search_filters(
         store=store,
     )
     assert sorted(results.table["file_name"]) == ["black.png", "green.png", "yellow.png"]
+
+
+def test_each_caption_is_encoded_once_at_index_time(
+    photos: tuple[Path, Path], store: Store, tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    from mmdemo.embed import Embedder
+
+    encoded: list[str] = []
+    original = Embedder.encode_texts
+
+    def counting(self: Embedder, texts: list[str], *args: Any, **kwargs: Any) -> np.ndarray:
+        encoded.extend(texts)
+        return original(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(Embedder, "encode_texts", counting)
+    folder, csv = photos
+    index_paths(
+        [folder], collection="once", models=[str(tiny_clip_dir)], settings=store.settings,
+        store=store, captions=csv,
+    )  # fmt: skip
+    assert sorted(encoded) == sorted(f"a plain {name[:-4]} square" for name in COLOURS)
 
 
 def test_old_collections_get_caption_vectors_on_first_use(

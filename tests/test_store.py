@@ -85,6 +85,17 @@ def test_top_k_agrees_with_exact_cosine_search(store: Store) -> None:
     assert len(store.query("big", CLIP, queries[0], 5000)) == 3000
 
 
+def test_exact_top_k_breaks_ties_by_id() -> None:
+    from mmdemo.exact import ExactIndex
+
+    ids = [f"id-{i:02}" for i in range(40)]
+    for order in (ids, ids[::-1]):
+        index = ExactIndex.build(order, np.ones((40, 8), np.float32), 40)
+        assert [item for item, _ in index.top_k(np.ones(8), 3)] == ids[:3]
+    mixed = ExactIndex.build(ids, np.vstack([np.ones((39, 2)), [[1.0, -1.0]]]), 40)
+    assert [item for item, _ in mixed.top_k(np.array([1.0, -1.0]), 2)] == ["id-39", "id-00"]
+
+
 def test_query_scores_are_cosine_similarities_best_first(store: Store) -> None:
     vectors = _unit_rows(40, 8)
     ids = _fill(store, "photos", CLIP, vectors * 3.0)  # scale must not matter for cosine

@@ -44,6 +44,26 @@ def _text(metadata: dict[str, Any]) -> str:
     return " ".join(part for part in parts if part)
 
 
+def add_caption_vectors(
+    store: Store,
+    collection: str,
+    embedder: Embedder,
+    settings: Settings,
+    ids: Sequence[str],
+    metadatas: Sequence[dict[str, Any]],
+) -> None:
+    """Embed the captions of items just stored for (collection, model), at index time.
+
+    A collection without caption vectors yet (its first batch, or one indexed before they
+    existed) is backfilled whole, the items just stored among them, so each caption is
+    encoded once.
+    """
+    if store.has_captions(collection, embedder.key):
+        store_caption_vectors(store, collection, embedder, ids, metadatas)
+    else:
+        ensure_caption_vectors(store, collection, embedder, settings)
+
+
 def ensure_caption_vectors(
     store: Store, collection: str, embedder: Embedder, settings: Settings
 ) -> bool:

@@ -20,7 +20,7 @@ from mmdemo.embed import Embedder
 from mmdemo.errors import ImageRejected, InputError, ModelLoadError
 from mmdemo.ingest.ahead import run_ahead
 from mmdemo.ingest.batches import BATCH_SIZE, Batch, Item, Pending, decoded_batches, prepared
-from mmdemo.ingest.caption_vectors import ensure_caption_vectors, store_caption_vectors
+from mmdemo.ingest.caption_vectors import add_caption_vectors
 from mmdemo.ingest.captions import Captions, read_captions
 from mmdemo.ingest.copies import FILES, image_path, save_copies
 from mmdemo.ingest.entries import Rejection, SourceItem
@@ -241,8 +241,7 @@ def _store_batch(
         vectors = embed_at_index(settings, embedder, ids, batch.inputs[key])
         store.add(collection, key, ids, vectors, metadatas)
         added.update(ids)
-        if ensure_caption_vectors(store, collection, embedder, settings):
-            store_caption_vectors(store, collection, embedder, ids, metadatas)
+        add_caption_vectors(store, collection, embedder, settings, ids, metadatas)
     return len(added)
 
 
