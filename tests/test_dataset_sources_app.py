@@ -59,7 +59,9 @@ def test_a_visitors_dataset_rows_stop_at_the_images_they_may_hold(
     visitor = ctx.visitor("session-a")
     model = str(tiny_clip_dir)
     done = index(ctx, "session-a", collection="shop", models=[model], dataset=str(saved), limit=3)
-    assert (done.report["added"], done.report["rejected"]) == (2, [])
+    assert done.report["added"] == 2
+    reasons = [r["reason"] for r in done.report["rejected"]]
+    assert reasons == ["past the 2 images a visitor may hold"]
     assert "**2 added**" in done.summary
     assert [info.images for info in visitor.visible(ctx.store().collections())] == [2]
     with pytest.raises(InputError, match="You hold as many images as a visitor may"):

@@ -17,7 +17,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from mmdemo.config import Settings
-from mmdemo.errors import InputError, NotFoundError, ReadOnlyError
+from mmdemo.errors import ImageRejected, InputError, NotFoundError, ReadOnlyError
 from mmdemo.store import Store
 from mmdemo.tenancy import Limits, Tenancy, Visitor, owner, private_name, token_for
 from mmdemo.ui.plain import plain
@@ -79,6 +79,49 @@ def test_shared_collections_are_read_only_to_visitors(settings: Settings, store:
         visitor.change("nothing-here", store)
 
 
+def test_another_visitors_private_name_answers_as_a_missing_one(
+    settings: Settings, store: Store
+) -> None:
+    tenancy = _tenancy()
+    alice, bob = tenancy.visitor("session-a"), tenancy.visitor("session-b")
+    hers = alice.create("holiday", store)
+    _add(settings, store, hers, "a1")
+    with pytest.raises(NotFoundError) as private:
+        bob.change(hers, store)
+    with pytest.raises(NotFoundError) as missing:
+        bob.change(private_name(alice.token or "", "no-such"), store)
+    assert str(private.value).replace(hers, "X") == str(missing.value).replace(
+        private_name(alice.token or "", "no-such"), "X"
+    )
+    assert bob.create(hers, store) == private_name(bob.token or "", hers)  # his own, new
+
+
+def test_uploads_go_with_the_collection_they_were_indexed_into(
+    settings: Settings, store: Store, tmp_path: Path
+) -> None:
+    cache = tmp_path / "gradio-cache"
+    uploads = [cache / digest / "photo.png" for digest in ("aa11", "bb22", "cc33")]
+    for path in [*uploads, tmp_path / "elsewhere.png"]:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"png")
+    tenancy = Tenancy(_tenancy().limits, cache)
+    alice = tenancy.visitor("session-a")
+    kept, gone = alice.create("kept", store), alice.create("gone", store)
+    with alice.reserve(store, gone, [str(uploads[0]), str(tmp_path / "elsewhere.png")]):
+        _add(settings, store, gone, "g1")
+    with alice.reserve(store, kept, [str(uploads[1])]):
+        _add(settings, store, kept, "k1")
+
+    alice.delete(settings, store, gone)
+
+    assert not uploads[0].exists() and not uploads[0].parent.exists()
+    assert uploads[1].exists() and (tmp_path / "elsewhere.png").exists()  # never outside
+    with alice.reserve(store, kept, [str(uploads[2])]):
+        pass
+    assert tenancy.leave(settings, store, "session-a") == [kept]
+    assert not uploads[1].exists() and not uploads[2].exists() and cache.exists()
+
+
 def test_a_caller_without_session_only_reads(settings: Settings, store: Store) -> None:
     anonymous = _tenancy().visitor(None)
     _add(settings, store, "demo", "d1")
@@ -97,21 +140,30 @@ def test_the_operator_sees_and_changes_everything(settings: Settings, store: Sto
     assert [i.name for i in operator.visible(store.collections())] == [stored]
 
 
-def test_limits_refuse_too_many_images_and_bytes(
-    settings: Settings, store: Store, tmp_path: Path
+def test_a_reservation_counts_what_is_held_and_refuses_past_the_caps(
+    settings: Settings, store: Store
 ) -> None:
-    visitor = _tenancy(max_images=2, max_bytes=100).visitor("session-a")
-    _add(settings, store, visitor.create("mine", store), "a1")
-    small, big = tmp_path / "small.png", tmp_path / "big.png"
-    small.write_bytes(b"x" * 60)
-    big.write_bytes(b"x" * 200)
-    with pytest.raises(InputError, match="up to 2 images: you hold 1"):
-        visitor.check_upload([str(small), str(small)], store)
-    with pytest.raises(InputError, match="up to 0 MB"):
-        visitor.check_upload([str(big)], store)
-    visitor.uploaded(visitor.check_upload([str(small)], store))
-    with pytest.raises(InputError, match="bring you to"):
-        visitor.check_upload([str(small)], store)
+    visitor = _tenancy(max_images=3, max_bytes=100).visitor("session-a")
+    stored = visitor.create("mine", store)
+    _add(settings, store, stored, "a1")  # a 3-byte copy
+    with visitor.reserve(store, stored, []) as first, visitor.reserve(store, stored, []) as second:
+        first.take(50)
+        with pytest.raises(ImageRejected, match="past the 0 MB of images"):
+            second.take(48)  # 3 + 50 + 48 > 100: the two ingests share one account
+        second.take(40)
+        assert first.full() == second.full() == "past the 3 images a visitor may hold"
+        with pytest.raises(ImageRejected, match="past the 3 images a visitor may hold"):
+            first.take(1)
+        second.give_back(40)
+        assert first.full() is None
+    _add(settings, store, stored, "a2")
+    _add(settings, store, stored, "a3")
+    refused = pytest.raises(InputError, match="You hold as many images as a visitor may")
+    with refused, visitor.reserve(store, stored, []):
+        pass
+    with Visitor.operator().reserve(store, "any", []) as unlimited:
+        unlimited.take(10**12)
+        assert unlimited.full() is None
 
 
 def test_long_names_are_refused_with_the_limit(store: Store) -> None:

@@ -11,6 +11,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Any
 
+from mmdemo.config import Limits
 from mmdemo.errors import ImageRejected
 from mmdemo.ingest import images
 
@@ -84,3 +85,35 @@ def read_capped(stream: Any, budgets: tuple[Budget, ...]) -> bytes:
             budget.take(len(chunk))
         parts.append(chunk)
     return b"".join(parts)
+
+
+class Allowance:
+    """What one ingest may store beyond its :class:`~mmdemo.config.Limits`: here, anything.
+
+    A visitor's reservation (:class:`mmdemo.tenancy.Reservation`) is the other kind: it
+    counts each new image an ingest is about to store, of any source kind (a file, a zip
+    member, a PDF page, a dataset row), with its decompressed bytes, against the visitor's
+    caps, atomically over that visitor's ingests running at once, and refuses the rest.
+    """
+
+    def bound(self, limits: Limits) -> Limits:
+        """``limits`` tightened so that reading stops where nothing more could be stored."""
+        return limits
+
+    def rows(self, limit: int | None) -> int | None:
+        """How many rows of a dataset to read at most, given the ``limit`` asked for."""
+        return limit
+
+    def full(self) -> str | None:
+        """Why no further image can be stored (the reason to report), or None."""
+        return None
+
+    def take(self, size: int) -> None:
+        """Count one new image of ``size`` decompressed bytes; raise ImageRejected at a cap."""
+
+    def give_back(self, size: int) -> None:
+        """Uncount an image :meth:`take` counted that is not stored after all."""
+
+
+#: The allowance of the operator (CLI, local app): only the Limits bound an ingest.
+UNLIMITED = Allowance()

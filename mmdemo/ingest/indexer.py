@@ -8,7 +8,7 @@ model is never embedded again, so re-running an ingest only does the new work.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable, Iterator, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from datetime import UTC, datetime
 from functools import partial
 from pathlib import Path
@@ -23,7 +23,7 @@ from mmdemo.ingest.batches import BATCH_SIZE, Batch, Item, Pending, decoded_batc
 from mmdemo.ingest.caption_vectors import add_caption_vectors
 from mmdemo.ingest.captions import Captions, read_captions
 from mmdemo.ingest.copies import FILES, image_path, save_copies
-from mmdemo.ingest.entries import Rejection, SourceItem
+from mmdemo.ingest.entries import UNLIMITED, Allowance, Rejection, SourceItem
 from mmdemo.ingest.hf_datasets import DEFAULT_DATASET, DatasetOptions
 from mmdemo.ingest.images import content_hash, decode_image, fit_for_models, load_image
 from mmdemo.ingest.metadata import describe
@@ -138,15 +138,26 @@ def _metadata(
 
 
 def _decode_source(
-    entry: SourceItem, data: bytes, item_id: str, settings: Settings, describe_item: Describe
+    entry: SourceItem,
+    data: bytes,
+    item_id: str,
+    settings: Settings,
+    describe_item: Describe,
+    allowance: Allowance,
 ) -> Item:
     """Decode one new input, write its copy and thumbnail, and bound it for the models.
 
     ``item_id`` is the content hash of ``data``, taken once when it was read; its own
-    metadata (file, source, captions CSV row, OCR) is ``describe_item``'s.
+    metadata (file, source, captions CSV row, OCR) is ``describe_item``'s. The image is
+    counted against ``allowance`` before any of this, and uncounted if it fails.
     """
-    decoded = decode_image(data, entry.file_name)
-    image_file = save_copies(settings, item_id, decoded, data)
+    allowance.take(len(data))
+    try:
+        decoded = decode_image(data, entry.file_name)
+        image_file = save_copies(settings, item_id, decoded, data)
+    except BaseException:
+        allowance.give_back(len(data))
+        raise
     crash_point("after-copy")
     extra = describe_item(entry, decoded)
     meta = _metadata(entry, decoded.width, decoded.height, image_file, extra)
@@ -158,18 +169,25 @@ def _read_sources(
     settings: Settings,
     describe_item: Describe,
     report: IndexReport,
+    allowance: Allowance,
 ) -> Iterator[Pending | None]:
     """Read and hash each source item; yields None for an unreadable one (for progress).
 
-    More than ``settings.limits.upload_images`` images in one ingest are refused.
+    More than ``allowance.bound(settings.limits).upload_images`` images in one ingest are
+    refused; once ``allowance`` is full, reading stops with one rejection saying why.
     """
-    limit = settings.limits.upload_images
+    limit = allowance.bound(settings.limits).upload_images
     candidates = 0
     for entry in entries:
         if isinstance(entry, Rejection):
             report.rejected.append(entry)
             yield None
             continue
+        full = allowance.full()
+        if full is not None:
+            reason = f"{full}: this and every later input were not read"
+            report.rejected.append(Rejection(entry.origin, reason))
+            return
         candidates += 1
         if candidates > limit:
             reason = f"too many images in one upload (more than {limit:,})"
@@ -187,7 +205,7 @@ def _read_sources(
             yield None
             continue
         item_id = content_hash(data)
-        decode = partial(_decode_source, entry, data, item_id, settings, describe_item)
+        decode = partial(_decode_source, entry, data, item_id, settings, describe_item, allowance)
         yield Pending(item_id, entry.origin, decode)
 
 
@@ -294,28 +312,32 @@ def index_paths(
     dataset: DatasetOptions = DEFAULT_DATASET,
     progress: Progress = _no_progress,
     ocr: bool = False,
+    allowance: Allowance = UNLIMITED,
 ) -> IndexReport:
     """Ingest files, folders, zip archives, PDFs and datasets into ``collection``.
 
     Every rejected file (and every captions row left out) is reported with its reason and
-    never stops the others; ``settings.limits`` bounds the work; ``dataset`` says which
-    split and columns of a dataset source to read. Inputs are hashed and looked up in the
-    store before any model loads: models load only when some image needs embedding, and
-    then before anything is stored. A dataset that cannot be opened raises InputError
-    before anything is stored. With ``ocr``, text read from each new image is stored as
-    its ``ocr_text`` (:mod:`mmdemo.ingest.ocr`). A model that cannot load, beside others
-    that do, is named in ``failed_models`` and the others index.
+    never stops the others; ``settings.limits`` bounds the work, and ``allowance`` what is
+    stored (a visitor's caps: images past them are refused with the reason); ``dataset``
+    says which split and columns of a dataset source to read. Inputs are hashed and looked
+    up in the store before any model loads: models load only when some image needs
+    embedding, and then before anything is stored. A dataset that cannot be opened raises
+    InputError before anything is stored. With ``ocr``, text read from each new image is
+    stored as its ``ocr_text`` (:mod:`mmdemo.ingest.ocr`). A model that cannot load, beside
+    others that do, is named in ``failed_models`` and the others index.
     """
     collection = validate_collection_name(collection)
-    limits = settings.limits
+    limits = allowance.bound(settings.limits)
     caption_map = read_captions(captions, limits) if captions else Captions()
     embedders = _Embedders(models, settings)
     report = IndexReport(rejected=list(caption_map.problems))
+    dataset = replace(dataset, limit=allowance.rows(dataset.limit))
     total = count_sources(paths, limits, dataset)
     describe_item = partial(
         describe, captions=caption_map, settings=settings, read_text=ocr, warnings=report.warnings
     )
-    pendings = _read_sources(iter_sources(paths, limits, dataset), settings, describe_item, report)
+    entries = iter_sources(paths, limits, dataset)
+    pendings = _read_sources(entries, settings, describe_item, report, allowance)
     return _run(pendings, total, collection, embedders, store, report, progress, settings)
 
 

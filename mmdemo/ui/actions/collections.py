@@ -2,10 +2,9 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, replace
+from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
-from mmdemo import manage
 from mmdemo.errors import InputError
 from mmdemo.ingest.hf_datasets import DEFAULT_DATASET, DatasetOptions
 from mmdemo.models.registry import resolve
@@ -29,42 +28,34 @@ class Indexed:
 
 def index_uploads(ctx: AppContext, request: IndexRequest, progress: Progress) -> Indexed:
     """Index uploaded files, archives, folder files and a dataset into a collection, with
-    OCR when asked. A visitor's dataset rows are capped at the images the visitor may still
-    hold. Rejections and warnings name files as uploaded (no server folder); a model that
-    could not load beside others that did is named in the summary and ``failed_models``."""
+    OCR when asked. A visitor's images (dataset rows, zip members, PDF pages) stop at the
+    visitor's caps, with the reason. Rejections and warnings name files as uploaded (no
+    server folder); a model that could not load beside others that did is named in the
+    summary and ``failed_models``."""
     from mmdemo.ingest.indexer import index_paths
 
     uploads = [*request.files, *request.folder]
     if not uploads and request.dataset is None:
         raise InputError("Add some images, a zip archive, a folder or a dataset to index.")
     visitor, store = request.visitor, ctx.store()
-    size = visitor.check_upload(uploads, store)
-    options = _dataset_options(request)
-    left = visitor.images_left(store)
-    if left is not None:
-        left = max(0, left - len(uploads))  # the files uploaded beside it count first
-        if request.dataset is not None and left == 0:
-            raise InputError(
-                "You hold as many images as a visitor may: delete a collection to index a dataset."
-            )
-        options = replace(options, limit=min(options.limit or left, left))
     paths = uploads if request.dataset is None else [*uploads, request.dataset]
 
     def report_progress(done: int, total: int) -> None:
         progress((done, total), desc="Indexing", unit="files")
 
-    report = index_paths(
-        paths,
-        collection=request.collection.stored,
-        models=list(request.models),
-        settings=ctx.settings.with_backend(request.backend),
-        store=store,
-        captions=request.captions,
-        dataset=options,
-        progress=report_progress,
-        ocr=request.ocr,
-    )
-    visitor.uploaded(size)
+    with visitor.reserve(store, request.collection.stored, uploads) as allowance:
+        report = index_paths(
+            paths,
+            collection=request.collection.stored,
+            models=list(request.models),
+            settings=ctx.settings.with_backend(request.backend),
+            store=store,
+            captions=request.captions,
+            dataset=_dataset_options(request),
+            progress=report_progress,
+            ocr=request.ocr,
+            allowance=allowance,
+        )
     shown = report.to_json()
     for kind in ("rejected", "warnings"):  # no server temp folder in what the caller gets
         if kind in shown:
@@ -145,5 +136,5 @@ def listing(infos: list[CollectionInfo]) -> list[dict[str, Any]]:
 
 def delete(ctx: AppContext, request: DeleteRequest) -> str:
     """Delete a collection with every model's index; returns what was deleted."""
-    removed = manage.delete_collection(ctx.settings, ctx.store(), request.collection.stored)
+    removed = request.visitor.delete(ctx.settings, ctx.store(), request.collection.stored)
     return f"Deleted collection `{request.collection.name}` ({removed} images)."
