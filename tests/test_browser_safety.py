@@ -10,6 +10,7 @@ Screenshots at 1280 and 390 px wide go to ``test-artifacts/browser-safety/``.
 from __future__ import annotations
 
 import csv
+import hashlib
 import http.server
 import re
 import threading
@@ -27,6 +28,7 @@ from playwright.sync_api import Browser, Page, expect
 
 from mmdemo.config import Settings
 from mmdemo.store import Store
+from mmdemo.ui import media
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
@@ -149,6 +151,11 @@ def test_visitors_are_isolated_and_planted_markup_shows_as_text(
     assert details.locator("a, form, script").count() == 0
     assert details.locator("img").count() == 1
     _assert_nothing_planted(uploader, hits)
+    # Pictures come through signed URLs: the page names no server path.
+    assert str(multiuser_app.data_dir.resolve()) not in uploader.content()
+    shown = details.locator("img").get_attribute("src") or ""
+    assert shown.startswith(media.ROUTE)
+    assert uploader.request.get(multiuser_app.url + shown).status == 200
     _shot(uploader, "01-planted-caption-1280")
     uploader.set_viewport_size({"width": 390, "height": 900})
     _shot(uploader, "02-planted-caption-390")
@@ -161,6 +168,12 @@ def test_visitors_are_isolated_and_planted_markup_shows_as_text(
     other.get_by_role("tab", name="Collections").click()
     expect(other.locator("#collections_table, .table-wrap").first).to_contain_text("demo")
     assert COLLECTION not in other.locator(".table-wrap").first.inner_text()
+    # The other visitor cannot fetch (nor learn of) the private copy by its content hash.
+    digest = hashlib.sha256((image.parent / "image.png").read_bytes()).hexdigest()
+    copy = (multiuser_app.data_dir / "images" / f"{digest}.png").resolve()
+    assert copy.exists()
+    for path in (f"/gradio_api/file={copy}", f"{media.ROUTE}/image/{copy.name}?s={'0' * 32}"):
+        assert other.request.get(multiuser_app.url + path).status == 403
     other.set_viewport_size({"width": 390, "height": 900})
     _shot(other, "03-other-visitor-390")
     uploader.get_by_role("tab", name="Collections").click()
@@ -169,6 +182,7 @@ def test_visitors_are_isolated_and_planted_markup_shows_as_text(
 
     uploader.context.close()  # the visitor leaves: gradio's unload removes their collection
     _wait_until_removed(multiuser_app, f".{COLLECTION}")
+    assert other.request.get(multiuser_app.url + shown).status == 404  # gone with it
 
 
 def _wait_until_removed(app: WebApp, suffix: str, timeout_s: float = 120.0) -> None:

@@ -34,7 +34,9 @@ def _row(rank: int, match: float, **extra: Any) -> dict[str, Any]:
 
 def _render(rows: list[dict[str, Any]], **kwargs: Any) -> str:
     options = {"reranked": False} | kwargs
-    return render_results(rows, lambda row: f"/thumbs/{row['id']}.jpg", **options)
+    return render_results(
+        rows, lambda row: (f"/thumbs/{row['id']}.jpg", "/images/x.png"), **options
+    )
 
 
 def test_planted_markup_in_captions_names_and_words_is_escaped() -> None:

@@ -30,7 +30,9 @@ def test_shared_items_take_colours_in_a_order_and_repeat_after_the_palette() -> 
 
 
 def test_both_grids_give_a_shared_item_the_same_colour_and_mark_the_rest() -> None:
-    grid_a, grid_b = linked_grids(_rows(["x", "y", "z"]), _rows(["y", "w", "x"]), lambda r: "/t")
+    grid_a, grid_b = linked_grids(
+        _rows(["x", "y", "z"]), _rows(["y", "w", "x"]), lambda r: ("/t", "/i")
+    )
     a, b = _cards(grid_a), _cards(grid_b)
     assert a["x"] == b["x"] == "mm-card mm-linked mm-link-0"
     assert a["y"] == b["y"] == "mm-card mm-linked mm-link-1"
@@ -42,6 +44,6 @@ def test_both_grids_give_a_shared_item_the_same_colour_and_mark_the_rest() -> No
 
 
 def test_a_side_without_results_says_so() -> None:
-    grid_a, grid_b = linked_grids(_rows(["x"]), [], lambda r: "/t")
+    grid_a, grid_b = linked_grids(_rows(["x"]), [], lambda r: ("/t", "/i"))
     assert "mm-only" in grid_a
     assert 'data-state="empty"' in grid_b

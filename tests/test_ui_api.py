@@ -615,17 +615,22 @@ def test_old_result_csvs_are_pruned_once_a_minute(
     assert new.exists() and kept.exists() and not old.exists()
 
 
-def test_only_images_are_served_from_the_data_dir(web_app: WebApp) -> None:
+def test_stored_images_are_served_only_through_signed_urls(web_app: WebApp) -> None:
     import httpx
 
-    def fetch(path: Path) -> int:
-        return httpx.get(f"{web_app.url}/gradio_api/file={path.resolve()}").status_code
+    from mmdemo.ui import media
+
+    def fetch(path: str) -> int:
+        return httpx.get(f"{web_app.url}{path}").status_code
 
     database = web_app.data_dir / "chroma" / "chroma.sqlite3"
     thumbnail = next((web_app.data_dir / "thumbs").iterdir())
     assert database.exists()
-    assert fetch(thumbnail) == 200
-    assert fetch(database) == 403
+    for path in (database, thumbnail):
+        assert fetch(f"/gradio_api/file={path.resolve()}") == 403
+    assert fetch(f"{media.ROUTE}/thumb/{thumbnail.name}") == 403
+    assert fetch(f"{media.ROUTE}/thumb/{thumbnail.name}?s={'0' * 32}") == 403
+    assert fetch(f"{media.ROUTE}/thumb/{'f' * 64}.jpg?s={'0' * 32}") == 403  # missing alike
 
 
 def test_concurrent_searches_prune_old_csvs_safely(tmp_path: Path) -> None:

@@ -13,13 +13,12 @@ import math
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
-from urllib.parse import quote
 
 from mmdemo.search.cutoff import FAIR_MATCH, STRONG_MATCH
 from mmdemo.search.rows import COLUMNS
 
-#: Where gradio serves an allowed file from.
-FILE_ROUTE = "/gradio_api/file="
+#: A result's picture URLs: its thumbnail, and the image the lightbox shows.
+Pictures = tuple[str, str]
 #: Result fields the lightbox lists, in this order, with their labels (an item's own
 #: fields, mmdemo.ingest.metadata.RESULT_FIELDS, where it has them).
 DETAIL_FIELDS = (
@@ -42,11 +41,6 @@ DETAIL_FIELDS = (
 )
 #: Result fields shown their own way (or not at all), not listed as extra metadata.
 INTERNAL_FIELDS = {*COLUMNS, "strong"}
-
-
-def file_url(path: str) -> str:
-    """The URL gradio serves a local file under (the file must be in its allowed paths)."""
-    return FILE_ROUTE + quote(path)
 
 
 def legend(reranked: bool, calibrated: bool = True) -> str:
@@ -95,8 +89,8 @@ def _words(row: dict[str, Any]) -> str:
     return "matched: " + ", ".join(str(word) for word in matched) if matched else ""
 
 
-def card(row: dict[str, Any], thumb: str, strong: bool) -> Card:
-    """The card of one result row (a ``SearchResults.rows`` record)."""
+def card(row: dict[str, Any], pictures: Pictures, strong: bool) -> Card:
+    """The card of one result row (a ``SearchResults.rows`` record) showing ``pictures``."""
     rank = int(row["rank"])
     match = _number(row.get("match"))
     rerank = _number(row.get("rerank_score"))
@@ -125,17 +119,7 @@ def card(row: dict[str, Any], thumb: str, strong: bool) -> Card:
         k: v for k, v in row.items() if k not in INTERNAL_FIELDS and k not in dict(DETAIL_FIELDS)
     }
     details += [(str(k), str(v)) for k, v in extra.items() if v not in (None, "")]
-    return Card(
-        rank,
-        file_url(thumb),
-        file_url(str(row["path"])),
-        badge,
-        alt,
-        strong,
-        details,
-        match=match,
-        lines=lines,
-    )
+    return Card(rank, *pictures, badge, alt, strong, details, match=match, lines=lines)
 
 
 def _classes(item: Card) -> str:
@@ -211,14 +195,14 @@ def render(cards: Sequence[Card], note: str, legend_text: str, *, similar: bool 
 
 def render_results(
     rows: Sequence[dict[str, Any]],
-    thumb_of: Callable[[dict[str, Any]], str],
+    pictures_of: Callable[[dict[str, Any]], Pictures],
     *,
     reranked: bool,
     calibrated: bool = True,
 ) -> str:
     """The HTML of a results table: cards (weak matches folded away), a note when nothing
     is strong, and the legend."""
-    cards = [card(row, thumb_of(row), row.get("strength") != "weak") for row in rows]
+    cards = [card(row, pictures_of(row), row.get("strength") != "weak") for row in rows]
     note = ""
     if cards and not any(row.get("strength") == "strong" for row in rows):
         closest = ", ".join(c.details[0][1] for c in cards[:3])

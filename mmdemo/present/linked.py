@@ -12,7 +12,7 @@ from dataclasses import replace
 from typing import Any
 
 from mmdemo.evaluate.verdict import links, movement_text
-from mmdemo.present.grid import card, render, render_message
+from mmdemo.present.grid import Pictures, card, render, render_message
 
 #: Ten distinguishable colours (Tableau 10); slot N is colour N mod 10.
 LINK_PALETTE = (
@@ -64,14 +64,14 @@ def link_slots(ids_a: Sequence[str], ids_b: Sequence[str]) -> dict[str, int]:
 def linked_grids(
     rows_a: Sequence[dict[str, Any]],
     rows_b: Sequence[dict[str, Any]],
-    thumb_of: Callable[[dict[str, Any]], str],
+    pictures_of: Callable[[dict[str, Any]], Pictures],
 ) -> tuple[str, str]:
     """The HTML of side A's and side B's results (``SearchResults.rows`` records)."""
     ids = [[str(row["id"]) for row in rows] for rows in (rows_a, rows_b)]
     slots = link_slots(ids[0], ids[1])
     sides = (("A", rows_a, ids[0], "B", ids[1]), ("B", rows_b, ids[1], "A", ids[0]))
     return tuple(  # type: ignore[return-value]
-        _side(rows, linked_badges(label, own, other_label, other), slots, thumb_of)
+        _side(rows, linked_badges(label, own, other_label, other), slots, pictures_of)
         for label, rows, own, other_label, other in sides
     )
 
@@ -80,14 +80,14 @@ def _side(
     rows: Sequence[dict[str, Any]],
     badges: list[str],
     slots: dict[str, int],
-    thumb_of: Callable[[dict[str, Any]], str],
+    pictures_of: Callable[[dict[str, Any]], Pictures],
 ) -> str:
     if not rows:
         return render_message("No results on this side.", "The line below says why.", "empty")
     cards = []
     for row, badge in zip(rows, badges, strict=True):
         item = str(row["id"])
-        base = card(row, thumb_of(row), True)
+        base = card(row, pictures_of(row), True)
         slot = slots.get(item)
         cards.append(replace(base, badge=badge, item_id=item, link=slot, only=slot is None))
     return render(cards, "", LEGEND, similar=False)

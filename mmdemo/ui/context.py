@@ -24,6 +24,7 @@ from mmdemo.config import Settings
 from mmdemo.export import Rows, write_csv
 from mmdemo.policy import Policy, Request
 from mmdemo.tenancy import Limits, Tenancy, Visitor
+from mmdemo.ui.media import upload_folder
 
 if TYPE_CHECKING:
     import pandas as pd
@@ -97,7 +98,7 @@ class AppContext:
 
     def __post_init__(self) -> None:
         if self.settings.multiuser:
-            self.tenancy = Tenancy(Limits.from_settings(self.settings))
+            self.tenancy = Tenancy(Limits.from_settings(self.settings), upload_folder())
         self.policy = Policy(self.settings, self.bootstrap, self.store)
 
     def visitor(self, session_hash: str | None) -> Visitor:

@@ -16,7 +16,7 @@ import gradio as gr
 from mmdemo.errors import MMDemoError
 from mmdemo.models import registry
 from mmdemo.models.runtime import Runtime
-from mmdemo.ui import api, search_view
+from mmdemo.ui import api, media, search_view
 from mmdemo.ui.actions import collections as collection_actions
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.requests import ListRequest
@@ -246,8 +246,8 @@ def launch(app: gr.Blocks, ctx: AppContext, host: str, port: int, *, block: bool
     app.launch(
         server_name=host,
         server_port=port,
-        # Only the images: the data dir also holds the Chroma database.
-        allowed_paths=[str(p.resolve()) for p in (settings.images_dir, settings.thumbs_dir)],
+        # Stored images go through media.py's signed URLs: no data dir path is served.
+        app_kwargs={"routes": media.routes(settings)},
         show_error=False,
         # Gradio's own upload route, which serves even a read-only demo, refuses bigger files.
         max_file_size=settings.limits.upload_file_bytes,

@@ -10,9 +10,9 @@ from collections.abc import Callable
 from typing import TYPE_CHECKING, Any
 
 from mmdemo.config import Settings
-from mmdemo.ingest.copies import thumb_path
 from mmdemo.present.grid import render_message, render_results
 from mmdemo.search.query import Query
+from mmdemo.ui.media import pictures
 
 if TYPE_CHECKING:
     from mmdemo.search.engine import SearchResults
@@ -114,14 +114,14 @@ def results_html(results: SearchResults, query: Query, settings: Settings) -> st
     )
 
 
-def shown_image(settings: Settings) -> Callable[[dict[str, Any]], str]:
-    """For a result row, the path of the picture a card shows: its thumbnail, else the image."""
+def shown_image(settings: Settings) -> Callable[[dict[str, Any]], tuple[str, str]]:
+    """For a result row, the URLs of the pictures a card shows: its thumbnail (else the
+    image), and the image itself in the lightbox."""
 
-    def path_of(row: dict[str, Any]) -> str:
-        thumb = thumb_path(settings, str(row["id"]))
-        return str(thumb if thumb.exists() else row["path"])
+    def urls_of(row: dict[str, Any]) -> tuple[str, str]:
+        return pictures(settings, row)
 
-    return path_of
+    return urls_of
 
 
 def failed_html(message: str) -> str:

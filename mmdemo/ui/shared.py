@@ -11,13 +11,13 @@ from typing import TYPE_CHECKING, Any, ParamSpec, TypeVar
 
 import gradio as gr
 import pandas as pd
+from PIL import Image
 
 from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError
-from mmdemo.ingest.copies import thumb_path
 from mmdemo.models import registry
 from mmdemo.policy.rules import NO_RERANKER
-from mmdemo.ui.search_view import shown_image
+from mmdemo.ui.media import shown_file, thumb_url
 
 if TYPE_CHECKING:
     from mmdemo.demos import Demo
@@ -26,6 +26,8 @@ if TYPE_CHECKING:
 P = ParamSpec("P")
 R = TypeVar("R")
 
+#: A gallery's items: pictures and their captions.
+Gallery = list[tuple[Image.Image, str]]
 #: Events that only refresh the page: not part of the public API.
 PRIVATE: dict[str, Any] = {"api_visibility": "private"}
 #: A page event's inputs by the name its request gives the field (gradio's
@@ -193,15 +195,19 @@ def _caption(row: dict[str, Any]) -> str:
     return f"{row['similarity']:.3f} · {row['file_name']}"
 
 
-def present(
-    results: SearchResults, settings: Settings
-) -> tuple[list[tuple[str, str]], str, dict[str, Any]]:
+def _pixels(path: Path) -> Image.Image:
+    with Image.open(path) as image:
+        image.load()
+        return image.copy()
+
+
+def present(results: SearchResults, settings: Settings) -> tuple[Gallery, str, dict[str, Any]]:
     """What a page shows of one search: gallery items, a timings line and the API payload.
 
-    Gallery items are (thumbnail or image path, caption), best first.
+    Gallery items are (thumbnail or image, caption), best first: pixels, which gradio
+    serves from its own cache (the data dir is not served).
     """
-    path_of = shown_image(settings)
-    items = [(path_of(row), _caption(row)) for row in results.rows]
+    items = [(_pixels(shown_file(settings, row)), _caption(row)) for row in results.rows]
     info, payload = summary(results, results.to_json()["results"])
     return items, info, payload
 
@@ -235,5 +241,5 @@ def short_origin(origin: str) -> str:
 
 
 def served_thumb(settings: Settings, item_id: str) -> str:
-    """The address at which the page loads an item's thumbnail (an allowed path)."""
-    return f"/gradio_api/file={thumb_path(settings, item_id).resolve()}"
+    """The address at which the page loads an item's thumbnail (a signed media URL)."""
+    return thumb_url(settings, item_id)

@@ -22,6 +22,7 @@ from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
 from mmdemo.ui.requests import MapRequest, MapSimilarRequest
 from mmdemo.ui.shared import (
     PRIVATE,
+    Gallery,
     collection_dropdown,
     model_dropdown,
     present,
@@ -82,7 +83,7 @@ class _Handlers:
         return draw(self.ctx, mapped.found, mapped.ringed, mapped.marker), info
 
     @shows_errors
-    def on_similar(self, request: gr.Request, **named: Any) -> tuple[str, list[tuple[str, str]]]:
+    def on_similar(self, request: gr.Request, **named: Any) -> tuple[str, Gallery]:
         """The map with the items most similar to the selected one ringed, and a gallery."""
         asked = self.ctx.admit(MapSimilarRequest, named, request.session_hash)
         mapped, results = explore.map_similar(self.ctx, asked)
