@@ -12,9 +12,9 @@ import os
 import signal
 
 #: The named points: a copy's temporary ``.part`` file written but not renamed; after an
-#: image copy is saved; inside a store write (lock held, vectors added, change marker not
-#: yet bumped); after a batch is stored.
-POINTS = ("copy-write", "after-copy", "store-write", "after-batch")
+#: image copy is saved; a new collection created, nothing added to it yet; inside a store
+#: write (lock held, vectors added, change marker not yet bumped); after a batch is stored.
+POINTS = ("copy-write", "after-copy", "collection-created", "store-write", "after-batch")
 
 
 def crash_point(name: str) -> None:

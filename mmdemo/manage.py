@@ -88,15 +88,19 @@ def _orphans(settings: Settings, copies: set[str], ids: set[str], names: set[str
 
 
 def sweep_orphans(settings: Settings, store: Store, *, apply: bool = False) -> list[Path]:
-    """The stored files no item refers to (what a killed ingest leaves behind).
+    """The stored files no item refers to (what a killed ingest leaves behind) and the
+    Chroma segment folders of deleted collections.
 
-    With ``apply`` they are removed; without, this is a dry run. A file that any item of
+    With ``apply`` they are removed, and so are collections a killed ingest left empty,
+    and the database is compacted; without, this is a dry run. A file that any item of
     any collection refers to is never listed. Waits for ingests in every process first.
     """
     with FILES.deleting(settings):
         copies, ids, names = _referenced(store)
-        orphans = _orphans(settings, copies, ids, names)
+        orphans = [*_orphans(settings, copies, ids, names), *store.unused_files()]
         if apply:
             for path in orphans:
-                path.unlink(missing_ok=True)
+                if path.is_file():
+                    path.unlink(missing_ok=True)
+            store.reclaim()  # the folders, under the store's write lock
     return orphans

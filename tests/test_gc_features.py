@@ -58,3 +58,64 @@ def test_deleting_items_removes_rows_no_other_collection_holds(settings: Setting
     assert delete_items(settings, store, "c", IDS[:2]) == 2
 
     assert set(lite.load(IDS)) == {IDS[0], IDS[2]}  # "d" still holds aa01
+
+
+def _footprint(folder: Path) -> tuple[int, int]:
+    """How many files ``folder`` holds, and their bytes."""
+    files = [path for path in folder.rglob("*") if path.is_file()]
+    return len(files), sum(path.stat().st_size for path in files)
+
+
+def _collection(settings: Settings, store: Store, name: str, n: int) -> None:
+    """A collection of ``n`` items with captions, caption vectors and image copies."""
+    rng = np.random.default_rng(len(name))
+    ids = [f"{name}-{i:03}" for i in range(n)]
+    metadata = [{"caption": f"photo {i} of {name}", "image_file": f"{i}.png"} for i in ids]
+    store.add(name, "m", ids, rng.random((n, 8), dtype=np.float32), metadata)
+    store.add_captions(name, "m", ids, rng.random((n, 8), dtype=np.float32), metadata)
+    settings.images_dir.mkdir(parents=True, exist_ok=True)
+    for i in ids:
+        (settings.images_dir / f"{i}.png").write_bytes(b"png" * 100)
+
+
+def test_deleted_and_expired_collections_leave_the_data_dir_as_it_was(
+    settings: Settings,
+) -> None:
+    from mmdemo.manage import delete_collection
+    from mmdemo.tenancy import Limits, Tenancy, private_name, token_for
+
+    store = Store(settings)
+    _collection(settings, store, "kept", 3)
+    _collection(settings, store, "first", 50)
+    delete_collection(settings, store, "first")  # the data dir in use: its lock files exist
+    start = _footprint(settings.data_dir)
+    tenancy = Tenancy(Limits(max_images=100, max_bytes=10**6, idle_s=0.0))
+
+    for n in range(10):
+        _collection(settings, store, f"deleted-{n}", 50)
+        delete_collection(settings, store, f"deleted-{n}")
+    for n in range(10):  # visitors unknown to this app's run: they expire at the next sweep
+        _collection(settings, store, private_name(token_for(f"session-{n}"), "mine"), 50)
+    assert len(tenancy.sweep(settings, store)) == 10
+
+    assert store.names() == ["kept"]
+    assert _footprint(settings.data_dir) == start
+    assert sweep_orphans(settings, store) == []
+
+
+def test_gc_lists_and_removes_segment_folders_that_chroma_left(settings: Settings) -> None:
+    store = Store(settings)
+    _collection(settings, store, "kept", 3)
+    _collection(settings, store, "dropped", 20)
+    store._client.delete_collection(store._models("dropped")["m"].name)  # as chromadb alone
+    store.refresh()
+    folders = [p for p in settings.chroma_dir.iterdir() if p.is_dir()]
+
+    listed = [p for p in sweep_orphans(settings, store) if p.parent == settings.chroma_dir]
+    assert len(listed) == 1 and listed[0] in folders and listed[0].exists()
+    sweep_orphans(settings, store, apply=True)
+    assert not listed[0].exists()
+    assert [p for p in settings.chroma_dir.iterdir() if p.is_dir()] == [
+        p for p in folders if p != listed[0]
+    ]
+    assert store.query("kept", "m", np.ones(8, np.float32), 3)

@@ -80,8 +80,14 @@ class Store(Handles):
         vectors = as_matrix(embeddings, len(ids))
         records = [record(m, c) for m, c in zip(metadatas, captions, strict=True)]
         with self._writing():
-            target = self._collection_for_writing(collection, model, vectors.shape[1])
-            self._add_new(target, ids, vectors, records)
+            target, created = self._collection_for_writing(collection, model, vectors.shape[1])
+            try:
+                self._add_new(target, ids, vectors, records)
+            except BaseException:
+                if created:  # never leave a collection with nothing in it behind
+                    self._client.delete_collection(target.name)
+                    self.refresh()
+                raise
 
     @retry_if_stale
     def add_captions(
@@ -329,12 +335,12 @@ class Store(Handles):
         return ids, matrix, metadata
 
     def names(self) -> list[str]:
-        """Every user collection's name, sorted, without counting items (cheap to poll)."""
-        return sorted(self._grouped(refresh=True))
+        """Every user collection's name, sorted (item counts are cached until a write)."""
+        return sorted(self._listed())
 
     def collections(self) -> list[CollectionInfo]:
         """Every user collection with its distinct item count and per-model counts, by name."""
-        grouped = self._grouped(refresh=True)
+        grouped = self._listed()
         return [
             CollectionInfo(
                 name=name,
@@ -359,6 +365,7 @@ class Store(Handles):
             for target in self._with_captions(targets.values()):
                 self._client.delete_collection(target.name)
             self.refresh()
+            self._reclaim()
         return removed
 
     def drop_model(self, collection: str, model: str) -> None:
@@ -370,6 +377,7 @@ class Store(Handles):
                 for each in self._with_captions([target]):
                     self._client.delete_collection(each.name)
                 self.refresh()
+                self._reclaim()
 
     @retry_if_stale
     def delete_items(self, collection: str, ids: Sequence[str]) -> int:

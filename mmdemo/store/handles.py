@@ -9,14 +9,17 @@ from __future__ import annotations
 
 from collections.abc import Iterable, Iterator, Sequence
 from contextlib import contextmanager
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmdemo.config import Settings
+from mmdemo.crashpoint import crash_point
 from mmdemo.errors import NotFoundError, ReadOnlyError
 from mmdemo.records import chroma_name, chunks
 from mmdemo.store.client import connect, local_client, read_marker, write_lock
 from mmdemo.store.exact_cache import ExactCache
 from mmdemo.store.parts import DIM_KEY, caption_collection_name, check_dimension, is_missing
+from mmdemo.store.reclaim import reclaim, unused_segments
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -151,6 +154,39 @@ class Handles:
             self._handles = grouped
         return self._handles
 
+    def _listed(self) -> dict[str, dict[str, Collection]]:
+        """The user collections that hold something: one a killed first write left empty
+        (created, nothing added) is not listed (``gc`` removes it)."""
+        return {
+            name: by_model
+            for name, by_model in self._grouped(refresh=True).items()
+            if any(self._count(target) for target in by_model.values())
+        }
+
+    def empty_collections(self) -> list[str]:
+        """User collections that hold no item under any model (see :meth:`_listed`)."""
+        return sorted(set(self._grouped(refresh=True)) - set(self._listed()))
+
+    def unused_files(self) -> list[Path]:
+        """What deleted collections left on disk: Chroma segment folders no collection uses."""
+        return [] if self._server is not None else unused_segments(self.settings.chroma_dir)
+
+    def reclaim(self) -> list[Path]:
+        """Remove empty collections and unused segment folders, and compact the database
+        fully (``gc --apply``); returns the folders removed."""
+        with self._writing():
+            for name in self.empty_collections():
+                for target in self._with_captions(self._grouped()[name].values()):
+                    self._client.delete_collection(target.name)
+            self.refresh()
+            return self._reclaim(full=True)
+
+    def _reclaim(self, full: bool = False) -> list[Path]:
+        """After a delete (under the write lock): give its disk space back."""
+        if self._server is not None:
+            return []
+        return reclaim(self.settings.chroma_dir, full=full)
+
     def _models(self, collection: str, model: str | None = None) -> dict[str, Collection]:
         """Model key -> Chroma collection for one user collection.
 
@@ -181,12 +217,15 @@ class Handles:
             )
         return found[model]
 
-    def _collection_for_writing(self, collection: str, model: str, dim: int) -> Collection:
-        """The Chroma collection to add ``dim``-d vectors to, created on first use."""
+    def _collection_for_writing(
+        self, collection: str, model: str, dim: int
+    ) -> tuple[Collection, bool]:
+        """The Chroma collection to add ``dim``-d vectors to, created on first use, and
+        whether this call created it."""
         existing = self._models(collection, model).get(model)
         if existing is not None:
             check_dimension(existing, dim, collection, model)
-            return existing
+            return existing, False
         created = self._client.get_or_create_collection(
             chroma_name(collection, model),
             configuration={"hnsw": HNSW_CONFIGURATION},
@@ -194,7 +233,8 @@ class Handles:
             embedding_function=None,
         )
         self._handles = None
-        return created
+        crash_point("collection-created")
+        return created, True
 
     def _present_ids(self, target: Collection, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` ``target`` holds."""
