@@ -31,6 +31,10 @@ class NotFoundError(MMDemoError):
     """A collection, or a collection indexed with a given model, does not exist."""
 
 
+class OutOfSpaceError(MMDemoError):
+    """The disk holding the data dir is full: nothing more can be stored until space is freed."""
+
+
 class ReadOnlyError(MMDemoError):
     """A write was attempted while ``MMDEMO_READONLY`` is set."""
 

@@ -15,6 +15,7 @@ dropped when a reranker first opens the folder, and computed again on first use.
 
 from __future__ import annotations
 
+import contextlib
 import re
 import shutil
 import threading
@@ -27,6 +28,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from mmdemo.config import Settings
+from mmdemo.errors import OutOfSpaceError
 from mmdemo.ingest.copies import write_atomically
 from mmdemo.models.registry import presets
 from mmdemo.records import unit_rows
@@ -137,8 +139,9 @@ class RowCache:
         return found | read
 
     def save(self, store: FeatureStore, ids: Sequence[str], rows: np.ndarray) -> None:
-        """Store one row per id in ``store`` and keep them here."""
-        store.save(ids, rows)
+        """Store one row per id in ``store`` (unless the disk is full) and keep them here."""
+        with contextlib.suppress(OutOfSpaceError):
+            store.save(ids, rows)
         self._keep(store, dict(zip(ids, rows, strict=True)))
 
     def clear(self) -> None:

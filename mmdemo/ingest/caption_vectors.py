@@ -12,6 +12,7 @@ from typing import Any
 
 from mmdemo.config import Settings
 from mmdemo.embed import Embedder
+from mmdemo.errors import OutOfSpaceError
 from mmdemo.ingest.ocr import OCR_KEY
 from mmdemo.records import CAPTION_KEY, chunks
 from mmdemo.store import Store
@@ -69,14 +70,17 @@ def ensure_caption_vectors(
 ) -> bool:
     """Whether (collection, model) has caption vectors, embedding every stored caption now
     when it was indexed before they existed; False when that cannot be done (a read-only
-    store, a model without a text side), so search falls back to images alone."""
+    store, a model without a text side, a full disk), so search falls back to images alone."""
     if store.has_captions(collection, embedder.key):
         return True
     if settings.readonly or not embedder.supports("text"):
         return False
     items = store.items(collection, embedder.key)
-    for batch in chunks(items, BACKFILL_BATCH) if items else [[]]:
-        store_caption_vectors(
-            store, collection, embedder, [i for i, _ in batch], [m for _, m in batch]
-        )
+    try:
+        for batch in chunks(items, BACKFILL_BATCH) if items else [[]]:
+            store_caption_vectors(
+                store, collection, embedder, [i for i, _ in batch], [m for _, m in batch]
+            )
+    except OutOfSpaceError:  # a full disk: search by image alone until there is room
+        return False
     return True

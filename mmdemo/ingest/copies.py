@@ -18,8 +18,10 @@ from filelock import FileLock
 
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
+from mmdemo.errors import OutOfSpaceError
 from mmdemo.ingest import formats
 from mmdemo.ingest.images import DecodedImage, make_thumbnail
+from mmdemo.store.space import OUT_OF_SPACE, is_out_of_space
 
 THUMB_SUFFIX = ".jpg"
 INGEST_LOCK_PREFIX = "ingest-"
@@ -131,6 +133,10 @@ def write_atomically(target: Path, write: Callable[[Path], object]) -> None:
         write(tmp)
         crash_point("copy-write")
         tmp.replace(target)
+    except OSError as exc:
+        if is_out_of_space(exc):  # the whole ingest stops, not one file
+            raise OutOfSpaceError(OUT_OF_SPACE) from exc
+        raise
     finally:
         tmp.unlink(missing_ok=True)
 

@@ -33,6 +33,7 @@ from mmdemo.models.registry import resolve
 from mmdemo.records import validate_collection_name
 from mmdemo.rerank_features import embed_at_index
 from mmdemo.store import Store
+from mmdemo.store.space import require_room
 
 Progress = Callable[[int, int], None]
 #: One decoded item's own metadata (:func:`mmdemo.ingest.metadata.describe`, bound).
@@ -327,6 +328,7 @@ def index_paths(
     others that do, is named in ``failed_models`` and the others index.
     """
     collection = validate_collection_name(collection)
+    require_room(settings)
     limits = allowance.bound(settings.limits)
     caption_map = read_captions(captions, limits) if captions else Captions()
     embedders = _Embedders(models, settings)

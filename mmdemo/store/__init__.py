@@ -79,7 +79,7 @@ class Store(Handles):
             return
         vectors = as_matrix(embeddings, len(ids))
         records = [record(m, c) for m, c in zip(metadatas, captions, strict=True)]
-        with self._writing():
+        with self._writing(adds=True):
             target, created = self._collection_for_writing(collection, model, vectors.shape[1])
             try:
                 self._add_new(target, ids, vectors, records)
@@ -109,7 +109,7 @@ class Store(Handles):
         given = embeddings if embeddings is not None else np.zeros(0, np.float32)
         vectors = as_matrix(given, len(ids)) if ids else None
         records = [record(m, m.get(CAPTION_KEY)) for m in metadatas]
-        with self._writing():
+        with self._writing(adds=True):
             image_target = self._require(collection, model)
             dim = int((image_target.metadata or {}).get(DIM_KEY, 0))
             if vectors is not None:

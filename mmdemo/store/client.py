@@ -21,8 +21,9 @@ from typing import TYPE_CHECKING, BinaryIO
 
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
-from mmdemo.errors import MMDemoError
+from mmdemo.errors import MMDemoError, OutOfSpaceError
 from mmdemo.records import parse_url
+from mmdemo.store import space
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -150,9 +151,18 @@ def _open_client(settings: Settings) -> ClientAPI:
     path = settings.chroma_dir
     try:
         path.mkdir(parents=True, exist_ok=True)
-        return chromadb.PersistentClient(path=str(path), settings=chroma_settings)
+        client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:  # an unwritable folder or a database of another version
+        from chromadb.api.shared_system_client import SharedSystemClient
+
+        SharedSystemClient._identifier_to_system.pop(str(path), None)  # the failed system
+        if space.is_out_of_space(exc):
+            if space.release_reserve(settings):  # opening writes a little: give room
+                return _open_client(settings)
+            raise OutOfSpaceError(space.OUT_OF_SPACE) from exc
         raise MMDemoError(f"Cannot open the Chroma database in {path} ({exc}).") from exc
+    space.keep_reserve(settings)
+    return client
 
 
 @dataclass(frozen=True)

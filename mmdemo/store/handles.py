@@ -14,8 +14,9 @@ from typing import TYPE_CHECKING, Any
 
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
-from mmdemo.errors import NotFoundError, ReadOnlyError
+from mmdemo.errors import NotFoundError, OutOfSpaceError, ReadOnlyError
 from mmdemo.records import chroma_name, chunks
+from mmdemo.store import space
 from mmdemo.store.client import connect, local_client, read_marker, write_lock
 from mmdemo.store.exact_cache import ExactCache
 from mmdemo.store.parts import DIM_KEY, caption_collection_name, check_dimension, is_missing
@@ -75,19 +76,30 @@ class Handles:
         self._exact.clear()
 
     @contextmanager
-    def _writing(self) -> Iterator[None]:
+    def _writing(self, adds: bool = False) -> Iterator[None]:
         """Write under the inter-process lock, on fresh handles; this store's own caches stay
-        valid through its own write (each writer keeps them up to date)."""
+        valid through its own write (each writer keeps them up to date).
+
+        A write that ``adds`` data is refused while the disk is full (deletes, which free
+        space, are not); a write the full disk stops raises :class:`OutOfSpaceError`.
+        """
         self._check_writable()
         if self._server is not None:
             yield
             return
-        with write_lock(self.settings) as markers:
-            if markers.before != self._seen:
-                self.refresh()
-            self._seen = markers.during
-            yield
-            self._seen = markers.after
+        if adds:
+            space.require_room(self.settings)
+        try:
+            with write_lock(self.settings) as markers:
+                if markers.before != self._seen:
+                    self.refresh()
+                self._seen = markers.during
+                yield
+                self._seen = markers.after
+        except Exception as exc:
+            if isinstance(exc, OutOfSpaceError) or not space.is_out_of_space(exc):
+                raise
+            raise OutOfSpaceError(space.OUT_OF_SPACE) from exc
 
     def _count(self, target: Collection) -> int:
         """``target.count()``, kept for as long as the change marker stays where it was when

@@ -16,6 +16,8 @@ from collections.abc import Iterator
 from contextlib import closing, contextmanager
 from pathlib import Path
 
+from mmdemo.store.space import is_out_of_space
+
 _DATABASE = "chroma.sqlite3"
 #: Below this size a delete may rewrite the whole database file (VACUUM) to free its pages.
 VACUUM_ON_DELETE_BYTES = 64 * 1024 * 1024
@@ -65,6 +67,16 @@ def reclaim(chroma_dir: Path, *, full: bool = False) -> list[Path]:
         shutil.rmtree(folder, ignore_errors=True)
     if not (chroma_dir / _DATABASE).is_file():
         return removed
+    try:
+        _compact(chroma_dir, full)
+    except sqlite3.OperationalError as exc:  # a full disk: the folders are gone, that helps
+        if not is_out_of_space(exc):
+            raise
+    return removed
+
+
+def _compact(chroma_dir: Path, full: bool) -> None:
+    """Merge the full-text index and give the database's free pages back (see reclaim)."""
     with _database(chroma_dir) as db:
         if db.execute("SELECT 1 FROM sqlite_master WHERE name = ?", (_FULL_TEXT,)).fetchone():
             db.execute(f"INSERT INTO {_FULL_TEXT}({_FULL_TEXT}) VALUES ('optimize')")
@@ -76,4 +88,3 @@ def reclaim(chroma_dir: Path, *, full: bool = False) -> list[Path]:
         elif incremental:
             # A script steps the pragma to the end: each step frees one page.
             db.executescript("PRAGMA incremental_vacuum;")
-    return removed
