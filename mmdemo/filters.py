@@ -33,8 +33,32 @@ _TOKEN = re.compile(
 )
 
 
+#: At most this many values in one filter (each condition's value, each value of a list):
+#: the store matches them in one database query, and SQLite bounds its variables.
+MAX_FILTER_VALUES = 1_000
+#: The longest caption keyword: captions are shorter (Limits.caption_chars), and SQLite
+#: refuses long match patterns.
+MAX_KEYWORD_CHARS = 1_000
+
+
 class FilterError(InputError):
     """A metadata filter could not be read; the message says where and how to write it."""
+
+
+def check_size(conditions: tuple[Condition, ...], keyword: str) -> None:
+    """Refuse a filter past :data:`MAX_FILTER_VALUES` values or a keyword past
+    :data:`MAX_KEYWORD_CHARS` characters, with the limit, before any store sees it."""
+    values = sum(len(c.value) if isinstance(c.value, tuple) else 1 for c in conditions)
+    if values > MAX_FILTER_VALUES:
+        raise FilterError(
+            f"This filter has {values:,} values; a filter may have at most "
+            f"{MAX_FILTER_VALUES:,} (conditions and list values together)."
+        )
+    if len(keyword) > MAX_KEYWORD_CHARS:
+        raise FilterError(
+            f"The caption keyword has {len(keyword):,} characters; it may have at most "
+            f"{MAX_KEYWORD_CHARS:,}."
+        )
 
 
 @dataclass(frozen=True)
@@ -53,6 +77,9 @@ class ItemFilter:
 
     contains: str = ""
     where: tuple[Condition, ...] = ()
+
+    def __post_init__(self) -> None:
+        check_size(self.where, self.contains.strip())
 
     @property
     def needle(self) -> str:
@@ -212,4 +239,6 @@ def parse_where(text: str | None) -> tuple[Condition, ...]:
     if not text or not text.strip():
         return ()
     tokens = _tokens(text)
-    return tuple(_condition(part) for part in _split_conditions(text, tokens))
+    conditions = tuple(_condition(part) for part in _split_conditions(text, tokens))
+    check_size(conditions, "")
+    return conditions

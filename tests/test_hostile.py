@@ -312,3 +312,37 @@ def test_gradio_upload_route_refuses_files_over_the_limit_even_read_only(
         app.close()
     assert small.status_code == 200
     assert big.status_code == 413
+
+
+def test_huge_filters_get_a_clear_limit_error_in_the_library_and_the_cli(
+    tmp_path: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    import numpy as np
+
+    from mmdemo.filters import MAX_FILTER_VALUES, MAX_KEYWORD_CHARS, FilterError, ItemFilter
+    from mmdemo.filters import parse_where as where
+
+    many = "n in (" + ", ".join(str(i) for i in range(20_000)) + ")"
+    with pytest.raises(FilterError, match="20,000 values; a filter may have at most 1,000"):
+        where(many)
+    with pytest.raises(FilterError, match="100,000 characters; it may have at most 1,000"):
+        ItemFilter("k" * 100_000)
+    # Right at the limits, the store answers (no "too many SQL variables", no "pattern
+    # too complex"), on both its exact and its Chroma path.
+    store = Store(Settings(data_dir=tmp_path / "data"))
+    vectors = np.eye(3, 4, dtype=np.float32) + 0.1
+    store.add("c", "m", ["a", "b", "c"], vectors, [{"n": i, "caption": "x"} for i in range(3)])
+    largest = "n in (" + ", ".join(str(i) for i in range(MAX_FILTER_VALUES)) + ")"
+    assert len(store.query("c", "m", vectors[0], 3, ItemFilter("", where(largest)))) == 3
+    assert store.query("c", "m", vectors[0], 3, ItemFilter("é" * MAX_KEYWORD_CHARS)) == []
+
+    data = str(tmp_path / "data")
+    code = main(["search", "--collection", "c", "--text", "x", "--where", many, "--data-dir", data])
+    assert code == 1
+    assert "a filter may have at most 1,000" in capsys.readouterr().err
+    code = main(
+        ["search", "--collection", "c", "--text", "x", "--contains", "k" * 100_000,
+         "--data-dir", data]
+    )  # fmt: skip
+    assert code == 1
+    assert "it may have at most 1,000" in capsys.readouterr().err

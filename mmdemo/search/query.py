@@ -12,7 +12,7 @@ import numpy as np
 from PIL import Image
 
 from mmdemo.errors import InputError
-from mmdemo.filters import Condition, ItemFilter
+from mmdemo.filters import Condition, ItemFilter, check_size
 from mmdemo.search.hybrid import CAPTION_WEIGHT
 from mmdemo.search.lexical_fusion import LEXICAL_WEIGHT
 
@@ -80,6 +80,7 @@ class Query:
         ):
             if not 0.0 <= value <= 1.0:
                 raise InputError(f"The {name} must be between 0 and 1, got {value}.")
+        check_size(self.where, (self.caption_contains or "").strip())
 
 
 def normalise(vector: np.ndarray) -> np.ndarray:
