@@ -191,12 +191,17 @@ def _file_lock(settings: Settings, collection: str) -> Iterator[None]:
     from filelock import FileLock
 
     settings.locks_dir.mkdir(parents=True, exist_ok=True)
-    with FileLock(settings.locks_dir / f"lexical-{base_name(collection)}.lock"):
+    with FileLock(_lock_path(settings, collection)):
         yield
 
 
+def _lock_path(settings: Settings, collection: str) -> Path:
+    return settings.locks_dir / f"lexical-{base_name(collection)}.lock"
+
+
 def forget(settings: Settings, collection: str) -> None:
-    """Remove a deleted collection's lexical files (and what this process holds of them)."""
+    """Remove a deleted collection's lexical files (and what this process holds of them),
+    its lock file last, so that deleting collections leaves the data dir as it was."""
     with _known_lock:
         _known.pop((str(settings.data_dir), collection), None)
     base = base_name(collection)
@@ -204,6 +209,8 @@ def forget(settings: Settings, collection: str) -> None:
         for path in _files(settings):
             if _base_of(path) == base:
                 path.unlink(missing_ok=True)
+        if not settings.readonly:
+            _lock_path(settings, collection).unlink(missing_ok=True)
 
 
 def orphans(settings: Settings, collections: set[str]) -> list[Path]:
