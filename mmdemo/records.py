@@ -19,6 +19,16 @@ MetadataValue = str | int | float | bool
 _NAME_PATTERN = re.compile(r"[^\W_][\w .-]{0,62}")
 
 
+def visible_name(name: str) -> str:
+    """``name`` with every invisible or direction-changing character (bidi overrides and
+    isolates, zero-width characters, other format, control and separator characters but
+    the space) written out as ``[U+XXXX]``, so that a file name cannot disguise itself:
+    ``invoice\u202efdp.exe`` would show as ``invoiceexe.pdf``."""
+    if name.isprintable():
+        return name
+    return "".join(c if c.isprintable() else f"[U+{ord(c):04X}]" for c in name)
+
+
 def chroma_name(collection: str, model: str) -> str:
     """The Chroma collection name for (collection, model): readable slug plus a hash."""
     slug = re.sub(r"[^a-zA-Z0-9]+", "-", collection).strip("-")[:40] or "x"

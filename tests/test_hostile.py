@@ -346,3 +346,38 @@ def test_huge_filters_get_a_clear_limit_error_in_the_library_and_the_cli(
     )  # fmt: skip
     assert code == 1
     assert "it may have at most 1,000" in capsys.readouterr().err
+
+
+def test_names_with_bidi_or_zero_width_characters_cannot_disguise_themselves(
+    tmp_path: Path, settings: Settings, tiny_clip_dir: Path
+) -> None:
+    from mmdemo.records import validate_collection_name
+    from mmdemo.search.engine import search
+    from mmdemo.search.query import Query
+    from mmdemo.ui.search_view import results_html
+    from mmdemo.ui.shared import short_origin
+
+    hidden = ("\u202e", "\u200b", "\u2066", "\ufeff", "\u200d")
+    for char in hidden:  # a collection name never holds one: refused
+        with pytest.raises(InputError, match="is not valid"):
+            validate_collection_name(f"mine{char}x")
+    disguised = "photo\u202egnp.exe.png"
+    folder = tmp_path / "in"
+    write_image(folder / disguised, (200, 0, 0))
+    write_image(folder / "zero\u200bwidth.png", (0, 200, 0))
+    write(folder / "bad\u202efdp.png", b"not an image")
+    store = Store(settings)
+    report = index_paths(
+        [folder], collection="names", models=[str(tiny_clip_dir)], settings=settings,
+        store=store,
+    )  # fmt: skip
+
+    names = sorted(meta["file_name"] for _, meta in store.items("names"))
+    assert names == ["photo[U+202E]gnp.exe.png", "zero[U+200B]width.png"]
+    assert [short_origin(r.file) for r in report.rejected] == ["bad[U+202E]fdp.png"]
+    model = resolve(str(tiny_clip_dir), settings).key
+    query = Query(text="red")
+    found = search(query, collection="names", model=model, settings=settings, store=store)
+    page = results_html(found, query, settings)
+    assert "photo[U+202E]gnp.exe.png" in page
+    assert not any(char in page for char in hidden)

@@ -30,7 +30,7 @@ from mmdemo.ingest.metadata import describe
 from mmdemo.ingest.sources import count_sources, iter_sources
 from mmdemo.models.loading import load_embedder
 from mmdemo.models.registry import resolve
-from mmdemo.records import validate_collection_name
+from mmdemo.records import validate_collection_name, visible_name
 from mmdemo.rerank_features import embed_at_index
 from mmdemo.store import Store
 from mmdemo.store.space import require_room
@@ -126,7 +126,7 @@ def _metadata(
     item: SourceItem, width: int, height: int, image_file: str, extra: dict[str, Any]
 ) -> dict[str, Any]:
     core = {
-        "file_name": item.file_name,
+        "file_name": visible_name(item.file_name),
         "origin": item.origin,
         "source": item.source,
         "caption": str(extra.get("caption", "")),

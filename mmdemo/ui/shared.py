@@ -17,6 +17,7 @@ from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError
 from mmdemo.models import registry
 from mmdemo.policy.rules import NO_RERANKER
+from mmdemo.records import visible_name
 from mmdemo.ui.media import shown_file, thumb_url
 
 if TYPE_CHECKING:
@@ -237,7 +238,7 @@ def summary(results: SearchResults, records: list[dict[str, Any]]) -> tuple[str,
 def short_origin(origin: str) -> str:
     """An upload's origin without the server's temporary folders (``x.zip!member`` stays)."""
     archive, bang, member = origin.partition("!")
-    return Path(archive).name + bang + member
+    return visible_name(Path(archive).name + bang + member)
 
 
 def served_thumb(settings: Settings, item_id: str) -> str:
