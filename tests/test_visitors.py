@@ -273,3 +273,43 @@ def test_two_api_clients_see_only_their_own_and_the_shared_collections(
     assert _names(bob) == ["demo-photos"]
     assert _names(alice) == ["alice-only", "demo-photos"]
     assert len(_search(alice, multiuser_app, "demo-photos")) > 0
+
+
+@pytest.mark.timeout(300)
+def test_a_deleted_collections_uploads_leave_gradios_cache_and_are_no_longer_served(
+    multiuser_app: WebApp, tmp_path: Path
+) -> None:
+    import io
+    import urllib.error
+    import urllib.request
+    import zipfile
+
+    archive = tmp_path / "carol-upload.zip"
+    with zipfile.ZipFile(archive, "w") as bundle:
+        for seed in (11, 12):
+            pixels = np.random.default_rng(seed).integers(0, 256, (32, 32, 3), dtype=np.uint8)
+            png = io.BytesIO()
+            Image.fromarray(pixels).save(png, "PNG")
+            bundle.writestr(f"{seed}.png", png.getvalue())
+    carol = Client(multiuser_app.url, verbose=False)
+    report = carol.predict(
+        files=[handle_file(str(archive))], collection="carol", models=[multiuser_app.model],
+        api_name="/index",
+    )  # fmt: skip
+    assert report["added"] == 2
+    cache = multiuser_app.data_dir.parent / "gradio-tmp"
+    copies = list(cache.rglob(archive.name))
+    assert len(copies) == 1
+
+    def status(path: Path) -> int:
+        url = f"{multiuser_app.url}/gradio_api/file={path}"
+        try:
+            with urllib.request.urlopen(url, timeout=30) as answer:
+                return int(answer.status)
+        except urllib.error.HTTPError as refused:
+            return refused.code
+
+    assert status(copies[0]) == 200  # served while the collection exists
+    carol.predict(collection="carol", confirm=True, api_name="/delete")
+    assert not copies[0].exists()
+    assert status(copies[0]) in (403, 404)
