@@ -223,6 +223,6 @@ def test_cli_help_documents_the_lexical_weight(capsys: pytest.CaptureFixture[str
     assert "--lexical-weight" in capsys.readouterr().out
 
 
-def test_readme_documents_the_lexical_weight() -> None:
-    readme = (Path(__file__).resolve().parents[1] / "README.md").read_text(encoding="utf-8")
-    assert "--lexical-weight" in readme
+def test_cli_docs_document_the_lexical_weight() -> None:
+    page = (Path(__file__).resolve().parents[1] / "docs" / "cli.md").read_text(encoding="utf-8")
+    assert "--lexical-weight" in page
