@@ -1,7 +1,9 @@
 """``python -m mmdemo doctor``: what this machine can run, in a few lines.
 
 Device and precision, free memory, whether the Hugging Face Hub answers (short timeout),
-where the model cache and the data dir are and whether they survive a restart, which
+where the model cache and the data dir are and whether they survive a restart (on a
+Space: under /data or a mounted bucket volume), whether the Chroma store is safe where it
+lies (mmdemo.mounts), which
 presets fit and can be had, and whether the default set-up can start: CLIP when it can be
 had and fits, else the offline ``lite`` model. Imports stay light (torch for the device,
 no sentence-transformers, gradio or chromadb), so the check itself runs anywhere.
@@ -15,6 +17,7 @@ from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
+from mmdemo import mounts
 from mmdemo.config import Settings
 from mmdemo.models import lite
 from mmdemo.models.loading import hub_reachable, unavailable_presets
@@ -55,6 +58,7 @@ class Diagnosis:
     data_dir: str
     data_writable: bool
     data_persistent: bool
+    store_layout: str
     presets: tuple[PresetCheck, ...]
     default_model: str | None
     default_why: str
@@ -79,6 +83,7 @@ class Diagnosis:
             f"model cache: {self.cache_dir} ({_lasting(self.cache_persistent)})",
             f"data dir: {self.data_dir} ({'writable' if self.data_writable else 'NOT writable'}, "
             f"{_lasting(self.data_persistent)})",
+            f"store: {self.store_layout}",
             f"presets that fit and can load: {', '.join(fits) or 'none'}",
         ]
         refused: dict[str, list[str]] = {}
@@ -103,12 +108,15 @@ def _on_spaces() -> bool:
     return bool(os.environ.get("SPACE_ID"))
 
 
-def _persistent(path: Path) -> bool:
+def _persistent(path: Path, found: list[mounts.Mount]) -> bool:
     """Whether files under ``path`` survive a restart: anywhere locally, on a Space only
-    under its persistent storage."""
+    under its persistent storage (``/data``) or a mounted bucket volume, wherever mounted."""
     if not _on_spaces():
         return True
-    return path.resolve().is_relative_to(SPACES_STORAGE) and SPACES_STORAGE.is_dir()
+    target = path.resolve()
+    if target.is_relative_to(SPACES_STORAGE) and SPACES_STORAGE.is_dir():
+        return True
+    return any(target.is_relative_to(volume.point) for volume in mounts.volumes(found))
 
 
 def _writable(path: Path) -> bool:
@@ -163,6 +171,7 @@ def diagnose(settings: Settings) -> Diagnosis:
     default_model, default_why = _default(checks)
     cache = Path(constants.HF_HUB_CACHE)
     data_writable = _writable(settings.data_dir)
+    found = mounts.read_mounts()
     if not data_writable:
         default_why += f"; the data dir {settings.data_dir} cannot be written"
     return Diagnosis(
@@ -170,10 +179,11 @@ def diagnose(settings: Settings) -> Diagnosis:
         hub_ok=hub_ok,
         hub_why=hub_why,
         cache_dir=str(cache),
-        cache_persistent=_persistent(cache),
+        cache_persistent=_persistent(cache, found),
         data_dir=str(settings.data_dir),
         data_writable=data_writable,
-        data_persistent=_persistent(settings.data_dir),
+        data_persistent=_persistent(settings.data_dir, found),
+        store_layout=mounts.store_layout(settings.data_dir, settings.chroma_url, found),
         presets=checks,
         default_model=default_model,
         default_why=default_why,

@@ -39,8 +39,9 @@ def test_doctor_on_this_machine(tmp_path: Path) -> None:
     assert lines[2] == "hub: unreachable (HF_HUB_OFFLINE is set)"
     assert lines[3].startswith("model cache: ") and lines[3].endswith("(persistent)")
     assert lines[4] == f"data dir: {tmp_path / 'data'} (writable, persistent)"
-    assert lines[5] == "presets that fit and can load: lite, lite-b2, lite (reranker)"
-    assert "clip-b32" in lines[6] and "the Hub is unreachable" in lines[6]
+    assert lines[5].startswith("store: local Chroma (SQLite) on a local disk")
+    assert lines[6] == "presets that fit and can load: lite, lite-b2, lite (reranker)"
+    assert "clip-b32" in lines[7] and "the Hub is unreachable" in lines[7]
     assert lines[-1].startswith("default set-up: can start: with the offline model 'lite'")
     assert len(lines) <= 10
 
