@@ -264,7 +264,7 @@ def test_search_filters_on_metadata_and_explains_bad_filters(
 
 
 def test_search_matches_words_exactly_and_says_which(client: Client, web_app: WebApp) -> None:
-    payload, _ = _search(client, web_app, text="coffee", collection="demo")
+    payload, _ = _search(client, web_app, text="coffee", collection="demo-photos")
     top = payload["results"][0]
     assert (top["file_name"], top["matched"], top["strength"]) == (
         "coffee.jpg",
@@ -272,7 +272,7 @@ def test_search_matches_words_exactly_and_says_which(client: Client, web_app: We
         "strong",
     )
     assert payload["calibrated"] is True
-    off, _ = _search(client, web_app, text="coffee", collection="demo", lexical_weight=0.0)
+    off, _ = _search(client, web_app, text="coffee", collection="demo-photos", lexical_weight=0.0)
     assert all(row["matched"] == [] for row in off["results"])
 
 
