@@ -66,6 +66,26 @@ def test_reindexing_what_is_stored_loads_no_model(
     assert (code, heavy) == (0, [])
 
 
+def test_reindexing_beside_other_files_and_a_missing_source_loads_no_model(
+    tmp_path: Path, tiny_clip_dir: Path, capsys: pytest.CaptureFixture[str]
+) -> None:
+    """A folder that also holds a captions CSV and a SOURCES file, plus a missing path: the
+    non-image is refused from its headers, and the captions CSV is not an input at all."""
+    folder = write_images(tmp_path / "in", COLOURS)
+    (folder / "SOURCES").write_text("red.png: drawn here\n")
+    captions = folder / "captions.csv"
+    captions.write_text("file_name,caption\nred.png,a red square\n")
+    args = ["index", str(folder), str(tmp_path / "gone.png"), "--collection", "c"]
+    args += ["--model", str(tiny_clip_dir), "--captions", str(captions)]
+    args += ["--data-dir", str(tmp_path / "data"), "--json"]
+    assert main(args) == 0
+    first = json.loads(capsys.readouterr().out)
+    code, heavy, _ = run_light(*args)
+    assert (code, heavy) == (0, [])
+    assert first["added"] == len(COLOURS)
+    assert sorted(Path(r["file"]).name for r in first["rejected"]) == ["SOURCES", "gone.png"]
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -32,13 +32,19 @@ class Item:
     missing: frozenset[str] = frozenset()  # the model keys that still lack this item
 
 
+def _no_screen() -> None:
+    """The screen of an input already known to be an image (a stored copy)."""
+
+
 @dataclass
 class Pending:
-    """An input whose id is known (hashed or stored) but whose pixels are not decoded yet."""
+    """An input whose id is known (hashed or stored) but whose pixels are not decoded yet;
+    ``screen`` refuses it (ImageRejected) from its headers, before any model loads for it."""
 
     id: str
     origin: str
     decode: Callable[[], Item]
+    screen: Callable[[], None] = _no_screen
 
 
 @dataclass
@@ -74,6 +80,12 @@ def _take(
         return
     if not lacking:
         batch.present += 1
+        return
+    try:
+        pending.screen()
+    except ImageRejected as exc:
+        refused[pending.id] = exc.reason
+        rejected.append(Rejection(pending.origin, exc.reason))
         return
     before_decoding()
     try:

@@ -181,6 +181,28 @@ def _apply_orientation(image: Image.Image) -> Image.Image:
     return image if method is None else image.transpose(method)
 
 
+def _identify(data: bytes, name: str) -> formats.ImageFormat | None:
+    """Refuse an empty or oversized file; the format it is in, its Pillow plugin enabled."""
+    if not data:
+        raise ImageRejected("empty file")
+    check_file_size(len(data))
+    found = formats.identify(data, name)
+    if found is not None and found.decode is None:
+        found.enable()
+    return found
+
+
+def screen_image(data: bytes, name: str = "image") -> None:
+    """Refuse what :func:`decode_image` would refuse from the file's headers alone.
+
+    No pixel is decoded, so indexing can turn away a file that is not an image (a captions
+    CSV, a README beside the photos) before it loads any model for it.
+    """
+    found = _identify(data, name)
+    if found is None or found.decode is None:
+        _open(data, name).close()
+
+
 def decode_image(data: bytes, name: str = "image") -> DecodedImage:
     """Validate and decode one image file's bytes into an upright RGB image.
 
@@ -188,17 +210,12 @@ def decode_image(data: bytes, name: str = "image") -> DecodedImage:
     read. Raises :class:`ImageRejected` for empty, oversized, unreadable, truncated or
     unsupported files.
     """
-    if not data:
-        raise ImageRejected("empty file")
-    check_file_size(len(data))
-    found = formats.identify(data, name)
+    found = _identify(data, name)
     if found is not None and found.decode is not None:
         own = found.decode(data, MAX_PIXELS)
         return DecodedImage(
             own.image, own.width, own.height, found.name, own.details, own.aliases, found.stored_as
         )
-    if found is not None:
-        found.enable()
     with _open(data, name) as opened:
         width, height = opened.size
         # JPEG draft mode: libjpeg scales by 1/2, 1/4 or 1/8 while decoding, never below

@@ -25,7 +25,13 @@ from mmdemo.ingest.captions import Captions, read_captions
 from mmdemo.ingest.copies import FILES, image_path, save_copies
 from mmdemo.ingest.entries import UNLIMITED, Allowance, Rejection, SourceItem
 from mmdemo.ingest.hf_datasets import DEFAULT_DATASET, DatasetOptions
-from mmdemo.ingest.images import content_hash, decode_image, fit_for_models, load_image
+from mmdemo.ingest.images import (
+    content_hash,
+    decode_image,
+    fit_for_models,
+    load_image,
+    screen_image,
+)
 from mmdemo.ingest.metadata import describe
 from mmdemo.ingest.sources import count_sources, iter_sources
 from mmdemo.models.loading import load_embedder
@@ -207,7 +213,7 @@ def _read_sources(
             continue
         item_id = content_hash(data)
         decode = partial(_decode_source, entry, data, item_id, settings, describe_item, allowance)
-        yield Pending(item_id, entry.origin, decode)
+        yield Pending(item_id, entry.origin, decode, partial(screen_image, data, entry.file_name))
 
 
 def _with_missing_models(
@@ -318,7 +324,8 @@ def index_paths(
     """Ingest files, folders, zip archives, PDFs and datasets into ``collection``.
 
     Every rejected file (and every captions row left out) is reported with its reason and
-    never stops the others; ``settings.limits`` bounds the work, and ``allowance`` what is
+    never stops the others (a captions CSV inside a given folder is not an input, so not
+    one of them); ``settings.limits`` bounds the work, and ``allowance`` what is
     stored (a visitor's caps: images past them are refused with the reason); ``dataset``
     says which split and columns of a dataset source to read. Inputs are hashed and looked
     up in the store before any model loads: models load only when some image needs
@@ -334,11 +341,12 @@ def index_paths(
     embedders = _Embedders(models, settings)
     report = IndexReport(rejected=list(caption_map.problems))
     dataset = replace(dataset, limit=allowance.rows(dataset.limit))
-    total = count_sources(paths, limits, dataset)
+    skip = [captions] if captions else []
+    total = count_sources(paths, limits, dataset, skip)
     describe_item = partial(
         describe, captions=caption_map, settings=settings, read_text=ocr, warnings=report.warnings
     )
-    entries = iter_sources(paths, limits, dataset)
+    entries = iter_sources(paths, limits, dataset, skip)
     pendings = _read_sources(entries, settings, describe_item, report, allowance)
     return _run(pendings, total, collection, embedders, store, report, progress, settings)
 
