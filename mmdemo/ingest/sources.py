@@ -154,6 +154,8 @@ class _Walk:
     limits: Limits
     upload: Budget
     root: Path | None = None
+    #: Files inside the given folders that are inputs of another kind (the captions CSV).
+    skip: frozenset[Path] = frozenset()
 
 
 def _iter_file(path: Path, source: str, walk: _Walk) -> Iterator[SourceItem | Rejection]:
@@ -195,7 +197,7 @@ def _iter_folder(folder: Path, walk: _Walk) -> Iterator[SourceItem | Rejection]:
         yield Rejection(str(folder), f"cannot read folder ({exc.strerror or exc})")
         return
     for entry in entries:
-        if _is_skipped(entry.name):
+        if _is_skipped(entry.name) or (walk.skip and entry.resolve() in walk.skip):
             continue
         if entry.is_symlink() and _leaves(entry, root):
             yield Rejection(str(entry), "symbolic link to outside the folder")
@@ -210,6 +212,7 @@ def iter_sources(
     paths: Iterable[str | Path],
     limits: Limits = DEFAULT_LIMITS,
     dataset: DatasetOptions = DEFAULT_DATASET,
+    skip: Iterable[str | Path] = (),
 ) -> Iterator[SourceItem | Rejection]:
     """Every candidate image under ``paths`` (files, folders, zip archives, PDFs, datasets).
 
@@ -220,9 +223,11 @@ def iter_sources(
     :func:`~mmdemo.ingest.hf_datasets.is_dataset`) is streamed row by row as ``dataset``
     says. Files without an image extension are still yielded: the decoder decides.
     Unusable inputs come out as :class:`Rejection`; reads past ``limits`` (bytes per
-    archive and per call) are refused with the reason.
+    archive and per call) are refused with the reason. Files in ``skip`` (the captions CSV)
+    are passed over when a folder holds them.
     """
-    walk = _Walk(limits, Budget(limits.upload_bytes, "upload"))
+    skipped = frozenset(Path(path).resolve() for path in skip)
+    walk = _Walk(limits, Budget(limits.upload_bytes, "upload"), skip=skipped)
     for given in paths:
         path = Path(given)
         if hf_datasets.is_dataset(given):
@@ -241,6 +246,7 @@ def count_sources(
     paths: Iterable[str | Path],
     limits: Limits = DEFAULT_LIMITS,
     dataset: DatasetOptions = DEFAULT_DATASET,
+    skip: Iterable[str | Path] = (),
 ) -> int:
     """How many entries :func:`iter_sources` will yield for ``paths``, for progress totals.
 
@@ -251,6 +257,6 @@ def count_sources(
     return sum(
         hf_datasets.count_rows(given, dataset)
         if hf_datasets.is_dataset(given)
-        else sum(1 for _ in iter_sources([given], limits))
+        else sum(1 for _ in iter_sources([given], limits, skip=skip))
         for given in paths
     )
