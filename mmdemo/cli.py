@@ -55,10 +55,12 @@ def _progress_bar(enabled: bool) -> tuple[Callable[[int, int], None], Callable[[
 
 def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
     """Ingest images into a collection with one or more models."""
-    from mmdemo.ingest.hf_datasets import DatasetOptions
+    from mmdemo.ingest.hf_datasets import DatasetOptions, check_hub_id, is_hub_id
     from mmdemo.ingest.indexer import index_paths
     from mmdemo.store import Store
 
+    for given in filter(is_hub_id, args.paths):
+        check_hub_id(given)  # before the store opens or a model loads
     models = _models_or_default(args.model, settings)
     update, close = _progress_bar(enabled=not args.json and sys.stderr.isatty())
     try:

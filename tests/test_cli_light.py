@@ -32,9 +32,9 @@ print(json.dumps({{"code": code, "heavy": heavy}}), file=sys.stderr)
 """
 
 
-def run_light(*args: str) -> tuple[int, list[str], str]:
+def run_light(*args: str, **extra_env: str) -> tuple[int, list[str], str]:
     """Run the CLI in a fresh process; return its exit code, heavy imports and stderr."""
-    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT)}
+    env = {**os.environ, "HF_HUB_OFFLINE": "1", "PYTHONPATH": str(ROOT), **extra_env}
     done = subprocess.run(
         [sys.executable, "-c", WRAPPER, *args],
         capture_output=True,
@@ -176,3 +176,21 @@ def test_a_rerank_over_the_budget_is_refused_until_the_user_says_yes(
     assert "--yes" in stderr
     code, _, stderr = run_light(*args, "--yes")
     assert code == 1 and "Could not load reranker 'qwen3-vl-reranker-2b'" in stderr
+
+
+def test_a_hub_that_does_not_answer_fails_in_one_line_before_the_store_opens(
+    tmp_path: Path,
+) -> None:
+    """Not offline by setting, just no Hub (a closed local port): the connection probe says
+    so at once, before the store, ``datasets`` or the default model is touched."""
+    data = tmp_path / "data"
+    code, heavy, stderr = run_light(
+        "index", "hf:someone/photos", "--collection", "c", "--data-dir", str(data),
+        HF_HUB_OFFLINE="0", HF_ENDPOINT="http://127.0.0.1:9",
+    )  # fmt: skip
+    assert (code, heavy) == (1, [])
+    assert stderr.splitlines() == [
+        "error: Dataset hf:someone/photos cannot be reached: the Hugging Face Hub "
+        "(127.0.0.1) is unreachable: Connection refused."
+    ]
+    assert not data.exists()

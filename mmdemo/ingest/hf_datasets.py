@@ -98,17 +98,25 @@ def _first_line(exc: BaseException) -> str:
     return (text[0] if text else type(exc).__name__).rstrip(".")
 
 
-def _hub(repo: str, options: DatasetOptions) -> _Opened:
-    import datasets
-
+def check_hub_id(given: str) -> None:
+    """Refuse, in well under a second, a ``hf:OWNER/NAME`` that is not valid or whose Hub
+    cannot be reached (InputError, one sentence): callers run it before opening the store
+    or importing ``datasets``, so a command that cannot succeed says so first."""
     from mmdemo.models.loading import hub_reachable
 
-    label = f"{HUB_PREFIX}{repo}"
+    repo = given.removeprefix(HUB_PREFIX)
     if not _HUB_ID.fullmatch(repo) or ".." in repo:
-        raise InputError(f"Dataset id {label!r} is not valid: use hf:OWNER/NAME.")
+        raise InputError(f"Dataset id {given!r} is not valid: use hf:OWNER/NAME.")
     reachable, why = hub_reachable()
     if not reachable:
-        raise InputError(f"Dataset {label} cannot be reached: {why}.")
+        raise InputError(f"Dataset {given} cannot be reached: {why}.")
+
+
+def _hub(repo: str, options: DatasetOptions) -> _Opened:
+    label = f"{HUB_PREFIX}{repo}"
+    check_hub_id(label)
+    import datasets
+
     rows = datasets.load_dataset(repo, split=options.split, streaming=True)
     splits = rows.info.splits or {}
     size = splits[options.split].num_examples if options.split in splits else None
