@@ -183,11 +183,26 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     return 0
 
 
+def _confirmed(args: argparse.Namespace, question: str) -> bool:
+    """Whether to go on: ``--yes``, else a "y" at a terminal; elsewhere the error says how."""
+    if args.yes:
+        return True
+    if sys.stdin.isatty():
+        return input(f"{question} [y/N] ").strip().lower() in ("y", "yes")
+    print(f"error: {question.removesuffix('?')}: pass --yes to confirm.", file=sys.stderr)
+    return False
+
+
 def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
-    """Delete a whole collection, or some of its items."""
+    """Delete a whole collection, or some of its items; the app's demo only once confirmed
+    (the page never deletes it)."""
     from mmdemo.manage import delete_collection, delete_items
     from mmdemo.store import Store
+    from mmdemo.ui.bootstrap import DEMO_COLLECTION
 
+    question = f"Delete {DEMO_COLLECTION!r}, the demo collection the app searches first?"
+    if not args.id and args.collection == DEMO_COLLECTION and not _confirmed(args, question):
+        return 1
     store = Store(settings)
     if args.id:
         removed = delete_items(settings, store, args.collection, args.id)
@@ -340,6 +355,7 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("delete", parents=[common], help="delete a collection or items")
     p.add_argument("--collection", required=True)
     p.add_argument("--id", action="append", help="delete only this item id (repeatable)")
+    p.add_argument("--yes", action="store_true", help="do not ask before deleting the demo")
     p.set_defaults(handler=cmd_delete)
 
     p = sub.add_parser("gc", parents=[common], help="find files no item refers to")

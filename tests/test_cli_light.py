@@ -194,3 +194,27 @@ def test_a_hub_that_does_not_answer_fails_in_one_line_before_the_store_opens(
         "(127.0.0.1) is unreachable: Connection refused."
     ]
     assert not data.exists()
+
+
+def test_deleting_the_demo_collection_needs_a_yes(
+    tmp_path: Path,
+    tiny_clip_dir: Path,
+    capsys: pytest.CaptureFixture[str],
+    monkeypatch: pytest.MonkeyPatch,
+) -> None:
+    folder = write_images(tmp_path / "in", COLOURS)
+    data = ["--data-dir", str(tmp_path / "data")]
+    assert (
+        main(["index", str(folder), "--collection", "demo", "--model", str(tiny_clip_dir), *data])
+        == 0
+    )
+    capsys.readouterr()
+    assert main(["delete", "--collection", "demo", *data]) == 1
+    assert capsys.readouterr().err.strip().endswith("pass --yes to confirm.")
+    monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
+    monkeypatch.setattr("builtins.input", lambda question: "n")
+    assert main(["delete", "--collection", "demo", *data]) == 1
+    assert main(["list", *data]) == 0
+    assert capsys.readouterr().out.startswith("demo: 6 images")
+    assert main(["delete", "--collection", "demo", "--yes", *data]) == 0
+    assert "deleted collection demo (6 images)" in capsys.readouterr().out
