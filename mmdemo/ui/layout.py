@@ -49,6 +49,12 @@ logger = logging.getLogger(__name__)
 #: Temporary files (uploads, downloads) older than a day are removed every hour.
 DELETE_CACHE = (3600, 86400)
 OFFLINE_LINE = "Offline model: runs without internet. Load CLIP for better results."
+#: The offline model's line where the Hub cannot be reached: how to get CLIP instead.
+NO_HUB_LINE = (
+    "Offline model: runs without internet. CLIP cannot load here (the Hugging Face Hub "
+    "is out of reach): run the app on a Hugging Face Space, or on a machine that reaches "
+    "the Hub, to search with CLIP."
+)
 
 
 #: Two fixes to gradio's own markup that axe-core flags: upload areas whose accessible name
@@ -79,11 +85,12 @@ def theme() -> gr.themes.Base:
     )
 
 
-def model_line(model: str) -> str:
-    """The model in use, in words a visitor understands."""
+def model_line(model: str, hub_reachable: bool = True) -> str:
+    """The model in use, in words a visitor understands; for the offline model, how to get
+    CLIP, which differs when the Hub cannot be reached."""
     preset = registry.resolve(model, "embedder").preset
     if preset is not None and preset.offline:
-        return OFFLINE_LINE
+        return OFFLINE_LINE if hub_reachable else NO_HUB_LINE
     return f"Model: {preset.display_name if preset else model}."
 
 
@@ -92,7 +99,8 @@ def status_text(ctx: AppContext) -> str:
     up, the technical reasons behind a details toggle, and deployment notes."""
     status = ctx.bootstrap.status()
     ready = status.phase == "ready"
-    lead = model_line(status.default_model) if ready else status.message
+    hub_reachable = not status.unavailable  # presets missing here: the Hub is out of reach
+    lead = model_line(status.default_model, hub_reachable) if ready else status.message
     technical = [line for line in (status.message, status.default_why) if line and line != lead]
     # A failed start-up's message already names them.
     problems = [] if status.phase == "failed" else status.problems
