@@ -328,6 +328,7 @@ def test_compare_offers_indexing_then_measures_agreement(
     siglip = str(tiny_siglip_dir)
     payload = _compare(client, web_app, model_b=siglip)
     assert payload["b"]["indexed"] is False
+    assert "/index_existing" in payload["b"]["message"]
     assert payload["agreement"] is None and payload["verdict"] is None
 
     report = client.predict(collection=COLLECTION, model=siglip, api_name="/index_existing")

@@ -78,8 +78,9 @@ def _side(ctx: AppContext, query: Query, setup: Setup) -> Side:
 
     key = registry.resolve(setup.model, "embedder").key
     if not ctx.store().has_model(setup.collection.stored, key):
-        info = f"Collection `{setup.collection.name}` is not indexed with `{key}` yet."
-        return Side([], info, {"indexed": False, "model": key, "error": None, "results": []})
+        info = _not_indexed(ctx, setup.collection.name, key)
+        payload = {"indexed": False, "model": key, "error": None, "message": info, "results": []}
+        return Side([], info, payload)
     try:
         results = search(
             query,
@@ -94,6 +95,18 @@ def _side(ctx: AppContext, query: Query, setup: Setup) -> Side:
         return Side([], f"**Error:** {exc}", {"indexed": True, "model": key, "error": str(exc)})
     _, info, payload = present(results, ctx.settings)
     return Side(results.rows, info, {"indexed": True, "error": None, **payload})
+
+
+def _not_indexed(ctx: AppContext, collection: str, key: str) -> str:
+    """Why a side has no results when its model has not indexed the collection, and how to
+    index it (the page and the API show the same sentence)."""
+    lacking = f"Collection `{collection}` is not indexed with `{key}` yet"
+    if ctx.readonly:
+        return f"{lacking}, and this read-only demo cannot index it: choose an indexed model."
+    return (
+        f"{lacking}: index it with that model to compare (the Index button here, or the "
+        f"`/index_existing` endpoint with this collection and model)."
+    )
 
 
 def agreement(first: list[str], second: list[str], top_k: int) -> dict[str, Any]:
