@@ -194,14 +194,15 @@ def _confirmed(args: argparse.Namespace, question: str) -> bool:
 
 
 def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
-    """Delete a whole collection, or some of its items; the app's demo only once confirmed
-    (the page never deletes it)."""
+    """Delete a whole collection, or some of its items; a demo collection (``demo-...``)
+    only once confirmed (the page never deletes one)."""
+    from mmdemo.demos import PREFIX
     from mmdemo.manage import delete_collection, delete_items
     from mmdemo.store import Store
-    from mmdemo.ui.bootstrap import DEMO_COLLECTION
 
-    question = f"Delete {DEMO_COLLECTION!r}, the demo collection the app searches first?"
-    if not args.id and args.collection == DEMO_COLLECTION and not _confirmed(args, question):
+    question = f"Delete {args.collection!r}, one of the app's demo collections?"
+    demo = args.collection.startswith(PREFIX)
+    if not args.id and demo and not _confirmed(args, question):
         return 1
     store = Store(settings)
     if args.id:
@@ -355,7 +356,9 @@ def _parser() -> argparse.ArgumentParser:
     p = sub.add_parser("delete", parents=[common], help="delete a collection or items")
     p.add_argument("--collection", required=True)
     p.add_argument("--id", action="append", help="delete only this item id (repeatable)")
-    p.add_argument("--yes", action="store_true", help="do not ask before deleting the demo")
+    p.add_argument(
+        "--yes", action="store_true", help="do not ask before deleting a demo collection"
+    )
     p.set_defaults(handler=cmd_delete)
 
     p = sub.add_parser("gc", parents=[common], help="find files no item refers to")

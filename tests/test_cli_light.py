@@ -205,16 +205,26 @@ def test_deleting_the_demo_collection_needs_a_yes(
     folder = write_images(tmp_path / "in", COLOURS)
     data = ["--data-dir", str(tmp_path / "data")]
     assert (
-        main(["index", str(folder), "--collection", "demo", "--model", str(tiny_clip_dir), *data])
+        main(
+            [
+                "index",
+                str(folder),
+                "--collection",
+                "demo-photos",
+                "--model",
+                str(tiny_clip_dir),
+                *data,
+            ]
+        )
         == 0
     )
     capsys.readouterr()
-    assert main(["delete", "--collection", "demo", *data]) == 1
+    assert main(["delete", "--collection", "demo-photos", *data]) == 1
     assert capsys.readouterr().err.strip().endswith("pass --yes to confirm.")
     monkeypatch.setattr(sys.stdin, "isatty", lambda: True)
     monkeypatch.setattr("builtins.input", lambda question: "n")
-    assert main(["delete", "--collection", "demo", *data]) == 1
+    assert main(["delete", "--collection", "demo-photos", *data]) == 1
     assert main(["list", *data]) == 0
-    assert capsys.readouterr().out.startswith("demo: 6 images")
-    assert main(["delete", "--collection", "demo", "--yes", *data]) == 0
-    assert "deleted collection demo (6 images)" in capsys.readouterr().out
+    assert capsys.readouterr().out.startswith("demo-photos: 6 images")
+    assert main(["delete", "--collection", "demo-photos", "--yes", *data]) == 0
+    assert "deleted collection demo-photos (6 images)" in capsys.readouterr().out
