@@ -3,6 +3,7 @@ with a bounded image size; on a CPU it stays as before. The device is faked."""
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Any
 
 import pytest
@@ -12,9 +13,13 @@ from mmdemo.ui.shared import NO_RERANKER, default_reranker
 
 
 @pytest.fixture
-def cuda(monkeypatch: pytest.MonkeyPatch) -> None:
+def cuda(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """A machine with a GPU driver (a path that exists) where torch sees CUDA."""
     import torch
 
+    from mmdemo import config
+
+    monkeypatch.setattr(config, "_GPU_DRIVER_PATHS", (str(tmp_path),))
     monkeypatch.setattr(torch.cuda, "is_available", lambda: True)
     monkeypatch.delenv("MMDEMO_DEVICE", raising=False)
     monkeypatch.delenv("SPACES_ZERO_GPU", raising=False)
