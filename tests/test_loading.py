@@ -24,7 +24,8 @@ from mmdemo.models.registry import (
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path, device="cpu")
+    """Torch, whose modules these tests look inside (exported graphs: test_backends)."""
+    return Settings(data_dir=tmp_path, device="cpu", backend="torch")
 
 
 def test_presets_are_unique_per_kind_and_complete() -> None:

@@ -153,7 +153,7 @@ def test_index_stores_pages_with_file_page_and_caption(tmp_path: Path, tiny_clip
     rows = results.table.to_dict("records")
     assert sorted(r["file_name"] for r in rows) == [f"report.pdf p. {n}" for n in (1, 2, 3)]
     page_one = next(r for r in rows if r["file_name"] == "report.pdf p. 1")
-    shown = grid.card(page_one, "thumb.jpg", strong=True)
+    shown = grid.card(page_one, ("thumb.jpg", "page.jpg"), strong=True)
     assert shown.alt.endswith(f"report.pdf p. 1: {PAGES[0]}")
     assert ("file", "report.pdf p. 1") in shown.details
     again = index_paths(

@@ -21,7 +21,8 @@ IMAGES = [Image.new("RGB", (40, 30), colour) for colour in ("orange", "navy", "o
 
 
 def _load(folder: Path, tmp_path: Path, precision: str) -> Embedder:
-    settings = Settings(data_dir=tmp_path, device="cpu", precision=precision)
+    """Torch's own precisions are what these tests look inside (graphs: test_backends)."""
+    settings = Settings(data_dir=tmp_path, device="cpu", precision=precision, backend="torch")
     return loading.load_embedder(str(folder), settings)
 
 

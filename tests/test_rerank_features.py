@@ -221,7 +221,8 @@ def test_indexing_shares_the_cnn_pass_of_embedder_and_reranker(
     from mmdemo.models.loading import load_embedder
     from mmdemo.rerank_features import embed_at_index
 
-    settings = Settings(data_dir=tmp_path / "data", device="cpu")
+    # Torch: ``flip`` is set on the reranker's module (graphs read it from the recipe).
+    settings = Settings(data_dir=tmp_path / "data", device="cpu", backend="torch")
     images = [fit_for_models(load_image(PHOTOS / name)) for name in NAMES]
     ids = [c.id for c in _candidates()]
     embedder = load_embedder("lite", settings)

@@ -13,6 +13,7 @@ from pathlib import Path
 from mmdemo.config import Settings
 from mmdemo.errors import InputError
 from mmdemo.models.registry import Resolved
+from mmdemo.models.zerogpu import on_zero_gpu
 
 #: The fastest backend per family on 2 CPU cores (bench/README.md, "Backends").
 FASTEST = {"lite": "openvino", "transformer": "openvino"}
@@ -48,7 +49,9 @@ def choose(resolved: Resolved, settings: Settings) -> tuple[str, str | None]:
         return "torch", None
     device, precision = settings.resolved_device, settings.resolved_precision
     why = None
-    if device != "cpu":
+    if on_zero_gpu():
+        why = "ZeroGPU runs models on its GPU"
+    elif device != "cpu":
         why = f"it runs on the CPU only, and models run on {device}"
     elif precision == "bf16":
         why = "bf16 is a torch precision"
