@@ -261,6 +261,20 @@ def test_delete_collection_removes_every_model(store: Store) -> None:
         store.items("photos")
 
 
+def test_a_collection_deleted_while_listing_is_left_out(
+    store: Store, settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Another process may delete a collection between our listing and our count of it
+    (a visitor's collection removed as they leave): the listing leaves it out, no error."""
+    store.add("photos", CLIP, ["a"], _unit_rows(1, 4), [{}])
+    store.add("keep", CLIP, ["a"], _unit_rows(1, 4), [{}])
+    listed_before = store._client.list_collections()
+    Store(settings).delete_collection("photos")
+    monkeypatch.setattr(store._client, "list_collections", lambda: listed_before)
+
+    assert store.names() == ["keep"]
+
+
 def test_read_only_store_refuses_writes(store: Store, settings: Settings) -> None:
     store.add("photos", CLIP, ["a"], _unit_rows(1, 4), [{}])
     readonly = Store(replace(settings, readonly=True))

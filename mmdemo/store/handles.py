@@ -108,11 +108,11 @@ class Handles:
         is filed under that write's marker, which its end moves on. Never kept for a Chroma
         server, whose other clients leave no change marker."""
         if self._server is not None:
-            return int(target.count())
+            return _count_or_zero(target)
         seen, key = self._seen, str(target.id)
         cached = self._counts.get(key)
         if cached is None or cached[0] != seen:
-            cached = (seen, int(target.count()))
+            cached = (seen, _count_or_zero(target))
             self._counts[key] = cached
         return cached[1]
 
@@ -263,3 +263,14 @@ class Handles:
         """``target.get`` page by page, so no single request exceeds Chroma's batch size."""
         for offset in range(0, self._count(target), self._batch_size):
             yield target.get(include=include, limit=self._batch_size, offset=offset)  # type: ignore[arg-type]
+
+
+def _count_or_zero(target: Collection) -> int:
+    """How many items ``target`` holds; 0 when another process deleted it after we listed it
+    (a visitor's collection removed as they leave, while this process lists the store)."""
+    try:
+        return int(target.count())
+    except Exception as exc:
+        if not is_missing(exc):
+            raise
+        return 0
