@@ -3,6 +3,7 @@
 from mmdemo.evaluate.verdict import (
     Link,
     SetupName,
+    judge,
     links,
     movement_text,
     same_list_reason,
@@ -105,3 +106,56 @@ def test_card_badges_link_shared_images_and_mark_unique_ones() -> None:
     a, b = ["x", "y", "z"], ["y", "w", "x"]
     assert linked_badges("A", a, "B", b) == ["A#1 ↔ B#3", "A#2 ↔ B#1", "A#3 · only A"]
     assert linked_badges("B", b, "A", a) == ["A#2 ↔ B#1 ▲1", "B#2 · only B", "A#1 ↔ B#3 ▼2"]
+
+
+def test_a_known_answer_names_the_better_set_up_and_why() -> None:
+    first = _named("cat", "bus", "tea", "coffee")
+    second = _named("coffee", "cat", "bus", "tea")
+    sentences = verdict(first, second, (PLAIN, RERANKED), None, {"coffee.jpg"})
+    assert sentences[0] == (
+        "B is better for this query: B finds the expected image (coffee.jpg) at #1, A at #4."
+    )
+    assert sentences[1] == "B puts coffee.jpg at #1, A at #4."
+
+
+def test_a_known_answer_by_id_is_told_by_its_file_name_never_its_id() -> None:
+    item = "ab" * 32
+    first = [(item, "coffee.jpg"), ("id-cat", "cat.jpg")]
+    second = [("id-cat", "cat.jpg"), ("id-bus", "bus.jpg")]
+    judged = judge(first, second, ("A", "B"), {item})
+    assert judged is not None and judged.winner == "A"
+    assert judged.sentence == (
+        "A is better for this query: A finds the expected image (coffee.jpg) at #1, "
+        "B not in its top 2."
+    )
+    missing = judge(second, second[::-1], ("A", "B"), {item})
+    assert missing is not None and missing.winner == "none" and item not in missing.sentence
+    assert missing.sentence == (
+        "Neither set-up finds the expected image in its top 2: no winner for this query."
+    )
+
+
+def test_ties_and_several_known_answers() -> None:
+    same = judge(_named("coffee", "cat"), _named("coffee", "bus"), ("A", "B"), {"coffee.jpg"})
+    assert same is not None and same.winner == "tie"
+    assert same.sentence == "A tie for this query: both find the expected image (coffee.jpg) at #1."
+    several = {"coffee.jpg", "tea.jpg", "cup.jpg"}
+    judged = judge(
+        _named("coffee", "bus", "tea"), _named("coffee", "tea", "bus"), ("A", "B"), several
+    )
+    assert judged is not None and judged.winner == "B"
+    assert judged.ranks == {"A": [1, 3], "B": [1, 2]}
+    assert judged.sentence == (
+        "B is better for this query: B finds 2 of the 3 expected images (at #1 and #2), "
+        "A finds 2 (at #1 and #3)."
+    )
+    assert judge(_named("a"), _named("b"), ("A", "B"), ()) is None
+
+
+def test_identical_lists_still_say_how_they_met_the_known_answer() -> None:
+    same = _named("cat", "coffee")
+    sentences = verdict(same, same, (PLAIN, RERANKED), None, {"coffee.jpg"})
+    assert sentences == [
+        "A tie for this query: both find the expected image (coffee.jpg) at #2.",
+        "A and B return the same 2 results in the same order.",
+    ]

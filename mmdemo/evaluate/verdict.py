@@ -1,14 +1,20 @@
 """A comparison in words: what changed between two ranked result lists, said plainly.
 
 The Compare tab opens with these sentences ("B puts rocket.jpg at #1, A at #4", "The
-reranker moved 3 of the top 5") before any number, so a viewer sees the story first.
-Everything here is pure: two lists of (id, file name) in rank order, and the set-ups.
+reranker moved 3 of the top 5") before any number, so a viewer sees the story first. When
+the query has known answers (an example made from a caption, an Evaluate query), the first
+sentence names the better set-up and why ("A is better for this query: A finds the
+expected image (coffee.jpg) at #1, B at #4"). Everything here is pure: two lists of
+(id, file name) in rank order, the set-ups and the expected file names or ids.
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from typing import Any
+
+from mmdemo.evaluate.metrics import ndcg_at_k
 
 #: How deep "moved n of the top k" looks.
 MOVED_DEPTH = 5
@@ -108,19 +114,24 @@ def verdict(
     second: Sequence[tuple[str, str]],
     setups: tuple[SetupName, SetupName],
     known_reason: str | None = None,
+    expected: Collection[str] = (),
 ) -> list[str]:
     """Plain sentences comparing two result lists of (id, file name), most telling first.
 
-    ``known_reason`` (see :func:`same_list_reason`) explains identical lists.
+    ``known_reason`` (see :func:`same_list_reason`) explains identical lists. With
+    ``expected`` file names or ids, the first sentence names the better set-up
+    (:func:`judge`).
     """
     a, b = setups
     ids_a = [item for item, _ in first]
     ids_b = [item for item, _ in second]
     if not ids_a or not ids_b:
         return ["Nothing to compare: one side returned no results."]
+    judged = judge(first, second, (a.label, b.label), expected)
+    told = [judged.sentence] if judged else []
     if ids_a == ids_b:
         same = f"{a.label} and {b.label} return the same {len(ids_a)} results in the same order."
-        return [same, known_reason] if known_reason else [same]
+        return [*told, same, known_reason] if known_reason else [*told, same]
     if ids_a[0] == ids_b[0]:
         opening = [f"Both put {first[0][1]} at #1."]
     else:
@@ -128,7 +139,7 @@ def verdict(
             _top_sentence(second, ids_a, b.label, a.label),
             _top_sentence(first, ids_b, a.label, b.label),
         ]
-    return opening + _changes(ids_a, ids_b, setups)
+    return told + opening + _changes(ids_a, ids_b, setups)
 
 
 def _changes(ids_a: list[str], ids_b: list[str], setups: tuple[SetupName, SetupName]) -> list[str]:
@@ -150,3 +161,105 @@ def _changes(ids_a: list[str], ids_b: list[str], setups: tuple[SetupName, SetupN
             f"{k - shared} only in {b.label}."
         )
     return sentences
+
+
+def expected_ranks(ranked: Sequence[tuple[str, str]], expected: Collection[str]) -> list[int]:
+    """The ranks (1-based) of the results whose id or file name is among ``expected``."""
+    return [
+        rank
+        for rank, (item, name) in enumerate(ranked, start=1)
+        if item in expected or name in expected
+    ]
+
+
+@dataclass(frozen=True)
+class Judgement:
+    """Which side answers a query with known answers better, and the sentence saying why.
+
+    ``winner`` is a side's label, ``"tie"``, or ``"none"`` when neither side found any
+    expected item; ``ranks`` holds each side's ranks of the expected items, by label.
+    """
+
+    winner: str
+    ranks: dict[str, list[int]]
+    sentence: str
+
+    def to_json(self) -> dict[str, Any]:
+        """The comparison JSON's ``judgement``."""
+        return {"winner": self.winner, "expected_ranks": self.ranks, "sentence": self.sentence}
+
+
+def _places(ranks: Sequence[int]) -> str:
+    """``#1``, ``#1 and #4``, ``#1, #2 and #5``."""
+    marks = [f"#{rank}" for rank in ranks]
+    return marks[0] if len(marks) == 1 else ", ".join(marks[:-1]) + " and " + marks[-1]
+
+
+def _what(expected: Collection[str], lists: Sequence[Sequence[tuple[str, str]]]) -> str:
+    """The expected items in words: ``the expected image (coffee.jpg)`` or ``3 expected
+    images``; an id is never shown, only a file name."""
+    if len(expected) > 1:
+        return f"{len(expected)} expected images"
+    names = [
+        name for ranked in lists for item, name in ranked if item in expected or name in expected
+    ]
+    (only,) = expected
+    name = names[0] if names else ("" if len(only) == 64 and only.isalnum() else only)
+    return f"the expected image ({name})" if name else "the expected image"
+
+
+def _found(label: str, ranks: list[int], depth: int, several: bool) -> str:
+    """One side's find: ``B at #4``, ``B finds 2 (at #1 and #5)``, ``B not in its top 10``."""
+    if not ranks:
+        return (
+            f"{label} finds none in its top {depth}"
+            if several
+            else f"{label} not in its top {depth}"
+        )
+    if several:
+        return f"{label} finds {len(ranks)} (at {_places(ranks)})"
+    return f"{label} at {_places(ranks)}"
+
+
+def judge(
+    first: Sequence[tuple[str, str]],
+    second: Sequence[tuple[str, str]],
+    labels: tuple[str, str],
+    expected: Collection[str],
+) -> Judgement | None:
+    """The better of two result lists for a query whose answers are known; None without.
+
+    An item is expected when its id or file name is in ``expected``. The side with the higher
+    nDCG over its list wins (more expected items, higher up); equal nDCG is a tie.
+    """
+    wanted = frozenset(expected)
+    if not wanted or not first or not second:
+        return None
+    sides = (first, second)
+    ranks = [expected_ranks(ranked, wanted) for ranked in sides]
+    by_label = dict(zip(labels, ranks, strict=True))
+    what, several = _what(wanted, sides), len(wanted) > 1
+    if not any(ranks):
+        depth = max(len(first), len(second))
+        any_of = f"any of the {what}" if several else what
+        sentence = f"Neither set-up finds {any_of} in its top {depth}: no winner for this query."
+        return Judgement("none", by_label, sentence)
+    found = [_found(labels[i], ranks[i], len(sides[i]), several) for i in (0, 1)]
+    gains = [_gain(ranked, wanted) for ranked in sides]
+    if gains[0] == gains[1]:
+        both = f"{len(ranks[0])} of the {what}" if several else what
+        same = f"both find {both} at {_places(ranks[0])}" if ranks[0] == ranks[1] else None
+        return Judgement("tie", by_label, f"A tie for this query: {same or ', '.join(found)}.")
+    win = 0 if gains[0] > gains[1] else 1
+    own = f"{len(ranks[win])} of the {what} (at " if several else f"{what} at "
+    own += _places(ranks[win]) + (")" if several else "")
+    sentence = (
+        f"{labels[win]} is better for this query: {labels[win]} finds {own}, {found[1 - win]}."
+    )
+    return Judgement(labels[win], by_label, sentence)
+
+
+def _gain(ranked: Sequence[tuple[str, str]], expected: frozenset[str]) -> float:
+    """nDCG of one list: an item counts by its id or its file name."""
+    hits = [item if item in expected else name for item, name in ranked]
+    return ndcg_at_k(hits, expected, max(1, len(ranked)))
