@@ -47,3 +47,19 @@ def test_a_side_without_results_says_so() -> None:
     grid_a, grid_b = linked_grids(_rows(["x"]), [], lambda r: ("/t", "/i"))
     assert "mm-only" in grid_a
     assert 'data-state="empty"' in grid_b
+
+
+def test_known_answers_are_marked_on_both_sides_by_id_or_file_name() -> None:
+    grid_a, grid_b = linked_grids(
+        _rows(["x", "y"]), _rows(["y", "w", "x"]), lambda r: "/t", expected={"x.jpg"}
+    )
+    a, b = _cards(grid_a), _cards(grid_b)
+    assert a["x"] == "mm-card mm-linked mm-link-0 mm-expected"
+    assert b["x"] == "mm-card mm-linked mm-link-0 mm-expected"
+    assert "mm-expected" not in a["y"] + b["y"] + b["w"]
+    assert '<span class="mm-badge">✓ expected · A#1 ↔ B#3</span>' in grid_a
+    assert "known answer" in grid_a
+    by_id, _ = linked_grids(_rows(["x", "y"]), _rows(["y"]), lambda r: "/t", expected={"y"})
+    assert _cards(by_id)["y"].endswith("mm-expected")
+    plain, _ = linked_grids(_rows(["x"]), _rows(["x"]), lambda r: "/t")
+    assert "mm-expected" not in plain and "known answer" not in plain

@@ -76,6 +76,8 @@ class Card:
     #: The match (0..1) the bar shows, and the lines under it (reranker move, words matched).
     match: float | None = None
     lines: tuple[str, ...] = ()
+    #: Compare only: the query's known answer (CSS class ``mm-expected``).
+    expected: bool = False
 
 
 def _number(value: Any) -> float | None:
@@ -128,6 +130,8 @@ def _classes(item: Card) -> str:
         classes += ["mm-linked", f"mm-link-{item.link}"]
     if item.only:
         classes.append("mm-only")
+    if item.expected:
+        classes.append("mm-expected")
     return " ".join(classes)
 
 

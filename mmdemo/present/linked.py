@@ -1,13 +1,14 @@
 """Compare's two result grids, linked: the same clean cards as Search, where an item both
 sides return carries the same ``A#i ↔ B#j`` badge and the same colour on both, and an item
-only one side returns is marked so (dashed card, ``A#2 · only A``).
+only one side returns is marked so (dashed card, ``A#2 · only A``). When the query has
+known answers, their cards on both sides say so (``✓ expected``, class ``mm-expected``).
 
 Pure: result rows in, escaped HTML out (through :mod:`mmdemo.present.grid`).
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable, Sequence
+from collections.abc import Callable, Collection, Sequence
 from dataclasses import replace
 from typing import Any
 
@@ -32,6 +33,10 @@ LEGEND = (
     "sides (its rank on each); on B, ▲ / ▼ say how far B moved it against A. A dashed card "
     "is returned by one side only. Click a card for its scores."
 )
+#: Added to the legend when the query has known answers.
+EXPECTED_LEGEND = " A card marked ✓ expected is a known answer to this query."
+#: What an expected item's badge starts with.
+EXPECTED_MARK = "✓ expected"
 
 
 def linked_badges(
@@ -65,13 +70,17 @@ def linked_grids(
     rows_a: Sequence[dict[str, Any]],
     rows_b: Sequence[dict[str, Any]],
     pictures_of: Callable[[dict[str, Any]], Pictures],
+    expected: Collection[str] = (),
 ) -> tuple[str, str]:
-    """The HTML of side A's and side B's results (``SearchResults.rows`` records)."""
+    """The HTML of side A's and side B's results (``SearchResults.rows`` records).
+
+    A row whose id or file name is in ``expected`` (the query's known answers) is marked.
+    """
     ids = [[str(row["id"]) for row in rows] for rows in (rows_a, rows_b)]
     slots = link_slots(ids[0], ids[1])
     sides = (("A", rows_a, ids[0], "B", ids[1]), ("B", rows_b, ids[1], "A", ids[0]))
     return tuple(  # type: ignore[return-value]
-        _side(rows, linked_badges(label, own, other_label, other), slots, pictures_of)
+        _side(rows, linked_badges(label, own, other_label, other), slots, pictures_of, expected)
         for label, rows, own, other_label, other in sides
     )
 
@@ -81,13 +90,18 @@ def _side(
     badges: list[str],
     slots: dict[str, int],
     pictures_of: Callable[[dict[str, Any]], Pictures],
+    expected: Collection[str],
 ) -> str:
     if not rows:
         return render_message("No results on this side.", "The line below says why.", "empty")
     cards = []
     for row, badge in zip(rows, badges, strict=True):
         item = str(row["id"])
+        known = item in expected or str(row.get("file_name") or "") in expected
+        shown = f"{EXPECTED_MARK} · {badge}" if known else badge
         base = card(row, pictures_of(row), True)
         slot = slots.get(item)
-        cards.append(replace(base, badge=badge, item_id=item, link=slot, only=slot is None))
-    return render(cards, "", LEGEND, similar=False)
+        cards.append(
+            replace(base, badge=shown, item_id=item, link=slot, only=slot is None, expected=known)
+        )
+    return render(cards, "", LEGEND + (EXPECTED_LEGEND if expected else ""), similar=False)
