@@ -14,6 +14,7 @@ about 86 % of the weight. The value is 1 for identical lists and 0 for disjoint 
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 #: RBO persistence: the chance a user looking at rank d also looks at rank d + 1.
 DEFAULT_P = 0.9
@@ -93,3 +94,17 @@ def kendall_tau_shared(first: Sequence[str], second: Sequence[str]) -> float | N
         1 for i in range(len(ranks)) for j in range(i + 1, len(ranks)) if ranks[i] < ranks[j]
     )
     return (2 * concordant - pairs) / pairs
+
+
+def agreement(first: Sequence[str], second: Sequence[str], top_k: int) -> dict[str, Any]:
+    """overlap@k, RBO and Kendall's tau of two id lists; k is top-k, capped at the longer
+    length. The Compare tab's "Agreement" line and the comparison JSON."""
+    k = max(1, min(top_k, max(len(first), len(second))))
+    return {
+        "k": k,
+        "shared": len(set(first[:k]) & set(second[:k])),
+        "overlap_at_k": overlap_at_k(first, second, k),
+        "rbo": rank_biased_overlap(first, second, DEFAULT_P),
+        "rbo_p": DEFAULT_P,
+        "kendall_tau": kendall_tau_shared(first[:k], second[:k]),
+    }
