@@ -1,4 +1,5 @@
-"""``python -m mmdemo eval | queries | map | duplicates``: arguments and printing.
+"""``python -m mmdemo eval | queries | map | duplicates | compare | vote | votes``: arguments
+and printing.
 
 The work is in the evaluate package's library functions; these commands read their
 arguments, call them and print a table, a summary or JSON.
@@ -14,7 +15,8 @@ from mmdemo.config import Settings
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
-    """Register the ``eval``, ``queries``, ``map`` and ``duplicates`` sub-commands."""
+    """Register the ``eval``, ``queries``, ``map``, ``duplicates``, ``compare``, ``vote``
+    and ``votes`` sub-commands."""
     p = sub.add_parser("eval", parents=[common], help="measure retrieval quality")
     p.add_argument("--collection", required=True)
     p.add_argument("--queries", required=True, help="CSV: query and/or query_image, relevant")
@@ -49,6 +51,47 @@ def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.add_argument("--threshold", type=float, help="min cosine similarity (default: measured)")
     p.add_argument("--delete", action="store_true", help="delete all but one of each group")
     p.set_defaults(handler=cmd_duplicates)
+    _add_comparison_parsers(sub, common)
+
+
+def _add_setups(p: argparse.ArgumentParser, required: bool = True) -> None:
+    """``--a MODEL [--a-rerank R] --b MODEL [--b-rerank R]``: the two set-ups."""
+    for side in ("a", "b"):
+        p.add_argument(f"--{side}", required=required, help=f"set-up {side.upper()}'s embedder")
+        p.add_argument(f"--{side}-rerank", help=f"set-up {side.upper()}'s reranker (default: none)")
+
+
+def _add_query(p: argparse.ArgumentParser) -> None:
+    p.add_argument("--collection", required=True)
+    p.add_argument("--text", help="text query")
+    p.add_argument("--image", help="path of a query image")
+
+
+def _add_comparison_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
+    p = sub.add_parser("compare", parents=[common], help="one query through two set-ups")
+    _add_query(p)
+    _add_setups(p)
+    p.add_argument(
+        "--expected", action="append", help="a file name or id that answers the query (repeatable)"
+    )
+    p.add_argument("--top-k", type=int, default=10)
+    p.add_argument(
+        "--index-missing",
+        action="store_true",
+        help="first index the collection with a side's model",
+    )
+    p.set_defaults(handler=cmd_compare)
+
+    p = sub.add_parser("vote", parents=[common], help="say which set-up answered a query better")
+    _add_query(p)
+    _add_setups(p)
+    p.add_argument("--choice", required=True, choices=["A", "tie", "B"])
+    p.set_defaults(handler=cmd_vote)
+
+    p = sub.add_parser("votes", parents=[common], help="the votes' tallies, and a CSV of them")
+    _add_setups(p, required=False)
+    p.add_argument("--out", help="also save the votes as a CSV file")
+    p.set_defaults(handler=cmd_votes)
 
 
 def _print_json(value: Any) -> None:
@@ -163,4 +206,107 @@ def cmd_duplicates(args: argparse.Namespace, settings: Settings) -> int:
         print(f"  {group['kind']}: {items}")
     if args.delete:
         print(f"deleted {deleted} item(s), one of each group kept")
+    return 0
+
+
+def _setups(args: argparse.Namespace) -> tuple[Any, Any]:
+    from mmdemo.evaluate.comparison import Setup
+
+    return (
+        Setup(args.a, args.a_rerank).resolved(),
+        Setup(args.b, args.b_rerank).resolved(),
+    )
+
+
+def _index_missing(args: argparse.Namespace, settings: Settings, store: Any) -> None:
+    from mmdemo.ingest.indexer import index_existing
+
+    for setup in _setups(args):
+        if not store.has_model(args.collection, setup.model):
+            report = index_existing(
+                collection=args.collection, models=[setup.model], settings=settings, store=store
+            )
+            if not args.json:
+                print(f"indexed {args.collection} with {setup.model}: {report.added} images")
+
+
+def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
+    """Run one query through set-ups A and B and say which answered it better."""
+    from mmdemo.errors import NotFoundError
+    from mmdemo.evaluate.comparison import CLI_INDEX_HINT, compare_setups
+    from mmdemo.search.query import Query
+    from mmdemo.store import Store
+
+    store = Store(settings)
+    if not store.models(args.collection):
+        raise NotFoundError(f"Collection {args.collection!r} does not exist.")
+    if args.index_missing:
+        _index_missing(args, settings, store)
+    found = compare_setups(
+        Query(text=args.text, image=args.image),
+        collection=args.collection,
+        setups=_setups(args),
+        settings=settings,
+        store=store,
+        top_k=args.top_k,
+        expected=args.expected or (),
+        index_hint=CLI_INDEX_HINT,
+    )
+    if args.json:
+        _print_json(found.to_json())
+        return 0
+    for sentence in found.sentences:
+        print(sentence)
+    wanted = set(found.expected)
+    for side in found.sides:
+        print(f"\n{side.label}: {side.setup.name}")
+        for rank, (item, name) in enumerate(side.ranked, start=1):
+            mark = "  ✓ expected" if item in wanted or name in wanted else ""
+            print(f"  #{rank:<3} {name}{mark}")
+    if found.agreement:
+        measures = found.agreement
+        print(
+            f"\noverlap@{measures['k']}: {measures['overlap_at_k']:.2f}  "
+            f"rank-biased overlap: {measures['rbo']:.3f}"
+        )
+    return 0
+
+
+def cmd_vote(args: argparse.Namespace, settings: Settings) -> int:
+    """Record which set-up answered a query better (again: the vote is replaced)."""
+    from mmdemo.evaluate.votes import Votes, voted_query
+
+    a, b = _setups(args)
+    tally = Votes(settings).record(
+        collection=args.collection,
+        query=voted_query(args.text, args.image),
+        setups=(a.name, b.name),
+        choice=args.choice,
+    )
+    if args.json:
+        _print_json(tally.to_json())
+    else:
+        print(tally.sentence())
+    return 0
+
+
+def cmd_votes(args: argparse.Namespace, settings: Settings) -> int:
+    """Print the tally of one pair of set-ups (or of every pair voted on); export a CSV."""
+    from mmdemo.errors import InputError
+    from mmdemo.evaluate.votes import Votes
+
+    votes = Votes(settings)
+    if bool(args.a) != bool(args.b):
+        raise InputError("Name both set-ups (--a and --b), or neither for every pair.")
+    pairs = [tuple(s.name for s in _setups(args))] if args.a else votes.pairs()
+    tallies = [votes.tally(pair) for pair in pairs]
+    if args.out:
+        votes.export(args.out, pairs[0] if args.a else None)
+    if args.json:
+        _print_json([tally.to_json() for tally in tallies])
+        return 0
+    for tally in tallies:
+        print(tally.sentence())
+    if not tallies:
+        print("no votes yet")
     return 0
