@@ -251,3 +251,84 @@ def test_disagreements_rank_queries_by_reciprocal_rank_gap() -> None:
     assert [d.query.text for d in disagreements(run, "A", "B", limit=1)] == ["q2"]
     with pytest.raises(InputError, match="'C'"):
         disagreements(run, "A", "C")
+
+
+def test_each_set_up_warms_up_untimed_before_its_queries_are_timed(
+    collection: Path, tiny_clip_dir: Path, tiny_reranker_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The first search of each set-up (model loads, vectors read) is not in ms per query."""
+    from mmdemo.evaluate import runner
+
+    real_search = runner.search
+    calls: dict[str | None, int] = {}
+
+    def slow_first(*args: Any, **kwargs: Any) -> Any:
+        results = real_search(*args, **kwargs)
+        key = kwargs["reranker"]
+        calls[key] = calls.get(key, 0) + 1
+        cost = 4000.0 if calls[key] == 1 else 10.0
+        results.timings_ms = {"embed": cost / 2, "search": cost / 2}
+        return results
+
+    monkeypatch.setattr(runner, "search", slow_first)
+    settings = Settings(data_dir=collection, device="cpu")
+    store = Store(settings)
+    queries = queries_from_collection(store, "ev")
+    run = run_evaluation(
+        collection="ev",
+        queries=queries,
+        models=[str(tiny_clip_dir)],
+        rerankers=[None, str(tiny_reranker_dir)],
+        settings=settings,
+        store=store,
+    )
+    assert calls == {None: len(queries) + 1, str(tiny_reranker_dir): len(queries) + 1}
+    assert list(run.table["ms_per_query"]) == [10.0, 10.0]
+
+
+def test_the_metrics_table_names_metrics_in_words_and_marks_each_best_value() -> None:
+    from mmdemo.evaluate.views import BEST_MARK, BEST_STYLE, metrics_view
+
+    table = pd.DataFrame(
+        [
+            ["lite", "none", 0.5, 0.8, 0.9, 0.6, 0.7, 10, 12.34],
+            ["lite", "lite", 0.6, 0.8, 0.95, 0.65, 0.72, 10, 40.1],
+        ],
+        columns=COLUMNS,
+    )
+    styler = metrics_view(table)
+    assert list(styler.data.columns) == [
+        "Model",
+        "Reranker",
+        "Recall@1",
+        "Recall@5",
+        "Recall@10",
+        "MRR",
+        "nDCG@10",
+        "Queries",
+        "ms per query",
+    ]
+    import gradio as gr
+
+    shown = gr.Dataframe(interactive=False).postprocess(styler).metadata
+    assert shown is not None
+    assert shown["display_value"] == [
+        ["lite", "none", "0.500", "★ 0.800", "0.900", "0.600", "0.700", "10", "★ 12.3"],
+        ["lite", "lite", "★ 0.600", "★ 0.800", "★ 0.950", "★ 0.650", "★ 0.720", "10", "40.1"],
+    ]  # Recall@5 ties: both rows starred; the fastest is the lowest ms per query
+    starred = [[cell.startswith(BEST_MARK) for cell in row] for row in shown["display_value"]]
+    assert [[style == BEST_STYLE for style in row] for row in shown["styling"]] == starred
+    alone = metrics_view(table.head(1)).to_html()
+    assert BEST_MARK not in alone and "0.500" in alone
+
+
+def test_the_default_pair_differs_whenever_two_set_ups_ran() -> None:
+    from mmdemo.evaluate.views import default_pair
+
+    assert default_pair(["lite + none", "lite + lite", "x + none"]) == (
+        "lite + none",
+        "lite + lite",
+    )
+    assert default_pair(["lite + none"]) == ("lite + none", "lite + none")
+    with pytest.raises(InputError):
+        default_pair([])
