@@ -108,3 +108,72 @@ def test_similar_pairs_lists_each_pair_above_the_floor_once_across_blocks() -> N
     capped, _ = similar_pairs(vectors, 0.3, 2, block=5)
     assert all(found.tolist() == rows[i][:2].tolist() for i, found in enumerate(capped))
     assert sum(len(found) for found in rows) > 23
+
+
+def _small_jpeg_copy(source: Path, target: Path) -> None:
+    """The copy the walk-through made: resized to 60 % and saved as JPEG quality 60."""
+    from PIL import Image
+
+    with Image.open(source) as image:
+        small = image.convert("RGB").resize((round(image.width * 0.6), round(image.height * 0.6)))
+    small.save(target, "JPEG", quality=60)
+
+
+@pytest.mark.parametrize("model", ["lite", "lite-b2"])
+def test_small_jpeg_copies_are_found_at_the_default_threshold(tmp_path: Path, model: str) -> None:
+    """Every offline model: coffee.jpg's copy (0.896 with lite) and clock.jpg's (0.70 with
+    lite-b2, below distinct photo pairs) join their originals by fingerprint; no photo joins
+    another."""
+    from mmdemo.evaluate.duplicates import DEFAULT_THRESHOLD, describe
+    from mmdemo.ingest.indexer import index_paths
+    from mmdemo.models import registry
+
+    assert model in {p.key for p in registry.presets("embedder") if p.offline}
+    photos = Path(__file__).resolve().parents[1] / "assets" / "photos"
+    copies = tmp_path / "copies"
+    copies.mkdir()
+    for name in ("coffee", "clock"):
+        _small_jpeg_copy(photos / f"{name}.jpg", copies / f"{name}-copy.jpg")
+    settings = Settings.from_env(data_dir=tmp_path / "data")
+    store = Store(settings)
+    report = index_paths(
+        [photos, copies], collection="dups", models=[model], settings=settings, store=store
+    )
+    assert report.added == len(list(photos.glob("*.jpg"))) + 2
+    groups = describe(
+        find_duplicates(store, "dups", model, DEFAULT_THRESHOLD), dict(store.items("dups"))
+    )
+    found = sorted(sorted(item["file_name"] for item in group["items"]) for group in groups)
+    assert found == [["clock-copy.jpg", "clock.jpg"], ["coffee-copy.jpg", "coffee.jpg"]]
+    again = find_duplicates(store, "dups", model, DEFAULT_THRESHOLD)  # from the cache
+    assert [g.ids for g in again] == [g.ids for g in find_duplicates(store, "dups", model)]
+    assert find_duplicates(store, "dups", model, 0.9999) == []
+
+
+def test_fingerprints_survive_re_encoding_are_cached_and_skip_missing_thumbnails(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    import io
+
+    from PIL import Image
+
+    from mmdemo.evaluate import fingerprints as prints
+    from mmdemo.ingest.copies import thumb_path
+
+    settings = Settings.from_env(data_dir=tmp_path / "data")
+    photos = Path(__file__).resolve().parents[1] / "assets" / "photos"
+    with Image.open(photos / "coffee.jpg") as image:
+        original = image.convert("RGB")
+    buffer = io.BytesIO()
+    original.resize((original.width // 2, original.height // 2)).save(buffer, "JPEG", quality=40)
+    copy = Image.open(io.BytesIO(buffer.getvalue()))
+    with Image.open(photos / "rocket.jpg") as other:
+        assert prints.distance(prints.fingerprint(original), prints.fingerprint(other)) > 10
+    assert prints.distance(prints.fingerprint(original), prints.fingerprint(copy)) <= 4
+    thumb = thumb_path(settings, "a" * 64)
+    thumb.parent.mkdir(parents=True)
+    original.save(thumb, "JPEG")
+    found = prints.fingerprints(settings, ["a" * 64, "b" * 64])
+    assert list(found) == ["a" * 64]
+    monkeypatch.setattr(prints, "load_image", lambda path: pytest.fail("decoded again"))
+    assert prints.fingerprints(settings, ["a" * 64]) == found

@@ -3,26 +3,40 @@
 Each item's few nearest neighbours come from an exact blocked scan of the collection's
 vectors up to :data:`SCAN_MAX_PRODUCTS`, and from the store's batched HNSW queries above
 that; memory never holds an n x n matrix. Pairs
-above the threshold are joined into groups (union-find). Identical bytes are already one
-item (ids are content hashes), so an "exact" group holds different files that the model
-cannot tell apart (re-saved, metadata-only edits); every other group is "near".
+above the threshold are joined into groups (union-find), and so are pairs a little below it
+whose perceptual fingerprints match (:mod:`mmdemo.evaluate.fingerprints`): a resized,
+heavily re-encoded copy can fall below the threshold with some models, never below
+:data:`FINGERPRINT_FLOOR`. Identical bytes are already one item (ids are content hashes), so
+an "exact" group holds different files that the model cannot tell apart (re-saved,
+metadata-only edits); every other group is "near".
 """
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
 
 from mmdemo.errors import InputError
+from mmdemo.evaluate.fingerprints import distance, fingerprints
 from mmdemo.exact import similar_pairs
 from mmdemo.store import Store
 
-#: Default cosine threshold for the lite model, measured in bench/duplicate_threshold.py:
-#: resized, re-encoded and cropped copies of the demo photos vs distinct photos.
+#: Whether two item ids hold the same picture by some other test than their similarity.
+Alike = Callable[[str, str], bool]
+
+#: Default cosine threshold, set by bench/duplicate_threshold.py over every offline model:
+#: the lowest candidate with no pair of distinct photos above it (resized, re-encoded and
+#: cropped copies of the demo photos vs distinct photos and Tux Paint stamps).
 DEFAULT_THRESHOLD = 0.9
+#: Pairs below the threshold but at least this similar are joined when their fingerprints
+#: match: the weakest resized + re-encoded copy the bench measured scores 0.70 (lite-b2).
+FINGERPRINT_FLOOR = 0.65
+#: Fingerprints this close (bits of 63) are the same picture, set by the same bench: midway
+#: between its resized / re-encoded copies (at most 4) and distinct images (at least 10).
+FINGERPRINT_DISTANCE = 7
 #: Similarity at or above which two items count as the same picture.
 EXACT_SIMILARITY = 0.9999
 #: How many nearest neighbours each item asks the store for.
@@ -83,19 +97,26 @@ def group_neighbours(
     neighbour_ids: Sequence[Sequence[str]],
     neighbour_sims: Sequence[np.ndarray] | np.ndarray,
     threshold: float,
+    alike: Alike | None = None,
 ) -> list[DuplicateGroup]:
     """Groups of rows linked by neighbour pairs at or above ``threshold``, largest first.
 
     ``neighbour_ids[i]`` / ``neighbour_sims[i]`` are row ``i``'s nearest items (any order).
-    Within a group, the first row in ``ids`` order is kept and the others are listed by
-    falling similarity to it.
+    A pair below the threshold but at or above :data:`FINGERPRINT_FLOOR` is linked too when
+    ``alike`` says its two ids hold the same picture. Within a group, the first row in
+    ``ids`` order is kept and the others are listed by falling similarity to it.
     """
     threshold = check_threshold(threshold)
     row_of = {item_id: row for row, item_id in enumerate(ids)}
     groups = _Groups(len(ids))
     for row, (found, sims) in enumerate(zip(neighbour_ids, neighbour_sims, strict=True)):
         for other, sim in zip(found, sims, strict=False):
-            if sim >= threshold and other in row_of and row_of[other] != row:
+            if other not in row_of or row_of[other] == row:
+                continue
+            close = sim >= threshold or (
+                alike is not None and sim >= FINGERPRINT_FLOOR and alike(ids[row], other)
+            )
+            if close:
                 groups.join(row, row_of[other])
     members: dict[int, list[int]] = {}
     for row in range(len(ids)):
@@ -127,11 +148,39 @@ def find_duplicates(
         return []
     sims: Sequence[np.ndarray] | np.ndarray
     if scan_fits(*vectors.shape):
-        rows, sims = similar_pairs(vectors, threshold, NEIGHBOURS)
+        rows, sims = similar_pairs(vectors, min(threshold, FINGERPRINT_FLOOR), NEIGHBOURS)
         neighbour_ids: Sequence[Sequence[str]] = [[ids[r] for r in found] for found in rows]
     else:
         neighbour_ids, sims = store.neighbours(collection, model, vectors, NEIGHBOURS + 1)
-    return group_neighbours(ids, vectors, neighbour_ids, sims, threshold)
+    exact_only = threshold >= EXACT_SIMILARITY  # a strict search asks for exact copies only
+    alike = None if exact_only else _same_picture(store, ids, neighbour_ids, sims, threshold)
+    return group_neighbours(ids, vectors, neighbour_ids, sims, threshold, alike)
+
+
+def _same_picture(
+    store: Store,
+    ids: Sequence[str],
+    neighbour_ids: Sequence[Sequence[str]],
+    sims: Sequence[np.ndarray] | np.ndarray,
+    threshold: float,
+) -> Alike:
+    """Whether two items' fingerprints match, hashing only the items of pairs that the
+    similarity alone would not join (between the floor and the threshold)."""
+    doubtful = {
+        item
+        for row, (found, row_sims) in enumerate(zip(neighbour_ids, sims, strict=True))
+        for other, sim in zip(found, row_sims, strict=False)
+        if FINGERPRINT_FLOOR <= sim < threshold
+        for item in (ids[row], other)
+    }
+    known = fingerprints(store.settings, sorted(doubtful)) if doubtful else {}
+
+    def alike(first: str, second: str) -> bool:
+        if first not in known or second not in known:
+            return False
+        return distance(known[first], known[second]) <= FINGERPRINT_DISTANCE
+
+    return alike
 
 
 def scan_fits(count: int, dim: int) -> bool:
