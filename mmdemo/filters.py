@@ -17,6 +17,7 @@ from __future__ import annotations
 
 import math
 import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 
 from mmdemo.dates import DATE_KEYS, Span, parse_span, year_span
@@ -90,6 +91,29 @@ class ItemFilter:
     def active(self) -> bool:
         """Whether this filter leaves anything out at all."""
         return bool(self.needle or self.where)
+
+    @property
+    def negated(self) -> bool:
+        """Whether a condition is ``!=`` or ``not in``, which an item lacking its key meets
+        (so a misspelt key filters nothing rather than everything)."""
+        return any(c.op in ("!=", "not in") for c in self.where)
+
+
+#: Metadata keys the indexer keeps for itself: never listed to a user (a source's origin
+#: can name a server folder), though a filter may still use them.
+UNLISTED_KEYS = frozenset({"image_file", "origin"})
+
+
+def check_keys(conditions: tuple[Condition, ...], keys: Iterable[str]) -> None:
+    """Raise :class:`FilterError` when a condition names a key no item has, listing the
+    keys there are (``color=red`` on a collection with ``colour`` says so)."""
+    known = set(keys)
+    missing = [c.key for c in conditions if c.key not in known]
+    if not missing:
+        return
+    listed = sorted(known - UNLISTED_KEYS)
+    has = f"its items have: {', '.join(listed)}" if listed else "its items have no metadata"
+    raise FilterError(f"No item in this collection has a field {missing[0]!r}; {has}.")
 
 
 @dataclass(frozen=True)

@@ -2,11 +2,13 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import pytest
 
 from mmdemo import dates
 from mmdemo.dates import Span
-from mmdemo.filters import Condition, FilterError, ItemFilter, parse_where
+from mmdemo.filters import Condition, FilterError, ItemFilter, check_keys, parse_where
 from mmdemo.store.parts import chroma_filter, chroma_where
 
 
@@ -139,3 +141,43 @@ def test_stored_iso_dates_get_their_number_companion() -> None:
         "n": 3,
         "taken_ts": JUNE_1_2021 + 10,
     }
+
+
+def test_a_key_no_item_has_is_named_with_the_keys_there_are() -> None:
+    keys = {"caption", "colour", "price", "origin", "image_file"}
+    check_keys(parse_where("colour=red and price<3"), keys)
+    with pytest.raises(FilterError) as caught:
+        check_keys(parse_where("price<3 and color=red"), keys)
+    assert str(caught.value) == (
+        "No item in this collection has a field 'color'; its items have: caption, colour, price."
+    )
+    with pytest.raises(FilterError, match="have no metadata"):
+        check_keys(parse_where("color=red"), {"origin"})
+    assert ItemFilter("", parse_where("a != 1")).negated
+    assert ItemFilter("", parse_where("a not in (1, 2)")).negated
+    assert not ItemFilter("", parse_where("a in (1, 2) and b = 3")).negated
+
+
+@pytest.mark.parametrize("exact", [True, False], ids=["exact", "hnsw"])
+@pytest.mark.parametrize("where", ["color=red", "color!=red", "color not in (red)"])
+def test_the_store_refuses_a_filter_on_a_missing_key_in_both_search_paths(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch, exact: bool, where: str
+) -> None:
+    """``color`` on a ``colour`` collection: today "no images", or (``!=``) every image."""
+    import numpy as np
+
+    from mmdemo import store as store_module
+    from mmdemo.config import Settings
+    from mmdemo.store import Store
+
+    monkeypatch.setattr(store_module, "exact_fits", lambda count, dim: exact)
+    store = Store(Settings.from_env(data_dir=tmp_path / "data"))
+    vectors = np.eye(3, dtype=np.float32)
+    metadata = [{"file_name": f"{c}.jpg", "colour": c} for c in ("red", "blue", "green")]
+    store.add("shop", "m", ["a", "b", "c"], vectors, metadata)
+    query = np.array([1.0, 0.0, 0.0], dtype=np.float32)
+    with pytest.raises(FilterError, match=r"field 'color'; its items have: colour, file_name\."):
+        store.query("shop", "m", query, 3, ItemFilter("", parse_where(where)))
+    found = store.query("shop", "m", query, 3, ItemFilter("", parse_where("colour!=red")))
+    assert sorted(h.metadata["colour"] for h in found) == ["blue", "green"]
+    assert store.query("shop", "m", query, 3, ItemFilter("", parse_where("colour=pink"))) == []

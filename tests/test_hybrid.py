@@ -15,7 +15,7 @@ from mmdemo import exact
 from mmdemo.cli import main
 from mmdemo.config import Settings
 from mmdemo.errors import InputError
-from mmdemo.filters import ItemFilter, parse_where
+from mmdemo.filters import FilterError, ItemFilter, parse_where
 from mmdemo.ingest.indexer import index_paths
 from mmdemo.models.loading import load_embedder
 from mmdemo.search.engine import search
@@ -144,7 +144,8 @@ def test_metadata_filters_apply_in_the_store(
     assert ids("brand=zen and color not in (red)") == ["d"]
     assert ids("brand=acme", contains="QUERY") == ["b"]
     assert ids("brand=zen", captions=True) == ["d"]
-    assert ids("no_such_column=1") == []
+    with pytest.raises(FilterError, match="no_such_column"):
+        ids("no_such_column=1")  # a key no item has is named, not "no results"
     assert ids("price=5") == ["a"]
 
 

@@ -17,7 +17,7 @@ import numpy as np
 
 from mmdemo.errors import InputError
 from mmdemo.exact import exact_fits
-from mmdemo.filters import ItemFilter
+from mmdemo.filters import ItemFilter, check_keys
 from mmdemo.records import (
     CAPTION_KEY,
     as_matrix,
@@ -208,6 +208,7 @@ class Store(Handles):
             return []
         if exact_fits(count, vector.shape[1]):
             allowed = self._matching(target, item_filter) if item_filter else None
+            self._check_keys(target, item_filter, allowed != set())
             index = self._exact.get(
                 str(target.id), count, lambda: self._rows(target, with_metadata=True)
             )
@@ -221,6 +222,7 @@ class Store(Handles):
             include=["distances", "metadatas"],
             **chroma_filter(item_filter),
         )
+        self._check_keys(target, item_filter, bool(result["ids"][0]))
         distances = (result["distances"] or [[]])[0]
         metadatas = (result["metadatas"] or [[]])[0]
         return [
@@ -250,6 +252,20 @@ class Store(Handles):
                 for item_id, vector in zip(got["ids"], vectors, strict=True):
                     found[item_id] = np.asarray(vector, dtype=np.float32)
         return found
+
+    def _check_keys(self, target: Collection, item_filter: ItemFilter | None, found: bool) -> None:
+        """Refuse a condition on a key no item has (:func:`check_keys`), where it would
+        quietly match nothing, or everything (``!=``, ``not in``). ``found``: whether the
+        filter let some item through (then, without a negation, every key is there)."""
+        if item_filter is None or not item_filter.where or (found and not item_filter.negated):
+            return
+        keys = {
+            key
+            for page in self._pages(target, ["metadatas"])
+            for metadata in page["metadatas"] or []
+            for key in metadata or {}
+        }
+        check_keys(item_filter.where, keys)
 
     def _matching(self, target: Collection, item_filter: ItemFilter) -> set[str] | None:
         """Ids of ``target``'s items that ``item_filter`` allows; None when it allows all."""
