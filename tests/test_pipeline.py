@@ -484,3 +484,39 @@ def test_large_images_reach_models_bounded_but_are_stored_whole(
     assert (meta["width"], meta["height"]) == (3000, 2000)
     assert (settings.images_dir / meta["image_file"]).read_bytes() == big.read_bytes()
     assert found.table["similarity"].iloc[0] == pytest.approx(1.0, abs=1e-4)
+
+
+def test_same_bytes_with_other_details_are_reported_with_what_was_kept(
+    tmp_path: Path, settings: Settings, tiny_clip_dir: Path
+) -> None:
+    """Two products sharing a photo: the second's caption and price are named, not lost."""
+    folder = write_images(tmp_path / "shop", {"a-red-shoe.png": (200, 30, 30)})
+    data = (folder / "a-red-shoe.png").read_bytes()
+    for name in ("b-blue-shoe.png", "c-same-shoe.png", "d-plain-copy.png"):
+        (folder / name).write_bytes(data)
+    captions = tmp_path / "captions.csv"
+    captions.write_text(
+        "file_name,caption,price\n"
+        "a-red-shoe.png,red shoe,30\n"
+        "b-blue-shoe.png,blue shoe,25\n"
+        "c-same-shoe.png,red shoe,30\n",
+        encoding="utf-8",
+    )
+    store = Store(settings)
+    report = index_paths(
+        [folder],
+        collection="shop",
+        models=[str(tiny_clip_dir)],
+        settings=settings,
+        store=store,
+        captions=captions,
+    )
+    assert (report.added, report.present) == (1, 2)  # c and d add nothing new and lose nothing
+    (lost,) = report.rejected
+    assert Path(lost.file).name == "b-blue-shoe.png"
+    assert lost.reason == (
+        "same image as a-red-shoe.png, which is stored once with its own caption and metadata; "
+        "this file's caption 'blue shoe' (kept: 'red shoe'), price 25 (kept: 30) were not stored"
+    )
+    ((_, kept),) = store.items("shop")
+    assert (kept["file_name"], kept["caption"], kept["price"]) == ("a-red-shoe.png", "red shoe", 30)

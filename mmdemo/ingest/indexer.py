@@ -32,7 +32,8 @@ from mmdemo.ingest.images import (
     load_image,
     screen_image,
 )
-from mmdemo.ingest.metadata import describe
+from mmdemo.ingest.metadata import csv_row, describe
+from mmdemo.ingest.same_bytes import SameBytes
 from mmdemo.ingest.sources import count_sources, iter_sources
 from mmdemo.models.loading import load_embedder
 from mmdemo.models.registry import resolve
@@ -175,16 +176,19 @@ def _read_sources(
     entries: Iterable[SourceItem | Rejection],
     settings: Settings,
     describe_item: Describe,
+    captions: Captions,
     report: IndexReport,
     allowance: Allowance,
 ) -> Iterator[Pending | None]:
     """Read and hash each source item; yields None for an unreadable one (for progress).
 
     More than ``allowance.bound(settings.limits).upload_images`` images in one ingest are
-    refused; once ``allowance`` is full, reading stops with one rejection saying why.
+    refused; once ``allowance`` is full, reading stops with one rejection saying why. A file
+    with the same bytes as an earlier one but another caption or metadata is reported.
     """
     limit = allowance.bound(settings.limits).upload_images
     candidates = 0
+    same_bytes = SameBytes()
     for entry in entries:
         if isinstance(entry, Rejection):
             report.rejected.append(entry)
@@ -212,6 +216,10 @@ def _read_sources(
             yield None
             continue
         item_id = content_hash(data)
+        if lost := same_bytes.check(item_id, entry, csv_row(captions, entry.file_name, ())):
+            report.rejected.append(lost)
+            yield None
+            continue
         decode = partial(_decode_source, entry, data, item_id, settings, describe_item, allowance)
         yield Pending(item_id, entry.origin, decode, partial(screen_image, data, entry.file_name))
 
@@ -347,7 +355,7 @@ def index_paths(
         describe, captions=caption_map, settings=settings, read_text=ocr, warnings=report.warnings
     )
     entries = iter_sources(paths, limits, dataset, skip)
-    pendings = _read_sources(entries, settings, describe_item, report, allowance)
+    pendings = _read_sources(entries, settings, describe_item, caption_map, report, allowance)
     return _run(pendings, total, collection, embedders, store, report, progress, settings)
 
 
