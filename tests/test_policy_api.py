@@ -84,7 +84,12 @@ PARAMETERS = {
     ],
     "/compare": [
         "collection", "model_a", "model_b", "text", "image", "reranker_a", "reranker_b", "top_k",
+        "expected",
     ],
+    "/vote": [
+        "collection", "model_a", "model_b", "choice", "text", "image", "reranker_a", "reranker_b",
+    ],
+    "/votes": ["model_a", "model_b", "reranker_a", "reranker_b"],
     "/collections": [],
     "/delete": ["collection", "confirm"],
     "/status": [],
@@ -158,6 +163,15 @@ def cases(app_files: dict[str, Any]) -> dict[str, dict[str, Any]]:
         "/index_existing": {"collection": "keep-me", "model": "lite"},
         "/search": {"collection": DEMO, "text": "a cup of coffee"},
         "/compare": {"collection": DEMO, "model_a": "lite", "model_b": "lite", "text": "cat"},
+        "/vote": {
+            "collection": DEMO,
+            "model_a": "lite",
+            "model_b": "lite",
+            "reranker_b": "lite",
+            "choice": "B",
+            "text": "cat",
+        },
+        "/votes": {"model_a": "lite", "model_b": "lite", "reranker_b": "lite"},
         "/collections": {},
         "/delete": {"collection": "keep-me", "confirm": True},
         "/status": {},

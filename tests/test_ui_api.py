@@ -123,7 +123,7 @@ def test_a_plain_server_path_is_not_an_upload(client: Client, web_app: WebApp) -
 def test_the_page_events_are_not_public_endpoints(client: Client) -> None:
     names = set(client.view_api(print_info=False, return_format="dict")["named_endpoints"])
     expected = {"/index", "/index_existing", "/search", "/compare", "/collections", "/delete"}
-    expected |= {"/evaluate"}
+    expected |= {"/evaluate", "/vote", "/votes"}
     assert names == expected | {"/status"}
 
 
@@ -366,6 +366,57 @@ def test_compare_with_a_reranker_shows_ranks_before_reranking(
     reranked = payload["b"]["results"]
     assert payload["b"]["reranker"] == resolve(str(tiny_reranker_dir), "reranker").key
     assert sorted(row["rank_before_rerank"] for row in reranked) == [1, 2, 3, 4]
+
+
+def test_known_answers_make_the_verdict_name_the_winner(
+    client: Client, web_app: WebApp, tiny_reranker_dir: Path, indexed: dict[str, Any]
+) -> None:
+    reranker = str(tiny_reranker_dir)
+    plain = _compare(client, web_app, reranker_b=reranker)
+    names_a = [row["file_name"] for row in plain["a"]["results"]]
+    names_b = [row["file_name"] for row in plain["b"]["results"]]
+    # The image B ranks lowest of those A ranks first or last: whoever ranks it higher wins.
+    answer = max((names_a[0], names_a[-1]), key=names_b.index)
+    rank_a, rank_b = names_a.index(answer) + 1, names_b.index(answer) + 1
+    payload = _compare(client, web_app, reranker_b=reranker, expected=[answer])
+    assert payload["expected"] == [answer] and plain["winner"] is None
+    winner = "A" if rank_a < rank_b else "B" if rank_b < rank_a else "tie"
+    assert payload["winner"] == winner
+    if winner == "tie":
+        assert payload["verdict"][0].startswith("A tie for this query")
+    else:
+        loser = {"A": "B", "B": "A"}[winner]
+        ranks = {"A": rank_a, "B": rank_b}
+        assert payload["verdict"][0] == (
+            f"{winner} is better for this query: {winner} finds the expected image ({answer}) "
+            f"at #{ranks[winner]}, {loser} at #{ranks[loser]}."
+        )
+
+
+def test_votes_count_once_per_visitor_and_query(
+    client: Client, web_app: WebApp, tiny_reranker_dir: Path, indexed: dict[str, Any]
+) -> None:
+    pair = {
+        "model_a": web_app.model,
+        "model_b": web_app.model,
+        "reranker_b": str(tiny_reranker_dir),
+    }
+    asked = {"collection": COLLECTION, "text": "a photo of votes", **pair}
+    before = client.predict(**pair, api_name="/votes")
+    first = client.predict(**asked, choice="A", api_name="/vote")
+    assert (first["a"], first["b"]) == (before["a"] + 1, before["b"])
+    again = client.predict(**asked, choice="B", api_name="/vote")  # replaces this visitor's A
+    assert (again["a"], again["b"], again["votes"]) == (
+        before["a"],
+        before["b"] + 1,
+        first["votes"],
+    )
+    assert client.predict(**pair, api_name="/votes") == again
+    assert again["sentence"].startswith("B (") or again["a"] >= again["b"]
+    with pytest.raises(AppError, match="same set-up"):
+        client.predict(**asked | {"reranker_b": "none"}, choice="A", api_name="/vote")
+    with pytest.raises(AppError, match="must be one of"):
+        client.predict(**asked, choice="C", api_name="/vote")
 
 
 def test_a_setup_whose_model_fails_keeps_the_other_side(

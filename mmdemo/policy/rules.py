@@ -9,6 +9,7 @@ from typing import TYPE_CHECKING, Any, ClassVar, Literal
 
 from mmdemo.config import BACKENDS
 from mmdemo.errors import InputError
+from mmdemo.evaluate.votes import CHOICES
 from mmdemo.models.registry import Kind
 from mmdemo.policy.limits import (
     FILES_MAX,
@@ -84,6 +85,23 @@ class Text(Rule):
 NAME = Text(NAME_MAX_CHARS)
 QUERY_TEXT = Text(TEXT_MAX_CHARS)
 WHERE = Text(WHERE_MAX_CHARS)
+
+
+@dataclass(frozen=True)
+class Choice(Rule):
+    """One of a few fixed words (a vote's ``A``, ``tie`` or ``B``)."""
+
+    words: tuple[str, ...]
+
+    def check(self, value: Any, scope: Scope) -> str:
+        if value not in self.words:
+            allowed = ", ".join(repr(word) for word in self.words)
+            raise InputError(f"The {scope.label} must be one of {allowed}, got {shown(value)}.")
+        return str(value)
+
+
+#: A viewer's vote on a comparison.
+CHOICE = Choice(CHOICES)
 
 
 @dataclass(frozen=True)

@@ -7,7 +7,8 @@ descriptions, in their order: each is declared once, there. Values are named pla
 passes the same policy as the page (:meth:`mmdemo.policy.Policy.admit`), and an expected
 failure comes back as one plain sentence. The page's own events are all private, so
 moving a component never changes the API. Endpoints: ``index``, ``index_existing``,
-``search``, ``compare``, ``collections``, ``delete``, ``status``, ``evaluate``.
+``search``, ``compare``, ``vote``, ``votes``, ``collections``, ``delete``, ``status``,
+``evaluate``.
 """
 
 from __future__ import annotations
@@ -20,7 +21,7 @@ from typing import Any
 import gradio as gr
 
 from mmdemo.policy import REQUIRED, Request, asked_fields
-from mmdemo.ui.actions import collections, compare, evaluate, search
+from mmdemo.ui.actions import collections, compare, evaluate, search, votes
 from mmdemo.ui.context import POOLED, SEARCH_POOLED, AppContext, no_progress
 from mmdemo.ui.requests import (
     CompareRequest,
@@ -31,10 +32,12 @@ from mmdemo.ui.requests import (
     ListRequest,
     SearchRequest,
     StatusRequest,
+    VoteRequest,
+    VotesRequest,
 )
 from mmdemo.ui.shared import answers_errors
 
-Answer = Callable[[AppContext, Any], Any]
+Answer = Callable[..., Any]
 
 
 @dataclass(frozen=True)
@@ -48,6 +51,8 @@ class Endpoint:
     doc: str
     returns_doc: str
     pool: dict[str, Any]
+    #: Whether ``answer`` also takes the caller's session (a vote counts once per visitor).
+    session: bool = False
 
 
 def _search(ctx: AppContext, asked: SearchRequest) -> tuple[dict[str, Any], gr.FileData]:
@@ -58,6 +63,9 @@ def _search(ctx: AppContext, asked: SearchRequest) -> tuple[dict[str, Any], gr.F
 def _delete(ctx: AppContext, asked: DeleteRequest) -> dict[str, Any]:
     message = collections.delete(ctx, asked)
     return {"collection": asked.collection.name, "message": message}
+
+
+TALLY_DOC = '{"setup_a", "setup_b", "a", "b", "ties", "votes", "queries", "sentence"}'
 
 
 def _evaluate(ctx: AppContext, asked: EvaluateRequest) -> dict[str, Any]:
@@ -107,6 +115,25 @@ ENDPOINTS = (
         'overlap_at_k, rbo, rbo_p, kendall_tau}}; a side is {"indexed", "error", "model", '
         '"reranker", "timings_ms", "results"}',
         POOLED,
+    ),
+    Endpoint(
+        "vote",
+        VoteRequest,
+        lambda ctx, asked, session: votes.vote(ctx, asked, session).to_json(),
+        dict[str, Any],
+        "Say which set-up answered a query better (A, tie or B); voting again replaces it.",
+        f"the pair's tally: {TALLY_DOC}",
+        {},
+        session=True,
+    ),
+    Endpoint(
+        "votes",
+        VotesRequest,
+        lambda ctx, asked: votes.tally(ctx, asked).to_json(),
+        dict[str, Any],
+        "The viewers' votes so far on one pair of set-ups.",
+        TALLY_DOC,
+        {},
     ),
     Endpoint(
         "collections",
@@ -174,7 +201,10 @@ def handler(ctx: AppContext, endpoint: Endpoint) -> Callable[..., Any]:
         values = signature.bind(*args, **kwargs).arguments
         request: gr.Request | None = values.pop("request", None)
         session = request.session_hash if request is not None else None
-        return endpoint.answer(ctx, ctx.admit(endpoint.kind, values, session, api=True))
+        asked = ctx.admit(endpoint.kind, values, session, api=True)
+        if endpoint.session:
+            return endpoint.answer(ctx, asked, session)
+        return endpoint.answer(ctx, asked)
 
     call.__name__ = call.__qualname__ = endpoint.name
     call.__signature__ = signature  # type: ignore[attr-defined]

@@ -17,6 +17,7 @@ from mmdemo.policy import Request, ask
 from mmdemo.policy.limits import DATASET_ROWS_MAX, MODELS_MAX, TOP_K_MAX
 from mmdemo.policy.rules import (
     BACKEND,
+    CHOICE,
     CONFIRM,
     EMBEDDER,
     EMBEDDER_OR_DEFAULT,
@@ -53,6 +54,8 @@ DELETABLE = Collection(
 RERANKER_DOC = 'a reranker preset or Hub id, or "none"'
 BACKEND_DOC = 'what runs the embedder: "auto", "torch", "onnx" or "openvino"; blank: the app\'s'
 TOP_K_DOC = f"how many results, 1 to {TOP_K_MAX}"
+#: The most known answers one comparison takes.
+EXPECTED_MAX = 50
 
 
 @dataclass(frozen=True)
@@ -141,6 +144,12 @@ class CompareRequest(Request):
     reranker_a: str | None = ask(RERANKER, NO_RERANKER, f"set-up A's reranker: {RERANKER_DOC}")
     reranker_b: str | None = ask(RERANKER, NO_RERANKER, f"set-up B's reranker: {RERANKER_DOC}")
     top_k: int = ask(TOP_K, 10, TOP_K_DOC, label=TOP_K_LABEL)
+    expected: tuple[str, ...] = ask(
+        Listed(NAME, EXPECTED_MAX),
+        None,
+        "file names or ids that answer the query; with them the verdict names the winner",
+        label="known answers",
+    )
 
     @property
     def setups(self) -> tuple[Setup, Setup]:
@@ -148,6 +157,33 @@ class CompareRequest(Request):
             Setup(self.collection, self.model_a, self.reranker_a, self.top_k),
             Setup(self.collection, self.model_b, self.reranker_b, self.top_k),
         )
+
+
+@dataclass(frozen=True, kw_only=True)
+class VoteRequest(Request):
+    """A viewer's say on one comparison: A better, a tie, or B better (``/vote``)."""
+
+    collection: Target = ask(
+        Collection("read", "Choose the collection the comparison ran on."),
+        doc="the collection compared on",
+    )
+    model_a: str = ask(EMBEDDER, doc="set-up A's embedding model")
+    model_b: str = ask(EMBEDDER, doc="set-up B's embedding model")
+    choice: str = ask(CHOICE, doc='"A", "tie" or "B"')
+    text: str = ask(QUERY_TEXT, "", "the query's text")
+    image: str | None = ask(UPLOAD, None, "the query's image (handle_file), optional")
+    reranker_a: str | None = ask(RERANKER, NO_RERANKER, f"set-up A's reranker: {RERANKER_DOC}")
+    reranker_b: str | None = ask(RERANKER, NO_RERANKER, f"set-up B's reranker: {RERANKER_DOC}")
+
+
+@dataclass(frozen=True, kw_only=True)
+class VotesRequest(Request):
+    """The viewers' tally on one pair of set-ups (``/votes``)."""
+
+    model_a: str = ask(EMBEDDER, doc="set-up A's embedding model")
+    model_b: str = ask(EMBEDDER, doc="set-up B's embedding model")
+    reranker_a: str | None = ask(RERANKER, NO_RERANKER, f"set-up A's reranker: {RERANKER_DOC}")
+    reranker_b: str | None = ask(RERANKER, NO_RERANKER, f"set-up B's reranker: {RERANKER_DOC}")
 
 
 @dataclass(frozen=True, kw_only=True)

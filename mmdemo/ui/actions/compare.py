@@ -12,7 +12,7 @@ from mmdemo.evaluate.compare import (
     overlap_at_k,
     rank_biased_overlap,
 )
-from mmdemo.evaluate.verdict import SetupName, same_list_reason, verdict
+from mmdemo.evaluate.verdict import SetupName, judge, same_list_reason, verdict
 from mmdemo.models import registry
 from mmdemo.policy.rules import NO_RERANKER
 from mmdemo.search.engine import RERANK_CANDIDATES
@@ -48,12 +48,16 @@ class Comparison:
     b: Side
     agreement: dict[str, Any] | None
     verdict: list[str] | None
+    expected: tuple[str, ...] = ()
+    winner: str | None = None
 
     @property
     def payload(self) -> dict[str, Any]:
-        """What the API returns and the page keeps: both sides, agreement and verdict."""
+        """What the API returns and the page keeps: both sides, agreement, verdict, and
+        with known answers the winner (``A``, ``B``, ``tie`` or ``none``)."""
         sides = {"a": self.a.payload, "b": self.b.payload}
-        return {**sides, "agreement": self.agreement, "verdict": self.verdict}
+        told = {"agreement": self.agreement, "verdict": self.verdict}
+        return {**sides, **told, "expected": list(self.expected), "winner": self.winner}
 
 
 def compare(ctx: AppContext, request: CompareRequest) -> Comparison:
@@ -65,12 +69,14 @@ def compare(ctx: AppContext, request: CompareRequest) -> Comparison:
     if not ctx.store().models(request.collection.stored):
         raise NotFoundError(f"Collection {request.collection.name!r} does not exist.")
     a, b = (_side(ctx, query, setup) for setup in request.setups)
+    expected = request.expected
     if not (a.ids and b.ids):
-        return Comparison(a, b, None, None)
+        return Comparison(a, b, None, None, expected)
     stored = request.collection.stored
-    return Comparison(
-        a, b, agreement(a.ids, b.ids, request.top_k), tell(ctx, stored, (a, b), request.top_k)
-    )
+    told = tell(ctx, stored, (a, b), request.top_k, expected)
+    judged = judge(_ranked(a), _ranked(b), SIDES, expected)
+    measured = agreement(a.ids, b.ids, request.top_k)
+    return Comparison(a, b, measured, told, expected, judged.winner if judged else None)
 
 
 def _side(ctx: AppContext, query: Query, setup: Setup) -> Side:
@@ -127,13 +133,23 @@ def _setup_name(label: str, side: dict[str, Any]) -> SetupName:
     return SetupName(label, str(side.get("model", "")), side.get("reranker"))
 
 
-def tell(ctx: AppContext, collection: str, sides: tuple[Side, Side], k: int) -> list[str]:
-    """The verdict sentences for two sides of the stored ``collection`` (see :func:`verdict`)."""
+def _ranked(side: Side) -> list[tuple[str, str]]:
+    return [(str(row["id"]), str(row["file_name"])) for row in side.payload["results"]]
+
+
+def tell(
+    ctx: AppContext,
+    collection: str,
+    sides: tuple[Side, Side],
+    k: int,
+    expected: tuple[str, ...] = (),
+) -> list[str]:
+    """The verdict sentences for two sides of the stored ``collection`` (see :func:`verdict`);
+    with ``expected`` (the query's known answers) the first one names the winner."""
     a, b = (_setup_name(label, side.payload) for label, side in zip(SIDES, sides, strict=True))
     size = next((i.images for i in ctx.store().collections() if i.name == collection), 0)
     reason = same_list_reason(a, b, size, max(k, RERANK_CANDIDATES))
-    rows = [[(str(r["id"]), str(r["file_name"])) for r in s.payload["results"]] for s in sides]
-    return verdict(rows[0], rows[1], (a, b), reason)
+    return verdict(_ranked(sides[0]), _ranked(sides[1]), (a, b), reason, expected)
 
 
 def default_comparison_reranker() -> str:

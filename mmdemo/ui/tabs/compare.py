@@ -5,10 +5,12 @@ results as the same clean cards as Search (:mod:`mmdemo.present.linked`), where 
 both sides return carries the same colour and ``A#i ↔ B#j`` badge on both and an image only
 one side has says so; then how much the rankings agree (overlap@k, rank-biased overlap,
 Kendall's tau). A side whose model has not indexed the collection offers to index it with
-that model. One button compares the current model with and without its reranker. The
-query starts from an example of the chosen collection (kept with the files it expects,
-:class:`mmdemo.ui.events.ExampleStart`). The public API (``compare``, ``index_existing``)
-is in ``ui/api.py``.
+that model. One button compares the current model with and without its reranker. Known
+answers (file names) make the verdict name the winner and mark those cards; under the
+comparison a viewer votes A / tie / B and sees the pair's tally. The public API
+(``compare``, ``vote``, ``votes``, ``index_existing``) is in ``ui/api.py``. The query
+starts from an example of the chosen collection, its expected files in the known-answers
+box (:class:`mmdemo.ui.events.ExampleStart`).
 """
 
 from __future__ import annotations
@@ -29,8 +31,9 @@ from mmdemo.ui.actions.compare import (
     default_comparison_reranker,
     reranker_pair,
 )
+from mmdemo.ui.actions.votes import vote
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
-from mmdemo.ui.requests import CompareRequest, ModelRequest
+from mmdemo.ui.requests import CompareRequest, ModelRequest, VoteRequest
 from mmdemo.ui.search_view import GRID_JS, shown_image
 from mmdemo.ui.shared import (
     PRIVATE,
@@ -94,7 +97,8 @@ def _verdict_text(sentences: list[str] | None) -> str:
 
 def page_outputs(ctx: AppContext, found: Comparison) -> CompareOutput:
     """The verdict, both sides' grids and info lines, the agreement and the JSON."""
-    grid_a, grid_b = linked_grids(found.a.rows, found.b.rows, shown_image(ctx.settings))
+    thumbs = shown_image(ctx.settings)
+    grid_a, grid_b = linked_grids(found.a.rows, found.b.rows, thumbs, found.expected)
     told, measures = _verdict_text(found.verdict), _agreement_text(found.agreement)
     return told, grid_a, found.a.info, grid_b, found.b.info, measures, found.payload
 
@@ -120,8 +124,21 @@ class _Handlers:
 
     @shows_errors
     def on_compare(self, request: gr.Request, **named: Any) -> CompareOutput:
+        named["expected"] = known_answers(named.get("expected"))
         asked = self.ctx.admit(CompareRequest, named, request.session_hash)
         return page_outputs(self.ctx, compare(self.ctx, asked))
+
+    def on_vote(self, choice: str) -> Callable[..., str]:
+        """The event of one vote button: record ``choice``, show the pair's tally."""
+
+        @shows_errors
+        def voted(request: gr.Request, **named: Any) -> str:
+            named.pop("expected", None)
+            named.pop("top_k", None)
+            asked = self.ctx.admit(VoteRequest, {**named, "choice": choice}, request.session_hash)
+            return as_plain_markdown(vote(self.ctx, asked, request.session_hash).sentence())
+
+        return voted
 
     @shows_errors
     def on_reranker_pair(self, model: Any, request: gr.Request) -> tuple[str, str, str]:
@@ -133,6 +150,20 @@ class _Handlers:
             gr.Button(visible=not self.ctx.readonly and not payload[side]["indexed"])
             for side in ("a", "b")
         )
+
+
+def known_answers(text: Any) -> Any:
+    """The known-answers box's file names, split at commas; other values go to the policy."""
+    if not isinstance(text, str):
+        return text
+    return [name.strip() for name in text.split(",") if name.strip()]
+
+
+def answers_of(started: Any) -> Any:
+    """The known-answers box for the example the query started from (kept when none)."""
+    if not isinstance(started, dict) or not started.get("expected"):
+        return gr.skip()
+    return ", ".join(str(name) for name in started["expected"])
 
 
 def _query_row(ctx: AppContext) -> dict[str, Any]:
@@ -149,7 +180,15 @@ def _query_row(ctx: AppContext) -> dict[str, Any]:
         with gr.Column(scale=2):
             collection = collection_dropdown(ctx.bootstrap.demos, elem_id="cmp-coll")
             top_k = gr.Slider(1, 50, value=10, step=1, label="Results (top-k)")
-    return {"text": text, "image": image, "collection": collection, "top_k": top_k}
+    expected = gr.Textbox(
+        label="Known answers (optional)",
+        placeholder="file names that answer the query, comma-separated: coffee.jpg, cup.png",
+        elem_id="cmp-expected",
+    )
+    return {
+        "text": text, "image": image, "collection": collection, "top_k": top_k,
+        "expected": expected,
+    }  # fmt: skip
 
 
 def build(ctx: AppContext) -> CompareTab:
@@ -171,6 +210,12 @@ def build(ctx: AppContext) -> CompareTab:
             side_a = _setup_column(ctx, "A", NO_RERANKER)
             side_b = _setup_column(ctx, "B", default_comparison_reranker())
         measures = gr.Markdown(label="agreement", elem_id="compare-agreement")
+        with gr.Row():
+            ballots = {
+                choice: gr.Button(label, size="sm", elem_id=f"compare-vote-{choice}")
+                for choice, label in (("A", "A is better"), ("tie", "Tie"), ("B", "B is better"))
+            }
+        tally = gr.Markdown(elem_id="compare-tally")
         payload = gr.JSON(label="comparison", visible=False)
         index_report = gr.JSON(label="index_report", visible=False)
         # The example the query started from, with the files it expects: {text, expected}.
@@ -192,6 +237,8 @@ def build(ctx: AppContext) -> CompareTab:
     ).success(on.on_compare, None, outputs, **compared).success(
         on.offer_indexing, **offered, **PRIVATE
     )
+    for choice, ballot in ballots.items():
+        ballot.click(on.on_vote(choice), None, tally, inputs_kwargs=form, **PRIVATE)
     indexed = events.index_with_model(ctx)
     for side in (side_a, side_b):
         side.index_button.click(
@@ -205,6 +252,7 @@ def build(ctx: AppContext) -> CompareTab:
             on.offer_indexing, **offered, **PRIVATE
         )
     start_when_ready = events.ExampleStart(ctx).bind(form["collection"], form["text"], example)
+    example.change(answers_of, example, form["expected"], **PRIVATE)
     return CompareTab(
         form["collection"],
         (side_a.model, side_b.model),
