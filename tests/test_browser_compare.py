@@ -80,3 +80,28 @@ def test_with_vs_without_reranker_tells_the_story(
     assert verdict_box and results_box and verdict_box["y"] < results_box["y"]
     _shot(page, f"10-compare-reranker-pair-{width}")
     page.context.close()
+
+
+#: Each set-up's dropdown shows its whole name: nothing of it scrolls out of its box.
+CUT_NAMES = """() => [...document.querySelectorAll(
+  '[id^=compare-model-] input, [id^=compare-reranker-] input')].filter(
+  (box) => box.scrollWidth > box.clientWidth + 1).map((box) => box.value)"""
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_known_answers_name_the_winner_and_a_viewer_votes(
+    browser: Browser, web_app: WebApp, width: int
+) -> None:
+    page = _open_compare(browser, web_app, width)
+    page.locator("#cmp-text textarea").fill("a space rocket")
+    page.locator("#cmp-expected textarea, #cmp-expected input").first.fill("rocket.jpg")
+    page.locator("#compare-reranker-pair").click()
+    verdict = page.locator("#compare-verdict")
+    winner = re.compile(r"Verdict: (A|B) is better for this query|A tie for this query|Neither")
+    expect(verdict).to_contain_text(winner, timeout=WAIT_MS)
+    expect(verdict).to_contain_text("rocket.jpg")
+    expect(page.locator("#compare-results-A .mm-expected").first).to_contain_text("✓ expected")
+    assert page.evaluate(CUT_NAMES) == []
+    page.locator("#compare-vote-B").click()
+    expect(page.locator("#compare-tally")).to_contain_text(re.compile(r"B \(.*\) preferred on"))
+    _shot(page, f"11-compare-winner-vote-{width}")

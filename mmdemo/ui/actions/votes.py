@@ -1,8 +1,8 @@
 """Voting on a comparison from the page or the API, and the pair's tally.
 
 Votes are kept by :class:`mmdemo.evaluate.votes.Votes`, one per voter, query and pair of
-set-ups: a visitor's session is its voter (voting again replaces the earlier vote); a
-caller without a session, and the local operator, vote as the operator.
+set-ups: in multi-visitor mode a visitor is one voter (voting again replaces the earlier
+vote); the local app's user, and a caller without a session, vote as the operator.
 """
 
 from __future__ import annotations
@@ -22,12 +22,13 @@ def _names(asked: VoteRequest | VotesRequest) -> tuple[str, str]:
 
 def vote(ctx: AppContext, asked: VoteRequest, session: str | None) -> Tally:
     """Record the vote of the visitor of ``session``; the pair's new tally."""
+    voter = ctx.visitor(session).token or OPERATOR
     return Votes(ctx.settings).record(
         collection=asked.collection.stored,
         query=voted_query(asked.text, asked.image),
         setups=_names(asked),
         choice=asked.choice,
-        voter=session or OPERATOR,
+        voter=voter,
     )
 
 

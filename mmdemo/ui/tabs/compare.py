@@ -107,9 +107,9 @@ def _setup_column(ctx: AppContext, name: str, reranker: str) -> Column:
     default = ctx.bootstrap.status().default_model
     with gr.Column():
         gr.Markdown(f"### Set-up {name}")
-        with gr.Row():
-            model = model_dropdown("Embedding model", default, elem_id=f"compare-model-{name}")
-            rerank = reranker_dropdown(reranker, elem_id=f"compare-reranker-{name}")
+        # One above the other, so each box is the side's full width and shows the whole name.
+        model = model_dropdown("Embedding model", default, elem_id=f"compare-model-{name}")
+        rerank = reranker_dropdown(reranker, elem_id=f"compare-reranker-{name}")
         grid = gr.HTML("", js_on_load=GRID_JS, elem_id=f"compare-results-{name}")
         info = gr.Markdown(label=f"info_{name.lower()}", elem_id=f"compare-info-{name}")
         button = gr.Button("Index with this model", visible=False, size="sm")
