@@ -52,6 +52,9 @@ CSS = (
     ".mm-linked .mm-badge { border-left: 12px solid var(--mm-link); }\n"
     ".mm-only { border: 2px dashed var(--body-text-color-subdued); }\n"
     ".mm-only .mm-badge { font-style: italic; }\n"
+    # A phone's column is narrower than the longest set-up name at the page's font size.
+    "@media (max-width: 480px) { [id^=compare-model-] input, [id^=compare-reranker-] input "
+    "{ font-size: 12px; } }\n"
     + "".join(f".mm-link-{i} {{ --mm-link: {c}; }}\n" for i, c in enumerate(LINK_PALETTE))
 )
 
