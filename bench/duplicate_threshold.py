@@ -1,8 +1,8 @@
 """Set the near-duplicate constants of mmdemo/evaluate/duplicates.py on measured data.
 
 Positives: each sample photo (the 14 of ``assets/demos/photos``) against its own edited
-copies (resized to half; resized to 60 % and saved as JPEG quality 60; re-encoded as JPEG quality 50;
-centre-cropped to 90 % and to 75 %). Negatives: every pair of distinct images: the demo
+copies (resized to half; resized to 60 % and saved as JPEG quality 60; re-encoded as JPEG
+quality 50; centre-cropped to 90 % and to 75 %). Negatives: every pair of distinct images: the demo
 photos plus, with ``--share-dir``, the photo-like Tux Paint stamps of every split (pairs of
 pixel-identical files in two folders are true copies, left out). Prints, per model (every
 offline model by default), the share of each kind of copy found per candidate threshold and

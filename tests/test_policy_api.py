@@ -27,7 +27,7 @@ from gradio_client.exceptions import AppError
 from PIL import Image
 
 from mmdemo.demos import PHOTOS_DIR
-from mmdemo.policy.limits import EVALUATE_MAX_QUERIES, MODELS_MAX, TOP_K_MAX
+from mmdemo.policy.limits import EVALUATE_MAX_QUERIES, EXPECTED_MAX, MODELS_MAX, TOP_K_MAX
 from mmdemo.search.hybrid import CAPTION_WEIGHT
 
 pytestmark = pytest.mark.timeout(600)
@@ -52,7 +52,7 @@ HOSTILE: dict[str, list[Any]] = {
         [12],
         [None],
         ["x" * 100_001],
-        [f"m{i}" for i in range(MODELS_MAX + 1)],
+        [f"m{i}" for i in range(max(MODELS_MAX, EXPECTED_MAX) + 1)],  # over every list's most
     ],
     "None | dict(str, Any)": ["/etc/passwd", 12, {"path": "/etc/passwd"}, ["x"]],
     "None | list[dict(str, Any)]": ["/etc/passwd", ["/etc/passwd"], 12, [{"path": "/etc/hosts"}]],

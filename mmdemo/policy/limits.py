@@ -16,3 +16,5 @@ NAME_MAX_CHARS = 200
 DATASET_ROWS_MAX = 1_000_000
 #: Most files (images, archives, PDFs, a folder's files) one index request may upload.
 FILES_MAX = 100_000
+#: The most known answers (file names or ids) one comparison takes.
+EXPECTED_MAX = 50

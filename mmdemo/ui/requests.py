@@ -14,7 +14,7 @@ from dataclasses import dataclass, fields
 from typing import TYPE_CHECKING
 
 from mmdemo.policy import Request, ask
-from mmdemo.policy.limits import DATASET_ROWS_MAX, MODELS_MAX, TOP_K_MAX
+from mmdemo.policy.limits import DATASET_ROWS_MAX, EXPECTED_MAX, MODELS_MAX, TOP_K_MAX
 from mmdemo.policy.rules import (
     BACKEND,
     CHOICE,
@@ -54,8 +54,6 @@ DELETABLE = Collection(
 RERANKER_DOC = 'a reranker preset or Hub id, or "none"'
 BACKEND_DOC = 'what runs the embedder: "auto", "torch", "onnx" or "openvino"; blank: the app\'s'
 TOP_K_DOC = f"how many results, 1 to {TOP_K_MAX}"
-#: The most known answers one comparison takes.
-EXPECTED_MAX = 50
 
 
 @dataclass(frozen=True)
