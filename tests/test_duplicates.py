@@ -8,6 +8,7 @@ import numpy as np
 import pytest
 
 from mmdemo.config import Settings
+from mmdemo.demos import PHOTOS_DIR
 from mmdemo.errors import InputError
 from mmdemo.evaluate import duplicates
 from mmdemo.evaluate.duplicates import find_duplicates, group_neighbours
@@ -129,7 +130,7 @@ def test_small_jpeg_copies_are_found_at_the_default_threshold(tmp_path: Path, mo
     from mmdemo.models import registry
 
     assert model in {p.key for p in registry.presets("embedder") if p.offline}
-    photos = Path(__file__).resolve().parents[1] / "assets" / "photos"
+    photos = PHOTOS_DIR
     copies = tmp_path / "copies"
     copies.mkdir()
     for name in ("coffee", "clock"):
@@ -161,7 +162,7 @@ def test_fingerprints_survive_re_encoding_are_cached_and_skip_missing_thumbnails
     from mmdemo.ingest.copies import thumb_path
 
     settings = Settings.from_env(data_dir=tmp_path / "data")
-    photos = Path(__file__).resolve().parents[1] / "assets" / "photos"
+    photos = PHOTOS_DIR
     with Image.open(photos / "coffee.jpg") as image:
         original = image.convert("RGB")
     buffer = io.BytesIO()

@@ -57,7 +57,7 @@ def test_known_answers_are_marked_on_both_sides_by_id_or_file_name() -> None:
     assert a["x"] == "mm-card mm-linked mm-link-0 mm-expected"
     assert b["x"] == "mm-card mm-linked mm-link-0 mm-expected"
     assert "mm-expected" not in a["y"] + b["y"] + b["w"]
-    assert '<span class="mm-badge">✓ expected · A#1 ↔ B#3</span>' in grid_a
+    assert '<span class="mm-label">✓ expected · A#1 ↔ B#3</span></span>' in grid_a
     assert "known answer" in grid_a
     by_id, _ = linked_grids(_rows(["x", "y"]), _rows(["y"]), lambda r: "/t", expected={"y"})
     assert _cards(by_id)["y"].endswith("mm-expected")
