@@ -88,8 +88,8 @@ WHERE = Text(WHERE_MAX_CHARS)
 
 
 @dataclass(frozen=True)
-class Choice(Rule):
-    """One of a few fixed words (a vote's ``A``, ``tie`` or ``B``)."""
+class Word(Rule):
+    """One of a few fixed words, exactly as written (a vote's ``A``, ``tie`` or ``B``)."""
 
     words: tuple[str, ...]
 
@@ -101,7 +101,7 @@ class Choice(Rule):
 
 
 #: A viewer's vote on a comparison.
-CHOICE = Choice(CHOICES)
+CHOICE = Word(CHOICES)
 
 
 @dataclass(frozen=True)
