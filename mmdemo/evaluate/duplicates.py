@@ -141,19 +141,24 @@ def _group(ids: Sequence[str], vectors: np.ndarray, rows: list[int]) -> Duplicat
 def find_duplicates(
     store: Store, collection: str, model: str, threshold: float = DEFAULT_THRESHOLD
 ) -> list[DuplicateGroup]:
-    """Near-duplicate groups of (collection, model), from an exact scan or the store's HNSW."""
+    """Near-duplicate groups of (collection, model), from an exact scan or the store's HNSW.
+
+    Fingerprints rescue pairs below ``threshold`` only at the default threshold or a looser
+    one, where the bench calibrated them: a stricter threshold asks for similarity alone
+    (fingerprints are colour-blind, so a black and a red picture of one shape match)."""
     check_threshold(threshold)
+    by_fingerprint = threshold <= DEFAULT_THRESHOLD
     ids, vectors = store.embeddings(collection, model)
     if len(ids) < 2:
         return []
     sims: Sequence[np.ndarray] | np.ndarray
     if scan_fits(*vectors.shape):
-        rows, sims = similar_pairs(vectors, min(threshold, FINGERPRINT_FLOOR), NEIGHBOURS)
+        floor = min(threshold, FINGERPRINT_FLOOR) if by_fingerprint else threshold
+        rows, sims = similar_pairs(vectors, floor, NEIGHBOURS)
         neighbour_ids: Sequence[Sequence[str]] = [[ids[r] for r in found] for found in rows]
     else:
         neighbour_ids, sims = store.neighbours(collection, model, vectors, NEIGHBOURS + 1)
-    exact_only = threshold >= EXACT_SIMILARITY  # a strict search asks for exact copies only
-    alike = None if exact_only else _same_picture(store, ids, neighbour_ids, sims, threshold)
+    alike = _same_picture(store, ids, neighbour_ids, sims, threshold) if by_fingerprint else None
     return group_neighbours(ids, vectors, neighbour_ids, sims, threshold, alike)
 
 

@@ -208,7 +208,7 @@ class Store(Handles):
             return []
         if exact_fits(count, vector.shape[1]):
             allowed = self._matching(target, item_filter) if item_filter else None
-            self._check_keys(target, item_filter, allowed != set())
+            self._check_keys(collection, model, item_filter, allowed != set())
             index = self._exact.get(
                 str(target.id), count, lambda: self._rows(target, with_metadata=True)
             )
@@ -222,7 +222,7 @@ class Store(Handles):
             include=["distances", "metadatas"],
             **chroma_filter(item_filter),
         )
-        self._check_keys(target, item_filter, bool(result["ids"][0]))
+        self._check_keys(collection, model, item_filter, bool(result["ids"][0]))
         distances = (result["distances"] or [[]])[0]
         metadatas = (result["metadatas"] or [[]])[0]
         return [
@@ -253,15 +253,19 @@ class Store(Handles):
                     found[item_id] = np.asarray(vector, dtype=np.float32)
         return found
 
-    def _check_keys(self, target: Collection, item_filter: ItemFilter | None, found: bool) -> None:
+    def _check_keys(
+        self, collection: str, model: str, item_filter: ItemFilter | None, found: bool
+    ) -> None:
         """Refuse a condition on a key no item has (:func:`check_keys`), where it would
         quietly match nothing, or everything (``!=``, ``not in``). ``found``: whether the
-        filter let some item through (then, without a negation, every key is there)."""
+        filter let some item through (then, without a negation, every key is there). Keys
+        are read from the image vectors, which every item has: the caption vectors hold
+        only the items with a caption."""
         if item_filter is None or not item_filter.where or (found and not item_filter.negated):
             return
         keys = {
             key
-            for page in self._pages(target, ["metadatas"])
+            for page in self._pages(self._require(collection, model), ["metadatas"])
             for metadata in page["metadatas"] or []
             for key in metadata or {}
         }
