@@ -71,8 +71,12 @@ import httpx
 from gradio_client import Client
 
 from bench.closed_loop import RSS_SEARCHES, closed_loop, report
+from mmdemo.demos import PREFIX
 
 QUERIES = ["a cup of coffee", "a cat", "a rocket", "a horse", "an astronaut", "a camera"]
+
+#: The collection every client searches: the photos demo the app indexes at its start.
+COLLECTION = PREFIX + "photos"
 
 
 def _free_port() -> int:
@@ -167,7 +171,7 @@ def gradio_search(url: str, model: str, reranker: str) -> Search:
         negative="",
         negative_weight=0.5,
         caption_contains="",
-        collection="demo",
+        collection=COLLECTION,
         model=model,
         reranker=reranker,
         top_k=10,
@@ -182,7 +186,7 @@ def http_search(url: str, model: str, reranker: str) -> Search:
     session = httpx.Client(base_url=f"{url}/gradio_api", timeout=120)
     session_hash = secrets.token_hex(8)
     parameters = session.get("/info").json()["named_endpoints"]["/search"]["parameters"]
-    chosen = {"collection": "demo", "model": model, "reranker": reranker, "top_k": 10}
+    chosen = {"collection": COLLECTION, "model": model, "reranker": reranker, "top_k": 10}
 
     def call(query: str) -> object:
         values = {**chosen, "text": query}
