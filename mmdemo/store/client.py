@@ -134,6 +134,7 @@ def _bump_marker(settings: Settings, version: str | None = None) -> None:
 
 
 def _open_client(settings: Settings) -> ClientAPI:
+    # lazy: chromadb: keeps it out of commands that open no store
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -180,6 +181,7 @@ def write_lock(settings: Settings) -> Iterator[WriteMarkers]:
     """Hold the inter-process write lock around one write, moving the change marker before
     the write (so no reader trusts an index a crashed write may have half-changed) and after.
     """
+    # lazy: filelock: keeps it out of commands that write no store
     from filelock import FileLock
 
     settings.locks_dir.mkdir(parents=True, exist_ok=True)
