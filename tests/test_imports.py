@@ -13,7 +13,12 @@ only where one of them really imports it.
 from __future__ import annotations
 
 import ast
+import os
+import subprocess
+import sys
 from pathlib import Path
+
+import pytest
 
 ROOT = Path(__file__).resolve().parents[1]
 PACKAGE = "mmdemo"
@@ -112,6 +117,55 @@ def find_cycle(graph: dict[str, set[str]]) -> list[str]:
 def test_the_package_import_graph_has_no_cycle() -> None:
     cycle = find_cycle(import_graph())
     assert not cycle, "import cycle: " + " -> ".join(cycle)
+
+
+def _run(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
+    return subprocess.run(
+        [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True
+    )
+
+
+def test_importing_the_library_changes_nothing_in_the_host_process() -> None:
+    """A LangChain or LlamaIndex user's process keeps its own environment (OpenMP's wait
+    policy included): only the app and the command line set up the process they own."""
+    script = (
+        "import os, json; before = dict(os.environ)\n"
+        "import mmdemo, mmdemo.integrations.langchain, mmdemo.integrations.llamaindex\n"
+        "print(json.dumps([k for k in {*before, *os.environ}"
+        " if before.get(k) != os.environ.get(k)]))"
+    )
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    done = _run(script, env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip() == "[]"
+
+
+ENTRY_POINTS = {
+    # The command line, on a command that needs no model.
+    "cli": "import mmdemo.cli\nmmdemo.cli.main(['models'])",
+    # The app, stopped where it would read the deployment (before anything is served).
+    "app": (
+        "import app\nfrom mmdemo.errors import MMDemoError\n"
+        "def stop(*args, **kwargs):\n    raise MMDemoError('stop')\n"
+        "app.resolve_deployment = stop\nassert app.main([]) == 1"
+    ),
+}
+
+
+@pytest.mark.parametrize("entry", sorted(ENTRY_POINTS))
+@pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
+def test_the_entry_points_make_openmp_threads_wait_passively_unless_told_otherwise(
+    entry: str, given: str | None, expected: str
+) -> None:
+    """Spinning OpenMP threads take the CPU the ingest producer needs; a user's own choice
+    of ``OMP_WAIT_POLICY`` is kept."""
+    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
+    if given:
+        env["OMP_WAIT_POLICY"] = given
+    script = f"{ENTRY_POINTS[entry]}\nimport os\nprint(os.environ['OMP_WAIT_POLICY'])"
+    done = _run(script, env)
+    assert done.returncode == 0, done.stderr
+    assert done.stdout.strip().splitlines()[-1] == expected, done.stderr
 
 
 def _package(tmp_path: Path, files: dict[str, str]) -> dict[str, set[str]]:
