@@ -169,22 +169,17 @@ def test_the_entry_points_make_openmp_threads_wait_passively_unless_told_otherwi
 
 
 def _package(tmp_path: Path, files: dict[str, str]) -> dict[str, set[str]]:
-    for name, text in files.items():
-        path = tmp_path / name
+    """The import graph of a package ``mmdemo`` made of ``files`` (path in it -> text)."""
+    for name, text in {"__init__.py": "", **files}.items():
+        path = tmp_path / PACKAGE / name
         path.parent.mkdir(parents=True, exist_ok=True)
         path.write_text(text, encoding="utf-8")
     return import_graph(tmp_path)
 
 
 def test_an_import_inside_a_function_closes_a_cycle(tmp_path: Path) -> None:
-    graph = _package(
-        tmp_path,
-        {
-            "mmdemo/__init__.py": "",
-            "mmdemo/a.py": "from mmdemo.b import f\n",
-            "mmdemo/b.py": "def f():\n    from mmdemo import a\n",
-        },
-    )
+    files = {"a.py": "from mmdemo.b import f\n", "b.py": "def f():\n    from mmdemo import a\n"}
+    graph = _package(tmp_path, files)
     assert find_cycle(graph) == ["mmdemo.a", "mmdemo.b", "mmdemo.a"]
 
 
@@ -192,13 +187,12 @@ def test_an_import_for_type_checking_only_does_not_count(tmp_path: Path) -> None
     graph = _package(
         tmp_path,
         {
-            "mmdemo/__init__.py": "",
-            "mmdemo/a.py": "from mmdemo.b import f\n",
-            "mmdemo/b.py": (
+            "a.py": "from mmdemo.b import f\n",
+            "b.py": (
                 "import typing\nif typing.TYPE_CHECKING:\n    from mmdemo.a import A\n"
                 "else:\n    from mmdemo import c\n"
             ),
-            "mmdemo/c.py": "",
+            "c.py": "",
         },
     )
     assert graph["mmdemo.b"] == {"mmdemo.c"}
@@ -209,10 +203,9 @@ def test_from_a_package_import_a_submodule_depends_on_the_submodule(tmp_path: Pa
     graph = _package(
         tmp_path,
         {
-            "mmdemo/__init__.py": "",
-            "mmdemo/models/__init__.py": "from mmdemo.models.base import X\n",
-            "mmdemo/models/base.py": "X = 1\n",
-            "mmdemo/models/loading.py": "from mmdemo.models import base\nfrom . import X\n",
+            "models/__init__.py": "from mmdemo.models.base import X\n",
+            "models/base.py": "X = 1\n",
+            "models/loading.py": "from mmdemo.models import base\nfrom . import X\n",
         },
     )
     assert graph["mmdemo.models.loading"] == {"mmdemo.models.base", "mmdemo.models"}
