@@ -119,6 +119,64 @@ def test_the_package_import_graph_has_no_cycle() -> None:
     assert not cycle, "import cycle: " + " -> ".join(cycle)
 
 
+#: The layers whose imports inside functions all say why they are there (``# lazy: ...``
+#: above the import, or above the group of imports it starts).
+MARKED_LAYERS = ("mmdemo/models", "mmdemo/store", "mmdemo/embed.py", "mmdemo/rerank.py")
+
+
+def _module_level(tree: ast.Module) -> set[int]:
+    """ids of the imports that run when the module is imported (top level, or in a
+    top-level ``if`` / ``try``)."""
+    found: set[int] = set()
+    todo: list[ast.stmt] = list(tree.body)
+    while todo:
+        node = todo.pop()
+        if isinstance(node, ast.Import | ast.ImportFrom):
+            found.add(id(node))
+        elif isinstance(node, ast.If):
+            todo.extend([*node.body, *node.orelse])
+        elif isinstance(node, ast.Try):
+            todo.extend([*node.body, *node.orelse, *node.finalbody])
+            todo.extend(stmt for handler in node.handlers for stmt in handler.body)
+    return found
+
+
+def unmarked_lazy_imports(path: Path, root: Path = ROOT) -> list[str]:
+    """``file:line`` of each import inside a function of ``path`` that no ``# lazy:`` line
+    explains (directly above it or above the imports it follows)."""
+    text = path.read_text(encoding="utf-8")
+    lines = text.splitlines()
+    tree = ast.parse(text, str(path))
+    top = _module_level(tree)
+    unmarked = []
+    for node in _run_nodes(tree):
+        if not isinstance(node, ast.Import | ast.ImportFrom) or id(node) in top:
+            continue
+        above = node.lineno - 2
+        while above >= 0 and lines[above].lstrip().startswith(("import ", "from ")):
+            above -= 1
+        if above < 0 or not lines[above].lstrip().startswith("# lazy: "):
+            unmarked.append(f"{path.relative_to(root)}:{node.lineno}")
+    return unmarked
+
+
+def test_every_import_inside_a_function_of_the_model_and_store_layers_says_why() -> None:
+    paths = [p for layer in MARKED_LAYERS for p in sorted(ROOT.glob(f"{layer}/**/*.py"))]
+    paths += [ROOT / layer for layer in MARKED_LAYERS if layer.endswith(".py")]
+    unmarked = [where for path in paths for where in unmarked_lazy_imports(path)]
+    assert not unmarked, "imports inside functions with no `# lazy:` reason: " + ", ".join(unmarked)
+
+
+def test_an_unexplained_import_inside_a_function_is_found(tmp_path: Path) -> None:
+    path = tmp_path / "m.py"
+    path.write_text(
+        "import os\n\ndef f():\n    # lazy: torch\n    import torch\n    import numpy\n\n"
+        "def g():\n    import sys\n",
+        encoding="utf-8",
+    )
+    assert [w.rsplit(":", 1)[1] for w in unmarked_lazy_imports(path, tmp_path)] == ["9"]
+
+
 def _run(script: str, env: dict[str, str]) -> subprocess.CompletedProcess[str]:
     return subprocess.run(
         [sys.executable, "-c", script], env=env, cwd=ROOT, capture_output=True, text=True
