@@ -17,6 +17,7 @@ from pathlib import Path
 from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError
 from mmdemo.models import zerogpu
+from mmdemo.models.threads import wait_passively
 from mmdemo.ui.deploy import resolve_deployment
 
 
@@ -39,6 +40,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse flags, build the app and serve it until interrupted."""
     args = _parser().parse_args(argv)
+    wait_passively()
     zerogpu.prepare()  # on ZeroGPU, `spaces` goes first, before anything touches CUDA
     try:
         deployment = resolve_deployment(

@@ -14,7 +14,7 @@ search, p95 <= 2x mean, 0 errors, RSS growth <= 50 MB over 1,000 searches);
 
 Prints min/median of the single search, p50/p95/max under load, and p95 / single median
 (issue 11's goal, <= 4, retired by issue 24); also p95 without each session's first
-search (which makes gradio build the new session's state; see mmdemo/ui/sessions.py)
+search (which makes gradio build the new session's state: every block's config)
 and the machine's load average. Repeat ``--app-root`` to measure "before" and "after" in
 one run on the same machine, e.g. with ``git archive <rev> | tar -x -C /tmp/before``.
 

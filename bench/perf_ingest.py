@@ -72,10 +72,11 @@ def measure(model: str, count: int, repeats: int, images: str = "photos") -> dic
     """Model-only vs end-to-end images/s for ``model`` on ``count`` images of the set
     ``images`` (a key of :data:`IMAGE_SETS`)."""
     from mmdemo.config import Settings
+    from mmdemo.ingest.embedding import embed_at_index
     from mmdemo.ingest.images import decode_image, fit_for_models
     from mmdemo.ingest.indexer import BATCH_SIZE, index_paths
     from mmdemo.models.loading import load_embedder
-    from mmdemo.rerank_features import embed_at_index, rerankers_building_on
+    from mmdemo.models.registry import rerankers_building_on
     from mmdemo.store import Store
 
     with tempfile.TemporaryDirectory() as tmp:

@@ -29,6 +29,7 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mmdemo.compat import forget_chroma_system
 from mmdemo.exact import ExactIndex
 from mmdemo.store import HNSW_CONFIGURATION
 
@@ -114,10 +115,9 @@ def _reopened(folder: str) -> Any:
     """The bench collection through a fresh client, so its HNSW index (and ef_search) is
     read from disk again: a process's loaded index keeps the settings it was loaded with."""
     import chromadb
-    from chromadb.api.shared_system_client import SharedSystemClient
     from chromadb.config import Settings as ChromaSettings
 
-    SharedSystemClient._identifier_to_system.pop(folder, None)
+    forget_chroma_system(folder)
     client = chromadb.PersistentClient(folder, settings=ChromaSettings(anonymized_telemetry=False))
     return client.get_collection("bench")
 

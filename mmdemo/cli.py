@@ -19,6 +19,7 @@ from mmdemo.config import BACKENDS, PRECISIONS, Settings
 from mmdemo.errors import MMDemoError, TooSlowError
 from mmdemo.evaluate.command import add_parsers as add_evaluate
 from mmdemo.finetune.command import add_parser as add_finetune
+from mmdemo.models.threads import wait_passively
 from mmdemo.search.hybrid import CAPTION_WEIGHT
 from mmdemo.search.lexical_fusion import LEXICAL_WEIGHT
 
@@ -378,6 +379,7 @@ def _parser() -> argparse.ArgumentParser:
 
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
+    wait_passively()
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env(

@@ -83,10 +83,9 @@ class Limits:
     pdf_pages: int = 200
     #: Gradio's own upload route refuses larger files (the page and the API alike).
     upload_file_bytes: int = 1024 * MB
-    #: Browser or API sessions whose state gradio keeps (25-50 KiB each for this page as
-    #: used, up to 345 KiB once a deep link builds every block's config, see
-    #: mmdemo/ui/sessions.py; least recently used dropped first): a flood of new sessions
-    #: cannot exhaust memory.
+    #: Browser or API sessions whose state gradio keeps (about 375 KiB each for this page:
+    #: gradio builds every block's config for each; least recently used dropped first): a
+    #: flood of new sessions cannot exhaust memory.
     sessions: int = 2_000
     #: Seconds of OCR per image (``index --ocr``); an image past it is indexed without text.
     ocr_seconds: float = 30.0

@@ -122,6 +122,7 @@ class Embedder(ModelHandle):
         return unit_rows(vectors)
 
     def _torch_forward(self, inputs: Mapping[str, Any]) -> np.ndarray:
+        # lazy: torch, sentence-transformers: keeps them out of searches on exported graphs
         import torch
         from sentence_transformers.util import batch_to_device
 

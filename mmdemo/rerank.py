@@ -165,6 +165,7 @@ class Reranker(ModelHandle):
         features: FeatureStore,
         text_vectors: Mapping[str, np.ndarray],
     ) -> PartScores:
+        # lazy: torch: keeps it out of searches that rerank on exported graphs or not at all
         import torch
 
         ids = [c.id for c in candidates]

@@ -230,8 +230,8 @@ def test_int8_graphs_of_a_transformer(
 
 def test_lite_rows_stored_from_graphs_equal_the_rerankers(tmp_path: Path) -> None:
     """Indexing on graphs stores the lite reranker's rows without loading it: the same rows."""
+    from mmdemo.ingest.embedding import embed_at_index
     from mmdemo.models.loading import load_reranker
-    from mmdemo.rerank_features import embed_at_index
 
     settings = Settings.from_env(data_dir=tmp_path, backend="onnx")
     embedder = loading.load_embedder("lite", settings)

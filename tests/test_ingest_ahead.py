@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import os
-import subprocess
-import sys
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -99,20 +96,3 @@ def test_a_model_that_cannot_load_fails_before_any_file_is_written(
         p for d in (settings.images_dir, settings.thumbs_dir) if d.exists() for p in d.iterdir()
     ]
     assert written == []
-
-
-@pytest.mark.parametrize(("given", "expected"), [(None, "PASSIVE"), ("ACTIVE", "ACTIVE")])
-def test_importing_mmdemo_makes_openmp_threads_wait_passively_unless_told_otherwise(
-    given: str | None, expected: str
-) -> None:
-    """Spinning OpenMP threads take the CPU the ingest producer needs; a user's own choice
-    of ``OMP_WAIT_POLICY`` is kept."""
-    env = {k: v for k, v in os.environ.items() if k != "OMP_WAIT_POLICY"}
-    if given:
-        env["OMP_WAIT_POLICY"] = given
-    script = "import mmdemo, os; print(os.environ['OMP_WAIT_POLICY'])"
-    root = Path(__file__).resolve().parents[1]
-    done = subprocess.run(
-        [sys.executable, "-c", script], env=env, cwd=root, capture_output=True, text=True
-    )
-    assert done.stdout.strip() == expected, done.stderr

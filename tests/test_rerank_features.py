@@ -218,8 +218,8 @@ def test_indexing_shares_the_cnn_pass_of_embedder_and_reranker(
 ) -> None:
     """The embeddings that come with the stored features equal the embedder's own, and
     the rows equal the reranker's recomputed features, with one view (the preset) or two."""
+    from mmdemo.ingest.embedding import embed_at_index
     from mmdemo.models.loading import load_embedder
-    from mmdemo.rerank_features import embed_at_index
 
     # Torch: ``flip`` is set on the reranker's module (graphs read it from the recipe).
     settings = Settings(data_dir=tmp_path / "data", device="cpu", backend="torch")

@@ -23,6 +23,7 @@ from mmdemo.ingest.batches import BATCH_SIZE, Batch, Item, Pending, decoded_batc
 from mmdemo.ingest.caption_vectors import add_caption_vectors
 from mmdemo.ingest.captions import Captions, read_captions
 from mmdemo.ingest.copies import FILES, image_path, save_copies
+from mmdemo.ingest.embedding import embed_at_index
 from mmdemo.ingest.entries import UNLIMITED, Allowance, Rejection, SourceItem
 from mmdemo.ingest.hf_datasets import DEFAULT_DATASET, DatasetOptions
 from mmdemo.ingest.images import (
@@ -38,7 +39,6 @@ from mmdemo.ingest.sources import count_sources, iter_sources
 from mmdemo.models.loading import load_embedder
 from mmdemo.models.registry import resolve
 from mmdemo.records import validate_collection_name, visible_name
-from mmdemo.rerank_features import embed_at_index
 from mmdemo.store import Store
 from mmdemo.store.space import require_room
 

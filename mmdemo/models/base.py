@@ -16,7 +16,8 @@ class ModelHandle:
 
     Subclasses (:class:`mmdemo.embed.Embedder`, :class:`mmdemo.rerank.Reranker`) add the
     predict step; this class owns the lifecycle parts they share, so device and precision
-    handling live in one place.
+    handling live in one place. A handle pickles by reference (:mod:`mmdemo.models.loading`
+    registers how).
     """
 
     def __init__(self, resolved: Resolved, model: Any, settings: Settings) -> None:
@@ -25,13 +26,6 @@ class ModelHandle:
         self.settings = settings
         self.device = settings.resolved_device
         self.precision = settings.resolved_precision
-
-    def __reduce__(self) -> tuple[Any, tuple[str, str, Settings]]:
-        """Pickled by reference: a ZeroGPU worker (a fork of this process) that receives a
-        handle finds the model in its copy of the loader's cache, or loads it there."""
-        from mmdemo.models.loading import reload_handle
-
-        return reload_handle, (self.key, self.resolved.kind, self.settings)
 
     @property
     def key(self) -> str:
@@ -56,6 +50,7 @@ class ModelHandle:
         Models are loaded where :attr:`Settings.load_device` says: on ZeroGPU that is the
         CPU, and the model moves to the GPU here, inside the ``spaces.GPU`` call.
         """
+        # lazy: torch: keeps it out of searches on exported graphs
         import torch
 
         if self.device != self.settings.load_device:

@@ -9,6 +9,7 @@ models.
 
 from __future__ import annotations
 
+import copyreg
 import json
 import logging
 import os
@@ -16,12 +17,15 @@ import socket
 import threading
 from collections import OrderedDict
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any
 from urllib.parse import urlparse
 
 from mmdemo.config import Settings, is_set
+from mmdemo.embed import Embedder
 from mmdemo.errors import ModelLoadError
 from mmdemo.models.backends.choice import choose
+from mmdemo.models.backends.load import graphs_or_torch
+from mmdemo.models.base import ModelHandle
 from mmdemo.models.memory import check_fits
 from mmdemo.models.precision import prepare
 from mmdemo.models.registry import (
@@ -32,11 +36,7 @@ from mmdemo.models.registry import (
     presets,
     resolve,
 )
-
-if TYPE_CHECKING:
-    from mmdemo.embed import Embedder
-    from mmdemo.models.base import ModelHandle
-    from mmdemo.rerank import Reranker
+from mmdemo.rerank import Reranker
 
 HUB_PROBE_TIMEOUT_S = 3.0
 log = logging.getLogger("mmdemo.models")
@@ -68,6 +68,7 @@ def unavailable_presets(hub_ok: bool) -> tuple[str, ...]:
     not in the local Hub cache. Offline presets always load."""
     if hub_ok:
         return ()
+    # lazy: huggingface_hub: keeps it out of start-ups that can reach the Hub
     from huggingface_hub import try_to_load_from_cache
 
     def cached(repo: str) -> bool:
@@ -96,11 +97,13 @@ def _own_modules_only(folder: Path) -> bool:
 
 
 def _construct(resolved: Resolved, device: str, local_only: bool) -> Any:
+    # lazy: transformers: keeps it out of commands that load no torch model
     from transformers.utils import logging as transformers_logging
 
     transformers_logging.disable_progress_bar()  # per-tensor "Loading weights" bars are noise
     trust = _is_local(resolved) and _own_modules_only(Path(resolved.location))
     if resolved.kind == "embedder":
+        # lazy: sentence-transformers: keeps it out of commands that load no torch model
         from sentence_transformers import SentenceTransformer
 
         return SentenceTransformer(
@@ -110,6 +113,7 @@ def _construct(resolved: Resolved, device: str, local_only: bool) -> Any:
             trust_remote_code=trust,
             processor_kwargs=resolved.processor_kwargs,
         )
+    # lazy: sentence-transformers: keeps it out of commands that load no torch model
     from sentence_transformers import CrossEncoder
 
     return CrossEncoder(
@@ -126,6 +130,7 @@ def _is_local(resolved: Resolved) -> bool:
 
 
 def _describe(exc: BaseException) -> str:
+    # lazy: torch: keeps it out of commands that load no torch model
     import torch
 
     if isinstance(exc, MemoryError | torch.OutOfMemoryError):
@@ -170,7 +175,6 @@ def _raw_model(resolved: Resolved, backend: str, settings: Settings) -> tuple[An
     """The model ready for inference and the backend it runs on: the exported graphs of a
     graph backend, else (or when they cannot run it) the torch model, prepared for the
     precision and in eval mode (cached models only run inference)."""
-    from mmdemo.models.backends.load import graphs_or_torch
 
     def load_torch() -> Any:
         return _checked_load(resolved, settings.load_device)
@@ -196,9 +200,6 @@ def _cached(cache_key: CacheKey) -> ModelHandle | None:
 def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
     """The cached handle, or a new one, on the backend :func:`choose` picks; one model loads
     at a time per key, while other models are loaded or served from the cache meanwhile."""
-    from mmdemo.embed import Embedder
-    from mmdemo.rerank import Reranker
-
     resolved = resolve(name, kind)
     device = settings.resolved_device
     backend, note = choose(resolved, settings)
@@ -224,8 +225,6 @@ def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
 
 def load_embedder(name: str, settings: Settings) -> Embedder:
     """Load (or reuse) an embedding model by preset key, Hub id or folder."""
-    from mmdemo.embed import Embedder
-
     handle = _load(name, "embedder", settings)
     assert isinstance(handle, Embedder)
     return handle
@@ -233,8 +232,6 @@ def load_embedder(name: str, settings: Settings) -> Embedder:
 
 def load_reranker(name: str, settings: Settings) -> Reranker:
     """Load (or reuse) a CrossEncoder reranker by preset key, Hub id or folder."""
-    from mmdemo.rerank import Reranker
-
     handle = _load(name, "reranker", settings)
     assert isinstance(handle, Reranker)
     return handle
@@ -252,6 +249,16 @@ def reload_handle(name: str, kind: Kind, settings: Settings) -> ModelHandle:
     """The loaded handle of ``name`` (from the cache, or loaded now): how a handle pickled
     into a ZeroGPU worker comes back to life there."""
     return _load(name, kind, settings)
+
+
+def _by_reference(handle: ModelHandle) -> tuple[Any, tuple[str, Kind, Settings]]:
+    """How a handle pickles: by reference, so that a ZeroGPU worker (a fork of this process)
+    that receives one finds the model in its copy of this cache, or loads it there."""
+    return reload_handle, (handle.key, handle.resolved.kind, handle.settings)
+
+
+for _handle_class in (Embedder, Reranker):
+    copyreg.pickle(_handle_class, _by_reference)
 
 
 def forget(name: str) -> None:

@@ -46,6 +46,7 @@ def _cgroup_available() -> int | None:
 def free_bytes(device: str) -> int | None:
     """Free memory on ``device`` in bytes (GPU memory for CUDA), or None when unknown."""
     if device.startswith("cuda"):
+        # lazy: torch: keeps it out of commands that load no torch model
         import torch
 
         if not torch.cuda.is_available():

@@ -28,6 +28,7 @@ def prepare(model: Any, precision: str, device: str) -> Any:
         raise ModelLoadError(
             f"Precision int8 runs on the CPU only, not on {device!r}: use --device cpu."
         )
+    # lazy: torch: keeps it out of commands that load no torch model
     import torch
     from torch.ao.quantization import quantize_dynamic
 
@@ -40,6 +41,7 @@ def prepare(model: Any, precision: str, device: str) -> Any:
 
 def autocast_dtype(precision: str) -> Any | None:
     """The torch dtype to autocast to at inference, or None for no autocast."""
+    # lazy: torch: keeps it out of searches on exported graphs
     import torch
 
     return torch.bfloat16 if precision == "bf16" else None

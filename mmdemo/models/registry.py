@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import Literal
 
 from mmdemo.errors import InputError
+from mmdemo.models import lite
 
 Kind = Literal["embedder", "reranker"]
 
@@ -130,14 +131,17 @@ def default_reranker(embedder: str, on_gpu: bool = False) -> str | None:
     return OFFLINE_RERANKER if preset is not None and preset.offline else None
 
 
+def rerankers_building_on(embedder_key: str) -> list[str]:
+    """Reranker presets whose per-image inputs are worth storing when this embedder indexes."""
+    return [p.key for p in presets("reranker") if p.builds_on == embedder_key]
+
+
 def _find_preset(name: str, kind: Kind) -> Preset | None:
     """The preset of ``kind`` named by its key or its source, if any."""
     return next((p for p in presets(kind) if name in (p.key, p.source)), None)
 
 
 def _lite_location(preset: Preset) -> str:
-    from mmdemo.models import lite
-
     dirs = lite.EMBEDDER_DIRS if preset.kind == "embedder" else lite.RERANKER_DIRS
     return str(dirs[preset.source.removeprefix("lite:")])
 

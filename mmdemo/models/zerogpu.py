@@ -40,6 +40,7 @@ def prepare() -> None:
     """Import ``spaces`` first on ZeroGPU, before torch can initialise CUDA (its documented
     requirement); elsewhere nothing happens."""
     if on_zero_gpu():
+        # lazy: spaces: only ZeroGPU has it, and it must come before torch there
         import spaces  # noqa: F401
 
 
@@ -55,6 +56,7 @@ def gpu_task(duration: Duration) -> Callable[[F], F]:
         GPU_TASKS[fn.__qualname__] = duration
         if not on_zero_gpu():
             return fn
+        # lazy: spaces: only ZeroGPU has it
         import spaces
 
         wrapped: F = spaces.GPU(duration=duration)(fn)

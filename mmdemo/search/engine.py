@@ -21,11 +21,10 @@ from mmdemo.ingest.caption_vectors import ensure_caption_vectors
 from mmdemo.ingest.copies import image_path
 from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.loading import load_embedder, load_reranker
-from mmdemo.models.registry import DEFAULT_EMBEDDER, resolve
+from mmdemo.models.registry import DEFAULT_EMBEDDER, rerankers_building_on, resolve
 from mmdemo.models.rerank_cost import check_budget
 from mmdemo.models.threads import single_query
 from mmdemo.rerank import Candidate, Reranker
-from mmdemo.rerank_features import rerankers_building_on
 from mmdemo.search.batch import encode_texts
 from mmdemo.search.calibration import is_calibrated
 from mmdemo.search.fusion import fuse, weighted_parts

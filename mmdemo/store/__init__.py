@@ -1,4 +1,5 @@
-"""The vector store: the only module that imports chromadb.
+"""The vector store: the only package that uses chromadb (its private parts are reached
+through :mod:`mmdemo.compat`).
 
 A user collection indexed with several models is kept as one Chroma collection per
 (collection, model), all holding the same item ids. Each Chroma collection carries the

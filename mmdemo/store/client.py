@@ -19,6 +19,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from mmdemo.compat import forget_chroma_system
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
 from mmdemo.errors import MMDemoError, OutOfSpaceError
@@ -61,9 +62,7 @@ def local_client(settings: Settings) -> ClientAPI:
         current = _local.get(key)
         if current is None or current.version != version:
             if current is not None:
-                from chromadb.api.shared_system_client import SharedSystemClient
-
-                SharedSystemClient._identifier_to_system.pop(key, None)
+                forget_chroma_system(key)
             current = _Local(_open_client(settings), version)
             _local[key] = current
         return current.client
@@ -134,6 +133,7 @@ def _bump_marker(settings: Settings, version: str | None = None) -> None:
 
 
 def _open_client(settings: Settings) -> ClientAPI:
+    # lazy: chromadb: keeps it out of commands that open no store
     import chromadb
     from chromadb.config import Settings as ChromaSettings
 
@@ -153,9 +153,7 @@ def _open_client(settings: Settings) -> ClientAPI:
         path.mkdir(parents=True, exist_ok=True)
         client = chromadb.PersistentClient(path=str(path), settings=chroma_settings)
     except Exception as exc:  # an unwritable folder or a database of another version
-        from chromadb.api.shared_system_client import SharedSystemClient
-
-        SharedSystemClient._identifier_to_system.pop(str(path), None)  # the failed system
+        forget_chroma_system(str(path))  # the failed system
         if space.is_out_of_space(exc):
             if space.release_reserve(settings):  # opening writes a little: give room
                 return _open_client(settings)
@@ -180,6 +178,7 @@ def write_lock(settings: Settings) -> Iterator[WriteMarkers]:
     """Hold the inter-process write lock around one write, moving the change marker before
     the write (so no reader trusts an index a crashed write may have half-changed) and after.
     """
+    # lazy: filelock: keeps it out of commands that write no store
     from filelock import FileLock
 
     settings.locks_dir.mkdir(parents=True, exist_ok=True)

@@ -12,6 +12,7 @@ from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from mmdemo.compat import is_chroma_not_found
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
 from mmdemo.errors import NotFoundError, OutOfSpaceError, ReadOnlyError
@@ -19,7 +20,7 @@ from mmdemo.records import chroma_name, chunks
 from mmdemo.store import space
 from mmdemo.store.client import connect, local_client, read_marker, write_lock
 from mmdemo.store.exact_cache import ExactCache
-from mmdemo.store.parts import DIM_KEY, caption_collection_name, check_dimension, is_missing
+from mmdemo.store.parts import DIM_KEY, caption_collection_name, check_dimension
 from mmdemo.store.reclaim import reclaim, unused_segments
 
 if TYPE_CHECKING:
@@ -125,7 +126,7 @@ class Handles:
                     caption_collection_name(name), embedding_function=None
                 )
             except Exception as exc:
-                if not is_missing(exc):
+                if not is_chroma_not_found(exc):
                     raise
                 return None
         return self._caption_handles[name]
@@ -271,6 +272,6 @@ def _count_or_zero(target: Collection) -> int:
     try:
         return int(target.count())
     except Exception as exc:
-        if not is_missing(exc):
+        if not is_chroma_not_found(exc):
             raise
         return 0

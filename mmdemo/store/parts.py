@@ -7,6 +7,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TypeVar
 
+from mmdemo.compat import is_chroma_not_found
 from mmdemo.dates import Span, companion
 from mmdemo.errors import InputError
 from mmdemo.filters import Condition, ItemFilter
@@ -51,11 +52,6 @@ class CollectionInfo:
     models: dict[str, int]
 
 
-def is_missing(exc: Exception) -> bool:
-    """Whether Chroma says a collection does not exist (or a handle we hold no longer does)."""
-    return type(exc).__name__ == "NotFoundError" and type(exc).__module__.startswith("chromadb")
-
-
 def retry_if_stale(method: Callable[..., _T]) -> Callable[..., _T]:
     """Run ``method``; if a cached handle went stale, forget the caches and run it once more."""
 
@@ -64,7 +60,7 @@ def retry_if_stale(method: Callable[..., _T]) -> Callable[..., _T]:
         try:
             return method(self, *args, **kwargs)
         except Exception as exc:
-            if not is_missing(exc):
+            if not is_chroma_not_found(exc):
                 raise
             self.refresh()
             return method(self, *args, **kwargs)

@@ -6,13 +6,13 @@ the start-up work (default model, demo collection), so the page answers within s
 
 import html
 import logging
-import os
 import threading
 import time
 from typing import Any
 
 import gradio as gr
 
+from mmdemo.compat import quiet_queue_analytics
 from mmdemo.errors import MMDemoError
 from mmdemo.models import registry
 from mmdemo.models.runtime import Runtime
@@ -20,7 +20,6 @@ from mmdemo.ui import api, media, search_view
 from mmdemo.ui.actions import collections as collection_actions
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.requests import ListRequest
-from mmdemo.ui.sessions import lazy_session_configs
 from mmdemo.ui.shared import (
     PRIVATE,
     as_plain_markdown,
@@ -244,11 +243,7 @@ def _sweep_forever(ctx: AppContext) -> None:
 
 def launch(app: gr.Blocks, ctx: AppContext, host: str, port: int, *, block: bool = True) -> None:
     """Serve the page, then start the start-up work; blocks unless ``block`` is False."""
-    # Gradio's queue rebuilds a pandas summary of up to 10,000 past events after every
-    # event, only for its monitoring dashboard, which this app never enables: 4-8 ms of
-    # CPU per event on 2 cores, growing with uptime (bench/README.md). Read by queue().
-    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**62))
-    lazy_session_configs()
+    quiet_queue_analytics()
     app.queue(default_concurrency_limit=2)
     settings = ctx.settings
     app.launch(

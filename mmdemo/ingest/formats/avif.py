@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mmdemo.ingest.formats import ImageFormat, iso_brands
+from mmdemo.ingest.formats.base import ImageFormat, iso_brands
 
 _BRANDS = frozenset({b"avif", b"avis"})
 

@@ -24,7 +24,7 @@ from PIL import Image
 
 from mmdemo.dates import parse_span
 from mmdemo.errors import ImageRejected
-from mmdemo.ingest.formats import ImageFormat, OwnDecoded
+from mmdemo.ingest.formats.base import ImageFormat, OwnDecoded
 
 #: The only attributes whose values leave the file: DICOM keyword -> metadata key.
 KEPT = {

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from functools import cache
 
-from mmdemo.ingest.formats import ImageFormat, iso_brands
+from mmdemo.ingest.formats.base import ImageFormat, iso_brands
 
 #: ``ftyp`` brands of HEIF images coded with HEVC (and the generic HEIF brands).
 _BRANDS = frozenset({b"heic", b"heix", b"heim", b"heis", b"hevc", b"hevx", b"mif1", b"msf1"})

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from mmdemo.ingest.formats import ImageFormat
+from mmdemo.ingest.formats.base import ImageFormat
 
 
 def _webp(data: bytes) -> bool:

@@ -14,6 +14,9 @@ from typing import Protocol
 
 import numpy as np
 
+from mmdemo.models.backends.ort import OrtSession
+from mmdemo.models.backends.ov import OvSession
+
 #: The accelerated backends: each runs the exported ONNX graphs on the CPU.
 GRAPH_BACKENDS = ("onnx", "openvino")
 
@@ -40,11 +43,7 @@ def open_session(backend: str, path: Path, threads: int, outputs: Sequence[str])
     """``path`` opened by ``backend``'s runtime with ``threads`` intra-op threads; its
     results are named by the graph's ``outputs`` (in graph order)."""
     if backend == "onnx":
-        from mmdemo.models.backends.ort import OrtSession
-
         return OrtSession(path, threads)
     if backend == "openvino":
-        from mmdemo.models.backends.ov import OvSession
-
         return OvSession(path, threads, outputs)
     raise ValueError(f"Unknown graph backend {backend!r}: use one of {', '.join(GRAPH_BACKENDS)}.")

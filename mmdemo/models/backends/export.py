@@ -25,6 +25,7 @@ from PIL import Image
 
 from mmdemo.models.backends.graph_model import EMBEDDING, GraphModel
 from mmdemo.models.backends.prep import ENCODING_FIELDS, TOKENIZER_FILE
+from mmdemo.models.lite.backbone import CPU_PASS
 from mmdemo.records import unit_rows
 
 OPSET = 18
@@ -61,6 +62,7 @@ def _prompt(raw: Any) -> str | None:
 
 def _tower_module(raw: Any, names: list[str], extra: dict[str, Any], outputs: list[str]) -> Any:
     """One modality of ``raw`` as a module of positional tensors, for tracing."""
+    # lazy: torch: exporting graphs is the only backend step that needs it
     import torch
 
     class Tower(torch.nn.Module):
@@ -78,6 +80,7 @@ def _tower_module(raw: Any, names: list[str], extra: dict[str, Any], outputs: li
 @contextmanager
 def _eager_attention(raw: Any) -> Iterator[None]:
     """Every transformers model inside ``raw`` with eager attention, restored after."""
+    # lazy: transformers: keeps it out of searches on exported graphs
     from transformers import PreTrainedModel
 
     models = [m for m in raw.modules() if isinstance(m, PreTrainedModel)]
@@ -93,6 +96,7 @@ def _eager_attention(raw: Any) -> Iterator[None]:
 
 def _export_tower(raw: Any, modality: str, path: Path) -> list[str]:
     """Trace ``raw``'s ``modality`` forward pass into ``path``; returns its output names."""
+    # lazy: torch: exporting graphs is the only backend step that needs it
     import torch
 
     example = ["a photo of a dog", "two cats"] if modality == "text" else _probe_images()[:2]
@@ -128,6 +132,7 @@ def _tokenizer_of(raw: Any) -> Any:
 
 def _text_spec(raw: Any, folder: Path, inputs: Sequence[str]) -> dict[str, Any]:
     """Save the model's tokenizer with its truncation and padding; the text tower's spec."""
+    # lazy: tokenizers: keeps it out of commands that export nothing
     from tokenizers import Tokenizer
 
     tokenizer = _tokenizer_of(raw)
@@ -179,8 +184,6 @@ def _image_spec(raw: Any) -> dict[str, Any]:
 
 def export_set(raw: Any, folder: Path, precision: str) -> dict[str, Any]:
     """Write ``raw``'s fp32 towers and pre-processing specs into ``folder``; the manifest."""
-    from mmdemo.models.lite.backbone import CPU_PASS
-
     towers: dict[str, Any] = {}
     for modality in ("text", "image"):
         if not raw.supports(modality):
@@ -207,6 +210,7 @@ def export_set(raw: Any, folder: Path, precision: str) -> dict[str, Any]:
 
 def _graph_inputs(path: Path) -> list[str]:
     """The inputs the traced graph kept (the tracer drops those the forward pass ignores)."""
+    # lazy: onnx: keeps it out of commands that export nothing
     import onnx
 
     graph = onnx.load(str(path), load_external_data=False).graph
@@ -216,6 +220,7 @@ def _graph_inputs(path: Path) -> list[str]:
 
 def _reference(raw: Any, inputs: list[Any], modality: str) -> tuple[np.ndarray, dict[str, Any]]:
     """The model's own unit vectors and inputs for one batch (as the torch backend runs it)."""
+    # lazy: torch: exporting graphs is the only backend step that needs it
     import torch
 
     features = dict(raw.preprocess(inputs, prompt=_prompt(raw) if modality == "text" else None))

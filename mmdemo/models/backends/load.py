@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import Any
 
 from mmdemo.config import Settings
+from mmdemo.models.backends import export, quantize
 from mmdemo.models.backends.cache import graphs_root, key_for, publish, read_manifest
 from mmdemo.models.backends.graph_model import GraphModel
 from mmdemo.models.registry import Resolved
@@ -47,15 +48,11 @@ def _open(folder: Path, backend: str) -> GraphModel | None:
 
 def _build(raw: Any, folder: Path, precision: str, backend: str) -> dict[str, Any]:
     """Export, quantise when asked, open and check one set in ``folder``; its manifest."""
-    from mmdemo.models.backends.export import MIN_COSINE, check_replay, export_set
-
-    manifest = export_set(raw, folder, precision)
+    manifest = export.export_set(raw, folder, precision)
     if precision == "int8":
-        from mmdemo.models.backends.quantize import quantize_set
-
-        quantize_set(folder, manifest)
-    least = MIN_COSINE if precision == "fp32" else INT8_MIN_COSINE
-    check_replay(raw, GraphModel(folder, manifest, backend), least)
+        quantize.quantize_set(folder, manifest)
+    least = export.MIN_COSINE if precision == "fp32" else INT8_MIN_COSINE
+    export.check_replay(raw, GraphModel(folder, manifest, backend), least)
     return manifest
 
 

@@ -17,6 +17,7 @@ class OrtSession:
     """
 
     def __init__(self, path: Path, threads: int) -> None:
+        # lazy: onnxruntime: keeps it out of the torch and OpenVINO backends
         import onnxruntime as ort
 
         options = ort.SessionOptions()

@@ -20,6 +20,7 @@ CACHE_FOLDER = "openvino-cache"
 @cache
 def _core() -> Any:
     """One OpenVINO ``Core`` per process (it holds the loaded plugins)."""
+    # lazy: openvino: keeps it out of the torch and ONNX Runtime backends
     import openvino as ov
 
     return ov.Core()

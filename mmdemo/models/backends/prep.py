@@ -38,6 +38,7 @@ class TextPrep:
     """Token ids (and masks) for a batch of texts, as the model's tokenizer gives them."""
 
     def __init__(self, folder: Path, spec: dict[str, Any]) -> None:
+        # lazy: tokenizers: keeps it out of image-only graph models
         from tokenizers import Tokenizer
 
         self._tokenizer = Tokenizer.from_file(str(folder / spec.get("file", TOKENIZER_FILE)))

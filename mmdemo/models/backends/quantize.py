@@ -20,6 +20,7 @@ QUANTISED_OPS = ["MatMul", "Gemm"]
 
 def is_convolutional(path: Path) -> bool:
     """Whether a graph has more convolutions than matrix products (a CNN tower)."""
+    # lazy: onnx: keeps it out of commands that quantise nothing
     import onnx
 
     ops = Counter(node.op_type for node in onnx.load(str(path)).graph.node)
@@ -29,6 +30,7 @@ def is_convolutional(path: Path) -> bool:
 def quantize_set(folder: Path, manifest: dict[str, Any]) -> None:
     """Replace each transformer tower's graph in ``folder`` by its int8 graph, in place,
     and mark in ``manifest`` which towers are int8."""
+    # lazy: onnxruntime.quantization: keeps it out of commands that quantise nothing
     from onnxruntime.quantization import QuantType, quantize_dynamic
 
     logging.getLogger("root").setLevel(logging.WARNING)  # the quantiser logs each node

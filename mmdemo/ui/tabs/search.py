@@ -18,6 +18,7 @@ from typing import Any
 import gradio as gr
 from gradio.events import Dependency
 
+from mmdemo.compat import event_payload
 from mmdemo.errors import InputError, MMDemoError
 from mmdemo.search.hybrid import CAPTION_WEIGHT
 from mmdemo.search.lexical_fusion import LEXICAL_WEIGHT
@@ -171,7 +172,7 @@ class _Handlers:
         **named: Any,
     ) -> tuple[Any, ...]:
         """Search with a shown result's image (the one whose "Find similar" was clicked)."""
-        named["index"] = (event._data or {}).get("index")
+        named["index"] = event_payload(event).get("index")
         asked = self.ctx.admit(SimilarRequest, named, request.session_hash)
         path, found = search.similar(self.ctx, asked, records)
         return ("", path, *page_outputs(self.ctx, found))
@@ -181,7 +182,7 @@ class _Handlers:
         self, examples: list[dict[str, Any]], event: gr.EventData, request: gr.Request
     ) -> tuple[str, Any]:
         """The clicked example query, into the query boxes."""
-        named = {"index": (event._data or {}).get("index")}
+        named = {"index": event_payload(event).get("index")}
         index = self.ctx.admit(PickRequest, named, request.session_hash).index
         if index >= len(examples):
             raise InputError("That example is no longer shown: pick another one.")

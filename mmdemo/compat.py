@@ -1,0 +1,67 @@
+"""Where mmdemo relies on what gradio and chromadb do not document: one place, each with the
+release it was checked against.
+
+Every function here reaches a private attribute or an undocumented behaviour of one
+library. :data:`CHECKED` names the release each was read against; tests/test_compat.py
+fails when the installed release differs, so an upgrade is checked here first. The store
+(:mod:`mmdemo.store`) stays the only user of chromadb's public API; this module only holds
+its private parts. The libraries are imported inside the functions, so importing this
+module imports neither.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from typing import TYPE_CHECKING, Any
+
+if TYPE_CHECKING:
+    import gradio as gr
+
+#: Library -> the release this module was checked against (the pins in requirements.txt).
+CHECKED = {"chromadb": "1.5.9", "gradio": "6.31.0"}
+
+
+def forget_chroma_system(identifier: str) -> None:
+    """Drop chromadb's cached system of one database folder (``identifier``: its path), so
+    that the next client of that folder is a new system that reads the indexes from disk.
+
+    chromadb 1.5.9 caches one system per folder in the private class attribute
+    ``SharedSystemClient._identifier_to_system`` and offers no call that drops one.
+    """
+    # lazy: chromadb, for commands that open no store
+    from chromadb.api.shared_system_client import SharedSystemClient
+
+    SharedSystemClient._identifier_to_system.pop(identifier, None)
+
+
+def is_chroma_not_found(exc: BaseException) -> bool:
+    """Whether chromadb raised ``exc`` to say a collection does not exist (or a handle we
+    hold no longer does).
+
+    chromadb 1.5.9 raises ``chromadb.errors.NotFoundError`` but documents no exception
+    type for it; matched by class name and package, so this never imports chromadb.
+    """
+    return type(exc).__name__ == "NotFoundError" and type(exc).__module__.startswith("chromadb")
+
+
+def event_payload(event: gr.EventData) -> Mapping[str, Any]:
+    """The data an event sent from the page, e.g. ``{"index": 3}`` from a gallery's custom
+    button; empty when it sent none.
+
+    gradio 6.31.0 keeps it in the private ``EventData._data``: the public attributes exist
+    only for the built-in events' own data classes (``SelectData`` ...).
+    """
+    return event._data or {}
+
+
+def quiet_queue_analytics() -> None:
+    """Keep gradio's queue from rebuilding its monitoring summary after every event.
+
+    gradio 6.31.0's queue rebuilds a pandas summary of up to 10,000 past events every
+    ``GRADIO_ANALYTICS_CACHE_FREQUENCY`` events (default 1), read when the queue is made
+    (``Blocks.queue``), only for its monitoring dashboard, which this app never enables:
+    4-8 ms of CPU per event on 2 cores, growing with uptime (bench/README.md). An operator's
+    own value is kept.
+    """
+    os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**62))
