@@ -369,8 +369,12 @@ def targets(results: dict[str, Any]) -> list[str]:
     return lines
 
 
-def main() -> None:
-    import argparse
+SECTIONS = ("embed", "ingest", "cli", "app")
+
+
+def run(quick: bool, sections: tuple[str, ...] | list[str] = SECTIONS) -> dict[str, Any]:
+    """The chosen sections' figures and the targets, as bench/perf.py's ``backends``
+    section. Graphs go to a fresh temporary graph cache (``MMDEMO_GRAPH_CACHE``)."""
     import json
     import os
     from datetime import UTC, datetime
@@ -378,25 +382,19 @@ def main() -> None:
     from bench.perf_ingest import measure as ingest_measure
     from bench.perf_ingest import vit_b32
 
-    parser = argparse.ArgumentParser(description=__doc__)
-    parser.add_argument("--quick", action="store_true", help="fewer images and rounds")
-    parser.add_argument("--sections", nargs="+", default=["embed", "ingest", "cli", "app"])
-    parser.add_argument("--out", type=Path)
-    args = parser.parse_args()
-    rounds, count = (2, 32) if args.quick else (3, 64)
-    cache = tempfile.mkdtemp(prefix="mmdemo-bench-graphs-")
-    os.environ["MMDEMO_GRAPH_CACHE"] = cache
+    rounds, count = (2, 32) if quick else (3, 64)
+    os.environ["MMDEMO_GRAPH_CACHE"] = tempfile.mkdtemp(prefix="mmdemo-bench-graphs-")
     loads = [Path("/proc/loadavg").read_text().split()[0]]
     results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="minutes")}
     models = {"vit-b32": vit_b32(), "lite": "lite", "lite-b2": "lite-b2"}
-    if "embed" in args.sections:
+    if "embed" in sections:
         images = photo_images(count)
         results["embed"] = {}
         for name, model in models.items():
             results["embed"][name] = measure(model, images, rounds)
             print(json.dumps({name: results["embed"][name]}), flush=True)
             loads.append(Path("/proc/loadavg").read_text().split()[0])
-    if "ingest" in args.sections:
+    if "ingest" in sections:
         from mmdemo.config import Settings
         from mmdemo.models.backends.choice import choose
         from mmdemo.models.registry import resolve
@@ -409,16 +407,30 @@ def main() -> None:
             results["ingest"][name] = {**found, "backend": backend}
             print(json.dumps({name: results["ingest"][name]}), flush=True)
         os.environ.pop("MMDEMO_BACKEND")
-    if "cli" in args.sections:
+    if "cli" in sections:
         results["cli"] = cli_section(rounds)
         print(json.dumps(results["cli"]), flush=True)
-    if "app" in args.sections:
-        results["app"] = app_section(1 if args.quick else 2)
+    if "app" in sections:
+        results["app"] = app_section(1 if quick else 2)
         print(json.dumps(results["app"]), flush=True)
     loads.append(Path("/proc/loadavg").read_text().split()[0])
     results["load_average"] = loads
     results["targets"] = targets(results)
-    print("\n".join(["", "Targets (load average " + ", ".join(loads) + "):", *results["targets"]]))
+    return results
+
+
+def main() -> None:
+    import argparse
+    import json
+
+    parser = argparse.ArgumentParser(description=__doc__)
+    parser.add_argument("--quick", action="store_true", help="fewer images and rounds")
+    parser.add_argument("--sections", nargs="+", choices=SECTIONS, default=list(SECTIONS))
+    parser.add_argument("--out", type=Path)
+    args = parser.parse_args()
+    results = run(args.quick, args.sections)
+    loads = ", ".join(results["load_average"])
+    print("\n".join(["", f"Targets (load average {loads}):", *results["targets"]]))
     if args.out:
         args.out.write_text(json.dumps(results, indent=2) + "\n")
 

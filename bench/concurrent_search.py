@@ -114,16 +114,6 @@ def serve(app_root: Path, model: str) -> Iterator[Served]:
 
 
 @contextmanager
-def serve_floor(work_ms: float) -> Iterator[Served]:
-    """Run bench/gradio_floor.py with ``work_ms`` of work per search; yield it."""
-    folder = Path(tempfile.mkdtemp(prefix="mmdemo-floor-"))
-    command = [sys.executable, "-m", "bench.gradio_floor", "--work-ms", str(work_ms)]
-    env = {"GRADIO_TEMP_DIR": str(folder / "gradio-tmp")}
-    with _serving(command, Path(__file__).resolve().parents[1], env, folder) as served:
-        yield served
-
-
-@contextmanager
 def _serving(command: list[str], cwd: Path, env: dict[str, str], folder: Path) -> Iterator[Served]:
     """Run ``command --port P`` in ``cwd`` until its /status says ready; yield its URL and
     process."""
@@ -343,22 +333,11 @@ def main() -> None:
         default=0,
         help="niceness of those processes (with --client-processes), e.g. 10",
     )
-    parser.add_argument(
-        "--floor-ms",
-        type=float,
-        action="append",
-        default=[],
-        help="also measure bench/gradio_floor.py doing this many ms of work per search "
-        "(repeatable): what gradio alone gives on this machine",
-    )
     args = parser.parse_args()
     for root in args.app_root or [Path(__file__).resolve().parents[1]]:
         root = root.resolve()
         label = f"app: {root} (model {args.model}, reranker {args.reranker})"
         measure(label, serve(root, args.model), args)
-    for work_ms in args.floor_ms:
-        label = f"gradio floor: bench/gradio_floor.py, {work_ms:g} ms of GIL-free work a search"
-        measure(label, serve_floor(work_ms), args)
 
 
 def measure(label: str, server: AbstractContextManager[Served], args: argparse.Namespace) -> None:

@@ -1,4 +1,4 @@
-"""One bench for every speed goal of issue 12, as ratios measured in one run.
+"""The speed suite: every speed goal of issues 12 and 25, as ratios measured in one run.
 
     python -m bench.perf [--quick] [--out FILE.json] [--emoji-dir DIR] [--share-dir DIR]
                          [--sections ...]
@@ -9,8 +9,11 @@ neighbour agreement and held-out relevance, bench/perf_precision.py),
 ``rerank`` (bench/perf_rerank.py when present: reranked vs plain search, cold vs warm),
 ``store`` (insert / query / top-50 agreement vs size, bench/perf_store.py), ``cli``
 (start-up of each command, and a cold ``search`` process vs a warm in-process search) and
-``memory`` (peak RSS of a 4x larger ingest, bench/ingest_scaling.py). Each figure is a
-min/median over repeats; ratios compare runs made in this same process or run.
+``memory`` (peak RSS of a 4x larger ingest, bench/ingest_scaling.py) and ``backends``
+(ONNX Runtime and OpenVINO against torch, bench/backend_speed.py; last, as it points the
+process at a temporary graph cache). Each figure is a min/median over repeats; ratios
+compare runs made in this same process or run. The goals each section checks are printed
+last, each beside its figure (bench/goals.py).
 """
 
 from __future__ import annotations
@@ -30,10 +33,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from bench import perf_ingest, perf_precision, perf_store
+from bench import backend_speed, perf_ingest, perf_precision, perf_store
+from bench.goals import goals
 
 ROOT = Path(__file__).resolve().parents[1]
-SECTIONS = ("ingest", "precision", "rerank", "store", "cli", "memory")
+SECTIONS = ("ingest", "precision", "rerank", "store", "cli", "memory", "backends")
 
 
 def _wall_ms(command: list[str], repeats: int) -> dict[str, float]:
@@ -180,7 +184,7 @@ def main() -> None:
     parser = argparse.ArgumentParser(
         description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
     )
-    parser.add_argument("--quick", action="store_true", help="small sizes (under 3 minutes)")
+    parser.add_argument("--quick", action="store_true", help="small sizes and fewer repeats")
     parser.add_argument("--out", type=Path, help="write the results as JSON here")
     parser.add_argument(
         "--emoji-dir", type=Path, help="npm emoji package/ folder (lite-like seeds)"
@@ -201,6 +205,7 @@ def main() -> None:
         "store": lambda: perf_store.run(args.quick, args.emoji_dir, _builds(args.hnsw)),
         "cli": lambda: cli_section(args.quick),
         "memory": lambda: memory_section(args.quick),
+        "backends": lambda: backend_speed.run(args.quick),
     }
     results: dict[str, Any] = {
         "date": datetime.now(UTC).isoformat(timespec="seconds"),
@@ -215,6 +220,8 @@ def main() -> None:
         results["seconds"][name] = round(time.perf_counter() - start, 1)
         print(f"[{name} done in {results['seconds'][name]} s]", flush=True)
     _print_table(results)
+    load = Path("/proc/loadavg").read_text().split()[0]
+    print("\n".join(["", f"Goals (load average {load}):", *goals(results)]))
     if args.out:
         args.out.write_text(json.dumps(results, indent=2, default=str))
 
