@@ -1,5 +1,7 @@
 """Relevance cutoff with hybrid (image + caption) scores: which score should it judge?
 
+Sets ``CAPTION_RAISES`` in ``mmdemo/search/cutoff.py``.
+
 The per-model thresholds of :mod:`mmdemo.search.cutoff` were measured on image-only text
 cosines (bench/cutoff_thresholds.py, Tux Paint). With captions counting, a result's score is
 the fused ``(1 - w) * image + w * caption`` score. Two ways to keep the cutoff sound:

@@ -1,4 +1,7 @@
-"""Set the near-duplicate constants of mmdemo/evaluate/duplicates.py on measured data.
+"""Near-duplicate threshold and fingerprint constants, chosen on measured data.
+
+Sets ``DEFAULT_THRESHOLD``, ``FINGERPRINT_FLOOR`` and ``FINGERPRINT_DISTANCE`` in
+``mmdemo/evaluate/duplicates.py``.
 
 Positives: each sample photo (the 14 of ``assets/demos/photos``) against its own edited
 copies (resized to half; resized to 60 % and saved as JPEG quality 60; re-encoded as JPEG

@@ -1,5 +1,7 @@
 """Choosing lite's fine-tuning defaults on a validation part of the TRAINING pairs, fast.
 
+Sets ``LITE`` (the lite recipe: lr, epochs, batch, loss scale) in ``mmdemo/finetune/recipes.py``.
+
 Only lite's projection trains, so what the frozen parts compute (the CNN's logits and pooled
 features of each image, MiniLM's embedding of each caption) is computed once and cached.
 Each candidate then trains the projection alone with what :mod:`mmdemo.finetune.trainer`

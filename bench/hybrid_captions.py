@@ -1,5 +1,7 @@
 """Hybrid (image + caption) vs image-only retrieval on held-out openclipart drawings.
 
+Sets ``CAPTION_WEIGHT`` in ``mmdemo/search/hybrid.py`` (the best dev nDCG@10).
+
 Corpus: openclipart drawings the lite models were not trained on (after the first 2998 of
 the fixed hash order), rendered at 256 px. Queries: one per distinct drawing title, its
 relevant items those with that title. Captions: the drawing's keywords with every keyword

@@ -1,5 +1,7 @@
 """Dense + lexical fusion on the shop and documents demos: which fusion, which weight.
 
+Sets ``LEXICAL_WEIGHT`` in ``mmdemo/search/lexical_fusion.py``.
+
 Every dev query (bench/lexical_data.py) is searched densely as the app does today (lite,
 captions counting at their default weight, no lexical part; and by image alone, as where
 captions are not embedded) over the whole collection, and

@@ -1,5 +1,7 @@
 """OCR quality and cost on generated images: words recovered, and ms per image.
 
+Sets ``DETECT_SIDE`` in ``mmdemo/ingest/ocr.py``.
+
 Renders charts (title, axis labels, legend, bar values), receipts (shop, items, prices,
 totals) and screenshots (window title, menu, buttons, a form, a status line) with seeded
 random words, in fonts found on the machine (Pillow's own scalable font, DejaVu Sans and

@@ -1,5 +1,7 @@
 """Offline relevance benchmark of the lite embedders and reranker on photo-like images.
 
+Sets ``INT8`` in ``mmdemo/models/backends/choice.py`` (``--backend onnx --precision int8``).
+
 Corpus and queries (see bench/README.md): the Tux Paint photo cut-outs of one split plus,
 for the test split, the 14 scikit-image / scikit-learn photos of ``assets/demos/photos``;
 one text query per distinct caption. Prints Recall@1/5/10 and nDCG@10 for ConSE alone and

@@ -1,5 +1,8 @@
 """Store scaling: insert rate, query time and top-50 agreement with exact search vs size.
 
+Sets ``HNSW_CONFIGURATION`` in ``mmdemo/store/handles.py`` and ``EXACT_MAX_FLOATS`` in
+``mmdemo/exact.py``.
+
     python -m bench.perf_store --emoji-dir DIR --kinds lite-like --hnsw 100x16 --out F.json
 
 Vectors go straight into Chroma collections made with each HNSW setting (batches of 32, as

@@ -1,5 +1,5 @@
 """What one candidate costs a Qwen3-VL reranker preset on this CPU: the figures behind
-``mmdemo/models/rerank_cost.py``.
+``MEASURED_SECONDS`` in ``mmdemo/models/rerank_cost.py``.
 
     python -m bench.rerank_cost [--full] [--presets KEY ...] [--out FILE.json]
 

@@ -1,5 +1,8 @@
 """Reranked vs not reranked on every offline split, and the fusion share chosen on dev.
 
+Sets ``RERANK_SHARE``, ``CONFIDENT_MARGIN`` and ``DECISIVE_MARGIN`` in
+``mmdemo/search/fusion.py``.
+
 For each split: the ``lite`` embedder ranks all images for each caption query (the
 first stage); the ``lite`` reranker rescores the top 20 from its per-image features (the
 stored-feature path the app uses, captions not shown: they are the queries); the two
