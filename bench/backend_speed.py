@@ -245,6 +245,7 @@ def cli_section(rounds: int) -> dict[str, Any]:
     searches = {
         backend: {
             "wall_s": round(statistics.median(r["wall_s"] for r in rows), 2),
+            "walls_s": [round(r["wall_s"], 2) for r in rows],
             "heavy": sorted({m for r in rows for m in r["heavy"]}),
             "codes": sorted({r["code"] for r in rows}),
         }
@@ -376,12 +377,16 @@ MODELS = ("vit-b32", "lite", "lite-b2")
 
 
 def run(
-    quick: bool, sections: Sequence[str] = SECTIONS, names: Sequence[str] = MODELS
+    quick: bool,
+    sections: Sequence[str] = SECTIONS,
+    names: Sequence[str] = MODELS,
+    out: Path | None = None,
 ) -> dict[str, Any]:
     """The chosen sections' figures and the targets, as bench/perf.py's ``backends``
     section, for the models ``names`` (embed and ingest). Graphs go to a fresh temporary
-    graph cache (``MMDEMO_GRAPH_CACHE``)."""
-    import json
+    graph cache (``MMDEMO_GRAPH_CACHE``). Each figure is printed, and written to ``out``
+    with the load averages so far, as soon as it is measured, so a run stopped early keeps
+    what it measured."""
     import os
     from datetime import UTC, datetime
 
@@ -398,8 +403,8 @@ def run(
         results["embed"] = {}
         for name, model in models.items():
             results["embed"][name] = measure(model, images, rounds)
-            print(json.dumps({name: results["embed"][name]}), flush=True)
             loads.append(Path("/proc/loadavg").read_text().split()[0])
+            _report({name: results["embed"][name]}, results, loads, out)
     if "ingest" in sections:
         from mmdemo.config import Settings
         from mmdemo.models.backends.choice import choose
@@ -411,23 +416,35 @@ def run(
             os.environ["MMDEMO_BACKEND"] = backend
             found = ingest_measure(models[name], count, rounds)
             results["ingest"][name] = {**found, "backend": backend}
-            print(json.dumps({name: results["ingest"][name]}), flush=True)
+            _report({name: results["ingest"][name]}, results, loads, out)
         os.environ.pop("MMDEMO_BACKEND")
     if "cli" in sections:
         results["cli"] = cli_section(rounds)
-        print(json.dumps(results["cli"]), flush=True)
+        _report(results["cli"], results, loads, out)
     if "app" in sections:
         results["app"] = app_section(1 if quick else 2)
-        print(json.dumps(results["app"]), flush=True)
+        _report(results["app"], results, loads, out)
     loads.append(Path("/proc/loadavg").read_text().split()[0])
     results["load_average"] = loads
     results["targets"] = targets(results)
+    _report({}, results, loads, out)
     return results
+
+
+def _report(
+    figure: dict[str, Any], results: dict[str, Any], loads: list[str], out: Path | None
+) -> None:
+    """Print ``figure``; write every result so far to ``out``."""
+    import json
+
+    if figure:
+        print(json.dumps(figure), flush=True)
+    if out is not None:
+        out.write_text(json.dumps({**results, "load_average": loads}, indent=2) + "\n")
 
 
 def main() -> None:
     import argparse
-    import json
 
     parser = argparse.ArgumentParser(description=__doc__)
     parser.add_argument("--quick", action="store_true", help="fewer images and rounds")
@@ -435,11 +452,9 @@ def main() -> None:
     parser.add_argument("--models", nargs="+", choices=MODELS, default=list(MODELS))
     parser.add_argument("--out", type=Path)
     args = parser.parse_args()
-    results = run(args.quick, args.sections, args.models)
+    results = run(args.quick, args.sections, args.models, args.out)
     loads = ", ".join(results["load_average"])
     print("\n".join(["", f"Targets (load average {loads}):", *results["targets"]]))
-    if args.out:
-        args.out.write_text(json.dumps(results, indent=2) + "\n")
 
 
 if __name__ == "__main__":
