@@ -383,10 +383,27 @@ def run(
     out: Path | None = None,
 ) -> dict[str, Any]:
     """The chosen sections' figures and the targets, as bench/perf.py's ``backends``
-    section, for the models ``names`` (embed and ingest). Graphs go to a fresh temporary
-    graph cache (``MMDEMO_GRAPH_CACHE``). Each figure is printed, and written to ``out``
-    with the load averages so far, as soon as it is measured, so a run stopped early keeps
-    what it measured."""
+    section, for the models ``names`` (embed and ingest). Graphs go to a temporary graph
+    cache (``MMDEMO_GRAPH_CACHE``, restored after). Each figure is printed, and written to
+    ``out`` with the load averages so far, as soon as it is measured, so a run stopped
+    early keeps what it measured."""
+    import os
+
+    before = os.environ.get("MMDEMO_GRAPH_CACHE")
+    with tempfile.TemporaryDirectory(prefix="mmdemo-bench-graphs-") as cache:
+        os.environ["MMDEMO_GRAPH_CACHE"] = cache
+        try:
+            return _sections(quick, sections, names, out)
+        finally:
+            os.environ.pop("MMDEMO_GRAPH_CACHE")
+            if before is not None:
+                os.environ["MMDEMO_GRAPH_CACHE"] = before
+
+
+def _sections(
+    quick: bool, sections: Sequence[str], names: Sequence[str], out: Path | None
+) -> dict[str, Any]:
+    """:func:`run`'s sections, in the graph cache it set."""
     import os
     from datetime import UTC, datetime
 
@@ -394,9 +411,10 @@ def run(
     from bench.perf_ingest import vit_b32
 
     rounds, count = (2, 32) if quick else (3, 64)
-    os.environ["MMDEMO_GRAPH_CACHE"] = tempfile.mkdtemp(prefix="mmdemo-bench-graphs-")
     loads = [Path("/proc/loadavg").read_text().split()[0]]
     results: dict[str, Any] = {"when": datetime.now(UTC).isoformat(timespec="minutes")}
+    if not {"embed", "ingest"} & set(sections):
+        names = ()  # only these sections load the models; the random ViT-B/32 takes a while
     models = {name: vit_b32() if name == "vit-b32" else name for name in names}
     if "embed" in sections:
         images = photo_images(count)
