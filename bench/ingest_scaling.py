@@ -37,14 +37,15 @@ def make_images(folder: Path, count: int, width: int, height: int) -> None:
         Image.fromarray(pixels).save(folder / f"img{i:05d}.jpg", quality=80)
 
 
-def make_photos(folder: Path, count: int, width: int, height: int) -> None:
+def make_photos(folder: Path, count: int, width: int, height: int, seed: int = 0) -> None:
     """Write ``count`` distinct JPEGs cut from the 14 sample photos of assets/demos/photos.
 
     Each is a random crop (60-100 % of each side) of one photo, resized to ``width`` x
     ``height``, sometimes mirrored, saved at quality 85: what a photo costs to decode, hash
     and copy (noise JPEGs cost about twice as much to decode and are four times larger).
+    Another ``seed`` gives other crops, so a second folder is not already stored.
     """
-    rng = np.random.default_rng(0)
+    rng = np.random.default_rng(seed)
     photos = []
     for path in sorted(PHOTOS_DIR / name for name in SAMPLE_PHOTOS):
         with Image.open(path) as opened:
