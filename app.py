@@ -16,6 +16,7 @@ from pathlib import Path
 
 from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError
+from mmdemo.integrations.mcp import require_mcp
 from mmdemo.models import zerogpu
 from mmdemo.models.threads import wait_passively
 from mmdemo.ui.deploy import resolve_deployment
@@ -34,6 +35,12 @@ def _parser() -> argparse.ArgumentParser:
         "--demo-dir", type=Path, help="folder of images that replaces the photos demo"
     )
     parser.add_argument("--no-demo", action="store_true", help="do not set up demo collections")
+    parser.add_argument(
+        "--mcp",
+        action="store_true",
+        help="also serve search, collections, compare and status as MCP tools at "
+        "/gradio_api/mcp/ (default: $MMDEMO_MCP)",
+    )
     return parser
 
 
@@ -46,7 +53,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         deployment = resolve_deployment(
             os.environ, host=args.host, port=args.port, data_dir=args.data_dir
         )
-        settings = Settings.from_env(data_dir=deployment.data_dir)
+        settings = Settings.from_env(data_dir=deployment.data_dir, mcp=args.mcp or None)
+        if settings.mcp:
+            require_mcp()
     except MMDemoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1

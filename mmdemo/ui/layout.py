@@ -260,6 +260,7 @@ def launch(app: gr.Blocks, ctx: AppContext, host: str, port: int, *, block: bool
         theme=theme(),
         css=CSS,
         head=A11Y_FIXES,
+        mcp_server=settings.mcp,  # the API's reading endpoints as tools (integrations/mcp.py)
     )
     ctx.bootstrap.start()
     if ctx.tenancy is not None:
