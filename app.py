@@ -44,6 +44,11 @@ def _parser() -> argparse.ArgumentParser:
     return parser
 
 
+def _terminal(line: str) -> None:
+    """One line of what the page says (models, demo progress, ready), for the terminal."""
+    print(f"mmdemo: {line}", flush=True)
+
+
 def main(argv: Sequence[str] | None = None) -> int:
     """Parse flags, build the app and serve it until interrupted."""
     args = _parser().parse_args(argv)
@@ -70,7 +75,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mmdemo.ui.layout import build_app, launch
 
     plan = None if args.no_demo else plan_demos(settings.demo_sources, args.demo_dir)
-    ctx = AppContext(settings, Bootstrap(settings, plan, args.model), deployment.notes)
+    boot = Bootstrap(settings, plan, args.model, tell=_terminal)
+    ctx = AppContext(settings, boot, deployment.notes)
     launch(build_app(ctx), ctx, deployment.host, deployment.port)
     return 0
 

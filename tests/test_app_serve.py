@@ -23,6 +23,7 @@ from mmdemo.config import Settings
 from mmdemo.demos import PHOTOS_DIR
 from mmdemo.integrations.mcp import MCP_PATH, MCP_TOOLS
 from mmdemo.ui import api
+from mmdemo.ui.bootstrap import Bootstrap
 from mmdemo.ui.requests import ListRequest
 
 from imagefactory import write_image
@@ -165,3 +166,38 @@ def test_mcp_is_turned_on_by_flag_or_environment(monkeypatch: pytest.MonkeyPatch
     assert Settings.from_env(mcp=True).mcp
     monkeypatch.setenv("MMDEMO_MCP", "1")
     assert Settings.from_env().mcp
+
+
+def test_the_terminal_says_models_progress_and_where_it_is_ready(mcp_app: WebApp) -> None:
+    """What the page says comes to the terminal too, in order: which model and why, which
+    cannot load here, the demo's indexing progress, and the address once it is ready."""
+    lines = [
+        line.removeprefix("mmdemo: ")
+        for line in mcp_app.log.read_text(errors="replace").splitlines()
+        if line.startswith("mmdemo: ")
+    ]
+    assert lines[0] == f"Serving the page at {mcp_app.url}; the demos are set up in the background."
+    assert lines[1] == "Default embedder 'lite', as configured."
+    assert lines[2].startswith("Models that cannot load here (HF_HUB_OFFLINE is set; not cached)")
+    assert "clip-b32" in lines[2]
+    progress = [line for line in lines if line.startswith("Indexing the demo collections: ")]
+    total = len(list(PHOTOS_DIR.glob("*.jpg")))
+    assert progress[0] == f"Indexing the demo collections: 0/{total} images"
+    assert progress[-1] == f"Indexing the demo collections: {total}/{total} images"
+    assert 3 <= len(progress) <= 11
+    assert lines[-1] == f"Ready at {mcp_app.url}. Demo collections ready: photos {total} items."
+
+
+def test_the_terminal_says_why_the_offline_model_is_used(
+    tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Without a --model, the terminal says the Hub cannot be reached, so lite is used."""
+    monkeypatch.setenv("HF_HUB_OFFLINE", "1")
+    lines: list[str] = []
+    boot = Bootstrap(Settings(data_dir=tmp_path / "data"), None, None, tell=lines.append)
+    boot.start("http://127.0.0.1:7860/")
+    boot.join(120)
+    assert lines[0].startswith("Serving the page at http://127.0.0.1:7860;")
+    assert lines[1].startswith("Using the offline model 'lite': ")
+    assert "HF_HUB_OFFLINE is set" in lines[1], lines[1]
+    assert lines[-1] == "Ready at http://127.0.0.1:7860."
