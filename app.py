@@ -1,9 +1,11 @@
 """Start the mmdemo web app: ``python app.py [--host H] [--port P]`` (also the Spaces entry point).
 
 Serves on 127.0.0.1:7860 by default (``MMDEMO_HOST`` / ``MMDEMO_PORT``); on Hugging Face
-Spaces it binds every interface and keeps data under ``/data/mmdemo`` when the Space has
-persistent storage. The page is served before any model loads: the default embedder is
-chosen and the demo collections indexed in the background.
+Spaces it binds every interface and keeps data under ``<storage>/mmdemo`` when the Space has
+persistent storage (``/data``, else its mounted bucket volume: mmdemo/ui/deploy.py). The
+page is served before any model loads: the default embedder is chosen and the demo
+collections indexed in the background, and the terminal says so, line by line. ``--mcp``
+also serves the reading API endpoints as MCP tools (mmdemo/integrations/mcp.py).
 """
 
 from __future__ import annotations
