@@ -1,9 +1,11 @@
 """Start the mmdemo web app: ``python app.py [--host H] [--port P]`` (also the Spaces entry point).
 
 Serves on 127.0.0.1:7860 by default (``MMDEMO_HOST`` / ``MMDEMO_PORT``); on Hugging Face
-Spaces it binds every interface and keeps data under ``/data/mmdemo`` when the Space has
-persistent storage. The page is served before any model loads: the default embedder is
-chosen and the demo collections indexed in the background.
+Spaces it binds every interface and keeps data under ``<storage>/mmdemo`` when the Space has
+persistent storage (``/data``, else its mounted bucket volume: mmdemo/ui/deploy.py). The
+page is served before any model loads: the default embedder is chosen and the demo
+collections indexed in the background, and the terminal says so, line by line. ``--mcp``
+also serves the reading API endpoints as MCP tools (mmdemo/integrations/mcp.py).
 """
 
 from __future__ import annotations
@@ -16,6 +18,7 @@ from pathlib import Path
 
 from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError
+from mmdemo.integrations.mcp import require_mcp
 from mmdemo.models import zerogpu
 from mmdemo.models.threads import wait_passively
 from mmdemo.ui.deploy import resolve_deployment
@@ -34,7 +37,18 @@ def _parser() -> argparse.ArgumentParser:
         "--demo-dir", type=Path, help="folder of images that replaces the photos demo"
     )
     parser.add_argument("--no-demo", action="store_true", help="do not set up demo collections")
+    parser.add_argument(
+        "--mcp",
+        action="store_true",
+        help="also serve search, collections, compare and status as MCP tools at "
+        "/gradio_api/mcp/ (default: $MMDEMO_MCP)",
+    )
     return parser
+
+
+def _terminal(line: str) -> None:
+    """One line of what the page says (models, demo progress, ready), for the terminal."""
+    print(f"mmdemo: {line}", flush=True)
 
 
 def main(argv: Sequence[str] | None = None) -> int:
@@ -46,7 +60,9 @@ def main(argv: Sequence[str] | None = None) -> int:
         deployment = resolve_deployment(
             os.environ, host=args.host, port=args.port, data_dir=args.data_dir
         )
-        settings = Settings.from_env(data_dir=deployment.data_dir)
+        settings = Settings.from_env(data_dir=deployment.data_dir, mcp=args.mcp or None)
+        if settings.mcp:
+            require_mcp()
     except MMDemoError as exc:
         print(f"error: {exc}", file=sys.stderr)
         return 1
@@ -61,7 +77,8 @@ def main(argv: Sequence[str] | None = None) -> int:
     from mmdemo.ui.layout import build_app, launch
 
     plan = None if args.no_demo else plan_demos(settings.demo_sources, args.demo_dir)
-    ctx = AppContext(settings, Bootstrap(settings, plan, args.model), deployment.notes)
+    boot = Bootstrap(settings, plan, args.model, tell=_terminal)
+    ctx = AppContext(settings, boot, deployment.notes)
     launch(build_app(ctx), ctx, deployment.host, deployment.port)
     return 0
 

@@ -156,6 +156,8 @@ class Settings:
     graph_cache: Path | None = None
     #: A reranked search expected to take longer is refused (``MMDEMO_RERANK_BUDGET_S``).
     rerank_budget_s: float = RERANK_BUDGET_S
+    #: Whether the web app also serves its API as MCP tools (``MMDEMO_MCP``, ``--mcp``).
+    mcp: bool = False
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -187,6 +189,7 @@ class Settings:
             rerank_budget_s=_positive_seconds(
                 "MMDEMO_RERANK_BUDGET_S", env.get("MMDEMO_RERANK_BUDGET_S"), RERANK_BUDGET_S
             ),
+            mcp=is_set(env.get("MMDEMO_MCP")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for folder in ("data_dir", "graph_cache"):

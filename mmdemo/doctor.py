@@ -3,7 +3,7 @@
 Device and precision, free memory, whether the Hugging Face Hub answers (short timeout),
 where the model cache and the data dir are and whether they survive a restart (on a
 Space: under /data or a mounted bucket volume), whether the Chroma store is safe where it
-lies (mmdemo.mounts), which
+lies (mmdemo.mounts), on a Space its hardware tier (from the variables Spaces sets), which
 presets fit and can be had, and whether the default set-up can start: CLIP when it can be
 had and fits, else the offline ``lite`` model. Imports stay light (torch for the device,
 no sentence-transformers, gradio or chromadb), so the check itself runs anywhere.
@@ -13,6 +13,8 @@ from __future__ import annotations
 
 import importlib.util
 import os
+import re
+from collections.abc import Mapping
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
@@ -34,6 +36,18 @@ OFFLINE_PACKAGES = (
 )
 #: How long ``doctor`` waits for the Hub to answer.
 HUB_TIMEOUT_S = 2.0
+#: The Spaces hardware table (hub-docs spaces-overview.md, "Hardware resources"): tier,
+#: vCPUs, memory in GB and what the GPU's name holds ("" for none). A Space's own
+#: ``CPU_CORES`` and ``MEMORY`` (its "helper environment variables") pick the row.
+SPACE_TIERS = (
+    ("CPU Basic", 2, 16, ""),
+    ("CPU Upgrade", 8, 32, ""),
+    ("Nvidia T4 small", 4, 15, "T4"),
+    ("Nvidia T4 medium", 8, 30, "T4"),
+    ("Nvidia A10G small", 4, 15, "A10G"),
+    ("Nvidia A10G large", 12, 46, "A10G"),
+    ("Nvidia A100 large", 12, 142, "A100"),
+)
 
 
 @dataclass(frozen=True)
@@ -62,6 +76,8 @@ class Diagnosis:
     presets: tuple[PresetCheck, ...]
     default_model: str | None
     default_why: str
+    #: The Space's hardware in words; None off Spaces.
+    hardware: str | None = None
 
     @property
     def can_start(self) -> bool:
@@ -79,6 +95,7 @@ class Diagnosis:
         lines = [
             f"device: {run.device_words}, precision {run.precision}",
             f"memory: {run.free_words}",
+            *([f"hardware: {self.hardware}"] if self.hardware else []),
             f"hub: {'reachable' if self.hub_ok else 'unreachable (' + self.hub_why + ')'}",
             f"model cache: {self.cache_dir} ({_lasting(self.cache_persistent)})",
             f"data dir: {self.data_dir} ({'writable' if self.data_writable else 'NOT writable'}, "
@@ -98,6 +115,34 @@ class Diagnosis:
 
 def _named(check: PresetCheck) -> str:
     return check.key if check.kind == "embedder" else f"{check.key} (reranker)"
+
+
+def space_hardware(env: Mapping[str, str], zero_gpu: bool, gpu: str = "") -> str | None:
+    """The Space's hardware tier in words, from ``CPU_CORES`` and ``MEMORY`` (and the
+    name of its GPU, ``gpu``), or what is known of it; None off Spaces."""
+    if not env.get("SPACE_ID"):
+        return None
+    if zero_gpu:
+        return "ZeroGPU (SPACES_ZERO_GPU is set): H200 slices lent per call"
+    cores, memory = env.get("CPU_CORES", ""), env.get("MEMORY", "")
+    size = re.fullmatch(r"\s*(\d+(?:\.\d+)?)\s*(Gi|G|GB)?\s*", memory)
+    if not cores.isdigit() or size is None:
+        return "unknown: CPU_CORES and MEMORY, which Spaces sets, are not both given"
+    given = f"{cores} vCPU, {memory} memory"
+    for tier, vcpu, gigabytes, chip in SPACE_TIERS:
+        same_gpu = chip in gpu if chip else not gpu
+        if (vcpu, gigabytes) == (int(cores), round(float(size.group(1)))) and same_gpu:
+            return f"{tier} ({given})"
+    return f"{given}{' and a ' + gpu if gpu else ''}: no tier of the Spaces table matches"
+
+
+def _gpu_name(run: Runtime) -> str:
+    """The CUDA GPU's name, or "" without one (or on ZeroGPU, where it is lent per call)."""
+    if not run.device.startswith("cuda") or run.zero_gpu:
+        return ""
+    import torch
+
+    return str(torch.cuda.get_device_name(0))
 
 
 def _lasting(persistent: bool) -> str:
@@ -174,8 +219,9 @@ def diagnose(settings: Settings) -> Diagnosis:
     found = mounts.read_mounts()
     if not data_writable:
         default_why += f"; the data dir {settings.data_dir} cannot be written"
+    runtime = Runtime.of(settings)
     return Diagnosis(
-        runtime=Runtime.of(settings),
+        runtime=runtime,
         hub_ok=hub_ok,
         hub_why=hub_why,
         cache_dir=str(cache),
@@ -187,4 +233,5 @@ def diagnose(settings: Settings) -> Diagnosis:
         presets=checks,
         default_model=default_model,
         default_why=default_why,
+        hardware=space_hardware(os.environ, runtime.zero_gpu, _gpu_name(runtime)),
     )

@@ -159,9 +159,13 @@ def _wait_for_demo(url: str, server: subprocess.Popen[bytes], timeout_s: float =
 
 
 def _serve_app(
-    tmp_path_factory: pytest.TempPathFactory, name: str, extra_env: dict[str, str]
+    tmp_path_factory: pytest.TempPathFactory,
+    name: str,
+    extra_env: dict[str, str],
+    flags: tuple[str, ...] = (),
 ) -> Iterator[WebApp]:
-    """`python app.py` on a free port with a fresh data folder, its demo already indexed."""
+    """`python app.py` (with ``flags``) on a free port with a fresh data folder, its demo
+    already indexed."""
     import sys
 
     folder = tmp_path_factory.mktemp(name)
@@ -181,7 +185,7 @@ def _serve_app(
     root = Path(__file__).resolve().parents[1]
     log_path = folder / "app.log"
     log = log_path.open("wb")
-    command = [sys.executable, "app.py", "--port", str(port), "--model", WEB_MODEL]
+    command = [sys.executable, "app.py", "--port", str(port), "--model", WEB_MODEL, *flags]
     server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
     url = f"http://127.0.0.1:{port}"
     try:

@@ -55,6 +55,8 @@ HOSTILE: dict[str, list[Any]] = {
         [f"m{i}" for i in range(max(MODELS_MAX, EXPECTED_MAX) + 1)],  # over every list's most
     ],
     "None | dict(str, Any)": ["/etc/passwd", 12, {"path": "/etc/passwd"}, ["x"]],
+    # an example image, declared as gradio's FileData so MCP clients may give a URL
+    "filepath": ["/etc/passwd", 12, {"path": "/etc/passwd"}, ["x"]],
     "None | list[dict(str, Any)]": ["/etc/passwd", ["/etc/passwd"], 12, [{"path": "/etc/hosts"}]],
     "None | list[dict(str, str)]": [
         "abc",

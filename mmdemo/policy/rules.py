@@ -255,7 +255,11 @@ class Upload(Rule):
     """
 
     def api_type(self) -> Any:
-        return FileInput | None
+        # Gradio's FileData, not Optional (the field's default None makes it optional): so
+        # gradio's MCP server takes a URL or a data: URI for it and fetches the file.
+        from gradio import FileData
+
+        return FileData
 
     def check(self, value: Any, scope: Scope) -> str | None:
         from gradio_client.utils import is_file_obj_with_meta

@@ -20,9 +20,11 @@ from typing import Any
 
 import gradio as gr
 
+from mmdemo.integrations.mcp import admit_tool, expose, is_mcp_call
 from mmdemo.policy import REQUIRED, Request, asked_fields
 from mmdemo.ui.actions import collections, compare, evaluate, search, votes
 from mmdemo.ui.context import POOLED, SEARCH_POOLED, AppContext, no_progress
+from mmdemo.ui.media import absolute_urls, request_origin
 from mmdemo.ui.requests import (
     CompareRequest,
     DeleteRequest,
@@ -98,11 +100,14 @@ ENDPOINTS = (
         SearchRequest,
         _search,
         tuple[dict[str, Any], gr.FileData],
-        "Search a collection by text, an example image, or both.",
+        "Search an image collection by text, an example image, or both; results come best "
+        "first. Take the collection's name (and a model it is indexed with) from collections; "
+        "filter with where (metadata) or caption_contains.",
         '{"model", "reranker", "calibrated", "timings_ms", "notes", "results": [{rank, id, '
-        "file_name, caption, match, strength, similarity, rerank_score, rank_before_rerank, "
-        "rerank_move, matched, and the item's taken, camera, lens, lat, lon, DICOM fields "
-        "and ocr_text where it has them}]}, and the results as a CSV file",
+        "file_name, caption, image_url and thumb_url (the picture and its thumbnail, to "
+        "fetch), match, strength, similarity, rerank_score, rank_before_rerank, rerank_move, "
+        "matched, and the item's taken, camera, lens, lat, lon, DICOM fields and ocr_text "
+        "where it has them}]}, and the results as a CSV file",
         SEARCH_POOLED,
     ),
     Endpoint(
@@ -110,10 +115,12 @@ ENDPOINTS = (
         CompareRequest,
         lambda ctx, asked: compare.compare(ctx, asked).payload,
         dict[str, Any],
-        'Run one query through two set-ups (embedding model + reranker or "none").',
+        'Run one query through two set-ups (embedding model + reranker or "none") on one '
+        "collection and say which ranks better: both models must be ones the collection is "
+        "indexed with (see collections); expected names the files that answer the query.",
         '{"verdict": [sentences], "a": side, "b": side, "agreement": {k, shared, '
         'overlap_at_k, rbo, rbo_p, kendall_tau}}; a side is {"indexed", "error", "model", '
-        '"reranker", "timings_ms", "results"}',
+        '"reranker", "timings_ms", "results"} with results as in search',
         POOLED,
     ),
     Endpoint(
@@ -140,7 +147,8 @@ ENDPOINTS = (
         ListRequest,
         lambda ctx, asked: collections.listing(collections.collections(ctx, asked)),
         list[dict[str, Any]],
-        "Every collection this caller may see.",
+        "List the image collections this caller may search, with their sizes and the "
+        "embedding models each is indexed with (a search's model must be one of them).",
         '[{"name", "images", "models": {model: count}}]',
         {},
     ),
@@ -158,7 +166,8 @@ ENDPOINTS = (
         StatusRequest,
         lambda ctx, _: asdict(ctx.bootstrap.status()),
         dict[str, Any],
-        "Start-up status: phase (starting/indexing/ready/failed), message, default model.",
+        "The app's start-up status: the demo collections can be searched once phase is "
+        '"ready"; default_model is what a search without a model uses.',
         '{"phase", "message", "default_model", ...}',
         {},
     ),
@@ -201,17 +210,20 @@ def handler(ctx: AppContext, endpoint: Endpoint) -> Callable[..., Any]:
         values = signature.bind(*args, **kwargs).arguments
         request: gr.Request | None = values.pop("request", None)
         session = request.session_hash if request is not None else None
+        if is_mcp_call(request):  # the MCP server's one client is nobody's session
+            admit_tool(endpoint.name)
+            session = None
         asked = ctx.admit(endpoint.kind, values, session, api=True)
         if endpoint.session:
             return endpoint.answer(ctx, asked, session)
-        return endpoint.answer(ctx, asked)
+        return absolute_urls(endpoint.answer(ctx, asked), request_origin(request))
 
     call.__name__ = call.__qualname__ = endpoint.name
     call.__signature__ = signature  # type: ignore[attr-defined]
     call.__annotations__ = {p.name: p.annotation for p in parameters}
     call.__annotations__["return"] = endpoint.returns
     call.__doc__ = _docstring(endpoint, public)
-    return call
+    return expose(call, endpoint.name)
 
 
 def _docstring(endpoint: Endpoint, asks: dict[str, Any]) -> str:

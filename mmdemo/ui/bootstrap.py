@@ -13,6 +13,7 @@ from __future__ import annotations
 import json
 import logging
 import threading
+from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
@@ -28,6 +29,8 @@ log = logging.getLogger(__name__)
 
 #: Where the digest of each indexed demo's sources is kept, in the data dir.
 FINGERPRINTS = "demos.json"
+#: How many progress lines the terminal gets over one start-up's demo indexing.
+PROGRESS_LINES = 10
 
 
 @dataclass(frozen=True)
@@ -76,9 +79,16 @@ class Bootstrap:
     ``model`` fixes the default embedder (and the only demo model); without it,
     :func:`~mmdemo.models.loading.default_embedder` decides, and the demos are indexed with
     that model and with the offline ``lite`` model. ``plan`` lists the demos (None: none).
+    ``tell`` gets what the page says, one line at a time, for the app's terminal.
     """
 
-    def __init__(self, settings: Settings, plan: DemoPlan | None, model: str | None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        plan: DemoPlan | None,
+        model: str | None,
+        tell: Callable[[str], object] = lambda _: None,
+    ) -> None:
         """Remember what to do; nothing runs before :meth:`start`."""
         # The app's own demo set-up is not a user write, so it may run in read-only mode.
         self._settings = replace(settings, readonly=False)
@@ -94,6 +104,9 @@ class Bootstrap:
             problems=self._plan.problems,
         )
         self._thread: threading.Thread | None = None
+        self._tell = tell
+        self._url = ""
+        self._told = -1  # the last progress step told, of PROGRESS_LINES
 
     @property
     def demo_name(self) -> str | None:
@@ -115,8 +128,12 @@ class Bootstrap:
         with self._lock:
             return self._status
 
-    def start(self) -> None:
-        """Start the background work once."""
+    def start(self, url: str = "") -> None:
+        """Start the background work once; ``url``: where the page is served, for the
+        terminal's lines."""
+        if url:
+            self._url = url.rstrip("/")
+            self._tell(f"Serving the page at {self._url}; the demos are set up in the background.")
         if self._thread is None:
             self._thread = threading.Thread(target=self._run, name="mmdemo-bootstrap", daemon=True)
             self._thread.start()
@@ -143,6 +160,16 @@ class Bootstrap:
         except Exception:
             log.exception("start-up work failed")
             self._update(phase="failed", message="The demo collections could not be set up.")
+        self._tell_ready()
+
+    def _tell_ready(self) -> None:
+        """The terminal's last start-up line: ready (and where), or why not."""
+        status = self.status()
+        where = f" at {self._url}" if self._url else ""
+        if status.phase == "ready":
+            self._tell(f"Ready{where}. {status.message}".rstrip())
+        else:
+            self._tell(f"Started{where}, without demos. {status.message}")
 
     def _sweep(self) -> None:
         """Remove files that a killed ingest left behind (waits for running ingests)."""
@@ -179,7 +206,15 @@ class Bootstrap:
     def _find_unavailable(self) -> None:
         from mmdemo.models.loading import hub_reachable, unavailable_presets
 
-        self._update(unavailable=unavailable_presets(hub_reachable()[0]))
+        reachable, why = hub_reachable()
+        unavailable = unavailable_presets(reachable)
+        self._update(unavailable=unavailable)
+        self._tell(self.status().default_why)
+        if unavailable:
+            self._tell(
+                f"Models that cannot load here ({why}; not cached): {', '.join(unavailable)}; "
+                "use a Space or a machine that reaches the Hub for them."
+            )
 
     def _index_demos(self) -> None:
         from mmdemo.models.registry import resolve
@@ -244,10 +279,14 @@ class Bootstrap:
                 self._status = replace(self._status, ready_demos=ready)
 
     def progress(self, done: int, total: int) -> None:
-        """Progress over every demo being indexed, as one count of items."""
-        self._update(
-            done=done, total=total, message=f"Indexing the demo collections: {done}/{total}"
-        )
+        """Progress over every demo being indexed, as one count of items (told to the
+        terminal PROGRESS_LINES times over the whole run)."""
+        message = f"Indexing the demo collections: {done}/{total}"
+        self._update(done=done, total=total, message=message)
+        step = done * PROGRESS_LINES // max(total, 1)
+        if step > self._told:
+            self._told = step
+            self._tell(f"{message} images")
 
 
 class _DemoRun:

@@ -260,8 +260,9 @@ def launch(app: gr.Blocks, ctx: AppContext, host: str, port: int, *, block: bool
         theme=theme(),
         css=CSS,
         head=A11Y_FIXES,
+        mcp_server=settings.mcp,  # the API's reading endpoints as tools (integrations/mcp.py)
     )
-    ctx.bootstrap.start()
+    ctx.bootstrap.start(app.local_url or f"http://{host}:{port}")
     if ctx.tenancy is not None:
         threading.Thread(target=_sweep_forever, args=(ctx,), daemon=True).start()
     if block:

@@ -63,6 +63,37 @@ def pictures(settings: Settings, row: dict[str, Any]) -> tuple[str, str]:
     return (_url("thumb", thumb.name) if thumb.exists() else image), image
 
 
+def with_urls(settings: Settings, row: dict[str, Any]) -> dict[str, Any]:
+    """A result row for an API caller: its pictures' signed URLs (``thumb_url`` and
+    ``image_url``, relative to the app) in place of the server-side ``path``."""
+    thumb, image = pictures(settings, row)
+    return {k: v for k, v in row.items() if k != "path"} | {"thumb_url": thumb, "image_url": image}
+
+
+def request_origin(request: Any) -> str:
+    """The app's address as a caller of ``request`` (a ``gr.Request``) reaches it, e.g.
+    ``https://owner-space.hf.space``: the proxy's forwarded host and scheme, else the Host
+    header; "" when there is no request."""
+    headers = {k.lower(): v for k, v in dict(getattr(request, "headers", None) or {}).items()}
+    host = str(headers.get("x-forwarded-host") or headers.get("host") or "").split(",")[0]
+    scheme = str(headers.get("x-forwarded-proto") or "http").split(",")[0].strip()
+    return f"{scheme}://{host.strip()}" if host.strip() else ""
+
+
+def absolute_urls(value: Any, origin: str) -> Any:
+    """``value`` (an API answer) with every signed picture URL in it prefixed by ``origin``,
+    so that an API or MCP caller can fetch the picture as given."""
+    if not origin:
+        return value
+    if isinstance(value, dict):
+        return {k: absolute_urls(v, origin) for k, v in value.items()}
+    if isinstance(value, list | tuple):
+        return type(value)(absolute_urls(v, origin) for v in value)
+    if isinstance(value, str) and value.startswith(ROUTE + "/"):
+        return origin + value
+    return value
+
+
 def shown_file(settings: Settings, row: dict[str, Any]) -> Path:
     """The picture a result shows: its thumbnail, else the stored image itself."""
     thumb = thumb_path(settings, str(row["id"]))

@@ -54,6 +54,7 @@ DELETABLE = Collection(
 RERANKER_DOC = 'a reranker preset or Hub id, or "none"'
 BACKEND_DOC = 'what runs the embedder: "auto", "torch", "onnx" or "openvino"; blank: the app\'s'
 TOP_K_DOC = f"how many results, 1 to {TOP_K_MAX}"
+IMAGE_DOC = "an example image, optional: handle_file(path or URL); over MCP an http(s) URL"
 
 
 @dataclass(frozen=True)
@@ -76,7 +77,7 @@ class SearchRequest(Request):
         Collection("read", "Choose a collection to search."), doc="the collection to search"
     )
     text: str = ask(QUERY_TEXT, "", "what to look for")
-    image: str | None = ask(UPLOAD, None, "an example image (handle_file), optional")
+    image: str | None = ask(UPLOAD, None, IMAGE_DOC)
     model: str = ask(EMBEDDER_OR_DEFAULT, "", "the embedding model; default: the app's default")
     reranker: str | None = ask(RERANKER, NO_RERANKER, RERANKER_DOC)
     top_k: int = ask(TOP_K, 10, TOP_K_DOC, label=TOP_K_LABEL)
@@ -138,7 +139,7 @@ class CompareRequest(Request):
     model_a: str = ask(EMBEDDER, doc="set-up A's embedding model")
     model_b: str = ask(EMBEDDER, doc="set-up B's embedding model")
     text: str = ask(QUERY_TEXT, "", "what to look for")
-    image: str | None = ask(UPLOAD, None, "an example image (handle_file), optional")
+    image: str | None = ask(UPLOAD, None, IMAGE_DOC)
     reranker_a: str | None = ask(RERANKER, NO_RERANKER, f"set-up A's reranker: {RERANKER_DOC}")
     reranker_b: str | None = ask(RERANKER, NO_RERANKER, f"set-up B's reranker: {RERANKER_DOC}")
     top_k: int = ask(TOP_K, 10, TOP_K_DOC, label=TOP_K_LABEL)

@@ -18,7 +18,7 @@ from mmdemo.errors import MMDemoError
 from mmdemo.models import registry
 from mmdemo.policy.rules import NO_RERANKER
 from mmdemo.records import visible_name
-from mmdemo.ui.media import shown_file, thumb_url
+from mmdemo.ui.media import shown_file, thumb_url, with_urls
 
 if TYPE_CHECKING:
     from mmdemo.demos import Demo
@@ -209,15 +209,17 @@ def present(results: SearchResults, settings: Settings) -> tuple[Gallery, str, d
     serves from its own cache (the data dir is not served).
     """
     items = [(_pixels(shown_file(settings, row)), _caption(row)) for row in results.rows]
-    info, payload = summary(results, results.to_json()["results"])
+    info, payload = summary(results, results.to_json()["results"], settings)
     return items, info, payload
 
 
-def summary(results: SearchResults, records: list[dict[str, Any]]) -> tuple[str, dict[str, Any]]:
+def summary(
+    results: SearchResults, records: list[dict[str, Any]], settings: Settings
+) -> tuple[str, dict[str, Any]]:
     """A search's timings line and API payload, from its result ``records`` (``to_json``).
 
-    The payload's result rows leave out the server-side image path: Gradio treats any dict
-    with a ``path`` key in an output as a file to serve.
+    The payload's result rows carry their pictures' signed URLs instead of the server-side
+    image path: Gradio treats any dict with a ``path`` key in an output as a file to serve.
     """
     spans = " · ".join(f"{name} {ms:.0f} ms" for name, ms in results.timings_ms.items())
     info = (
@@ -230,7 +232,7 @@ def summary(results: SearchResults, records: list[dict[str, Any]]) -> tuple[str,
         "calibrated": results.calibrated,
         "timings_ms": results.timings_ms,
         "notes": results.notes,
-        "results": [{k: v for k, v in row.items() if k != "path"} for row in records],
+        "results": [with_urls(settings, row) for row in records],
     }
     return info, payload
 

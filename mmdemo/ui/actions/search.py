@@ -65,7 +65,7 @@ def run(ctx: AppContext, setup: Setup, query: Query, exclude_id: str | None = No
     if exclude_id:
         results = without_item(results, exclude_id, setup.top_k)
     records = results.to_json()["results"]
-    timings, payload = summary(results, records)
+    timings, payload = summary(results, records, ctx.settings)
     csv_path = ctx.write_csv(results_table(results, query), "search-results.csv")
     return Found(results, query, records, timings, payload, str(csv_path))
 
