@@ -141,23 +141,50 @@ def write_atomically(target: Path, write: Callable[[Path], object]) -> None:
         tmp.unlink(missing_ok=True)
 
 
-def _copy_writer(decoded: DecodedImage, data: bytes) -> Callable[[Path], object]:
-    """What writes the stored copy: the bytes as given, or the rendering, which carries no
-    metadata of the file (no EXIF, no DICOM attributes)."""
-    rendered_as = decoded.stored_as
-    if rendered_as is None:
-        return lambda tmp: tmp.write_bytes(data)
-    return lambda tmp: decoded.image.save(tmp, format=rendered_as, quality=92)
+def _rendering(decoded: DecodedImage, image_format: str) -> Callable[[Path], object]:
+    """What writes a rendering of the decoded pixels, which carries no metadata of the file
+    (no EXIF, no DICOM attributes)."""
+    return lambda tmp: decoded.image.save(tmp, format=image_format, quality=92)
+
+
+def _shareable(decoded: DecodedImage, data: bytes) -> Callable[[Path], object]:
+    """What writes a copy that shares no private metadata: the original rewritten by its
+    format's scrubber, else (no scrubber, or a structure it cannot follow) a rendering."""
+    found = formats.named(decoded.format)
+    if found is not None and found.scrub is not None:
+        try:
+            scrubbed = found.scrub(data)
+        except ValueError:
+            pass
+        else:
+            return lambda tmp: tmp.write_bytes(scrubbed)
+    return _rendering(decoded, decoded.format)
+
+
+def _copy_writer(decoded: DecodedImage, data: bytes, private: bool) -> Callable[[Path], object]:
+    """What writes the stored copy: the bytes as given; with ``private`` (GPS is dropped),
+    the bytes without private metadata; or, for a format whose original is not kept, the
+    rendering."""
+    if decoded.stored_as is not None:
+        return _rendering(decoded, decoded.stored_as)
+    if private:
+        return _shareable(decoded, data)
+    return lambda tmp: tmp.write_bytes(data)
 
 
 def save_copies(settings: Settings, item_id: str, decoded: DecodedImage, data: bytes) -> str:
     """Write the original bytes (or, for HEIF and DICOM, a rendering of the decoded image in
     ``decoded.stored_as``) and a thumbnail of item ``item_id`` (the content hash of
-    ``data``) unless already there; returns the copy's name."""
+    ``data``) unless already there; returns the copy's name.
+
+    Where items drop GPS (``settings.keeps_gps`` false: multi-visitor mode), the copy is
+    the original without its position and other private metadata
+    (:mod:`mmdemo.ingest.formats.scrub`); the id stays the hash of the original bytes.
+    """
     name = copy_name(item_id, decoded)
     original = settings.images_dir / name
     if not original.exists():
-        write_atomically(original, _copy_writer(decoded, data))
+        write_atomically(original, _copy_writer(decoded, data, not settings.keeps_gps))
     thumb = thumb_path(settings, item_id)
     if not thumb.exists():
         thumbnail = make_thumbnail(decoded.image)

@@ -1,4 +1,5 @@
-"""AVIF, which Pillow (12.3) reads by itself; browsers show it, so the original is kept."""
+"""AVIF, which Pillow (12.3) reads by itself; browsers show it, so the original is kept
+(a re-encoding where GPS is dropped: see :mod:`mmdemo.ingest.formats.scrub`)."""
 
 from __future__ import annotations
 

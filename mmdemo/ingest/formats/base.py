@@ -41,7 +41,8 @@ class ImageFormat:
     the stored copy; ``stored_as`` is the Pillow format the copy is rendered in when the
     original bytes are not kept (a browser cannot show them, or they carry data that must
     not be kept); ``reads_text`` is False where OCR must not run (pixels that may show
-    patient data).
+    patient data); ``scrub`` rewrites a kept original to carry only shareable metadata
+    (:mod:`mmdemo.ingest.formats.scrub`), None where the copy is then a re-encoding.
     """
 
     name: str
@@ -53,6 +54,7 @@ class ImageFormat:
     decode: Callable[[bytes, int], OwnDecoded] | None = None
     stored_as: str | None = None
     reads_text: bool = True
+    scrub: Callable[[bytes], bytes] | None = None
 
 
 def iso_brands(data: bytes) -> frozenset[bytes]:

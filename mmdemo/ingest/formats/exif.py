@@ -4,6 +4,11 @@
 model), ``lens`` and ``lat``/``lon`` (decimal degrees, 6 places). Damaged EXIF loses only
 the fields it damages, never the photo. Which of them an item keeps (GPS) is decided by
 :mod:`mmdemo.ingest.metadata`.
+
+:func:`shareable_exif` is the EXIF a stored copy keeps where GPS is dropped (multi-visitor
+mode): no position, nothing that names the owner or the very device, no free text;
+the rest (make and model, dates, exposure, orientation, Artist and Copyright, which
+credit the photographer) stays.
 """
 
 from __future__ import annotations
@@ -20,6 +25,13 @@ from PIL import ExifTags, Image
 GPS_KEYS = ("lat", "lon")
 #: The other fields a photo's EXIF gives.
 CAMERA_KEYS = ("taken", "camera", "lens")
+#: IFD0 tags a shared copy drops: free text (ImageDescription, Windows' XPTitle,
+#: XPComment, XPAuthor, XPKeywords, XPSubject) and the computer that wrote the file.
+PRIVATE_IFD0_TAGS = (0x010E, 0x013C, 0x9C9B, 0x9C9C, 0x9C9D, 0x9C9E, 0x9C9F)
+#: Exif IFD tags a shared copy drops: MakerNote (a vendor blob with serial numbers and,
+#: for some makers, a position), UserComment, ImageUniqueID, CameraOwnerName,
+#: BodySerialNumber and LensSerialNumber.
+PRIVATE_EXIF_TAGS = (0x927C, 0x9286, 0xA420, 0xA430, 0xA431, 0xA435)
 _MAX_TEXT = 120
 _EXIF_DATE = re.compile(r"(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 
@@ -98,3 +110,25 @@ def exif_details(image: Image.Image) -> dict[str, Any]:
         **_position(gps),
     }
     return {key: value for key, value in found.items() if value != ""}
+
+
+def shareable_exif(raw: bytes) -> bytes:
+    """``raw`` EXIF (with or without its ``Exif\\0\\0`` header) without the GPS block and the
+    :data:`PRIVATE_IFD0_TAGS` and :data:`PRIVATE_EXIF_TAGS`, as ``Exif\\0\\0`` + TIFF data.
+
+    The embedded thumbnail (IFD1) is not written either: it may show the photo before it
+    was cropped; nor is the Interop pointer, whose offset Pillow does not rewrite. EXIF
+    that cannot be read becomes none at all (b"").
+    """
+    exif = Image.Exif()
+    try:
+        exif.load(raw)
+        sub = exif.get_ifd(ExifTags.IFD.Exif)
+        sub.pop(ExifTags.IFD.Interop, None)
+        for tag in PRIVATE_EXIF_TAGS:
+            sub.pop(tag, None)
+        for tag in (*PRIVATE_IFD0_TAGS, ExifTags.IFD.GPSInfo):
+            exif.pop(tag, None)
+        return exif.tobytes()
+    except Exception:  # damaged EXIF: nothing of it is worth the risk of keeping
+        return b""

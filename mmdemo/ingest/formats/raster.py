@@ -1,7 +1,11 @@
-"""The raster formats Pillow reads by itself: JPEG (and MPO), PNG, WebP, GIF, BMP, TIFF."""
+"""The raster formats Pillow reads by itself: JPEG (and MPO), PNG, WebP, GIF, BMP, TIFF.
+
+A TIFF has no scrubber: its EXIF is its own header, so a copy that must not share it is
+a re-encoding."""
 
 from __future__ import annotations
 
+from mmdemo.ingest.formats import scrub
 from mmdemo.ingest.formats.base import ImageFormat
 
 
@@ -20,6 +24,7 @@ FORMATS = (
         lambda data: data.startswith(b"\xff\xd8\xff"),
         ".jpg",
         frozenset({"JPEG", "MPO"}),  # MPO: the multi-picture JPEG many cameras write
+        scrub=scrub.jpeg,
     ),
     ImageFormat(
         "PNG",
@@ -27,16 +32,22 @@ FORMATS = (
         lambda data: data.startswith(b"\x89PNG\r\n\x1a\n"),
         ".png",
         frozenset({"PNG"}),
+        scrub=scrub.png,
     ),
-    ImageFormat("WEBP", frozenset({".webp"}), _webp, ".webp", frozenset({"WEBP"})),
+    ImageFormat(
+        "WEBP", frozenset({".webp"}), _webp, ".webp", frozenset({"WEBP"}), scrub=scrub.webp
+    ),
     ImageFormat(
         "GIF",
         frozenset({".gif"}),
         lambda data: data.startswith((b"GIF87a", b"GIF89a")),
         ".gif",
         frozenset({"GIF"}),
+        scrub=scrub.unchanged,
     ),
-    ImageFormat("BMP", frozenset({".bmp"}), _never, ".bmp", frozenset({"BMP"})),
+    ImageFormat(
+        "BMP", frozenset({".bmp"}), _never, ".bmp", frozenset({"BMP"}), scrub=scrub.unchanged
+    ),
     ImageFormat(
         "TIFF",
         frozenset({".tif", ".tiff"}),
