@@ -16,6 +16,7 @@ from mmdemo.ingest.hf_datasets import DatasetOptions, is_dataset, iter_rows
 from mmdemo.ingest.indexer import index_paths
 from mmdemo.store import Store
 
+from formatfactory import EXPECTED, dicom_bytes, photo
 from imagefactory import RED, image_bytes, write
 
 COLOURS = {"red.png": RED, "green.png": (20, 200, 40), "blue.png": (30, 40, 210)}
@@ -251,18 +252,21 @@ def test_a_hub_dataset_whose_rows_give_remote_paths_fetches_them_and_never_local
         {"image": {"bytes": None, "path": "memory://repo/green.png"}, "text": "green"},
         {"image": {"bytes": None, "path": "memory://repo/missing.png"}, "text": "gone"},
         {"image": {"bytes": None, "path": str(local)}, "text": "local"},
+        {"image": {"bytes": None, "path": f"file://{local}"}, "text": "local url"},
+        {"image": {"bytes": None, "path": f"zip://a.png::file://{local}"}, "text": "zipped"},
     ]
     full = [{"brand": None, "price": None, "tags": [], **row} for row in rows]
     hub = datasets.Dataset.from_list(full, features=FEATURES)
     monkeypatch.setattr(loading, "hub_reachable", lambda: (True, ""))
     monkeypatch.setattr(datasets, "load_dataset", lambda *_, **__: hub.to_iterable_dataset())
     report, seen = index("hf:someone/photos", settings, tiny_clip_dir)
-    assert (report.added, seen[-1]) == (2, (4, 4))
+    assert (report.added, seen[-1]) == (2, (6, 6))
     reasons = {r.file: r.reason for r in report.rejected}
     assert reasons["hf:someone/photos[train] row 2"].startswith("cannot fetch the image")
-    assert reasons["hf:someone/photos[train] row 3"] == (
-        "image not embedded in the row (only a path to it)"
-    )
+    for row in (3, 4, 5):  # a server path, as it is or as a file:// URL, is never read
+        assert reasons[f"hf:someone/photos[train] row {row}"] == (
+            "image not embedded in the row (only a path to it)"
+        )
     assert stored(settings)["green.png"]["caption"] == "green"
 
 
@@ -273,3 +277,61 @@ def test_a_photo_folder_with_some_other_metadata_csv_stays_a_photo_folder(tmp_pa
     assert not is_dataset(folder)
     (folder / "metadata.csv").unlink()
     assert not is_dataset(folder)
+
+
+#: Phone photos and studies as people have them: HEIC, AVIF, DICOM with and without .dcm.
+PHONE_AND_STUDIES = {
+    "IMG_0001.HEIC": lambda: photo("HEIF"),
+    "IMG_0002.avif": lambda: photo("AVIF"),
+    "ct.dcm": lambda: dicom_bytes("CT_small.dcm"),
+    "IM000001": lambda: dicom_bytes("MR_small.dcm"),
+}
+
+
+def test_a_local_imagefolder_of_only_phone_photos_and_studies_indexes_them(
+    tmp_path: Path, settings: Settings, tiny_clip_dir: Path
+) -> None:
+    """No PNG or JPEG beside them: `datasets` alone reads this folder as a JSON dataset
+    without an image column."""
+    folder = tmp_path / "clinic"
+    for name, make in PHONE_AND_STUDIES.items():
+        write(folder / name, make())
+    lines = [json.dumps({"file_name": name, "text": f"the {name}"}) for name in PHONE_AND_STUDIES]
+    (folder / "metadata.jsonl").write_text("\n".join(lines) + "\n")
+    assert is_dataset(folder)
+    report, _ = index(folder, settings, tiny_clip_dir)
+    assert (report.added, report.rejected) == (4, [])
+    metas = stored(settings)
+    assert metas["IMG_0001.HEIC"]["camera"] == EXPECTED["camera"]
+    assert metas["IMG_0001.HEIC"]["caption"] == "the IMG_0001.HEIC"
+    assert (metas["ct.dcm"]["modality"], metas["IM000001"]["modality"]) == ("CT", "MR")
+
+
+def test_a_hub_imagefolder_in_label_folders_has_rows_for_heic_avif_and_dicom(
+    tmp_path: Path, settings: Settings, tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Hub's files are served by an in-memory filesystem and read by `datasets`' own
+    imagefolder, which by itself lists only Pillow's extensions (here: the PNG)."""
+    import fsspec
+
+    from mmdemo.models import loading
+
+    root = f"memory://{tmp_path.name}/repo"
+    files = {"cats/red.png": lambda: png("red.png"), **PHONE_AND_STUDIES}
+    for name, make in files.items():
+        folder = "cats" if name.startswith(("cats", "IMG")) else "scans"
+        with fsspec.open(f"{root}/{folder}/{name.removeprefix('cats/')}", "wb") as handle:
+            handle.write(make())
+    real_load = datasets.load_dataset
+
+    def hub(repo: str, **options: object) -> object:
+        assert repo == "someone/phone"
+        return real_load("imagefolder", data_files={"train": f"{root}/**"}, **options)
+
+    monkeypatch.setattr(loading, "hub_reachable", lambda: (True, ""))
+    monkeypatch.setattr(datasets, "load_dataset", hub)
+    report, _ = index("hf:someone/phone", settings, tiny_clip_dir)
+    assert (report.added, report.rejected) == (4, [])  # the extension-less study is not listed
+    metas = stored(settings)
+    assert sorted(metas) == ["IMG_0001.HEIC", "IMG_0002.avif", "ct.dcm", "red.png"]
+    assert metas["ct.dcm"]["modality"] == "CT"

@@ -7,6 +7,11 @@ memory-mapped (``save_to_disk``), never loaded whole; each row's image column gi
 bytes (never decoded by ``datasets``: the one image decoder does that), its caption column
 the caption, and its other plain columns become metadata. A dataset that cannot be opened
 fails the whole call with one sentence before anything is stored.
+
+An imagefolder (local or on the Hub) lists the files of every format the decoder reads,
+HEIC, AVIF and DICOM included, which ``datasets`` by itself leaves out (its list is
+Pillow's): a local one is read as an imagefolder whatever its files' extensions, and
+``datasets`` is taught the decoder's extensions (:func:`_teach_imagefolder`).
 """
 
 from __future__ import annotations
@@ -15,7 +20,7 @@ import itertools
 import re
 from collections.abc import Iterator
 from dataclasses import dataclass
-from functools import partial
+from functools import cache, partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
@@ -30,6 +35,10 @@ _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 # Files whose presence at the top of a folder makes it a dataset rather than a photo folder.
 _SAVED_MARKERS = ("state.json", "dataset_dict.json")
 _FOLDER_MARKERS = ("metadata.jsonl", "metadata.csv")
+#: fsspec protocols a Hub row's image path may use, each link of a chained one
+#: (``zip://a.png::hf://datasets/...``): the Hub, the web, archives and fsspec's in-process
+#: filesystem; never ``file://`` or ``local://``, which would read this machine's files.
+_REMOTE_PROTOCOLS = frozenset({"hf", "http", "https", "zip", "tar", "gzip", "xz", "memory"})
 
 
 @dataclass(frozen=True)
@@ -112,6 +121,29 @@ def check_hub_id(given: str) -> None:
         raise InputError(f"Dataset {given} cannot be reached: {why}.")
 
 
+@cache
+def _teach_imagefolder() -> None:
+    """Add the decoder's extensions that ``datasets``' imagefolder lacks (HEIC, AVIF, DICOM)
+    to its tables, so that a folder of them (a Hub repo of iPhone photos sorted into
+    label folders) has a row per file and is recognised as images at all.
+
+    These are ``datasets``' module-level tables (5.x); should they move, those formats stay
+    unseen by it, as before, and everything else reads the same.
+    """
+    try:
+        from datasets import packaged_modules as modules
+        from datasets.packaged_modules.imagefolder.imagefolder import ImageFolder
+
+        added = sorted(images.IMAGE_EXTENSIONS.difference(ImageFolder.EXTENSIONS))
+        ImageFolder.EXTENSIONS.extend(added)
+        for extension in (*added, *(e.upper() for e in added)):
+            modules._EXTENSION_TO_MODULE[extension] = ("imagefolder", {})
+            modules._MODULE_TO_EXTENSIONS["imagefolder"].append(extension)
+            modules._ALL_ALLOWED_EXTENSIONS.append(extension)
+    except (ImportError, AttributeError, KeyError):
+        return
+
+
 def _hub(repo: str, options: DatasetOptions) -> _Opened:
     label = f"{HUB_PREFIX}{repo}"
     check_hub_id(label)
@@ -146,7 +178,14 @@ def _local(path: Path, options: DatasetOptions) -> _Opened:
         # A lone parquet file (an upload, say) has no folder of its own: its rows must
         # carry their image bytes, so a row cannot point at files beside it.
         return _Opened(rows, None, path.name, None)
-    rows = datasets.load_dataset(str(path), split=options.split, streaming=True)
+    if any(_names_files(path / name) for name in _FOLDER_MARKERS):
+        # An imagefolder by its metadata file, whatever extensions its images have (left to
+        # itself, `datasets` reads a folder of only HEIC or DICOM files as a JSON dataset).
+        rows = datasets.load_dataset(
+            "imagefolder", data_dir=str(path), split=options.split, streaming=True
+        )
+    else:
+        rows = datasets.load_dataset(str(path), split=options.split, streaming=True)
     return _Opened(rows, path.resolve(), f"{path.name}[{options.split}]", None)
 
 
@@ -154,6 +193,7 @@ def _load(given: str | Path, options: DatasetOptions) -> _Opened:
     """Open the dataset, or raise InputError with one sentence saying why it cannot be."""
     path = Path(given)
     name = str(given) if is_hub_id(given) else path.name
+    _teach_imagefolder()
     try:
         if is_hub_id(given):
             return _hub(str(given).removeprefix(HUB_PREFIX), options)
@@ -203,6 +243,12 @@ def _take(data: bytes, upload: Budget) -> bytes:
 
 def _read_local(path: Path, upload: Budget) -> bytes:
     return _take(images.read_file(path), upload)
+
+
+def _is_remote(location: str) -> bool:
+    """Whether every link of ``location`` names a protocol of :data:`_REMOTE_PROTOCOLS`."""
+    links = location.split("::")
+    return all(link.partition("://")[0].lower() in _REMOTE_PROTOCOLS for link in links)
 
 
 def _read_remote(location: str, upload: Budget) -> bytes:
@@ -258,7 +304,7 @@ def _image_reader(
     if isinstance(data, bytes) and data:
         return name, partial(_take, data, upload)
     root = opened.root
-    if location and opened.remote and "://" in location:
+    if location and opened.remote and _is_remote(location):
         return name, partial(_read_remote, location, upload)
     if location and root is not None:
         path = (root / location).resolve()
