@@ -128,3 +128,78 @@ def test_compare_and_map_start_from_the_chosen_collections_example(tmp_path: Pat
     ctx.bootstrap.join(120)
     ready = start.on_ready("reports", SAMPLE_QUERY, None, request)  # type: ignore[arg-type]
     assert ready == ("a line chart", kept)
+
+
+def _run_event(app: gr.Blocks, name: str, state_value: object, index: int, *inputs: object):
+    """Run the Search tab's page event ``name`` as the page does (the clicked chip or
+    result's ``index``; its State input holding ``state_value``), postprocessing included:
+    what comes back is what the browser gets."""
+    import asyncio
+
+    from gradio.events import EventData
+    from gradio.state_holder import SessionState
+
+    fn = next(
+        f
+        for f in app.fns.values()
+        if f.fn is not None and f.fn.__name__ == name and isinstance(f.inputs[0], gr.State)
+    )
+    state = SessionState(app)
+    state[fn.inputs[0]._id] = state_value
+    answer = asyncio.run(
+        app.process_api(
+            block_fn=fn,
+            inputs=[None, *inputs],
+            state=state,
+            event_data=EventData(None, {"index": index}),
+            request=gr.Request(session_hash="visitor"),
+        )
+    )
+    return answer["data"]
+
+
+def test_image_chips_and_find_similar_give_the_page_pixels_never_a_server_path(
+    tmp_path: Path, tiny_clip_dir: Path
+) -> None:
+    """The query box gets a picture of gradio's own (its cache), upright, never the stored
+    copy: neither the data dir nor the item's content hash reaches the browser."""
+    from PIL import Image
+
+    from mmdemo.config import Settings
+    from mmdemo.ingest.indexer import index_paths
+    from mmdemo.search.engine import search
+    from mmdemo.search.query import Query
+    from mmdemo.ui.bootstrap import Bootstrap
+    from mmdemo.ui.context import AppContext
+    from mmdemo.ui.events import examples_of
+    from mmdemo.ui.layout import build_app
+    from mmdemo.ui.media import upload_folder
+
+    from formatfactory import camera_exif, sideways
+
+    settings = Settings(data_dir=tmp_path / "data", device="cpu")
+    sideways().save(tmp_path / "turned.jpg", exif=camera_exif(orientation=6).tobytes())
+    Image.new("RGB", (30, 20), (0, 200, 0)).save(tmp_path / "green.png")
+    ctx = AppContext(settings, Bootstrap(settings, None, "lite"))
+    paths = [tmp_path / "turned.jpg", tmp_path / "green.png"]
+    model = str(tiny_clip_dir)
+    index_paths(paths, collection="mine", models=[model], settings=settings, store=ctx.store())
+    ids = [item_id for item_id, _ in ctx.store().items("mine")]
+    app = build_app(ctx)
+    examples = examples_of(ctx, "mine", "visitor")
+    records = search(
+        Query(text="a photo"), collection="mine", model=model, settings=settings,
+        store=ctx.store(), top_k=2,
+    ).to_json()["results"]  # fmt: skip
+    chip = next(i for i, e in enumerate(examples) if e["label"] == "Image: turned.jpg")
+    shown = [
+        _run_event(app, "on_example", examples, chip)[1],
+        _run_event(app, "on_similar", records, 0, "mine", model, "none", 2)[1],
+    ]
+    for picture in shown:
+        assert isinstance(picture, dict), picture  # a file of gradio's, not a path string
+        sent = f"{picture['path']} {picture['url']}"
+        assert str(settings.data_dir) not in sent and not any(i in sent for i in ids)
+        assert Path(picture["path"]).is_relative_to(upload_folder())
+    with Image.open(shown[0]["path"]) as query:
+        assert query.size == (32, 64)  # the EXIF turn applied: it stands upright

@@ -3,17 +3,21 @@
 from __future__ import annotations
 
 from dataclasses import dataclass
+from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from mmdemo.errors import InputError, MMDemoError
 from mmdemo.export import results_table
 from mmdemo.ingest.copies import image_path
+from mmdemo.ingest.images import load_image
 from mmdemo.policy.rules import Target
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.requests import SearchRequest, Setup, SimilarRequest
 from mmdemo.ui.shared import as_plain_markdown, summary
 
 if TYPE_CHECKING:
+    from PIL import Image
+
     from mmdemo.search.engine import SearchResults
     from mmdemo.search.query import Query
 
@@ -37,15 +41,17 @@ def search(ctx: AppContext, request: SearchRequest) -> Found:
 
 def similar(
     ctx: AppContext, request: SimilarRequest, records: list[dict[str, Any]]
-) -> tuple[str, Found]:
-    """Search with the image of one shown result, that item left out; returns its path."""
+) -> tuple[Image.Image, Found]:
+    """Search with the image of one shown result, that item left out; returns its picture
+    for the query box (pixels: the page never gets the stored copy's server path)."""
     from mmdemo.search.query import Query
 
     if request.index >= len(records):
         raise InputError("That result is no longer shown: search again, then pick one.")
     record = records[request.index]
     query = Query(image=record["path"])
-    return str(record["path"]), run(ctx, request.setup, query, exclude_id=str(record["id"]))
+    found = run(ctx, request.setup, query, exclude_id=str(record["id"]))
+    return load_image(record["path"]), found
 
 
 def run(ctx: AppContext, setup: Setup, query: Query, exclude_id: str | None = None) -> Found:
@@ -71,9 +77,9 @@ def run(ctx: AppContext, setup: Setup, query: Query, exclude_id: str | None = No
 
 
 def examples(ctx: AppContext, target: Target) -> list[dict[str, Any]]:
-    """The example queries of a collection as {label, kind, text, image path, expected}
-    dicts (``expected``: the file names it was made from), built from its items once per
-    store change."""
+    """The example queries of a collection as {label, kind, text, image, expected} dicts
+    (``image``: the name of its item's stored copy; ``expected``: the file names it was made
+    from), built from its items once per store change."""
     stored = target.stored
     return ctx.until_store_changes(("examples", stored), lambda: _examples(ctx, stored))
 
@@ -90,11 +96,19 @@ def _examples(ctx: AppContext, collection: str) -> list[dict[str, Any]]:
             "label": e.label,
             "kind": e.kind,
             "text": e.text,
-            "image": str(image_path(ctx.settings, metadata[e.image_id])) if e.image_id else None,
+            "image": image_path(ctx.settings, metadata[e.image_id]).name if e.image_id else None,
             "expected": list(e.expected),
         }
         for e in example_queries(items)
     ]
+
+
+def example_picture(ctx: AppContext, example: dict[str, Any]) -> Image.Image | None:
+    """The picture of an example query for the query box, or None for a text example:
+    pixels through the one decoder (orientation applied), never the stored copy's server
+    path, which the page would show and gradio would have to be allowed to serve."""
+    name = example.get("image")
+    return load_image(ctx.settings.images_dir / Path(str(name)).name) if name else None
 
 
 def starting_example(examples: list[dict[str, Any]]) -> dict[str, Any] | None:

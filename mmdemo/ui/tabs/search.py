@@ -174,8 +174,8 @@ class _Handlers:
         """Search with a shown result's image (the one whose "Find similar" was clicked)."""
         named["index"] = event_payload(event).get("index")
         asked = self.ctx.admit(SimilarRequest, named, request.session_hash)
-        path, found = search.similar(self.ctx, asked, records)
-        return ("", path, *page_outputs(self.ctx, found))
+        picture, found = search.similar(self.ctx, asked, records)
+        return ("", picture, *page_outputs(self.ctx, found))
 
     @shows_errors
     def on_example(
@@ -186,7 +186,7 @@ class _Handlers:
         index = self.ctx.admit(PickRequest, named, request.session_hash).index
         if index >= len(examples):
             raise InputError("That example is no longer shown: pick another one.")
-        return examples[index]["text"], examples[index]["image"]
+        return examples[index]["text"], search.example_picture(self.ctx, examples[index])
 
     def on_collection(self, collection: Any, request: gr.Request) -> tuple[str, list[Any]]:
         """The example row of the chosen collection."""
