@@ -1,5 +1,5 @@
-"""Where mmdemo relies on what gradio and chromadb do not document: one place, each with the
-release it was checked against.
+"""Where mmdemo relies on what gradio, chromadb and datasets do not document: one place,
+each with the release it was checked against.
 
 Every function here reaches a private attribute or an undocumented behaviour of one
 library. :data:`CHECKED` names the release each was read against; tests/test_compat.py
@@ -12,14 +12,14 @@ module imports neither.
 from __future__ import annotations
 
 import os
-from collections.abc import Mapping
+from collections.abc import Collection, Mapping
 from typing import TYPE_CHECKING, Any
 
 if TYPE_CHECKING:
     import gradio as gr
 
 #: Library -> the release this module was checked against (the pins in requirements.txt).
-CHECKED = {"chromadb": "1.5.9", "gradio": "6.31.0"}
+CHECKED = {"chromadb": "1.5.9", "datasets": "5.2.0", "gradio": "6.31.0"}
 
 
 def forget_chroma_system(identifier: str) -> None:
@@ -65,3 +65,25 @@ def quiet_queue_analytics() -> None:
     own value is kept.
     """
     os.environ.setdefault("GRADIO_ANALYTICS_CACHE_FREQUENCY", str(2**62))
+
+
+def teach_imagefolder(extensions: Collection[str]) -> None:
+    """Make ``datasets``' imagefolder list files with ``extensions`` (lower case, with the
+    dot) as images too: a folder of them then has a row per file, and is read as an
+    imagefolder at all.
+
+    datasets 5.2.0 keeps Pillow's extensions in the class attribute
+    ``ImageFolder.EXTENSIONS`` and in the module tables of ``datasets.packaged_modules``
+    (``_EXTENSION_TO_MODULE``, ``_MODULE_TO_EXTENSIONS``, ``_ALL_ALLOWED_EXTENSIONS``) that
+    pick a folder's builder and filter its files; it offers no option to add one.
+    """
+    # lazy: datasets, only for dataset sources
+    from datasets import packaged_modules as modules
+    from datasets.packaged_modules.imagefolder.imagefolder import ImageFolder
+
+    added = sorted(set(extensions).difference(ImageFolder.EXTENSIONS))
+    ImageFolder.EXTENSIONS.extend(added)
+    for extension in (*added, *(e.upper() for e in added)):
+        modules._EXTENSION_TO_MODULE[extension] = ("imagefolder", {})
+        modules._MODULE_TO_EXTENSIONS["imagefolder"].append(extension)
+        modules._ALL_ALLOWED_EXTENSIONS.append(extension)

@@ -86,3 +86,17 @@ def test_an_operators_own_analytics_frequency_is_kept(monkeypatch: pytest.Monkey
         gr.Markdown("page")
     page.queue()
     assert page._queue.ANAYLTICS_CACHE_FREQUENCY == 100
+
+
+def test_datasets_imagefolder_learns_an_extension(tmp_path: Path) -> None:
+    """A label folder of files with a taught extension is read as an imagefolder, one row
+    per file (datasets' own list is Pillow's, without HEIC)."""
+    import datasets
+
+    for label in ("cats", "dogs"):
+        (tmp_path / label).mkdir()
+        (tmp_path / label / f"{label}.heic").write_bytes(b"not read here")
+    compat.teach_imagefolder({".heic"})
+    rows = datasets.load_dataset(str(tmp_path), split="train", streaming=True)
+    rows = rows.cast_column("image", datasets.Image(decode=False))
+    assert sorted(Path(row["image"]["path"]).name for row in rows) == ["cats.heic", "dogs.heic"]

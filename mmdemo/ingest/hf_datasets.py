@@ -11,7 +11,7 @@ fails the whole call with one sentence before anything is stored.
 An imagefolder (local or on the Hub) lists the files of every format the decoder reads,
 HEIC, AVIF and DICOM included, which ``datasets`` by itself leaves out (its list is
 Pillow's): a local one is read as an imagefolder whatever its files' extensions, and
-``datasets`` is taught the decoder's extensions (:func:`_teach_imagefolder`).
+``datasets`` is taught the decoder's extensions (:func:`mmdemo.compat.teach_imagefolder`).
 """
 
 from __future__ import annotations
@@ -24,6 +24,7 @@ from functools import cache, partial
 from pathlib import Path, PurePosixPath
 from typing import Any
 
+from mmdemo import compat
 from mmdemo.config import Limits
 from mmdemo.errors import ImageRejected, InputError, MMDemoError
 from mmdemo.ingest import images
@@ -123,25 +124,9 @@ def check_hub_id(given: str) -> None:
 
 @cache
 def _teach_imagefolder() -> None:
-    """Add the decoder's extensions that ``datasets``' imagefolder lacks (HEIC, AVIF, DICOM)
-    to its tables, so that a folder of them (a Hub repo of iPhone photos sorted into
-    label folders) has a row per file and is recognised as images at all.
-
-    These are ``datasets``' module-level tables (5.x); should they move, those formats stay
-    unseen by it, as before, and everything else reads the same.
-    """
-    try:
-        from datasets import packaged_modules as modules
-        from datasets.packaged_modules.imagefolder.imagefolder import ImageFolder
-
-        added = sorted(images.IMAGE_EXTENSIONS.difference(ImageFolder.EXTENSIONS))
-        ImageFolder.EXTENSIONS.extend(added)
-        for extension in (*added, *(e.upper() for e in added)):
-            modules._EXTENSION_TO_MODULE[extension] = ("imagefolder", {})
-            modules._MODULE_TO_EXTENSIONS["imagefolder"].append(extension)
-            modules._ALL_ALLOWED_EXTENSIONS.append(extension)
-    except (ImportError, AttributeError, KeyError):
-        return
+    """Teach ``datasets``' imagefolder the decoder's extensions it lacks (HEIC, AVIF,
+    DICOM): a Hub repo of iPhone photos in label folders then has a row per file."""
+    compat.teach_imagefolder(images.IMAGE_EXTENSIONS)
 
 
 def _hub(repo: str, options: DatasetOptions) -> _Opened:
