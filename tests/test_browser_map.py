@@ -68,9 +68,17 @@ def _free_point(page: Page, count: int) -> int:
     return min(range(count), key=lambda i: abs(spots[i][0] - centre) + abs(spots[i][1] - centre))
 
 
-def _click_point(page: Page, i: int) -> None:
-    box = page.locator("#map-view canvas.mm-canvas").bounding_box()
+def _canvas_box(page: Page) -> dict[str, float]:
+    """The map canvas's box in the viewport, once scrolled into view (mouse events need it)."""
+    canvas = page.locator("#map-view canvas.mm-canvas")
+    canvas.evaluate("(el) => el.scrollIntoView({ block: 'center' })")
+    box = canvas.bounding_box()
     assert box is not None
+    return box
+
+
+def _click_point(page: Page, i: int) -> None:
+    box = _canvas_box(page)
     x, y = page.evaluate(SCREEN, i)
     page.mouse.click(box["x"] + x, box["y"] + y)
 
@@ -128,8 +136,7 @@ def _check_zoom(page: Page, point: int) -> None:
     page.locator("#map-view [data-zoom=in]").click()
     expect(root).to_have_attribute("data-scale", "1.600")
     assert page.evaluate(SCREEN, point) != before
-    box = page.locator("#map-view canvas.mm-canvas").bounding_box()
-    assert box is not None
+    box = _canvas_box(page)
     page.mouse.move(box["x"] + box["width"] / 2, box["y"] + box["height"] / 2)
     page.mouse.wheel(0, -300)
     page.wait_for_function("() => Number(document.querySelector('.mm-map').dataset.scale) > 1.6")

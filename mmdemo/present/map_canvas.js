@@ -11,8 +11,13 @@ const BACKGROUND = '#f4f5f7';
 
 function setupMap() {
   const root = element.querySelector('.mm-map');
-  if (!root || root.mmMap) return;
-  const data = JSON.parse(root.dataset.map);
+  if (!root || (root.mmMap && root.mmMap.source === root.dataset.map)) return;
+  if (root.mmMap) root.mmMap.stop();  // the page kept the element and changed its map
+  const source = root.dataset.map;
+  root.dataset.atlas = 'loading';
+  const data = JSON.parse(source);
+  const live = new AbortController();
+  const { signal } = live;
   const canvas = root.querySelector('canvas.mm-canvas');
   const context = canvas.getContext('2d');
   const view = { k: 1, x: 0, y: 0, size: 0, ratio: 1 };
@@ -160,17 +165,18 @@ function setupMap() {
     if (i !== hovered) thumbInto(tip, i);
     hovered = i;
     tip.style.left = `${Math.max(0, Math.min(px + 14, view.size - 150))}px`;
-    tip.style.top = `${Math.min(py + 14, view.size - 40)}px`;
+    tip.style.top = `${canvas.offsetTop + Math.min(py + 14, view.size - 40)}px`;
     tip.hidden = false;
   };
 
   const pointers = new Map();
   let press = null;
   canvas.addEventListener('pointerdown', (event) => {
+    root.querySelector('.mm-tip').hidden = true;
     canvas.setPointerCapture(event.pointerId);
     pointers.set(event.pointerId, local(event));
     press = pointers.size === 1 ? { at: local(event), moved: 0 } : null;
-  });
+  }, { signal });
   canvas.addEventListener('pointermove', (event) => {
     const now = local(event);
     const before = pointers.get(event.pointerId);
@@ -190,7 +196,7 @@ function setupMap() {
     }
     if (press) press.moved += Math.hypot(now[0] - before[0], now[1] - before[1]);
     pointers.set(event.pointerId, now);
-  });
+  }, { signal });
   const release = (event) => {
     pointers.delete(event.pointerId);
     if (press && press.moved < 6 && event.type === 'pointerup') {
@@ -199,29 +205,37 @@ function setupMap() {
     }
     press = null;
   };
-  canvas.addEventListener('pointerup', release);
-  canvas.addEventListener('pointercancel', release);
-  canvas.addEventListener('pointerleave', () => { root.querySelector('.mm-tip').hidden = true; });
+  canvas.addEventListener('pointerup', release, { signal });
+  canvas.addEventListener('pointercancel', release, { signal });
+  canvas.addEventListener('pointerleave', () => { root.querySelector('.mm-tip').hidden = true; },
+    { signal });
   canvas.addEventListener('wheel', (event) => {
     event.preventDefault();
     zoomAt(...local(event), Math.exp(-event.deltaY * 0.0015));
-  }, { passive: false });
+  }, { passive: false, signal });
   root.querySelectorAll('[data-zoom]').forEach((button) => button.addEventListener('click', () => {
     const how = button.dataset.zoom;
     if (how === 'reset') zoomAt(0, 0, 1 / view.k);
     else zoomAt(view.size / 2, view.size / 2, how === 'in' ? 1.6 : 1 / 1.6);
-  }));
+  }, { signal }));
 
-  root.mmMap = { screenOf, edge, paint };
-  new ResizeObserver(resize).observe(canvas);
+  const watcher = new ResizeObserver(resize);
+  const stop = () => {
+    live.abort();
+    watcher.disconnect();
+  };
+  root.mmMap = { screenOf, edge, paint, source, stop };
+  watcher.observe(canvas);
   picture.src = data.atlas;
   // Decoded once into a bitmap off the main thread, so that no paint waits on decoding.
   picture.decode().then(() => createImageBitmap(picture)).then((bitmap) => {
+    if (signal.aborted) return;
     atlas = bitmap;
     root.dataset.atlas = 'loaded';
     resize();
     if (selected !== null && selected !== undefined) select(selected);
   }, () => {
+    if (signal.aborted) return;
     root.dataset.atlas = 'failed';
     resize();
   });

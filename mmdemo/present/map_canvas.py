@@ -35,7 +35,7 @@ MAP_CSS = """
 .mm-map { position: relative; max-width: min(100%, 760px); margin: 0 auto; }
 .mm-map canvas.mm-canvas { width: 100%; aspect-ratio: 1 / 1; display: block;
   background: #f4f5f7; border-radius: 6px; touch-action: none; cursor: crosshair; }
-.mm-zoom { position: absolute; top: 8px; right: 8px; display: flex; gap: 4px; z-index: 5; }
+.mm-zoom { display: flex; justify-content: flex-end; gap: 4px; margin-bottom: 4px; }
 .mm-zoom button { min-width: 34px; height: 34px; padding: 0 8px; border-radius: 6px;
   border: 1px solid #bbb; background: #fff; color: #111; font-size: 16px; cursor: pointer; }
 .mm-tip { position: absolute; pointer-events: none; background: #fff; color: #111;

@@ -110,8 +110,9 @@ def build(ctx: AppContext) -> MapTab:
     default = ctx.bootstrap.status().default_model
     with gr.Tab("Map", id="map"):
         gr.Markdown(
-            "Every image of a collection placed so that similar images sit together, "
-            "coloured by cluster. Hover a point to see it; click one to select it."
+            "Every picture of a collection placed so that similar pictures sit together, "
+            "framed in its cluster's colour. Zoom with the wheel, a pinch or the buttons; "
+            "hover a picture to preview it, click or tap one to select it."
         )
         with gr.Row():
             collection = collection_dropdown(ctx.bootstrap.demos, elem_id="map-coll")
