@@ -3,10 +3,11 @@
 Vectors: ``--n`` unit vectors in ``--dim`` dimensions around 50 cluster centres, plus 1 %
 planted near-copies. Times, once each (run it once; the machine is noisy):
 - map compute: PCA + t-SNE + k-means (done once per collection version, then cached);
-- map render: reading the cached map JSON and drawing the SVG the page shows;
-- map paint: Chromium loading that map (the ``map --out x.html`` page: the same SVG, CSS
-  and hover script as the Map tab) until it has painted, then hovering a point until its
-  tooltip shows;
+- map render: reading the cached map JSON and writing the canvas markup the page shows;
+- map paint: Chromium loading that map (the ``map --out x.html`` page: the same canvas,
+  CSS and script as the Map tab, here without an atlas, so points are flat squares) until
+  it has painted, then hovering a point until its tooltip shows (``bench.map_paint``
+  times the thumbnails);
 - duplicates: ``find_duplicates`` (an exact blocked scan where the store searches exactly,
   the store's HNSW neighbour search above), with the store's fetch of the vectors.
 
@@ -64,15 +65,15 @@ def synthetic_map(data: np.ndarray, ids: list[str], fast: bool) -> CollectionMap
 
 
 def time_render(found: CollectionMap) -> None:
-    """Read the cached map back and draw the page's SVG."""
+    """Read the cached map back and write the page's markup."""
     from mmdemo.evaluate.collection_map import CollectionMap
-    from mmdemo.evaluate.scatter import svg
+    from mmdemo.present.map_canvas import Sheet, map_html
 
     cache = Path(tempfile.mkdtemp()) / "map.json"
     cache.write_text(json.dumps(found.to_json()))
     start = time.perf_counter()
     loaded = CollectionMap.from_json(json.loads(cache.read_text()))
-    markup = svg(loaded, lambda i: f"/gradio_api/file=/thumbs/{i}.jpg")
+    markup = map_html(loaded, Sheet("atlas.jpg", 32, 100))
     took = time.perf_counter() - start
     print(f"map render from cache: {took:.2f} s, {len(markup) / 1e6:.1f} MB of markup")
 
@@ -82,9 +83,10 @@ def time_paint(found: CollectionMap) -> None:
     from playwright.sync_api import sync_playwright
 
     from mmdemo.evaluate.scatter import html_page
+    from mmdemo.present.map_canvas import Sheet
 
     page_file = Path(tempfile.mkdtemp()) / "map.html"
-    page_file.write_text(html_page(found, lambda i: f"thumbs/{i}.jpg"))
+    page_file.write_text(html_page(found, Sheet("no-atlas.jpg", 32, 100)))
     with sync_playwright() as driver:
         browser = driver.chromium.launch(executable_path="/usr/bin/chromium")
         page = browser.new_page(viewport={"width": 1280, "height": 900})
@@ -93,7 +95,10 @@ def time_paint(found: CollectionMap) -> None:
         page.evaluate(PAINTED_JS)
         painted = time.perf_counter() - start
         start = time.perf_counter()
-        page.locator("circle[data-id]").nth(len(found.points) // 2).hover(force=True)
+        page.wait_for_function("() => document.querySelector('.mm-map').dataset.painted")
+        at = page.evaluate("(i) => document.querySelector('.mm-map').mmMap.screenOf(i)", 0)
+        box = page.locator("canvas.mm-canvas").bounding_box() or {"x": 0.0, "y": 0.0}
+        page.mouse.move(box["x"] + at[0], box["y"] + at[1])
         page.locator(".mm-tip:not([hidden])").wait_for()
         hovered = time.perf_counter() - start
         browser.close()

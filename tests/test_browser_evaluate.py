@@ -1,4 +1,5 @@
-"""The Evaluate and Map tabs and the near-duplicates panel, end to end in headless Chromium.
+"""The Evaluate tab and the near-duplicates panel, end to end in headless Chromium (the Map:
+test_browser_map.py).
 
 Uses the shared ``web_app`` (offline ``lite`` model, demo indexed). Each test indexes its
 own collection through the API, then works on the page like a visitor. Screenshots at
@@ -7,7 +8,6 @@ own collection through the API, then works on the page like a visitor. Screensho
 
 from __future__ import annotations
 
-import csv
 from collections.abc import Iterator
 from pathlib import Path
 
@@ -89,34 +89,6 @@ def test_evaluate_two_setups_shows_chart_and_disagreements(page: Page, web_app: 
         ".every((img) => img.complete && img.naturalWidth > 0)"
     )
     shots(page, "evaluate")
-
-
-def test_map_hover_shows_thumbnail_and_click_finds_similar(page: Page, web_app: WebApp) -> None:
-    page.get_by_role("tab", name="Map").click()
-    _choose(page.locator("#map-coll"), "demo-photos")
-    page.locator("#map-button").click()
-    dots = page.locator("#map-view circle[data-id]")
-    with (PHOTOS / "captions.csv").open(encoding="utf-8") as handle:
-        photos = sum(1 for _ in csv.DictReader(handle))
-    expect(dots).to_have_count(photos, timeout=RUN_MS)
-    expect(page.locator("#map-view text.mm-query")).to_have_count(1)  # the sample query's star
-    expect(page.locator("#map-view circle.mm-hit")).to_have_count(5)
-    dot = dots.nth(3)
-    dot.hover()
-    tip = page.locator("#map-view .mm-tip")
-    expect(tip).to_be_visible()
-    page.wait_for_function(
-        "() => { const img = document.querySelector('#map-view .mm-tip img');"
-        " return img && img.complete && img.naturalWidth > 0; }"
-    )
-    expect(tip).to_contain_text(dot.get_attribute("data-caption")[:20])
-    shots(page, "map-hover")
-    dot.click()
-    chosen = dot.get_attribute("data-id")
-    expect(page.locator("#map-selected textarea, #map-selected input").first).to_have_value(chosen)
-    page.locator("#map-similar").click()
-    expect(page.locator("#map-gallery .caption-label").first).to_contain_text("1.000")
-    shots(page, "map-similar")
 
 
 def test_planted_near_duplicates_are_found_and_pruned(

@@ -2,7 +2,9 @@
 
 from __future__ import annotations
 
+import html
 import json
+import re
 from pathlib import Path
 
 import pytest
@@ -79,7 +81,10 @@ def test_map_writes_html_and_png(
     assert isinstance(clusters, list)
     assert sum(c["size"] for c in clusters) == result["points"]
     text = page.read_text()
-    assert text.count("<circle") == result["points"] and "file://" in text
+    drawn_map = json.loads(html.unescape(re.search(r'data-map="([^"]*)"', text)[1]))  # type: ignore[index]
+    assert drawn_map["n"] == result["points"]
+    assert drawn_map["atlas"].startswith("data:image/jpeg;base64,")  # self-contained
+    assert "file://" not in text and str(data_dir) not in text
     image = tmp_path / "map.png"
     assert main(["map", "--collection", "c", "--data-dir", str(data_dir), "--out", str(image)]) == 0
     with Image.open(image) as drawn:

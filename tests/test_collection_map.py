@@ -9,9 +9,17 @@ import pytest
 
 from mmdemo.config import Settings
 from mmdemo.evaluate import collection_map as cmap
-from mmdemo.evaluate.clusters import caption_vocabulary, choose_k, cluster, label_clusters
+from mmdemo.evaluate.clusters import (
+    GUESS_PREFIX,
+    choose_k,
+    cluster,
+    label_clusters,
+    name_clusters,
+    text_labels,
+)
 from mmdemo.evaluate.projection import project
-from mmdemo.evaluate.scatter import html_page, save_png, svg
+from mmdemo.evaluate.scatter import html_page, save_png
+from mmdemo.present.map_canvas import Sheet, map_html, payload
 from mmdemo.store import Hit, Store
 
 from test_pipeline import COLOURS, write_images
@@ -81,9 +89,38 @@ def test_clusters_without_vocabulary_are_numbered() -> None:
     assert names == ["cluster 1", "cluster 2", "cluster 3"]
 
 
-def test_caption_vocabulary_drops_short_and_stop_words() -> None:
-    words = caption_vocabulary(["A cup of coffee on a saucer", "the Coffee pot", "", "x-ray"])
-    assert words == ["coffee", "cup", "pot", "saucer", "x-ray"]
+def test_clusters_are_named_by_their_own_distinctive_words() -> None:
+    vectors, truth = blobs()
+    labels = cluster(vectors, k=3)
+    topics = {0: "a tabby cat asleep", 1: "red cars parked", 2: "a sail boat"}
+    texts = [f"Photo 12: {topics[int(t)]} (photo.jpg)" for t in truth]
+    names = text_labels(texts, labels, words_per_label=1)
+    for number, name in enumerate(names):
+        blob = int(np.bincount(truth[labels == number]).argmax())
+        assert name in topics[blob].split(), (name, topics[blob])  # "photo" names none
+    assert text_labels(["a red car", "the cars"], np.array([0, 0]))[0] == "car, red"
+
+
+def test_names_come_from_text_and_guess_only_for_clusters_without_any() -> None:
+    vectors, truth = blobs()
+    labels = cluster(vectors, k=3)
+    asked: list[int] = []
+
+    def vocabulary() -> tuple[list[str], np.ndarray]:
+        asked.append(1)
+        return ["boat", "cat", "car"], np.eye(48, dtype=np.float32)[[2, 0, 1]]
+
+    texts = [f"item about {'cat' if t == 0 else 'car' if t == 1 else 'boat'}" for t in truth]
+    names = name_clusters(texts, vectors, labels, vocabulary)
+    assert not asked and not any(n.startswith(GUESS_PREFIX) for n in names)
+    untexted = ["" if t == 2 else text for t, text in zip(truth, texts, strict=True)]
+    names = name_clusters(untexted, vectors, labels, vocabulary)
+    guessed = [n for n in names if n.startswith(GUESS_PREFIX)]
+    assert asked and guessed == [f"{GUESS_PREFIX}boat"]
+    none = name_clusters([""] * len(truth), vectors, labels, vocabulary)
+    assert all(n.startswith(GUESS_PREFIX) for n in none)
+    image_only = name_clusters([""] * len(truth), vectors, labels, lambda: ([], np.zeros((0, 48))))
+    assert image_only == ["cluster 1", "cluster 2", "cluster 3"]
 
 
 @pytest.fixture
@@ -145,15 +182,19 @@ def test_query_marker_sits_among_its_hits() -> None:
 
 def test_drawings_show_every_point(tmp_path: Path) -> None:
     points = [
-        cmap.MapPoint(f"id{i}", i / 9, 1 - i / 9, i % 2, f"{i}.png", f"<c{i}>") for i in range(10)
+        cmap.MapPoint(f"{i:064x}", i / 9, 1 - i / 9, i % 2, f"{i}.png", f"<c{i}>")
+        for i in range(10)
     ]
     found = cmap.CollectionMap("x", "m", "v", points, ["even", "odd"])
-    markup = svg(found, lambda i: f"/thumbs/{i}.jpg", highlight={"id3"}, query_at=(0.5, 0.5))
-    assert markup.count("<circle") == 10
-    assert markup.count('class="mm-hit"') == 1
-    assert 'data-thumb="/thumbs/id3.jpg"' in markup and "&lt;c3&gt;" in markup
-    assert "★" in markup and "even" in markup and "odd" in markup
-    page = html_page(found, lambda i: f"{i}.jpg")
+    sheet = Sheet("/atlas.jpg?s=1", 64, 4)
+    drawn = payload(found, sheet, {points[3].id}, (0.5, 0.5), selected=2)
+    assert drawn["n"] == 10 and drawn["ring"] == [3] and drawn["selected"] == 2
+    assert drawn["files"][3] == "3.png" and drawn["names"] == ["even", "odd"]
+    markup = map_html(found, sheet, {points[3].id}, (0.5, 0.5))
+    assert "&lt;c3&gt;" in markup and "<c3>" not in markup
+    assert "even" in markup and "odd" in markup and 'data-zoom="reset"' in markup
+    assert not any(p.id in markup for p in points)  # points go by number, never by id
+    page = html_page(found, sheet)
     assert page.startswith("<!doctype html>") and "<script>" in page
     save_png(found, tmp_path / "map.png")
     from PIL import Image

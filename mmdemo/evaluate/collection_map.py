@@ -19,13 +19,13 @@ import numpy as np
 
 from mmdemo.config import Settings
 from mmdemo.embed import Embedder
-from mmdemo.evaluate.clusters import caption_vocabulary, cluster, label_clusters
+from mmdemo.evaluate.clusters import cluster, name_clusters
 from mmdemo.evaluate.projection import project
 from mmdemo.models.loading import load_embedder
 from mmdemo.store import Hit, Store, chroma_name
 
 #: Bump when the map's contents or method change, so old caches are not reused.
-MAP_FORMAT = 1
+MAP_FORMAT = 2
 
 
 @dataclass(frozen=True)
@@ -73,32 +73,29 @@ def collection_version(ids: list[str]) -> str:
     return hashlib.sha256("\n".join(sorted(ids)).encode()).hexdigest()[:16]
 
 
-def _vocabulary(embedder: Embedder, captions: list[str]) -> tuple[list[str], np.ndarray]:
-    """Words to name clusters and their text embeddings (none for image-only models).
-
-    Offline (ImageNet-trained) models use the ImageNet class names; other models use the
-    words of the collection's captions, or the class names when there are no captions.
-    """
+def _guess_words(embedder: Embedder) -> tuple[list[str], np.ndarray]:
+    """Words to guess an untexted cluster's name by: the ImageNet class names and their
+    text embeddings (none for image-only models)."""
     from mmdemo.models.lite.classes import class_names, class_prompts
 
     if not embedder.supports("text"):
         return [], np.zeros((0, 0), np.float32)
-    preset = embedder.resolved.preset
-    words = [] if preset is not None and preset.offline else caption_vocabulary(captions)
-    if words:
-        return words, embedder.encode_texts([f"a photo of {w}" for w in words])
     return class_names(), embedder.encode_texts(class_prompts())
 
 
 def compute_map(store: Store, settings: Settings, collection: str, model: str) -> CollectionMap:
     """Project, cluster and name the items of (collection, model), without the cache."""
+    from mmdemo.text.documents import item_text
+
     ids, vectors = store.embeddings(collection, model)
     metadata = dict(store.items(collection))
     captions = [str(metadata.get(i, {}).get("caption", "")) for i in ids]
     xy = project(vectors)
     labels = cluster(vectors)
-    words, word_vectors = _vocabulary(load_embedder(model, settings), captions)
-    names = label_clusters(vectors, labels, words, word_vectors)
+    texts = [item_text(metadata.get(i, {})) for i in ids]
+    names = name_clusters(
+        texts, vectors, labels, lambda: _guess_words(load_embedder(model, settings))
+    )
     points = [
         MapPoint(
             id=item_id,

@@ -39,7 +39,13 @@ _CACHE = "private, max-age=86400, immutable"
 
 
 def _folders(settings: Settings) -> dict[str, Path]:
-    return {"image": settings.images_dir, "thumb": settings.thumbs_dir}
+    from mmdemo.present.map_atlas import atlas_folder
+
+    return {
+        "image": settings.images_dir,
+        "thumb": settings.thumbs_dir,
+        "atlas": atlas_folder(settings),
+    }
 
 
 def _signature(kind: str, name: str) -> str:
@@ -54,6 +60,11 @@ def _url(kind: str, name: str) -> str:
 def thumb_url(settings: Settings, item_id: str) -> str:
     """The page's URL of an item's thumbnail."""
     return _url("thumb", thumb_path(settings, item_id).name)
+
+
+def atlas_url(path: Path) -> str:
+    """The page's URL of a map's thumbnail atlas (:mod:`mmdemo.present.map_atlas`)."""
+    return _url("atlas", path.name)
 
 
 def pictures(settings: Settings, row: dict[str, Any]) -> tuple[str, str]:

@@ -300,7 +300,7 @@ class MapSimilarRequest(Request):
 
     collection: Target = ask(Collection("read", "Choose a collection to map."))
     model: str = ask(EMBEDDER)
-    item_id: str = ask(NAME, "", label="selected image id")
+    point: int | None = ask(Count(0, DATASET_ROWS_MAX, optional=True), None, label="selected point")
 
 
 @dataclass(frozen=True, kw_only=True)

@@ -59,17 +59,26 @@ def map_query(ctx: AppContext, request: MapRequest) -> Mapped:
     )
 
 
-def map_similar(ctx: AppContext, request: MapSimilarRequest) -> tuple[Mapped, SearchResults]:
-    """The map with the items most similar to the selected one ringed, and those items."""
+def map_similar(
+    ctx: AppContext, request: MapSimilarRequest, shown: list[str]
+) -> tuple[Mapped, SearchResults]:
+    """The map with the items most similar to the selected point ringed, and those items.
+
+    ``shown`` are the item ids of the map the page shows, in point order (kept by the
+    server: the page names a point by its number only).
+    """
     from mmdemo.ingest.copies import image_path
     from mmdemo.search.engine import search
     from mmdemo.search.query import Query
 
+    point = request.point
+    if point is None or point >= len(shown):
+        raise InputError("Click a picture on the map first, then ask for similar images.")
     found = _map(ctx, request.collection, request.model)
-    item_id = request.item_id.strip()
-    if found.position(item_id) is None:
-        raise InputError("Click a point on the map first, then ask for similar images.")
-    metadata = dict(ctx.store().items(found.collection))[item_id]
+    item_id = shown[point]
+    metadata = dict(ctx.store().items(found.collection)).get(item_id)
+    if metadata is None or found.position(item_id) is None:
+        raise InputError("That picture is no longer in the collection: show the map again.")
     results = search(
         Query(image=image_path(ctx.settings, metadata)),
         collection=found.collection,
@@ -79,7 +88,7 @@ def map_similar(ctx: AppContext, request: MapSimilarRequest) -> tuple[Mapped, Se
         top_k=HIGHLIGHTED,
     )
     ringed = {str(row["id"]) for row in results.rows}
-    return Mapped(found, ringed, found.position(item_id)), results
+    return Mapped(found, ringed, None), results
 
 
 def duplicates(ctx: AppContext, request: DuplicatesRequest) -> dict[str, Any]:

@@ -1,9 +1,14 @@
-"""The Map tab: a collection's embeddings in 2-D, coloured and named by cluster.
+"""The Map tab: a collection's pictures in 2-D, similar ones together, framed and named
+by cluster.
 
-Hovering a point shows its thumbnail and caption; clicking selects it for "Find similar";
-a text query adds a star among its top-k, which are ringed; it starts from an example of
-the chosen collection (:class:`mmdemo.ui.events.ExampleStart`). The map comes from the
-cache of :mod:`mmdemo.evaluate.collection_map`, so opening it again is quick.
+Each point is drawn as its thumbnail (:mod:`mmdemo.present.map_canvas`, from one atlas
+image served by a signed URL); the map zooms (wheel, pinch, buttons) and resets. Hovering
+a picture previews it; clicking one selects it (its thumbnail and file name, never its id:
+the page names a point by its number, the server keeps the ids) for "Find similar"; a text
+query adds a star among its top-k, which are ringed; it starts from an example of the
+chosen collection (:class:`mmdemo.ui.events.ExampleStart`). Choosing another collection or
+model clears the map, the selection and "Most similar". The map comes from the cache of
+:mod:`mmdemo.evaluate.collection_map`, so opening it again is quick.
 """
 
 from __future__ import annotations
@@ -15,9 +20,10 @@ from typing import TYPE_CHECKING, Any
 import gradio as gr
 from gradio.events import Dependency
 
-from mmdemo.evaluate.scatter import MAP_CSS, MAP_JS, SELECTED_ELEMENT_ID
+from mmdemo.present.map_canvas import MAP_CSS, MAP_JS, SELECTED_ELEMENT_ID
 from mmdemo.ui import events
 from mmdemo.ui.actions import explore
+from mmdemo.ui.actions.explore import Mapped
 from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
 from mmdemo.ui.requests import MapRequest, MapSimilarRequest
 from mmdemo.ui.shared import (
@@ -32,6 +38,8 @@ from mmdemo.ui.shared import (
 if TYPE_CHECKING:
     from mmdemo.evaluate.collection_map import CollectionMap
 
+#: What the map area says before a map is shown (and after the collection changes).
+NO_MAP = '<p class="mm-map-hint">Press “Show map” to place this collection’s pictures.</p>'
 #: How many of a query's nearest items are ringed on the map, unless the visitor says.
 HIGHLIGHTED = explore.HIGHLIGHTED
 
@@ -46,24 +54,22 @@ class MapTab:
     start_when_ready: Callable[[Dependency], None]
 
 
-def draw(
-    ctx: AppContext,
-    found: CollectionMap,
-    highlight: set[str] | None = None,
-    marker: tuple[float, float] | None = None,
-) -> str:
-    """The map's markup, thumbnails served from the app."""
-    from mmdemo.evaluate.scatter import svg
-    from mmdemo.ui.shared import served_thumb
+def draw(ctx: AppContext, mapped: Mapped, selected: int | None = None) -> str:
+    """The map's markup, its thumbnails drawn from the map's atlas (a signed URL)."""
+    from mmdemo.present.map_atlas import build_atlas
+    from mmdemo.present.map_canvas import Sheet, map_html
+    from mmdemo.ui.media import atlas_url
 
-    return svg(found, lambda i: served_thumb(ctx.settings, i), highlight or set(), marker)
+    atlas = build_atlas(mapped.found, ctx.settings)
+    sheet = Sheet(atlas_url(atlas.path), atlas.tile, atlas.columns)
+    return map_html(mapped.found, sheet, mapped.ringed, mapped.marker, selected)
 
 
 def summary(found: CollectionMap) -> str:
     """One line about the map under it."""
     return (
         f"{len(found.points)} images · model `{found.model}` · "
-        f"{len(found.cluster_names)} clusters (k-means), named by their nearest words · "
+        f"{len(found.cluster_names)} clusters (k-means), named by their words · "
         "layout: PCA + t-SNE"
     )
 
@@ -75,20 +81,27 @@ class _Handlers:
     ctx: AppContext
 
     @shows_errors
-    def on_show(self, request: gr.Request, **named: Any) -> tuple[str, str]:
-        """The map with a text query's marker and its top-k ringed."""
+    def on_show(self, request: gr.Request, **named: Any) -> tuple[str, str, list[str], None]:
+        """The map with a text query's marker and its top-k ringed; no point selected."""
         asked = self.ctx.admit(MapRequest, named, request.session_hash)
         mapped = explore.map_query(self.ctx, asked)
         info = " · ".join(part for part in (mapped.lead, summary(mapped.found)) if part)
-        return draw(self.ctx, mapped.found, mapped.ringed, mapped.marker), info
+        return draw(self.ctx, mapped), info, [p.id for p in mapped.found.points], None
 
     @shows_errors
-    def on_similar(self, request: gr.Request, **named: Any) -> tuple[str, Gallery]:
+    def on_similar(
+        self, shown: list[str] | None, request: gr.Request, **named: Any
+    ) -> tuple[str, Gallery]:
         """The map with the items most similar to the selected one ringed, and a gallery."""
         asked = self.ctx.admit(MapSimilarRequest, named, request.session_hash)
-        mapped, results = explore.map_similar(self.ctx, asked)
+        mapped, results = explore.map_similar(self.ctx, asked, shown or [])
         gallery, _, _ = present(results, self.ctx.settings)
-        return draw(self.ctx, mapped.found, mapped.ringed, mapped.marker), gallery
+        return draw(self.ctx, mapped, asked.point), gallery
+
+
+def _cleared() -> tuple[str, str, list[str], None, Gallery]:
+    """What the tab shows once the collection or model changes: no map, nothing similar."""
+    return NO_MAP, "", [], None, []
 
 
 def build(ctx: AppContext) -> MapTab:
@@ -97,8 +110,9 @@ def build(ctx: AppContext) -> MapTab:
     default = ctx.bootstrap.status().default_model
     with gr.Tab("Map", id="map"):
         gr.Markdown(
-            "Every image of a collection placed so that similar images sit together, "
-            "coloured by cluster. Hover a point to see it; click one to select it."
+            "Every picture of a collection placed so that similar pictures sit together, "
+            "framed in its cluster's colour. Zoom with the wheel, a pinch or the buttons; "
+            "hover a picture to preview it, click or tap one to select it."
         )
         with gr.Row():
             collection = collection_dropdown(ctx.bootstrap.demos, elem_id="map-coll")
@@ -113,14 +127,11 @@ def build(ctx: AppContext) -> MapTab:
             top_k = gr.Slider(1, 50, value=HIGHLIGHTED, step=1, label="Ring its top-k", scale=1)
         button = gr.Button("Show map", variant="primary", elem_id="map-button")
         info = gr.Markdown(elem_id="map-info")
-        drawing = gr.HTML(css_template=MAP_CSS, js_on_load=MAP_JS, elem_id="map-view")
-        with gr.Row(equal_height=True):
-            selected = gr.Textbox(
-                label="Selected image id (click a point)", elem_id=SELECTED_ELEMENT_ID, scale=3
-            )
-            similar = gr.Button("Find similar", elem_id="map-similar", scale=1)
+        drawing = gr.HTML(NO_MAP, css_template=MAP_CSS, js_on_load=MAP_JS, elem_id="map-view")
+        point = gr.Number(None, precision=0, visible="hidden", elem_id=SELECTED_ELEMENT_ID)
+        similar = gr.Button("Find similar to the selected picture", elem_id="map-similar")
         gallery = gr.Gallery(
-            label="Most similar to the selected image",
+            label="Most similar to the selected picture",
             columns=5,
             height="auto",
             object_fit="cover",
@@ -129,13 +140,15 @@ def build(ctx: AppContext) -> MapTab:
         )
         # The example the query started from, with the files it expects: {text, expected}.
         example = gr.State(None)
+        # The item ids of the map shown, in point order: the page names points by number.
+        shown_ids = gr.State([])
 
     shown = {"collection": collection, "model": model}
     gr.on(
         [button.click, text.submit],
         on.on_show,
         None,
-        [drawing, info],
+        [drawing, info, shown_ids, point],
         inputs_kwargs={**shown, "text": text, "top_k": top_k},
         show_progress="full",
         **PRIVATE,
@@ -143,10 +156,18 @@ def build(ctx: AppContext) -> MapTab:
     )
     similar.click(
         on.on_similar,
-        None,
+        [shown_ids],
         [drawing, gallery],
-        inputs_kwargs={**shown, "item_id": selected},
+        inputs_kwargs={**shown, "point": point},
         **PRIVATE,
         **POOLED,
+    )
+    gr.on(
+        [collection.change, model.change],
+        _cleared,
+        None,
+        [drawing, info, shown_ids, point, gallery],
+        queue=False,
+        **PRIVATE,
     )
     return MapTab(collection, model, events.ExampleStart(ctx).bind(collection, text, example))
