@@ -88,7 +88,8 @@ def fit(similarity: np.ndarray, relevant: np.ndarray) -> tuple[float, float]:
 
 
 def sigmoid(x: np.ndarray) -> np.ndarray:
-    return 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
+    squashed: np.ndarray = 1.0 / (1.0 + np.exp(-np.clip(x, -60, 60)))
+    return squashed
 
 
 def fit_offset(offset: np.ndarray, feature: np.ndarray, relevant: np.ndarray) -> float:

@@ -251,6 +251,7 @@ def _session_process(
     url: str,
     model: str,
     reranker: str,
+    *,
     index: int,
     rounds: int,
     nice: int,
@@ -276,7 +277,15 @@ def concurrent_processes(
     workers = [
         context.Process(
             target=_session_process,
-            args=(url, model, reranker, i, rounds, nice, kind, barrier, results),
+            args=(url, model, reranker),
+            kwargs={
+                "index": i,
+                "rounds": rounds,
+                "nice": nice,
+                "kind": kind,
+                "barrier": barrier,
+                "results": results,
+            },
         )
         for i in range(clients)
     ]

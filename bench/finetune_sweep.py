@@ -59,8 +59,10 @@ from mmdemo.models.loading import load_for_training
 SEEDS = (0, 1)
 VALIDATION_SHARE = 0.2
 MAX_VALIDATION_LOSS = -0.02
-#: (learning rate, epochs, batch size, MNRL scale); the first is the old default.
-CANDIDATES = [
+#: (learning rate, epochs, batch size, MNRL scale).
+Candidate = tuple[float, int, int, float]
+#: The candidates tried; the first is the old default.
+CANDIDATES: list[Candidate] = [
     (1e-3, 4, 32, 20.0),
     (3e-4, 4, 32, 20.0),
     (1e-3, 4, 128, 20.0),
@@ -136,7 +138,9 @@ def recall10(lite: Any, data: Features, queries: Sequence[Pair], corpus: Sequenc
     return statistics.fmean(scores)
 
 
-def train(lite: Any, data: Features, pairs: Sequence[Pair], candidate: tuple, seed: int) -> None:
+def train(
+    lite: Any, data: Features, pairs: Sequence[Pair], candidate: Candidate, seed: int
+) -> None:
     """Train ``lite.projection`` in place as the trainer would, on cached features."""
     lr, epochs, batch, scale = candidate
     torch.manual_seed(seed)
@@ -167,7 +171,7 @@ def gain(
     lite: Any,
     data: Features,
     parts: tuple[list[Pair], list[Pair], list[Pair]],
-    candidate: tuple,
+    candidate: Candidate,
 ) -> float:
     """Mean R@10 change over the seeds after training on ``parts[0]``, scored on ``parts[1]``
     searching ``parts[2]``."""
@@ -233,7 +237,7 @@ def main() -> None:
         data = extract(model, items, args.cache_dir / f"finetune-features-{name}.pt")
         for by, parts in splits(data, share).items():
             runs[f"{name} by {by}"] = (data, parts)
-    validation: dict[tuple, list[float]] = {}
+    validation: dict[Candidate, list[float]] = {}
     for candidate in CANDIDATES:
         validation[candidate] = []
         for data, (train_pairs, _, carve) in runs.values():

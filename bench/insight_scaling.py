@@ -35,7 +35,8 @@ def vectors(n: int, dim: int, seed: int = 0) -> np.ndarray:
     rows = centres[rng.integers(0, 50, n)] + rng.normal(scale=0.6, size=(n, dim))
     copies = rows[: n // 100] + rng.normal(scale=0.02, size=(n // 100, dim))
     rows[n - n // 100 :] = copies
-    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    unit: np.ndarray = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return unit
 
 
 PAINTED_JS = """() => new Promise((done) => requestAnimationFrame(() =>

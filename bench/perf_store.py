@@ -58,7 +58,8 @@ RANDOM_MAX = 50_000
 
 def unit(rows: np.ndarray) -> np.ndarray:
     """Rows scaled to unit length."""
-    return (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    unit: np.ndarray = (rows / np.linalg.norm(rows, axis=1, keepdims=True)).astype(np.float32)
+    return unit
 
 
 def lite_seeds(count: int, emoji_dir: Path | None) -> tuple[np.ndarray, float]:

@@ -200,7 +200,8 @@ def full_depth_seconds(key: str, seconds: float, spans: dict[str, list[float]]) 
     shape = ARCHITECTURES[key]
     counts = {"vision": shape["vision"]["depth"], "text": shape["text"]["num_hidden_layers"]}
     rest = seconds - sum(sum(v) for v in spans.values())
-    return rest + sum(statistics.median(spans[kind]) * counts[kind] for kind in counts)
+    total: float = rest + sum(statistics.median(spans[kind]) * counts[kind] for kind in counts)
+    return total
 
 
 def measure(key: str, layers: int, full: bool) -> dict[str, Any]:

@@ -279,7 +279,8 @@ def _positive(value: str) -> int:
     return number
 
 
-def _parser() -> argparse.ArgumentParser:
+def _common_options() -> argparse.ArgumentParser:
+    """The options every command takes: where the data is, output, device and backend."""
     common = argparse.ArgumentParser(add_help=False)
     common.add_argument("--data-dir", help="data directory (default: $MMDEMO_DATA_DIR or ./data)")
     common.add_argument("--json", action="store_true", help="print machine-readable JSON")
@@ -294,6 +295,11 @@ def _parser() -> argparse.ArgumentParser:
         choices=BACKENDS,
         help="what runs embedders (default: $MMDEMO_BACKEND, else auto: the fastest measured here)",
     )
+    return common
+
+
+def _parser() -> argparse.ArgumentParser:
+    common = _common_options()
     parser = argparse.ArgumentParser(prog="python -m mmdemo", description=__doc__)
     sub = parser.add_subparsers(dest="command", required=True)
 

@@ -128,4 +128,5 @@ class Embedder(ModelHandle):
 
         with self.inference():
             output = self.model(batch_to_device(dict(inputs), torch.device(self.device)))
-            return output["sentence_embedding"].float().cpu().numpy()
+            vectors: np.ndarray = output["sentence_embedding"].float().cpu().numpy()
+            return vectors

@@ -68,7 +68,8 @@ def parse_url(url: str) -> tuple[str, int, bool]:
 def unit_rows(vectors: np.ndarray) -> np.ndarray:
     """``vectors`` as float32 rows of length 1 (zero rows stay zero)."""
     matrix = np.asarray(vectors, dtype=np.float32)
-    return matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    unit: np.ndarray = matrix / np.maximum(np.linalg.norm(matrix, axis=1, keepdims=True), 1e-12)
+    return unit
 
 
 def as_matrix(embeddings: np.ndarray, rows: int) -> np.ndarray:

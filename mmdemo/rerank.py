@@ -193,7 +193,8 @@ class Reranker(ModelHandle):
             total = module.text_image_scores(vector, stacked) + module.caption_scores(
                 vector, captions
             )
-            return total.float().cpu().numpy()
+            scores: np.ndarray = total.float().cpu().numpy()
+            return scores
 
         image_part = None
         if image is not None:

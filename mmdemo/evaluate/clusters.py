@@ -46,7 +46,8 @@ def cluster(vectors: np.ndarray, k: int | None = None, seed: int = 0) -> np.ndar
     by_size = np.argsort(-np.bincount(raw, minlength=k), kind="stable")
     renumber = np.empty(k, dtype=np.int64)
     renumber[by_size] = np.arange(k)
-    return renumber[raw]
+    labels: np.ndarray = renumber[raw]
+    return labels
 
 
 def _terms(text: str) -> list[tuple[str, str]]:

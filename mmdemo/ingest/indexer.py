@@ -258,12 +258,26 @@ def _lookup(
         yield pending, frozenset(key for key, absent in lacking.items() if pending.id in absent)
 
 
-def _store_batch(
-    batch: Batch, collection: str, embedders: _Embedders, store: Store, settings: Settings
-) -> int:
+@dataclass(frozen=True)
+class _Target:
+    """Where an ingest stores its items: the collection, its models, the store, settings."""
+
+    collection: str
+    embedders: _Embedders
+    store: Store
+    settings: Settings
+
+
+def _store_batch(batch: Batch, target: _Target) -> int:
     """Embed and add each batch item to the models that lack it, storing the reranker
     features of the images each model adds; returns how many items some model added (an
     item only a model that could not load lacked is not one)."""
+    collection, embedders, store, settings = (
+        target.collection,
+        target.embedders,
+        target.store,
+        target.settings,
+    )
     added: set[str] = set()
     for key in embedders.keys:
         todo = batch.lacking(key)
@@ -281,15 +295,13 @@ def _store_batch(
 def _run(
     pendings: Iterable[Pending | None],
     total: int,
-    collection: str,
-    embedders: _Embedders,
-    store: Store,
+    target: _Target,
     report: IndexReport,
     progress: Progress,
-    settings: Settings,
 ) -> IndexReport:
     """Decode and prepare ahead in a background thread while the models embed the previous
     batch."""
+    collection, embedders, store = target.collection, target.embedders, target.store
 
     def missing(ids: list[str]) -> dict[str, set[str]]:
         return {k: set(ids) - store.existing_ids(collection, k, ids) for k in embedders.keys}
@@ -299,9 +311,9 @@ def _run(
     progress(0, total)
     decoded = decoded_batches(planned, BATCH_SIZE, report.rejected, embedders.load)
     ready = prepared(decoded, embedders.keys, embedders.load)
-    with FILES.indexing(settings), run_ahead(ready) as batches:
+    with FILES.indexing(target.settings), run_ahead(ready) as batches:
         for batch in batches:
-            added = _store_batch(batch, collection, embedders, store, settings)
+            added = _store_batch(batch, target)
             report.added += added
             report.present += batch.present + len(batch.items) - added
             done += batch.consumed
@@ -356,7 +368,7 @@ def index_paths(
     )
     entries = iter_sources(paths, limits, dataset, skip)
     pendings = _read_sources(entries, settings, describe_item, caption_map, report, allowance)
-    return _run(pendings, total, collection, embedders, store, report, progress, settings)
+    return _run(pendings, total, _Target(collection, embedders, store, settings), report, progress)
 
 
 def _load_stored(settings: Settings, item_id: str, metadata: dict[str, Any]) -> Item:
@@ -385,4 +397,5 @@ def index_existing(
     stored = store.items(collection)
     report = IndexReport()
     pendings = _stored_items(stored, settings)
-    return _run(pendings, len(stored), collection, embedders, store, report, progress, settings)
+    target = _Target(collection, embedders, store, settings)
+    return _run(pendings, len(stored), target, report, progress)

@@ -86,7 +86,7 @@ class CollectionSearch:
             top_k=self.top_k,
             **in_search,
         )
-        rows = results.to_json()["results"]
+        rows: list[dict[str, Any]] = results.to_json()["results"]
         for row in rows:
             row.update(collection=self.collection, model=results.model, reranker=results.reranker)
         return rows

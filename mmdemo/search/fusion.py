@@ -55,7 +55,8 @@ def standardise(scores: np.ndarray) -> np.ndarray:
     spread = float(scores.std())
     if scores.size == 0 or spread < 1e-12:
         return np.zeros_like(scores)
-    return (scores - scores.mean()) / spread
+    standard: np.ndarray = (scores - scores.mean()) / spread
+    return standard
 
 
 def top_margin(scores: np.ndarray) -> float:

@@ -51,7 +51,8 @@ class LexicalQuery:
 def stem(word: str) -> str:
     """The Snowball English stem of a lower-case word (cached: texts repeat words)."""
     with _stemmer_lock:
-        return _english().stemWord(word)
+        stemmed: str = _english().stemWord(word)
+    return stemmed
 
 
 @lru_cache(maxsize=1)

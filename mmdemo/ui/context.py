@@ -160,7 +160,8 @@ class AppContext:
         with self._lock:
             found = self._memo.get(key)
         if found is not None and found[0] == version:
-            return found[1]
+            kept: T = found[1]
+            return kept
         value = compute()
         with self._lock:
             self._memo = {k: v for k, v in self._memo.items() if v[0] == version}

@@ -226,7 +226,8 @@ def build_app(ctx: AppContext) -> gr.Blocks:
             [tabs, comparing.collection, *comparing.models, *comparing.rerankers],
             **PRIVATE,
         )
-    return app
+    built: gr.Blocks = app
+    return built
 
 
 def _sweep_forever(ctx: AppContext) -> None:

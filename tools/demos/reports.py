@@ -37,7 +37,9 @@ class Report:
     pages: tuple[Page, ...] = field(default_factory=tuple)
 
 
-def _rows(labels: tuple[str, ...], *columns: tuple[float, ...], fmt: str = "{:,.0f}") -> tuple:
+def _rows(
+    labels: tuple[str, ...], *columns: tuple[float, ...], fmt: str = "{:,.0f}"
+) -> tuple[tuple[str, ...], ...]:
     """Table rows: each label with its values from ``columns``, formatted."""
     return tuple((label, *(fmt.format(c[i]) for c in columns)) for i, label in enumerate(labels))
 

@@ -91,7 +91,8 @@ def _cluster(glyph: Image.Image) -> np.ndarray | None:
         return None
     counts, edges = np.histogram(vivid[:, 0], bins=36, range=(0, 360))
     peak = edges[int(np.argmax(counts))] + 5
-    return vivid[np.abs((vivid[:, 0] - peak + 180) % 360 - 180) < 20]
+    near: np.ndarray = vivid[np.abs((vivid[:, 0] - peak + 180) % 360 - 180) < 20]
+    return near
 
 
 def dominant_hue(glyph: Image.Image) -> float | None:

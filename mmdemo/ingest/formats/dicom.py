@@ -149,7 +149,8 @@ def _voi_lut(values: np.ndarray, ds: Any) -> np.ndarray | None:
         return None
     bits = int(ds.VOILUTSequence[0].LUTDescriptor[2]) or 16
     mapped = apply_voi(np.rint(values).astype(np.int64), ds, index=0)
-    return np.clip(mapped.astype(np.float64) / (2**bits - 1), 0.0, 1.0)
+    unit: np.ndarray = np.clip(mapped.astype(np.float64) / (2**bits - 1), 0.0, 1.0)
+    return unit
 
 
 def _stretched(values: np.ndarray) -> np.ndarray:
@@ -189,7 +190,8 @@ def _colour(pixels: np.ndarray, ds: Any) -> np.ndarray:
     if pixels.dtype == np.uint8 and bits <= 8:
         return pixels
     scaled = pixels.astype(np.float64) * (255.0 / (2 ** min(bits, 32) - 1))
-    return np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    eight_bit: np.ndarray = np.clip(np.rint(scaled), 0, 255).astype(np.uint8)
+    return eight_bit
 
 
 def _frame(ds: Any, frames: int) -> np.ndarray:

