@@ -20,13 +20,15 @@ def test_texts_come_from_short_captions_then_an_image_and_a_pair() -> None:
     assert [e.kind for e in examples] == ["text", "text", "text", "image", "text+image"]
     # The images are of items whose captions are not already text examples.
     assert examples[3].image_file == "f1.jpg" and examples[4].image_file == "f4.jpg"
-    assert examples[4].text == "a red kite"
+    # The pair is an image with its own caption: its two halves belong together.
+    assert examples[4].text == "a car" and examples[4].expected == ("f4.jpg",)
 
 
 def test_a_collection_without_captions_uses_the_built_in_texts() -> None:
     examples = example_queries(_items("", ""))
     assert [e.text for e in examples[:3]] == list(BUILT_IN_TEXTS)
-    assert {e.image_id for e in examples[3:]} == {"id0", "id1"}
+    # An image with no words of its own is offered alone: no pair with unrelated text.
+    assert [(e.kind, e.image_id) for e in examples[3:]] == [("image", "id0")]
 
 
 def test_the_same_collection_gives_the_same_examples_in_any_order() -> None:
@@ -46,7 +48,7 @@ def test_each_example_names_the_items_it_was_made_from() -> None:
     image = next(e for e in examples if e.kind == "image")
     assert image.expected == (image.image_file,)
     pair = next(e for e in examples if e.kind == "text+image")
-    assert pair.expected == tuple(dict.fromkeys((*examples[0].expected, pair.image_file)))
+    assert pair.expected == (pair.image_file,) and pair.text == "a dog"
 
 
 def _products() -> list[tuple[str, dict[str, str]]]:

@@ -12,7 +12,7 @@ import pytest
 from mmdemo.cli import main
 from mmdemo.config import Settings
 from mmdemo.errors import InputError
-from mmdemo.evaluate.votes import Tally, VotedQuery, Votes, voted_query
+from mmdemo.evaluate.votes import Tally, VotedQuery, Votes, labels, voted_query
 
 PLAIN, RERANKED = "lite + none", "lite + lite"
 
@@ -35,7 +35,7 @@ def _vote(votes: Votes, text: str, choice: str, voter: str = "v1", flip: bool = 
 def test_a_voter_counts_once_per_query_and_a_revote_replaces(tmp_path: Path) -> None:
     votes = _votes(tmp_path)
     assert votes.tally((PLAIN, RERANKED)).sentence() == (
-        f"No votes yet for A ({PLAIN}) against B ({RERANKED})."
+        "No votes yet for without reranker (A) against with reranker lite (B)."
     )
     _vote(votes, "a cat", "A")
     tally = _vote(votes, "a cat", "B")
@@ -44,7 +44,9 @@ def test_a_voter_counts_once_per_query_and_a_revote_replaces(tmp_path: Path) -> 
     _vote(votes, "a bus", "tie")
     tally = _vote(votes, "a cup", "A")
     assert (tally.a, tally.b, tally.ties, tally.queries) == (1, 2, 1, 4)
-    assert tally.sentence() == (f"B ({RERANKED}) preferred on 2 of 4 queries (A on 1, 1 tie).")
+    assert tally.sentence() == (
+        "With reranker lite (B) preferred on 2 of 4 queries (without reranker on 1, 1 tie)."
+    )
 
 
 def test_the_pair_shares_one_tally_whichever_side_each_set_up_was_on(tmp_path: Path) -> None:
@@ -55,14 +57,29 @@ def test_the_pair_shares_one_tally_whichever_side_each_set_up_was_on(tmp_path: P
     tally = votes.tally((PLAIN, RERANKED))
     assert (tally.a, tally.b, tally.votes, tally.queries) == (1, 2, 3, 2)
     assert (
-        tally.sentence()
-        == f"B ({RERANKED}) preferred on 2 of 3 votes on 2 queries (A on 1, 0 ties)."
+        tally.sentence() == "With reranker lite (B) preferred on 2 of 3 votes on 2 queries "
+        "(without reranker on 1, 0 ties)."
     )
     flipped = votes.tally((RERANKED, PLAIN))
     assert (flipped.a, flipped.b) == (2, 1)
     assert votes.pairs() == [(RERANKED, PLAIN)]  # stored in name order
     assert votes.tally((PLAIN, "other + none")).votes == 0
     assert votes.tally((PLAIN, RERANKED), collection="elsewhere").votes == 0
+
+
+@pytest.mark.parametrize(
+    ("a", "b", "told"),
+    [
+        ("lite + none", "lite + lite", ("without reranker", "with reranker lite")),
+        ("lite + lite", "lite-b2 + lite", ("lite", "lite-b2")),
+        ("lite + none", "lite-b2 + lite", ("lite without reranker", "lite-b2 with reranker lite")),
+        ("lite + lite", "lite + lite", ("the same set-up", "the same set-up")),
+    ],
+)
+def test_a_tally_names_each_set_up_by_what_differs(a: str, b: str, told: tuple[str, str]) -> None:
+    assert labels(a, b) == told
+    tally = Tally(a, b, a=1, b=3, queries=4)
+    assert tally.sentence().startswith(f"{told[1][0].upper()}{told[1][1:]} (B) preferred on 3")
 
 
 def test_bad_votes_are_refused_with_a_reason(tmp_path: Path) -> None:
@@ -137,7 +154,7 @@ def test_vote_and_votes_commands(capsys: pytest.CaptureFixture[str], tmp_path: P
     query = ["--collection", "photos", "--text", "a cat"]
     assert main(["vote", *query, *setups, "--choice", "B", *data]) == 0
     assert capsys.readouterr().out.strip() == (
-        f"B ({RERANKED}) preferred on 1 of 1 query (A on 0, 0 ties)."
+        "With reranker lite (B) preferred on 1 of 1 query (without reranker on 0, 0 ties)."
     )
     out = tmp_path / "votes.csv"
     assert main(["votes", *data, "--out", str(out), "--json"]) == 0
@@ -150,4 +167,4 @@ def test_vote_and_votes_commands(capsys: pytest.CaptureFixture[str], tmp_path: P
     )
     assert out.read_text(encoding="utf-8").splitlines()[1].startswith(f"{RERANKED},{PLAIN},photos")
     assert main(["votes", *setups, *data]) == 0
-    assert "B (lite + lite) preferred on 1 of 1 query" in capsys.readouterr().out
+    assert "With reranker lite (B) preferred on 1 of 1 query" in capsys.readouterr().out

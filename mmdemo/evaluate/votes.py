@@ -2,11 +2,12 @@
 
 Under each comparison a viewer says "A is better", "tie" or "B is better". Votes are kept
 per pair of set-ups in one SQLite file in the data folder (never in Chroma), so the tally
-("B preferred on 14 of 20 queries") survives restarts and every worker process sees the
-same one: SQLite locks the file for each write, which makes several processes safe. A voter
-(a visitor session in multi-visitor mode, else the operator) counts once per query and
-pair: voting again replaces the earlier vote. A pair is stored in a fixed order, with the
-preferred set-up by name, so "A: x, B: y" and "A: y, B: x" share one tally.
+("With reranker lite (B) preferred on 14 of 20 queries", each set-up named by what differs)
+survives restarts and every worker process sees the same one: SQLite locks the file for
+each write, which makes several processes safe. A voter (a visitor session in
+multi-visitor mode, else the operator) counts once per query and pair: voting again
+replaces the earlier vote. A pair is stored in a fixed order, with the preferred set-up by
+name, so "A: x, B: y" and "A: y, B: x" share one tally.
 """
 
 from __future__ import annotations
@@ -92,20 +93,22 @@ class Tally:
         return self.a + self.b + self.ties
 
     def sentence(self) -> str:
-        """The running tally in words: "B preferred on 14 of 20 queries (A on 4, 2 ties)"."""
+        """The running tally in words, each set-up named by what tells it from the other:
+        "With reranker lite (B) preferred on 14 of 20 queries (without reranker on 4, 2 ties)"."""
+        a, b = labels(self.setup_a, self.setup_b)
         if not self.votes:
-            return f"No votes yet for A ({self.setup_a}) against B ({self.setup_b})."
+            return f"No votes yet for {a} (A) against {b} (B)."
         queries = _count(self.queries, "query", "queries")
         counted = queries if self.votes == self.queries else f"{self.votes} votes on {queries}"
         ties = _count(self.ties, "tie", "ties")
         if self.a == self.b:
-            both = f"A ({self.setup_a}) and B ({self.setup_b})"
-            return f"{both} even: {self.a} each of {counted}, {ties}."
-        lead, other = ("A", "B") if self.a > self.b else ("B", "A")
-        names = {"A": (self.setup_a, self.a), "B": (self.setup_b, self.b)}
+            return f"{a} (A) and {b} (B) even: {self.a} each of {counted}, {ties}."
+        (lead, side, won), (other, lost) = (
+            ((a, "A", self.a), (b, self.b)) if self.a > self.b else ((b, "B", self.b), (a, self.a))
+        )
         return (
-            f"{lead} ({names[lead][0]}) preferred on {names[lead][1]} of {counted} "
-            f"({other} on {names[other][1]}, {ties})."
+            f"{lead[:1].upper()}{lead[1:]} ({side}) preferred on {won} of {counted} "
+            f"({other} on {lost}, {ties})."
         )
 
     def to_json(self) -> dict[str, object]:
@@ -120,6 +123,29 @@ class Tally:
             "queries": self.queries,
             "sentence": self.sentence(),
         }
+
+
+def labels(setup_a: str, setup_b: str) -> tuple[str, str]:
+    """Two set-ups (``model + reranker`` names) named by what differs between them: the
+    models when only they differ ("lite-b2"), the reranker when only it does ("with
+    reranker lite", "without reranker"), both otherwise; "the same set-up" when alike."""
+    (model_a, rerank_a), (model_b, rerank_b) = (_halves(setup_a), _halves(setup_b))
+    if (model_a, rerank_a) == (model_b, rerank_b):
+        return "the same set-up", "the same set-up"
+    if rerank_a == rerank_b:
+        return model_a, model_b
+    if model_a == model_b:
+        return _reranked(rerank_a), _reranked(rerank_b)
+    return f"{model_a} {_reranked(rerank_a)}", f"{model_b} {_reranked(rerank_b)}"
+
+
+def _halves(setup: str) -> tuple[str, str]:
+    model, _, reranker = setup.rpartition(" + ")
+    return (model, reranker) if model else (setup, "none")
+
+
+def _reranked(reranker: str) -> str:
+    return "without reranker" if reranker == "none" else f"with reranker {reranker}"
 
 
 def _count(n: int, one: str, many: str) -> str:

@@ -103,8 +103,9 @@ def example_queries(items: Items, texts: int = 3) -> list[Example]:
     ``items`` are a collection's (id, metadata) pairs. Items are taken in id order (ids are
     content hashes), so the same collection always gives the same examples. The image
     examples use images whose captions are not among the text examples, so each button
-    shows something different. An image example expects its own item first; the pair
-    expects the items of its text as well as its image.
+    shows something different. An image example expects its own item first; the pair is
+    an image with its own words (its caption or a metadata value: a chip's two halves
+    belong together) and expects that item; an image without words gives no pair.
     """
     ordered = sorted(items, key=lambda item: item[0])
     chosen = _texts(ordered, texts)
@@ -120,9 +121,16 @@ def example_queries(items: Items, texts: int = 3) -> list[Example]:
         examples.append(Example(f"Image: {name}", "", item_id, name, (name,)))
     if len(pictures) > 1:
         item_id, meta = pictures[1]
-        name = _name(item_id, meta)
-        first = examples[0]
-        expected = tuple(dict.fromkeys((*first.expected, name)))
-        label = f"Image: {name} + “{first.text}”"
-        examples.append(Example(label, first.text, item_id, name, expected))
+        name, words = _name(item_id, meta), _own_text(meta)
+        if words:
+            examples.append(Example(f"Image: {name} + “{words}”", words, item_id, name, (name,)))
     return examples
+
+
+def _own_text(meta: dict[str, Any]) -> str:
+    """What an item says of itself, short enough for a button: its caption (or the caption's
+    first phrase), else its first example column; "" when it has no text."""
+    lead = _PHRASE_END.split(_caption(meta), maxsplit=1)[0].strip()
+    values = (str(meta.get(column) or "").strip() for column in EXAMPLE_COLUMNS)
+    short = (t for t in (_caption(meta), lead, *values) if t and len(t) <= MAX_CAPTION_CHARS)
+    return next(short, "")

@@ -38,6 +38,15 @@ STATUS_POLL_S = 1.0
 CSS = (
     """
 #status details { font-size: 0.9em; }
+/* A dropdown's arrow lies over the end of its box: the text stops before it. */
+.secondary-wrap > input[role=combobox] { padding-right: 24px; text-overflow: ellipsis; }
+@media (max-width: 480px) {
+  /* A phone's first screen is for the query and its results: the intro's sentence and the
+     status lines shrink to what a visitor needs. */
+  #intro p { display: none; }
+  #intro h1 { font-size: 1.4em; margin-bottom: 0; }
+  #status .md p, #status details { font-size: 12px; line-height: 1.4; }
+}
 """
     + search_view.CSS
     + compare.CSS
@@ -183,7 +192,7 @@ class _Sync:
 def build_app(ctx: AppContext) -> gr.Blocks:
     """The Gradio Blocks of the app, with every event registered."""
     with gr.Blocks(title=TITLE, analytics_enabled=False, delete_cache=DELETE_CACHE) as app:
-        gr.Markdown(f"# {TITLE}\n{DESCRIPTION}")
+        gr.Markdown(f"# {TITLE}\n{DESCRIPTION}", elem_id="intro")
         status = gr.Markdown(status_text(ctx), elem_id="status")
         timer = gr.Timer(STATUS_POLL_S)
         with gr.Tabs() as tabs:

@@ -22,6 +22,11 @@ WAITING_HTML = render_message(
     "Results appear here as soon as the collection is indexed.",
     "waiting",
 )
+EMPTY_QUERY_HTML = render_message(
+    "Type a query or pick an example.",
+    "The results for this collection appear here.",
+    "empty",
+)
 FAILED_HTML = render_message(
     "This search did not run.",
     "The message at the top right says why; change the query or the set-up and search again.",
@@ -95,8 +100,16 @@ CSS = """
   padding: 4px 12px; font-size: 0.9em; font-weight: 400;
   background: var(--background-fill-secondary); color: var(--body-text-color);
   cursor: pointer; }
+#search-query-row button { align-self: end; }
 @media (max-width: 480px) {
   .mm-grid { grid-template-columns: repeat(2, minmax(0, 1fr)); gap: 8px; }
+  /* One line of example chips that scrolls sideways: the results stay on the first screen. */
+  .mm-examples { flex-wrap: nowrap; overflow-x: auto; padding-bottom: 4px; }
+  .mm-examples button { flex: 0 0 auto; white-space: nowrap; }
+  /* The collection beside the Search button, the two folds side by side. */
+  #search-query-row > #search-coll-column { flex: 2 1 150px; min-width: 0; }
+  #search-query-row > #search-button { flex: 1 1 90px; }
+  #search-folds > * { flex: 1 1 140px; min-width: 0; }
 }
 """
 

@@ -32,6 +32,7 @@ from mmdemo.ui.requests import (
     SimilarRequest,
 )
 from mmdemo.ui.search_view import (
+    EMPTY_QUERY_HTML,
     EXAMPLES_JS,
     FAILED_HTML,
     GRID_JS,
@@ -75,61 +76,71 @@ def page_outputs(ctx: AppContext, found: search.Found) -> SearchOutput:
 
 
 def _query_inputs() -> Form:
-    """Text, image and the advanced options, named as :class:`SearchRequest` names them."""
+    """The text query (first on the screen), named as :class:`SearchRequest` names it."""
     text = gr.Textbox(
         value=SAMPLE_QUERY,
         label="Text query",
         placeholder="Describe what you are looking for, then press Enter",
+        scale=4,
+        min_width=280,
         elem_id="search-text",
     )
+    return {"text": text}
+
+
+def _image_input() -> Form:
+    """The query image, folded under the query box until a visitor opens it (or a query
+    brings an image)."""
     image = gr.Image(
-        label="Query image (upload, paste or webcam)",
+        label="Query image",
         type="filepath",
         sources=["upload", "clipboard", "webcam"],
         height=200,
         elem_id="search-image",
     )
-    with gr.Accordion("More options", open=False):
-        weight = gr.Slider(
-            0,
-            1,
-            value=0.5,
-            step=0.05,
-            label="Text weight",
-            info="With text and image: 1 = text only",
-            elem_id="search-weight",
-        )
-        negative = gr.Textbox(label="Negative prompt", placeholder="Steer away from…")
-        negative_weight = gr.Slider(0, 1, value=0.5, step=0.05, label="Negative weight")
-        contains = gr.Textbox(label="Caption contains", placeholder="Only items whose caption has…")
-        where = gr.Textbox(
-            label="Metadata filter",
-            placeholder="brand=acme and price<10 and color in (red, blue)",
-            elem_id="search-where",
-        )
-        caption_weight = gr.Slider(
-            0,
-            1,
-            value=CAPTION_WEIGHT,
-            step=0.05,
-            label="Caption weight",
-            info="How much captions count for text queries: 0 = images only",
-            elem_id="search-caption-weight",
-        )
-        lexical_weight = gr.Slider(
-            0,
-            1,
-            value=LEXICAL_WEIGHT,
-            step=0.05,
-            label="Exact words weight",
-            info="How much words found in captions, page text and metadata count: 0 = off. "
-            'Words in "quotes" must match',
-            elem_id="search-lexical-weight",
-        )
-        backend = backend_dropdown(elem_id="search-backend")
+    return {"image": image}
+
+
+def _option_inputs() -> Form:
+    """The advanced options, named as :class:`SearchRequest` names them."""
+    weight = gr.Slider(
+        0,
+        1,
+        value=0.5,
+        step=0.05,
+        label="Text weight",
+        info="With text and image: 1 = text only",
+        elem_id="search-weight",
+    )
+    negative = gr.Textbox(label="Negative prompt", placeholder="Steer away from…")
+    negative_weight = gr.Slider(0, 1, value=0.5, step=0.05, label="Negative weight")
+    contains = gr.Textbox(label="Caption contains", placeholder="Only items whose caption has…")
+    where = gr.Textbox(
+        label="Metadata filter",
+        placeholder="brand=acme and price<10 and color in (red, blue)",
+        elem_id="search-where",
+    )
+    caption_weight = gr.Slider(
+        0,
+        1,
+        value=CAPTION_WEIGHT,
+        step=0.05,
+        label="Caption weight",
+        info="How much captions count for text queries: 0 = images only",
+        elem_id="search-caption-weight",
+    )
+    lexical_weight = gr.Slider(
+        0,
+        1,
+        value=LEXICAL_WEIGHT,
+        step=0.05,
+        label="Exact words weight",
+        info="How much words found in captions, page text and metadata count: 0 = off. "
+        'Words in "quotes" must match',
+        elem_id="search-lexical-weight",
+    )
+    backend = backend_dropdown(elem_id="search-backend")
     return {
-        "text": text,
-        "image": image,
         "weight": weight,
         "negative": negative,
         "negative_weight": negative_weight,
@@ -141,14 +152,13 @@ def _query_inputs() -> Form:
     }
 
 
-def _setup_inputs(ctx: AppContext) -> Form:
-    """Collection, model, reranker and top-k."""
-    collection = collection_dropdown(ctx.bootstrap.demos, elem_id="search-coll")
+def _model_inputs(ctx: AppContext) -> Form:
+    """Model, reranker and top-k (secondary: folded under the query box)."""
     default = ctx.bootstrap.status().default_model
     model = model_dropdown("Embedding model", default, elem_id="search-model")
     reranker = reranker_dropdown(default_reranker(default), elem_id="search-reranker")
     top_k = gr.Slider(1, 50, value=10, step=1, label="Results (top-k)")
-    return {"collection": collection, "model": model, "reranker": reranker, "top_k": top_k}
+    return {"model": model, "reranker": reranker, "top_k": top_k}
 
 
 @dataclass
@@ -175,23 +185,53 @@ class _Handlers:
         named["index"] = event_payload(event).get("index")
         asked = self.ctx.admit(SimilarRequest, named, request.session_hash)
         picture, found = search.similar(self.ctx, asked, records)
-        return ("", picture, *page_outputs(self.ctx, found))
+        return ("", picture, gr.Accordion(open=True), *page_outputs(self.ctx, found))
 
     @shows_errors
     def on_example(
         self, examples: list[dict[str, Any]], event: gr.EventData, request: gr.Request
-    ) -> tuple[str, Any]:
-        """The clicked example query, into the query boxes."""
+    ) -> tuple[str, Any, gr.Accordion]:
+        """The clicked example query, into the query boxes (the image fold opened to show
+        an example's image)."""
         named = {"index": event_payload(event).get("index")}
         index = self.ctx.admit(PickRequest, named, request.session_hash).index
         if index >= len(examples):
             raise InputError("That example is no longer shown: pick another one.")
-        return examples[index]["text"], search.example_picture(self.ctx, examples[index])
+        image = search.example_picture(self.ctx, examples[index])
+        shown = gr.Accordion(open=True) if image is not None else gr.skip()
+        return examples[index]["text"], image, shown
 
     def on_collection(self, collection: Any, request: gr.Request) -> tuple[str, list[Any]]:
         """The example row of the chosen collection."""
         examples = events.examples_of(self.ctx, collection, request.session_hash)
         return examples_html(examples), examples
+
+    def on_collection_change(
+        self, collection: Any, shown: list[Any], text: Any, image: Any, request: gr.Request
+    ) -> tuple[Any, ...]:
+        """The new collection's example row; a query that is still the sample or one of the
+        old collection's examples becomes the new collection's first example (a query the
+        visitor wrote stays), so the search that follows shows this collection at its best."""
+        row, examples = self.on_collection(collection, request)
+        picked = {(e["text"], e["image"]) for e in shown} | {(SAMPLE_QUERY, None), ("", None)}
+        start = search.starting_example(examples)
+        if (str(text or "").strip(), image or None) not in picked or start is None:
+            return row, examples, gr.skip(), gr.skip()
+        return row, examples, start["text"], None
+
+    def on_rerun(self, request: gr.Request, **named: Any) -> SearchOutput:
+        """The query again, on the collection just chosen: results never show another
+        collection's items. A collection still indexing shows the waiting panel; a query it
+        cannot answer, the reason in the results panel (no toast: the visitor only chose)."""
+        if not events.collection_ready(self.ctx, named["collection"]):
+            return WAITING_HTML, "", None, None, []
+        if not str(named.get("text") or "").strip() and not named.get("image"):
+            return EMPTY_QUERY_HTML, "", None, None, []
+        try:
+            asked = self.ctx.admit(SearchRequest, named, request.session_hash)
+            return page_outputs(self.ctx, search.search(self.ctx, asked))
+        except MMDemoError as exc:
+            return failed_html(str(exc)), "", None, None, []
 
     def on_setup(self, collection: Any, model: Any, request: gr.Request) -> tuple[Any, ...]:
         """The note on the chosen model for the chosen collection, and the model choices."""
@@ -230,16 +270,30 @@ def build(ctx: AppContext) -> SearchTab:
     on = _Handlers(ctx)
     with gr.Tab("Search", id="search"):
         examples_row = gr.HTML("", js_on_load=EXAMPLES_JS, elem_id="search-examples")
-        with gr.Row():
-            with gr.Column(scale=3):
-                query = _query_inputs()
-            with gr.Column(scale=2):
-                setup = _setup_inputs(ctx)
-                index_note = gr.Markdown(visible=False, elem_id="search-index-note")
-                index_button = gr.Button(
-                    "Index with this model", visible=False, size="sm", elem_id="search-index"
-                )
-                button = gr.Button("Search", variant="primary", elem_id="search-button")
+        with gr.Row(equal_height=True, elem_id="search-query-row"):
+            query = _query_inputs()
+            with gr.Column(scale=2, min_width=150, elem_id="search-coll-column"):
+                collection = collection_dropdown(ctx.bootstrap.demos, elem_id="search-coll")
+            button = gr.Button(
+                "Search", variant="primary", scale=1, min_width=100, elem_id="search-button"
+            )
+        index_note = gr.Markdown(visible=False, elem_id="search-index-note")
+        index_button = gr.Button(
+            "Index with this model", visible=False, size="sm", elem_id="search-index"
+        )
+        with gr.Row(elem_id="search-folds"):
+            # Each fold in a column of its own: side by side, even on a phone.
+            with (
+                gr.Column(min_width=140),
+                gr.Accordion("Query image", open=False, elem_id="search-image-fold") as fold,
+            ):
+                query |= _image_input()
+            with (
+                gr.Column(min_width=140),
+                gr.Accordion("More options", open=False, elem_id="search-options"),
+            ):
+                setup = {"collection": collection, **_model_inputs(ctx)}
+                query |= _option_inputs()
         grid = gr.HTML(WAITING_HTML, js_on_load=GRID_JS, elem_id="search-results")
         with gr.Row(equal_height=True):
             timings = gr.Markdown(label="timings", elem_id="search-timings")
@@ -266,17 +320,20 @@ def build(ctx: AppContext) -> SearchTab:
     grid.select(
         on.on_similar,
         records,
-        [query["text"], query["image"], *outputs],
+        [query["text"], query["image"], fold, *outputs],
         inputs_kwargs=setup,
         **PRIVATE,
         **SEARCH_POOLED,
     ).failure(failed, None, outputs, **PRIVATE)
     examples_row.select(
-        on.on_example, examples, [query["text"], query["image"]], **PRIVATE
+        on.on_example, examples, [query["text"], query["image"], fold], **PRIVATE
     ).success(on.on_search, None, outputs, **searched).failure(failed, None, outputs, **PRIVATE)
     setup["collection"].change(
-        on.on_collection, setup["collection"], [examples_row, examples], **PRIVATE
-    )
+        on.on_collection_change,
+        [setup["collection"], examples, query["text"], query["image"]],
+        [examples_row, examples, query["text"], query["image"]],
+        **PRIVATE,
+    ).then(on.on_rerun, None, outputs, inputs_kwargs=form, **PRIVATE, **SEARCH_POOLED)
     gr.on([setup["collection"].change, setup["model"].change], on.on_setup, **noted)
     index_button.click(
         events.index_with_model(ctx),
