@@ -158,3 +158,12 @@ def test_the_detail_panel_lists_camera_dicom_and_ocr_fields_escaped_in_order() -
     assert PLANTED not in page
     plain = _render([_row(1, 0.5)])
     assert "<dt>camera</dt>" not in plain and "text in the image" not in plain
+
+
+def test_the_detail_panel_names_no_id_and_no_server_path() -> None:
+    item = "ab" * 32  # a content hash, as the store keys an item
+    page = _render([_row(1, 0.5, id=item, source="shop")])
+    detail = page.split('class="mm-detail"', 1)[1]
+    assert "<dt>id</dt>" not in detail and f">{item}<" not in detail
+    assert "/data/images" not in page
+    assert "<dt>source</dt><dd>shop</dd>" in detail  # other metadata still listed

@@ -37,10 +37,10 @@ DETAIL_FIELDS = (
     ("manufacturer", "manufacturer"),
     ("frames", "frames"),
     ("ocr_text", "text in the image"),
-    ("id", "id"),
 )
-#: Result fields shown their own way (or not at all), not listed as extra metadata.
-INTERNAL_FIELDS = {*COLUMNS, "strong"}
+#: Result fields shown their own way (or not at all: the item's id is a 64-character
+#: content hash, internal to the store), not listed as extra metadata.
+INTERNAL_FIELDS = {*COLUMNS, "id", "strong"}
 
 
 def legend(reranked: bool, calibrated: bool = True) -> str:

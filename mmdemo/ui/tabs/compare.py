@@ -52,9 +52,14 @@ CSS = (
     ".mm-linked .mm-badge { border-left: 12px solid var(--mm-link); }\n"
     ".mm-only { border: 2px dashed var(--body-text-color-subdued); }\n"
     ".mm-only .mm-badge { font-style: italic; }\n"
-    # A phone's column is narrower than the longest set-up name at the page's font size.
+    # A phone's column is narrower than the longest set-up name at the page's font size;
+    # the two sides' results stay side by side there, one card per row each, and the
+    # three vote buttons share one row.
     "@media (max-width: 480px) { [id^=compare-model-] input, [id^=compare-reranker-] input "
-    "{ font-size: 12px; } }\n"
+    "{ font-size: 11px; }\n"
+    "  #compare-sides, #compare-votes { flex-wrap: nowrap; }\n"
+    "  #compare-sides > .mm-side, #compare-votes > button { flex: 1 1 0; min-width: 0; }\n"
+    "  #compare-sides .mm-grid { grid-template-columns: minmax(0, 1fr); } }\n"
     + "".join(f".mm-link-{i} {{ --mm-link: {c}; }}\n" for i, c in enumerate(LINK_PALETTE))
 )
 
@@ -106,17 +111,25 @@ def page_outputs(ctx: AppContext, found: Comparison) -> CompareOutput:
     return told, grid_a, found.a.info, grid_b, found.b.info, measures, found.payload
 
 
-def _setup_column(ctx: AppContext, name: str, reranker: str) -> Column:
+def _setup_column(ctx: AppContext, name: str, reranker: str) -> tuple[gr.Dropdown, gr.Dropdown]:
+    """One side's model and reranker, one above the other, so each box is the side's full
+    width and shows the whole name."""
     default = ctx.bootstrap.status().default_model
     with gr.Column():
         gr.Markdown(f"### Set-up {name}")
-        # One above the other, so each box is the side's full width and shows the whole name.
         model = model_dropdown("Embedding model", default, elem_id=f"compare-model-{name}")
         rerank = reranker_dropdown(reranker, elem_id=f"compare-reranker-{name}")
+    return model, rerank
+
+
+def _results_column(name: str, setup: tuple[gr.Dropdown, gr.Dropdown]) -> Column:
+    """One side's results, its info line and its offer to index; the two sides' columns
+    stay side by side even on a phone, so A's #i and B's #i share a row."""
+    with gr.Column(min_width=0, elem_classes=["mm-side"]):
         grid = gr.HTML("", js_on_load=GRID_JS, elem_id=f"compare-results-{name}")
         info = gr.Markdown(label=f"info_{name.lower()}", elem_id=f"compare-info-{name}")
         button = gr.Button("Index with this model", visible=False, size="sm")
-    return Column(model, rerank, grid, info, button)
+    return Column(*setup, grid, info, button)
 
 
 @dataclass
@@ -209,16 +222,20 @@ def build(ctx: AppContext) -> CompareTab:
                 "With vs without reranker", variant="secondary", elem_id="compare-reranker-pair"
             )
         told = gr.Markdown(elem_id="compare-verdict")
-        with gr.Row():
-            side_a = _setup_column(ctx, "A", NO_RERANKER)
-            side_b = _setup_column(ctx, "B", default_comparison_reranker())
-        measures = gr.Markdown(label="agreement", elem_id="compare-agreement")
-        with gr.Row():
+        # The vote right under the verdict it answers, before the (long) results.
+        with gr.Row(elem_id="compare-votes"):
             ballots = {
-                choice: gr.Button(label, size="sm", elem_id=f"compare-vote-{choice}")
+                choice: gr.Button(label, size="sm", min_width=0, elem_id=f"compare-vote-{choice}")
                 for choice, label in (("A", "A is better"), ("tie", "Tie"), ("B", "B is better"))
             }
         tally = gr.Markdown(elem_id="compare-tally")
+        with gr.Row():
+            setup_a = _setup_column(ctx, "A", NO_RERANKER)
+            setup_b = _setup_column(ctx, "B", default_comparison_reranker())
+        with gr.Row(elem_id="compare-sides"):
+            side_a = _results_column("A", setup_a)
+            side_b = _results_column("B", setup_b)
+        measures = gr.Markdown(label="agreement", elem_id="compare-agreement")
         payload = gr.JSON(label="comparison", visible=False)
         index_report = gr.JSON(label="index_report", visible=False)
         # The example the query started from, with the files it expects: {text, expected}.

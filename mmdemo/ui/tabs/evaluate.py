@@ -32,14 +32,44 @@ from mmdemo.ui.shared import (
     shows_errors,
 )
 
+#: The table's columns as the page names them: metrics in words, as papers write them.
+SHOWN_COLUMNS = {
+    "model": "Model",
+    "reranker": "Reranker",
+    "recall@1": "Recall@1",
+    "recall@5": "Recall@5",
+    "recall@10": "Recall@10",
+    "mrr": "MRR",
+    "ndcg@10": "nDCG@10",
+    "queries": "Queries",
+    "ms_per_query": "ms per query",
+}
+#: How the best value of each column is marked: bold on green.
+BEST_CSS = "font-weight: 700; background-color: #d3f9d8; color: #0b3d18"
+
+
+def shown_table(table: pd.DataFrame) -> Any:
+    """The metrics table as the page shows it: columns in words, the best value of each
+    metric marked (the highest; the lowest for time), when more than one set-up ran."""
+    metrics = [SHOWN_COLUMNS[m] for m in METRIC_COLUMNS]
+    shown = table.rename(columns=SHOWN_COLUMNS)
+    time = SHOWN_COLUMNS["ms_per_query"]
+    styled = shown.style.format(precision=3, subset=metrics).format(precision=1, subset=[time])
+    if len(shown) > 1:
+        styled = styled.highlight_max(subset=metrics, props=BEST_CSS)
+        styled = styled.highlight_min(subset=[time], props=BEST_CSS)
+    return styled
+
 
 def bar_chart(table: pd.DataFrame) -> pd.DataFrame:
-    """Chart rows grouped by metric (in table order), each bar labelled ``metric #set-up``."""
+    """Chart rows grouped by metric (in table order, named in words), each bar labelled
+    ``metric #set-up``."""
     from mmdemo.evaluate.views import chart_data
 
     chart = chart_data(table)
     rank = {metric: i for i, metric in enumerate(METRIC_COLUMNS)}
     chart = chart.sort_values("metric", key=lambda col: col.map(rank), kind="stable")
+    chart["metric"] = chart["metric"].map(SHOWN_COLUMNS)
     number = {name: i + 1 for i, name in enumerate(dict.fromkeys(chart["setup"]))}
     chart["bar"] = [
         f"{m} #{number[s]}" for m, s in zip(chart["metric"], chart["setup"], strict=True)
@@ -125,9 +155,9 @@ def _outputs_of(ctx: AppContext, collection: str, found: EvalRun, note: str) -> 
     chart = bar_chart(found.table)
     return (
         note,
-        found.table,
-        gr.BarPlot(chart, sort=list(chart["bar"])),
-        str(csv),
+        gr.Dataframe(shown_table(found.table), visible=True),
+        gr.BarPlot(chart, sort=list(chart["bar"]), visible=True),
+        gr.File(str(csv), visible=True),
         gr.Dropdown(choices=setups, value=a),
         gr.Dropdown(choices=setups, value=b),
         disagreement_html(ctx, collection, found, a, b),
@@ -168,34 +198,41 @@ def build(ctx: AppContext) -> EvaluateTab:
     with gr.Tab("Evaluate", id="evaluate"):
         gr.Markdown(
             "Measure set-ups (embedding model × reranker) over many queries. Without a "
-            "queries CSV, each captioned image is queried with its own caption."
+            "queries CSV (columns query and/or query_image, and relevant), each captioned "
+            "image is queried with its own caption."
         )
         with gr.Row():
             collection = collection_dropdown(ctx.bootstrap.demos, elem_id="eval-coll")
             queries = gr.File(
-                label="Queries CSV (optional): query and/or query_image, relevant",
+                label="Queries CSV (optional)",
                 file_types=[".csv"],
                 height=120,
                 elem_id="eval-queries",
             )
+        # Each list in a column of its own: full width (its chips on one line) on a phone.
         with gr.Row():
-            models = models_dropdown(
-                default, "Models the collection lacks are indexed first", elem_id="eval-models"
-            )
-            rerankers = gr.Dropdown(
-                reranker_choices(),
-                value=[NO_RERANKER],
-                multiselect=True,
-                allow_custom_value=True,
-                label="Rerankers",
-                elem_id="eval-rerankers",
-            )
+            with gr.Column(min_width=320):
+                models = models_dropdown(
+                    default, "Models the collection lacks are indexed first", elem_id="eval-models"
+                )
+            with gr.Column(min_width=320):
+                rerankers = gr.Dropdown(
+                    reranker_choices(),
+                    value=[NO_RERANKER],
+                    multiselect=True,
+                    allow_custom_value=True,
+                    label="Rerankers",
+                    elem_id="eval-rerankers",
+                )
         read_captions = gr.Checkbox(
             False, label="Let rerankers read captions (leaks the answer when queries are captions)"
         )
         button = gr.Button("Evaluate", variant="primary", elem_id="eval-button")
         note = gr.Markdown(elem_id="eval-note")
-        table = gr.Dataframe(label="Metrics", interactive=False, elem_id="eval-table")
+        # Shown once a run has filled them (an empty table reads "1 2 3").
+        table = gr.Dataframe(
+            label="Metrics", interactive=False, visible=False, elem_id="eval-table"
+        )
         chart = gr.BarPlot(
             x="bar",
             y="value",
@@ -206,9 +243,10 @@ def build(ctx: AppContext) -> EvaluateTab:
             label="Metrics per set-up",
             x_label_angle=-45,
             sort=None,
+            visible=False,
             elem_id="eval-chart",
         )
-        download = gr.File(label="Metrics CSV", elem_id="eval-download")
+        download = gr.File(label="Metrics CSV", visible=False, elem_id="eval-download")
         gr.Markdown("### Where two set-ups disagree most")
         with gr.Row():
             pick_a = gr.Dropdown([], label="Set-up A", elem_id="eval-a")
