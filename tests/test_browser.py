@@ -271,6 +271,7 @@ def _text_search(page: Page) -> None:
 
 def _image_search(page: Page, files: dict[str, Path]) -> None:
     page.locator("#search-text textarea").fill("")
+    page.locator("#search-image-fold").get_by_text("Query image").click()  # folded at first
     page.locator("#search-image input[type=file]").set_input_files(str(files["chelsea.jpg"]))
     expect(page.locator("#search-image img")).to_be_visible()
     page.locator("#search-button").click()

@@ -102,6 +102,18 @@ def test_known_answers_name_the_winner_and_a_viewer_votes(
     expect(verdict).to_contain_text("rocket.jpg")
     expect(page.locator("#compare-results-A .mm-expected").first).to_contain_text("✓ expected")
     assert page.evaluate(CUT_NAMES) == []
+    # The vote sits right under the verdict, before the set-ups and their results.
+    told, ballot = verdict.bounding_box(), page.locator("#compare-vote-B").bounding_box()
+    first_a = page.locator("#compare-results-A .mm-card").first.bounding_box()
+    first_b = page.locator("#compare-results-B .mm-card").first.bounding_box()
+    assert told and ballot and first_a and first_b
+    assert 0 <= ballot["y"] - (told["y"] + told["height"]) < 60, (told, ballot)
+    assert ballot["y"] < first_a["y"]
+    # A's and B's results share rows, at a phone's width too: #1 beside #1.
+    assert abs(first_a["y"] - first_b["y"]) < 50 and first_a["x"] < first_b["x"], (first_a, first_b)
     page.locator("#compare-vote-B").click()
-    expect(page.locator("#compare-tally")).to_contain_text(re.compile(r"B \(.*\) preferred on"))
+    # Two set-ups of one model are named by what differs: the reranker.
+    expect(page.locator("#compare-tally")).to_contain_text(
+        re.compile(r"With reranker lite \(B\) preferred on \d+ of \d+ quer.*without reranker")
+    )
     _shot(page, f"11-compare-winner-vote-{width}")

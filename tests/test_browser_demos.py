@@ -75,16 +75,30 @@ def _queries_of(demo: str) -> tuple[set[str], set[str]]:
     return texts - {""}, {row["file_name"] for row in rows}
 
 
+def _words_of(demo: str) -> dict[str, set[str]]:
+    """Each item's own words: its caption and column values, and the first phrase of each."""
+    with (ASSETS / demo / "captions.csv").open(encoding="utf-8", newline="") as handle:
+        rows = list(csv.DictReader(handle))
+    words = {}
+    for row in rows:
+        values = {row.get(c, "").strip() for c in ("caption", *EXAMPLE_COLUMNS)}
+        words[row["file_name"]] = values | {re.split(r"[:.;!?(\n]", v)[0].strip() for v in values}
+    return words
+
+
 def _chips_belong_to(page: Page, demo: str) -> list[str]:
-    """The example chips shown, each checked to come from ``demo``'s own items."""
+    """The example chips shown, each checked to come from ``demo``'s own items; an image
+    chip's words are that image's own (its two halves belong together)."""
     chips = page.locator("#search-examples button")
     expect(chips.first).to_be_visible()
     labels = chips.all_inner_texts()
     texts, names = _queries_of(demo)
+    words = _words_of(demo)
     for label in labels:
         if label.startswith("Image: "):
-            name = label.removeprefix("Image: ").split(" + “")[0]
+            name, _, said = label.removeprefix("Image: ").partition(" + “")
             assert name in names, (demo, label)
+            assert not said or said.removesuffix("”") in words[name], (demo, label)
         else:
             assert any(label in text for text in texts), (demo, label)
     return labels

@@ -22,6 +22,10 @@ from mmdemo.demos import SAMPLE_PHOTOS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
+#: The table's cells marked as their column's best (bold on green), as their texts.
+BEST_MARKED = """(cells) => cells
+  .filter((cell) => getComputedStyle(cell).backgroundColor === 'rgb(211, 249, 216)')
+  .map((cell) => cell.textContent.trim())"""
 #: Evaluating two set-ups includes indexing the second model first: generous on 2 cores.
 RUN_MS = 300_000
 WIDTHS = (1280, 390)
@@ -71,7 +75,9 @@ def test_evaluate_two_setups_shows_chart_and_disagreements(page: Page, web_app: 
     page.locator("#eval-button").click()
     table = page.locator("#eval-table")
     # The run first indexes lite-b2 (its progress shows in the table), then evaluates.
-    expect(table).to_contain_text("recall@10", timeout=RUN_MS)
+    expect(table).to_contain_text("Recall@10", timeout=RUN_MS)  # metric names in words
+    for name in ("MRR", "nDCG@10", "ms per query"):
+        expect(table).to_contain_text(name)
     expect(table.get_by_role("gridcell", name="lite-b2", exact=True)).to_be_visible()
     expect(page.locator("#eval-note")).to_contain_text("rerankers see only the images")
     expect(page.locator("#eval-chart canvas, #eval-chart svg").first).to_be_visible()
@@ -88,6 +94,18 @@ def test_evaluate_two_setups_shows_chart_and_disagreements(page: Page, web_app: 
         "() => [...document.querySelectorAll('#eval-per-query img')]"
         ".every((img) => img.complete && img.naturalWidth > 0)"
     )
+    # The best value of each metric column (and the fastest time) is marked.
+    marked = page.locator("#eval-table .body-cell").evaluate_all(BEST_MARKED)
+    assert len(marked) >= 6, marked
+    # At a phone's width the page keeps its width (the table scrolls inside its box) and a
+    # model's chip keeps whole words together (at most two lines).
+    page.set_viewport_size({"width": 390, "height": 844})
+    page.wait_for_function("() => document.documentElement.scrollWidth <= 390")
+    box = table.bounding_box()
+    assert box and box["x"] >= 0 and box["x"] + box["width"] <= 390, box
+    chip = page.locator("#eval-models .token").first.bounding_box()
+    assert chip and chip["height"] < 60 and chip["width"] > 200, chip
+    page.set_viewport_size({"width": 1280, "height": 900})
     shots(page, "evaluate")
 
 

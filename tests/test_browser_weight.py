@@ -45,6 +45,7 @@ def test_moving_the_weight_changes_the_reranked_order(browser: Browser, web_app:
     # The sample query ran with the default reranker: the page is ready.
     expect(_first_result(page)).to_have_attribute("alt", _rank1("coffee.jpg"))
     expect(page.locator("#search-reranker input")).to_have_value(re.compile("lite", re.I))
+    page.locator("#search-image-fold").get_by_text("Query image").click()  # folded at first
     page.locator("#search-image input[type=file]").set_input_files(str(PHOTOS / "rocket.jpg"))
     expect(page.locator("#search-image img")).to_be_visible()
     page.get_by_text("More options").click()

@@ -107,9 +107,10 @@ CSS = """
   .mm-examples { flex-wrap: nowrap; overflow-x: auto; padding-bottom: 4px; }
   .mm-examples button { flex: 0 0 auto; white-space: nowrap; }
   /* The collection beside the Search button, the two folds side by side. */
-  #search-query-row > #search-coll-column { flex: 2 1 150px; min-width: 0; }
-  #search-query-row > #search-button { flex: 1 1 90px; }
+  #search-query-row > #search-coll-column { flex: 3 1 150px; min-width: 0; }
+  #search-query-row > #search-button { flex: 1 1 80px; }
   #search-folds > * { flex: 1 1 140px; min-width: 0; }
+  #search-folds > *:has(.label-wrap.open) { flex-basis: 100%; }
 }
 """
 

@@ -47,6 +47,18 @@ def _errors(fn: Callable[P, R], shown: Callable[[str], str]) -> Callable[P, R]:
     return wrapper
 
 
+#: Closes the error toasts shown (they stay until closed: ``duration=None``).
+CLOSE_ERRORS_JS = """() => {
+  document.querySelectorAll('.toast-wrap [data-testid=toast-close]').forEach((b) => b.click());
+}"""
+
+
+def clears_errors(event: Any) -> Any:
+    """After ``event`` succeeds, close the error toasts an earlier failure left: a success
+    tells the visitor that what went wrong is behind them."""
+    return event.success(None, None, None, js=CLOSE_ERRORS_JS, **PRIVATE)
+
+
 def shows_errors(fn: Callable[P, R]) -> Callable[P, R]:
     """Show an expected failure (MMDemoError) of a page event in the page's error toast.
 

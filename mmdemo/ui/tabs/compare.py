@@ -38,6 +38,7 @@ from mmdemo.ui.search_view import GRID_JS, shown_image
 from mmdemo.ui.shared import (
     PRIVATE,
     as_plain_markdown,
+    clears_errors,
     collection_dropdown,
     model_dropdown,
     reranker_dropdown,
@@ -246,30 +247,33 @@ def build(ctx: AppContext) -> CompareTab:
     outputs = [told, side_a.grid, side_a.info, side_b.grid, side_b.info, measures, payload]
     compared = {"inputs_kwargs": form, **PRIVATE, **POOLED}
     offered = {"inputs": payload, "outputs": [side_a.index_button, side_b.index_button]}
-    gr.on([form["text"].submit, button.click], on.on_compare, None, outputs, **compared).success(
-        on.offer_indexing, **offered, **PRIVATE
-    )
-    pair.click(
-        on.on_reranker_pair,
-        side_a.model,
-        [side_b.model, side_a.reranker, side_b.reranker],
-        **PRIVATE,
-    ).success(on.on_compare, None, outputs, **compared).success(
-        on.offer_indexing, **offered, **PRIVATE
+
+    def shown(event: Dependency) -> None:
+        """After a comparison: offer indexing where a side lacks its model, close errors."""
+        clears_errors(event.success(on.offer_indexing, **offered, **PRIVATE))
+
+    shown(gr.on([form["text"].submit, button.click], on.on_compare, None, outputs, **compared))
+    shown(
+        pair.click(
+            on.on_reranker_pair,
+            side_a.model,
+            [side_b.model, side_a.reranker, side_b.reranker],
+            **PRIVATE,
+        ).success(on.on_compare, None, outputs, **compared)
     )
     for choice, ballot in ballots.items():
         ballot.click(on.on_vote(choice), None, tally, inputs_kwargs=form, **PRIVATE)
     indexed = events.index_with_model(ctx)
     for side in (side_a, side_b):
-        side.index_button.click(
-            indexed,
-            None,
-            [side.info, index_report],
-            inputs_kwargs={"collection": form["collection"], "model": side.model},
-            **PRIVATE,
-            **POOLED,
-        ).success(on.on_compare, None, outputs, **compared).success(
-            on.offer_indexing, **offered, **PRIVATE
+        shown(
+            side.index_button.click(
+                indexed,
+                None,
+                [side.info, index_report],
+                inputs_kwargs={"collection": form["collection"], "model": side.model},
+                **PRIVATE,
+                **POOLED,
+            ).success(on.on_compare, None, outputs, **compared)
         )
     start_when_ready = events.ExampleStart(ctx).bind(form["collection"], form["text"], example)
     example.change(answers_of, example, form["expected"], **PRIVATE)

@@ -25,6 +25,7 @@ from mmdemo.ui.requests import EvaluateRequest, PairRequest
 from mmdemo.ui.shared import (
     PRIVATE,
     Form,
+    clears_errors,
     collection_dropdown,
     models_dropdown,
     reranker_choices,
@@ -257,14 +258,16 @@ def build(ctx: AppContext) -> EvaluateTab:
     outputs = [note, table, chart, download, pick_a, pick_b, per_query, state]
     form: Form = {"collection": collection, "queries_csv": queries, "models": models}
     form |= {"rerankers": rerankers, "rerank_captions": read_captions}
-    button.click(
-        on.on_run,
-        None,
-        outputs,
-        inputs_kwargs=form,
-        show_progress="full",
-        **PRIVATE,
-        **POOLED,
+    clears_errors(
+        button.click(
+            on.on_run,
+            None,
+            outputs,
+            inputs_kwargs=form,
+            show_progress="full",
+            **PRIVATE,
+            **POOLED,
+        )
     )
     for pick in (pick_a, pick_b):
         pick.input(

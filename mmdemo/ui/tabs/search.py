@@ -46,6 +46,7 @@ from mmdemo.ui.shared import (
     Form,
     as_plain_markdown,
     backend_dropdown,
+    clears_errors,
     collection_dropdown,
     default_reranker,
     embedder_choices,
@@ -93,6 +94,7 @@ def _image_input() -> Form:
     brings an image)."""
     image = gr.Image(
         label="Query image",
+        show_label=False,  # the fold's title says it; a label would cover the upload icon
         type="filepath",
         sources=["upload", "clipboard", "webcam"],
         height=200,
@@ -314,26 +316,34 @@ def build(ctx: AppContext) -> SearchTab:
     def failed() -> SearchOutput:
         return FAILED_OUTPUT
 
-    gr.on([query["text"].submit, button.click], on.on_search, None, outputs, **searched).failure(
-        failed, None, outputs, **PRIVATE
-    )
-    grid.select(
+    similar = grid.select(
         on.on_similar,
         records,
         [query["text"], query["image"], fold, *outputs],
         inputs_kwargs=setup,
         **PRIVATE,
         **SEARCH_POOLED,
-    ).failure(failed, None, outputs, **PRIVATE)
-    examples_row.select(
+    )
+    example = examples_row.select(
         on.on_example, examples, [query["text"], query["image"], fold], **PRIVATE
-    ).success(on.on_search, None, outputs, **searched).failure(failed, None, outputs, **PRIVATE)
-    setup["collection"].change(
-        on.on_collection_change,
-        [setup["collection"], examples, query["text"], query["image"]],
-        [examples_row, examples, query["text"], query["image"]],
-        **PRIVATE,
-    ).then(on.on_rerun, None, outputs, inputs_kwargs=form, **PRIVATE, **SEARCH_POOLED)
+    ).success(on.on_search, None, outputs, **searched)
+    for event in (
+        gr.on([query["text"].submit, button.click], on.on_search, None, outputs, **searched),
+        similar,
+        example,
+    ):
+        event.failure(failed, None, outputs, **PRIVATE)
+        clears_errors(event)
+    clears_errors(
+        setup["collection"]
+        .change(
+            on.on_collection_change,
+            [setup["collection"], examples, query["text"], query["image"]],
+            [examples_row, examples, query["text"], query["image"]],
+            **PRIVATE,
+        )
+        .then(on.on_rerun, None, outputs, inputs_kwargs=form, **PRIVATE, **SEARCH_POOLED)
+    )
     gr.on([setup["collection"].change, setup["model"].change], on.on_setup, **noted)
     index_button.click(
         events.index_with_model(ctx),
