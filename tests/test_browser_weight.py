@@ -44,11 +44,11 @@ def test_moving_the_weight_changes_the_reranked_order(browser: Browser, web_app:
     page.goto(web_app.url)
     # The sample query ran with the default reranker: the page is ready.
     expect(_first_result(page)).to_have_attribute("alt", _rank1("coffee.jpg"))
+    page.get_by_text("More options").click()  # the set-up and options: folded at first
     expect(page.locator("#search-reranker input")).to_have_value(re.compile("lite", re.I))
-    page.locator("#search-image-fold").get_by_text("Query image").click()  # folded at first
+    page.locator("#search-image-fold").get_by_text("Query image").click()
     page.locator("#search-image input[type=file]").set_input_files(str(PHOTOS / "rocket.jpg"))
     expect(page.locator("#search-image img")).to_be_visible()
-    page.get_by_text("More options").click()
     set_slider(page, "search-weight", 0.9)
     # Typed last, once the upload and the accordion have settled, and checked before searching.
     page.locator("#search-text textarea").fill("a tabby cat")

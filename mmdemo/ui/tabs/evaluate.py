@@ -33,44 +33,16 @@ from mmdemo.ui.shared import (
     shows_errors,
 )
 
-#: The table's columns as the page names them: metrics in words, as papers write them.
-SHOWN_COLUMNS = {
-    "model": "Model",
-    "reranker": "Reranker",
-    "recall@1": "Recall@1",
-    "recall@5": "Recall@5",
-    "recall@10": "Recall@10",
-    "mrr": "MRR",
-    "ndcg@10": "nDCG@10",
-    "queries": "Queries",
-    "ms_per_query": "ms per query",
-}
-#: How the best value of each column is marked: bold on green.
-BEST_CSS = "font-weight: 700; background-color: #d3f9d8; color: #0b3d18"
-
-
-def shown_table(table: pd.DataFrame) -> Any:
-    """The metrics table as the page shows it: columns in words, the best value of each
-    metric marked (the highest; the lowest for time), when more than one set-up ran."""
-    metrics = [SHOWN_COLUMNS[m] for m in METRIC_COLUMNS]
-    shown = table.rename(columns=SHOWN_COLUMNS)
-    time = SHOWN_COLUMNS["ms_per_query"]
-    styled = shown.style.format(precision=3, subset=metrics).format(precision=1, subset=[time])
-    if len(shown) > 1:
-        styled = styled.highlight_max(subset=metrics, props=BEST_CSS)
-        styled = styled.highlight_min(subset=[time], props=BEST_CSS)
-    return styled
-
 
 def bar_chart(table: pd.DataFrame) -> pd.DataFrame:
     """Chart rows grouped by metric (in table order, named in words), each bar labelled
     ``metric #set-up``."""
-    from mmdemo.evaluate.views import chart_data
+    from mmdemo.evaluate.views import LABELS, chart_data
 
     chart = chart_data(table)
     rank = {metric: i for i, metric in enumerate(METRIC_COLUMNS)}
     chart = chart.sort_values("metric", key=lambda col: col.map(rank), kind="stable")
-    chart["metric"] = chart["metric"].map(SHOWN_COLUMNS)
+    chart["metric"] = chart["metric"].map(LABELS)
     number = {name: i + 1 for i, name in enumerate(dict.fromkeys(chart["setup"]))}
     chart["bar"] = [
         f"{m} #{number[s]}" for m, s in zip(chart["metric"], chart["setup"], strict=True)
@@ -150,13 +122,15 @@ class EvaluateTab:
 
 def _outputs_of(ctx: AppContext, collection: str, found: EvalRun, note: str) -> tuple[Any, ...]:
     """Everything the page shows after a run."""
+    from mmdemo.evaluate.views import default_pair, metrics_view
+
     setups = list(found.outcomes)
-    a, b = setups[0], setups[min(1, len(setups) - 1)]
+    a, b = default_pair(setups)
     csv = ctx.write_csv(found.table, "evaluation.csv")
     chart = bar_chart(found.table)
     return (
         note,
-        gr.Dataframe(shown_table(found.table), visible=True),
+        gr.Dataframe(metrics_view(found.table), visible=True),
         gr.BarPlot(chart, sort=list(chart["bar"]), visible=True),
         gr.File(str(csv), visible=True),
         gr.Dropdown(choices=setups, value=a),

@@ -103,17 +103,14 @@ def _image_input() -> Form:
     return {"image": image}
 
 
+def _weight(value: float, label: str, info: str, elem_id: str) -> gr.Slider:
+    """A 0-1 weight slider in steps of 0.05."""
+    return gr.Slider(0, 1, value=value, step=0.05, label=label, info=info, elem_id=elem_id)
+
+
 def _option_inputs() -> Form:
     """The advanced options, named as :class:`SearchRequest` names them."""
-    weight = gr.Slider(
-        0,
-        1,
-        value=0.5,
-        step=0.05,
-        label="Text weight",
-        info="With text and image: 1 = text only",
-        elem_id="search-weight",
-    )
+    weight = _weight(0.5, "Text weight", "With text and image: 1 = text only", "search-weight")
     negative = gr.Textbox(label="Negative prompt", placeholder="Steer away from…")
     negative_weight = gr.Slider(0, 1, value=0.5, step=0.05, label="Negative weight")
     contains = gr.Textbox(label="Caption contains", placeholder="Only items whose caption has…")
@@ -122,24 +119,18 @@ def _option_inputs() -> Form:
         placeholder="brand=acme and price<10 and color in (red, blue)",
         elem_id="search-where",
     )
-    caption_weight = gr.Slider(
-        0,
-        1,
-        value=CAPTION_WEIGHT,
-        step=0.05,
-        label="Caption weight",
-        info="How much captions count for text queries: 0 = images only",
-        elem_id="search-caption-weight",
+    caption_weight = _weight(
+        CAPTION_WEIGHT,
+        "Caption weight",
+        "How much captions count for text queries: 0 = images only",
+        "search-caption-weight",
     )
-    lexical_weight = gr.Slider(
-        0,
-        1,
-        value=LEXICAL_WEIGHT,
-        step=0.05,
-        label="Exact words weight",
-        info="How much words found in captions, page text and metadata count: 0 = off. "
+    lexical_weight = _weight(
+        LEXICAL_WEIGHT,
+        "Exact words weight",
+        "How much words found in captions, page text and metadata count: 0 = off. "
         'Words in "quotes" must match',
-        elem_id="search-lexical-weight",
+        "search-lexical-weight",
     )
     backend = backend_dropdown(elem_id="search-backend")
     return {
