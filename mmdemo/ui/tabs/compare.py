@@ -57,7 +57,7 @@ CSS = (
     # the two sides' results stay side by side there, one card per row each, and the
     # three vote buttons share one row.
     "@media (max-width: 480px) { [id^=compare-model-] input, [id^=compare-reranker-] input "
-    "{ font-size: 11px; }\n"
+    "{ font-size: 10px; }\n"
     "  #compare-sides, #compare-votes { flex-wrap: nowrap; }\n"
     "  #compare-sides > .mm-side, #compare-votes > button { flex: 1 1 0; min-width: 0; }\n"
     "  #compare-sides .mm-grid { grid-template-columns: minmax(0, 1fr); } }\n"
