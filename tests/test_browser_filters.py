@@ -83,9 +83,9 @@ def _open_options(page: Page) -> None:
 def _search_collection(page: Page, collection: str, text: str) -> None:
     page.get_by_role("tab", name="Search").click()
     _choose(page.locator("#search-coll"), collection)
+    _open_options(page)  # the reranker sits in the folded options
     _choose(page.locator("#search-reranker"), "none")
     page.locator("#search-text textarea").fill(text)
-    _open_options(page)
 
 
 def test_filter_box_keeps_matching_items_and_explains_a_bad_filter(page: Page, priced: str) -> None:
