@@ -1,6 +1,7 @@
 """Example queries come from the collection's captions and metadata, else from a built-in
 list; Compare and Map start from one."""
 
+from concurrent.futures import ThreadPoolExecutor
 from pathlib import Path
 from types import SimpleNamespace
 
@@ -148,15 +149,17 @@ def _run_event(app: gr.Blocks, name: str, state_value: object, index: int, *inpu
     )
     state = SessionState(app)
     state[fn.inputs[0]._id] = state_value
-    answer = asyncio.run(
-        app.process_api(
-            block_fn=fn,
-            inputs=[None, *inputs],
-            state=state,
-            event_data=EventData(None, {"index": index}),
-            request=gr.Request(session_hash="visitor"),
-        )
+    call = app.process_api(
+        block_fn=fn,
+        inputs=[None, *inputs],
+        state=state,
+        event_data=EventData(None, {"index": index}),
+        request=gr.Request(session_hash="visitor"),
     )
+    # A thread of its own: the browser tests' playwright keeps an event loop running in
+    # this one for the rest of the session, and asyncio.run refuses to nest in it.
+    with ThreadPoolExecutor(max_workers=1) as pool:
+        answer = pool.submit(asyncio.run, call).result()
     return answer["data"]
 
 
