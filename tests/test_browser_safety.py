@@ -182,7 +182,11 @@ def test_visitors_are_isolated_and_planted_markup_shows_as_text(
 
     uploader.context.close()  # the visitor leaves: gradio's unload removes their collection
     _wait_until_removed(multiuser_app, f".{COLLECTION}")
-    assert other.request.get(multiuser_app.url + shown).status == 404  # gone with it
+    # Its files go right after its vectors: the picture stops being served, within a deadline.
+    deadline = time.monotonic() + 60
+    while other.request.get(multiuser_app.url + shown).status != 404:
+        assert time.monotonic() < deadline, "the departed visitor's picture is still served"
+        time.sleep(0.5)
 
 
 def _wait_until_removed(app: WebApp, suffix: str, timeout_s: float = 120.0) -> None:
