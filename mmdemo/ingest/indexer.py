@@ -267,29 +267,29 @@ class _Target:
     store: Store
     settings: Settings
 
+    def missing(self, ids: list[str]) -> dict[str, set[str]]:
+        """Model key -> which of ``ids`` that model has not stored yet."""
+        stored = self.store.existing_ids
+        return {k: set(ids) - stored(self.collection, k, ids) for k in self.embedders.keys}
 
-def _store_batch(batch: Batch, target: _Target) -> int:
-    """Embed and add each batch item to the models that lack it, storing the reranker
-    features of the images each model adds; returns how many items some model added (an
-    item only a model that could not load lacked is not one)."""
-    collection, embedders, store, settings = (
-        target.collection,
-        target.embedders,
-        target.store,
-        target.settings,
-    )
-    added: set[str] = set()
-    for key in embedders.keys:
-        todo = batch.lacking(key)
-        if not todo:
-            continue
-        embedder = embedders.load()[key]
-        ids, metadatas = [item.id for item in todo], [item.metadata for item in todo]
-        vectors = embed_at_index(settings, embedder, ids, batch.inputs[key])
-        store.add(collection, key, ids, vectors, metadatas)
-        added.update(ids)
-        add_caption_vectors(store, collection, embedder, settings, ids, metadatas)
-    return len(added)
+    def store_batch(self, batch: Batch) -> int:
+        """Embed and add each batch item to the models that lack it, storing the reranker
+        features of the images each model adds; returns how many items some model added
+        (an item only a model that could not load lacked is not one)."""
+        added: set[str] = set()
+        for key in self.embedders.keys:
+            todo = batch.lacking(key)
+            if not todo:
+                continue
+            embedder = self.embedders.load()[key]
+            ids, metadatas = [item.id for item in todo], [item.metadata for item in todo]
+            vectors = embed_at_index(self.settings, embedder, ids, batch.inputs[key])
+            self.store.add(self.collection, key, ids, vectors, metadatas)
+            added.update(ids)
+            add_caption_vectors(
+                self.store, self.collection, embedder, self.settings, ids, metadatas
+            )
+        return len(added)
 
 
 def _run(
@@ -301,19 +301,15 @@ def _run(
 ) -> IndexReport:
     """Decode and prepare ahead in a background thread while the models embed the previous
     batch."""
-    collection, embedders, store = target.collection, target.embedders, target.store
-
-    def missing(ids: list[str]) -> dict[str, set[str]]:
-        return {k: set(ids) - store.existing_ids(collection, k, ids) for k in embedders.keys}
-
-    planned = _with_missing_models(pendings, missing, BATCH_SIZE)
+    embedders = target.embedders
+    planned = _with_missing_models(pendings, target.missing, BATCH_SIZE)
     done = 0
     progress(0, total)
     decoded = decoded_batches(planned, BATCH_SIZE, report.rejected, embedders.load)
     ready = prepared(decoded, embedders.keys, embedders.load)
     with FILES.indexing(target.settings), run_ahead(ready) as batches:
         for batch in batches:
-            added = _store_batch(batch, target)
+            added = target.store_batch(batch)
             report.added += added
             report.present += batch.present + len(batch.items) - added
             done += batch.consumed
@@ -322,7 +318,9 @@ def _run(
     if report.added:
         from mmdemo.text.persist import lexical_index
 
-        lexical_index(store, collection)  # in step with the new items: searches find it ready
+        lexical_index(
+            target.store, target.collection
+        )  # in step with the new items: searches find it ready
     progress(total, total)
     report.failed_models.update(embedders.failed)
     return report
