@@ -16,7 +16,7 @@ import re
 import threading
 import time
 import zipfile
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from pathlib import Path
 from typing import ClassVar
 
@@ -181,20 +181,22 @@ def test_visitors_are_isolated_and_planted_markup_shows_as_text(
     _assert_nothing_planted(uploader, hits)
 
     uploader.context.close()  # the visitor leaves: gradio's unload removes their collection
-    _wait_until_removed(multiuser_app, f".{COLLECTION}")
-    # Its files go right after its vectors: the picture stops being served, within a deadline.
-    deadline = time.monotonic() + 60
-    while other.request.get(multiuser_app.url + shown).status != 404:
-        assert time.monotonic() < deadline, "the departed visitor's picture is still served"
-        time.sleep(0.5)
+    store = Store(Settings(data_dir=multiuser_app.data_dir))  # a fresh client on its data dir
+    suffix = f".{COLLECTION}"
+    _eventually(
+        lambda: not any(name.endswith(suffix) for name in store.names()),
+        f"a collection ending in {suffix!r} outlived its visitor",
+    )
+    # Its files go right after its vectors: the picture stops being served.
+    _eventually(
+        lambda: other.request.get(multiuser_app.url + shown).status == 404,
+        "the departed visitor's picture is still served",
+    )
 
 
-def _wait_until_removed(app: WebApp, suffix: str, timeout_s: float = 120.0) -> None:
-    """Poll the app's store (a fresh client on its data dir) until no name ends in ``suffix``."""
+def _eventually(holds: Callable[[], bool], failure: str, timeout_s: float = 120.0) -> None:
+    """Poll ``holds`` until it is true, failing with ``failure`` after ``timeout_s``."""
     deadline = time.monotonic() + timeout_s
-    store = Store(Settings(data_dir=app.data_dir))
-    while any(name.endswith(suffix) for name in store.names()):
-        assert time.monotonic() < deadline, (
-            f"a collection ending in {suffix!r} outlived its visitor"
-        )
+    while not holds():
+        assert time.monotonic() < deadline, failure
         time.sleep(0.5)
