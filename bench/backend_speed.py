@@ -304,7 +304,7 @@ def app_run(backend: str, queries: int) -> dict[str, Any]:
             for index in range(queries + 1):
                 begin = time.perf_counter()
                 client.predict(
-                    collection="demo", text=QUERIES[index % len(QUERIES)], api_name="/search"
+                    collection="demo-photos", text=QUERIES[index % len(QUERIES)], api_name="/search"
                 )
                 times.append((time.perf_counter() - begin) * 1e3)
         finally:

@@ -15,8 +15,10 @@ from mmdemo.errors import InputError
 from mmdemo.models.registry import Resolved
 from mmdemo.models.zerogpu import on_zero_gpu
 
-#: The fastest backend per family on 2 CPU cores (bench/README.md, "Backends").
-FASTEST = {"lite": "openvino", "transformer": "openvino"}
+#: The fastest backend per family on 2 CPU cores (bench/README.md, "Backends"): for lite,
+#: ONNX Runtime (lite-b2's images 1.29x OpenVINO's, queries faster on both, lite's images
+#: within 3 %); for the transformers, OpenVINO (ViT-B/32 images 1.74x torch vs 1.25x).
+FASTEST = {"lite": "onnx", "transformer": "openvino"}
 #: The (family, backend) pairs whose int8 graphs are offered: none. ONNX Runtime's dynamic
 #: int8 of lite's text tower lost 1.7 points of R@10 and 1.5 of nDCG@10 on lite-b2's dev
 #: split (bench/README.md, "Backends: int8"), outside the 1-point margin, and the random
