@@ -43,7 +43,7 @@ FORMATS = (
         lambda data: data.startswith((b"GIF87a", b"GIF89a")),
         ".gif",
         frozenset({"GIF"}),
-        scrub=scrub.unchanged,
+        scrub=scrub.gif,
     ),
     ImageFormat(
         "BMP", frozenset({".bmp"}), _never, ".bmp", frozenset({"BMP"}), scrub=scrub.unchanged

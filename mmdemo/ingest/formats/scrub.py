@@ -13,11 +13,16 @@ and devices). Each format keeps an allow-list of what it needs to be shown:
   chunks (XMP, raw EXIF profiles, comments) dropped.
 - WebP: the image, animation, alpha and ICC chunks; EXIF rewritten; the header's flags
   and size kept true.
+- GIF: the images with their palettes, the graphic control extensions (frame timing,
+  transparency), the plain text extensions they may apply to, and the application
+  extensions of looping and colour (NETSCAPE2.0, ANIMEXTS1.0, ICC); comments, XMP and
+  other application data are dropped, as is anything after the trailer.
 
-AVIF and TIFF have no scrubber (AVIF's EXIF item is found only through its box tables,
-TIFF's EXIF is its own header), and a scrubber raises ValueError for a structure it
-cannot follow: the caller then stores a re-encoding of the decoded pixels, which carries
-no metadata at all (:mod:`mmdemo.ingest.copies`).
+AVIF's scrubber, which rewrites items found through its box tables, is
+:func:`mmdemo.ingest.formats.avif.scrub`. TIFF has none (its EXIF is its own header), and
+a scrubber raises ValueError for a structure it cannot follow: the caller then stores a
+re-encoding of the decoded pixels, which carries no metadata at all
+(:mod:`mmdemo.ingest.copies`).
 """
 
 from __future__ import annotations
@@ -42,6 +47,12 @@ _PNG_KEPT = frozenset(
 )  # fmt: skip
 _WEBP_KEPT = frozenset({b"VP8 ", b"VP8L", b"VP8X", b"ALPH", b"ANIM", b"ANMF", b"ICCP"})
 _WEBP_EXIF_FLAG, _WEBP_XMP_FLAG = 0x08, 0x04
+_GIF_EXTENSION, _GIF_IMAGE, _GIF_TRAILER = 0x21, 0x2C, 0x3B
+#: GIF extensions kept whatever they hold: graphic control (timing, transparency) and
+#: plain text (a graphic control before one applies to it, not to the next frame).
+_GIF_KEPT_LABELS = frozenset({0xF9, 0x01})
+#: Application extensions kept: the loop count (two spellings) and the ICC profile.
+_GIF_KEPT_APPLICATIONS = frozenset({b"NETSCAPE2.0", b"ANIMEXTS1.0", b"ICCRGBG1012"})
 
 
 def _kept_jpeg_segment(marker: int, segment: bytes) -> bytes:
@@ -158,6 +169,52 @@ def webp(data: bytes) -> bytes:
     return b"RIFF" + struct.pack("<I", len(payload)) + payload
 
 
+def _gif_sub_blocks_end(data: bytes, at: int) -> int:
+    """Where the data sub-blocks starting at ``at`` end (after their zero terminator)."""
+    while at < len(data):
+        size = data[at]
+        at += 1 + size
+        if size == 0:
+            return at
+    raise ValueError("GIF ends inside a block")
+
+
+def _gif_colour_table(flags: int) -> int:
+    """The size of the colour table that a descriptor's packed ``flags`` announce."""
+    return 3 << ((flags & 0x07) + 1) if flags & 0x80 else 0
+
+
+def _kept_gif_block(data: bytes, at: int) -> tuple[bytes, int]:
+    """The block starting at ``at`` as the copy keeps it (b"": dropped) and where it ends."""
+    if data[at] == _GIF_IMAGE:
+        if at + 11 > len(data):
+            raise ValueError("GIF ends inside an image descriptor")
+        pixels = at + 10 + _gif_colour_table(data[at + 9]) + 1  # past the LZW code size
+        end = _gif_sub_blocks_end(data, pixels)
+        return data[at:end], end
+    if data[at] != _GIF_EXTENSION or at + 2 > len(data):
+        raise ValueError("GIF block expected")
+    label, end = data[at + 1], _gif_sub_blocks_end(data, at + 2)
+    if label in _GIF_KEPT_LABELS:
+        return data[at:end], end
+    application = data[at + 3 : at + 14] if data[at + 2] == 11 else b""
+    return (data[at:end] if application in _GIF_KEPT_APPLICATIONS else b""), end
+
+
+def gif(data: bytes) -> bytes:
+    """A GIF (animated or not, frames and timing kept) with only what showing it needs."""
+    if not data.startswith((b"GIF87a", b"GIF89a")) or len(data) < 13:
+        raise ValueError("not a GIF")
+    at = 13 + _gif_colour_table(data[10])
+    kept = [data[:at]]
+    while at < len(data):
+        if data[at] == _GIF_TRAILER:
+            return b"".join([*kept, b";"])
+        block, at = _kept_gif_block(data, at)
+        kept.append(block)
+    raise ValueError("GIF without a trailer")
+
+
 def unchanged(data: bytes) -> bytes:
-    """The bytes of a format that carries no metadata worth removing (GIF, BMP)."""
+    """The bytes of a format that carries no metadata worth removing (BMP)."""
     return data
