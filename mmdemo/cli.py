@@ -226,14 +226,28 @@ def cmd_gc(args: argparse.Namespace, settings: Settings) -> int:
 
     orphans = sweep_orphans(settings, Store(settings), apply=args.apply)
     names = [str(path.relative_to(settings.data_dir)) for path in orphans]
+    scrubbed = _scrub_copies(settings, apply=args.apply) if args.scrub else None
     if args.json:
-        _print_json({"applied": args.apply, "files": names})
+        found = {} if scrubbed is None else {"scrubbed": scrubbed}
+        _print_json({"applied": args.apply, "files": names, **found})
         return 0
     for name in names:
         print(name)
     verb = "removed" if args.apply else "would remove (dry run; --apply removes)"
     print(f"{verb} {len(names)} file(s)")
+    if scrubbed is not None:
+        verb = "rewrote" if args.apply else "would rewrite"
+        print(f"{verb} {scrubbed} stored cop{'y' if scrubbed == 1 else 'ies'} carrying GPS")
     return 0
+
+
+def _scrub_copies(settings: Settings, *, apply: bool) -> int:
+    """``gc --scrub``: stored copies with GPS or other private metadata, rewritten as a
+    multi-visitor app serves them whatever this process's mode (the operator asked)."""
+    from mmdemo.ingest.rescrub import scrub_stored_copies
+
+    served = replace(settings, multiuser=True, allow_gps=False)
+    return scrub_stored_copies(served, apply=apply)
 
 
 def cmd_models(args: argparse.Namespace, settings: Settings) -> int:
@@ -370,6 +384,11 @@ def _parser() -> argparse.ArgumentParser:
 
     p = sub.add_parser("gc", parents=[common], help="find files no item refers to")
     p.add_argument("--apply", action="store_true", help="remove them (default: dry run)")
+    p.add_argument(
+        "--scrub",
+        action="store_true",
+        help="also rewrite stored copies that carry GPS or other private metadata",
+    )
     p.set_defaults(handler=cmd_gc)
 
     p = sub.add_parser("models", parents=[common], help="list model presets")

@@ -147,7 +147,7 @@ def _rendering(decoded: DecodedImage, image_format: str) -> Callable[[Path], obj
     return lambda tmp: decoded.image.save(tmp, format=image_format, quality=92)
 
 
-def _shareable(decoded: DecodedImage, data: bytes) -> Callable[[Path], object]:
+def shareable_writer(decoded: DecodedImage, data: bytes) -> Callable[[Path], object]:
     """What writes a copy that shares no private metadata: the original rewritten by its
     format's scrubber, else (no scrubber, or a structure it cannot follow) a rendering."""
     found = formats.named(decoded.format)
@@ -168,7 +168,7 @@ def _copy_writer(decoded: DecodedImage, data: bytes, private: bool) -> Callable[
     if decoded.stored_as is not None:
         return _rendering(decoded, decoded.stored_as)
     if private:
-        return _shareable(decoded, data)
+        return shareable_writer(decoded, data)
     return lambda tmp: tmp.write_bytes(data)
 
 

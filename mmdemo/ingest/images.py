@@ -203,6 +203,13 @@ def screen_image(data: bytes, name: str = "image") -> None:
         _open(data, name).close()
 
 
+def open_headers(data: bytes, name: str = "image") -> Image.Image:
+    """The file opened by Pillow with no pixel decoded, to read its metadata (a context
+    manager: close it). Raises :class:`ImageRejected` as :func:`screen_image` would."""
+    _identify(data, name)
+    return _open(data, name)
+
+
 def decode_image(data: bytes, name: str = "image") -> DecodedImage:
     """Validate and decode one image file's bytes into an upright RGB image.
 

@@ -149,6 +149,7 @@ class Bootstrap:
 
     def _run(self) -> None:
         try:
+            self._scrub_copies()
             self._sweep()
             self._mark_stored()
             self._choose_default()
@@ -170,6 +171,14 @@ class Bootstrap:
             self._tell(f"Ready{where}. {status.message}".rstrip())
         else:
             self._tell(f"Started{where}, without demos. {status.message}")
+
+    def _scrub_copies(self) -> None:
+        """Where visitors are served, rewrite stored copies that still carry GPS."""
+        from mmdemo.ingest.rescrub import scrub_stored_copies
+
+        rewritten = scrub_stored_copies(self._settings)
+        if rewritten:
+            log.info("removed GPS and private metadata from %d stored copies", rewritten)
 
     def _sweep(self) -> None:
         """Remove files that a killed ingest left behind (waits for running ingests)."""

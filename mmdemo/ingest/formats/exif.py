@@ -32,6 +32,9 @@ PRIVATE_IFD0_TAGS = (0x010E, 0x013C, 0x9C9B, 0x9C9C, 0x9C9D, 0x9C9E, 0x9C9F)
 #: for some makers, a position), UserComment, ImageUniqueID, CameraOwnerName,
 #: BodySerialNumber and LensSerialNumber.
 PRIVATE_EXIF_TAGS = (0x927C, 0x9286, 0xA420, 0xA430, 0xA431, 0xA435)
+#: IFD0 tags of blocks that repeat the position and name people and places: XMP, IPTC
+#: and Photoshop's resources (TIFF keeps them as tags).
+PRIVATE_BLOCK_TAGS = (0x02BC, 0x83BB, 0x8649)
 _MAX_TEXT = 120
 _EXIF_DATE = re.compile(r"(\d{4}):(\d{2}):(\d{2})[ T](\d{2}):(\d{2}):(\d{2})")
 
@@ -110,6 +113,22 @@ def exif_details(image: Image.Image) -> dict[str, Any]:
         **_position(gps),
     }
     return {key: value for key, value in found.items() if value != ""}
+
+
+def carries_private(image: Image.Image) -> bool:
+    """Whether an opened image carries what :func:`shareable_exif` leaves out (a position,
+    an owner, serial numbers, free text) or XMP, IPTC or comments. Damaged EXIF counts as
+    private: it cannot be told apart."""
+    if any(key in image.info for key in ("xmp", "comment", "XML:com.adobe.xmp")):
+        return True
+    try:
+        exif = image.getexif()
+        sub = exif.get_ifd(ExifTags.IFD.Exif)
+        gps = exif.get_ifd(ExifTags.IFD.GPSInfo)
+    except Exception:  # damaged EXIF
+        return True
+    tags = (*PRIVATE_IFD0_TAGS, *PRIVATE_BLOCK_TAGS, ExifTags.IFD.GPSInfo)
+    return bool(gps) or any(tag in exif for tag in tags) or any(t in sub for t in PRIVATE_EXIF_TAGS)
 
 
 def shareable_exif(raw: bytes) -> bytes:
