@@ -87,3 +87,22 @@ def teach_imagefolder(extensions: Collection[str]) -> None:
         modules._EXTENSION_TO_MODULE[extension] = ("imagefolder", {})
         modules._MODULE_TO_EXTENSIONS["imagefolder"].append(extension)
         modules._ALL_ALLOWED_EXTENSIONS.append(extension)
+
+
+def dataset_files(folder: str, split: str) -> list[str]:
+    """Every file of ``split`` in the dataset folder ``folder`` (an fsspec URL, such as
+    ``hf://datasets/OWNER/NAME``), split by its names (train/, test/ ...) as ``datasets``
+    splits it, whatever the files' extensions; [] when the folder has no such split.
+
+    datasets 5.2.0 lists a folder with ``datasets.data_files.get_data_patterns`` and
+    ``DataFilesDict.from_patterns`` (undocumented) and, for a Hub repo, keeps only the files
+    with a known extension, so a file without one is never a row (a DICOM study named
+    ``IM000001``); asked without ``allowed_extensions`` they list every file.
+    """
+    # lazy: datasets, only for dataset sources
+    from datasets.data_files import DataFilesDict, get_data_patterns
+
+    patterns = get_data_patterns(folder)
+    if split not in patterns:
+        return []
+    return list(DataFilesDict.from_patterns({split: patterns[split]}, base_path=folder)[split])

@@ -11,6 +11,7 @@ import pytest
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError
+from mmdemo.ingest import dataset_files
 from mmdemo.ingest.entries import Budget, SourceItem
 from mmdemo.ingest.hf_datasets import DatasetOptions, is_dataset, iter_rows
 from mmdemo.ingest.indexer import index_paths
@@ -330,8 +331,14 @@ def test_a_hub_imagefolder_in_label_folders_has_rows_for_heic_avif_and_dicom(
 
     monkeypatch.setattr(loading, "hub_reachable", lambda: (True, ""))
     monkeypatch.setattr(datasets, "load_dataset", hub)
-    report, _ = index("hf:someone/phone", settings, tiny_clip_dir)
-    assert (report.added, report.rejected) == (4, [])  # the extension-less study is not listed
+    monkeypatch.setattr(dataset_files, "hub_folder", lambda repo: root)
+    with fsspec.open(f"{root}/scans/NOTES", "wb") as handle:
+        handle.write(b"not an image, nor a row")
+    report, seen = index("hf:someone/phone", settings, tiny_clip_dir)
+    # The extension-less study, which datasets does not list, is found by its preamble.
+    assert (report.added, report.rejected) == (5, [])
+    assert seen[-1] == (5, 5)
     metas = stored(settings)
-    assert sorted(metas) == ["IMG_0001.HEIC", "IMG_0002.avif", "ct.dcm", "red.png"]
-    assert metas["ct.dcm"]["modality"] == "CT"
+    assert sorted(metas) == ["IM000001", "IMG_0001.HEIC", "IMG_0002.avif", "ct.dcm", "red.png"]
+    assert (metas["ct.dcm"]["modality"], metas["IM000001"]["modality"]) == ("CT", "MR")
+    assert metas["IM000001"]["label"] == metas["ct.dcm"]["label"] != metas["red.png"]["label"]

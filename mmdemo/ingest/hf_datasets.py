@@ -12,6 +12,9 @@ An imagefolder (local or on the Hub) lists the files of every format the decoder
 HEIC, AVIF and DICOM included, which ``datasets`` by itself leaves out (its list is
 Pillow's): a local one is read as an imagefolder whatever its files' extensions, and
 ``datasets`` is taught the decoder's extensions (:func:`mmdemo.compat.teach_imagefolder`).
+A Hub imagefolder of label folders (no metadata file) may hold files without any
+extension, which ``datasets`` never lists: those whose first bytes are an image's (a
+DICOM study's ``DICM`` preamble) become rows after the listed ones, labelled by folder.
 """
 
 from __future__ import annotations
@@ -27,7 +30,7 @@ from typing import Any
 from mmdemo import compat
 from mmdemo.config import Limits
 from mmdemo.errors import ImageRejected, InputError, MMDemoError
-from mmdemo.ingest import images
+from mmdemo.ingest import dataset_files, images
 from mmdemo.ingest.captions import CAPTION_COLUMNS, find_column, plain_value
 from mmdemo.ingest.entries import Budget, Rejection, SourceItem, read_capped
 
@@ -36,10 +39,6 @@ _HUB_ID = re.compile(r"[A-Za-z0-9][\w.-]*/[\w.-]+")
 # Files whose presence at the top of a folder makes it a dataset rather than a photo folder.
 _SAVED_MARKERS = ("state.json", "dataset_dict.json")
 _FOLDER_MARKERS = ("metadata.jsonl", "metadata.csv")
-#: fsspec protocols a Hub row's image path may use, each link of a chained one
-#: (``zip://a.png::hf://datasets/...``): the Hub, the web, archives and fsspec's in-process
-#: filesystem; never ``file://`` or ``local://``, which would read this machine's files.
-_REMOTE_PROTOCOLS = frozenset({"hf", "http", "https", "zip", "tar", "gzip", "xz", "memory"})
 
 
 @dataclass(frozen=True)
@@ -67,6 +66,8 @@ class _Opened:
     size: int | None
     #: A Hub dataset: a row may give its image as a remote path (hf://...) to fetch.
     remote: bool = False
+    #: Images without an extension that ``datasets`` does not list (remote paths).
+    unlisted: tuple[str, ...] = ()
 
 
 def is_hub_id(given: str | Path) -> bool:
@@ -137,7 +138,11 @@ def _hub(repo: str, options: DatasetOptions) -> _Opened:
     rows = datasets.load_dataset(repo, split=options.split, streaming=True)
     splits = rows.info.splits or {}
     size = splits[options.split].num_examples if options.split in splits else None
-    return _Opened(rows, None, f"{label}[{options.split}]", size or None, remote=True)
+    unlisted = dataset_files.unlisted_images(dataset_files.hub_folder(repo), options.split)
+    if size:
+        size += len(unlisted)
+    label = f"{label}[{options.split}]"
+    return _Opened(rows, None, label, size or None, remote=True, unlisted=unlisted)
 
 
 def _saved(path: Path, options: DatasetOptions) -> _Opened:
@@ -230,12 +235,6 @@ def _read_local(path: Path, upload: Budget) -> bytes:
     return _take(images.read_file(path), upload)
 
 
-def _is_remote(location: str) -> bool:
-    """Whether every link of ``location`` names a protocol of :data:`_REMOTE_PROTOCOLS`."""
-    links = location.split("::")
-    return all(link.partition("://")[0].lower() in _REMOTE_PROTOCOLS for link in links)
-
-
 def _read_remote(location: str, upload: Budget) -> bytes:
     """A Hub dataset's image file (imagefolder repos give paths, not bytes), size-capped."""
     from datasets.utils.file_utils import xopen
@@ -289,7 +288,7 @@ def _image_reader(
     if isinstance(data, bytes) and data:
         return name, partial(_take, data, upload)
     root = opened.root
-    if location and opened.remote and _is_remote(location):
+    if location and opened.remote and dataset_files.is_remote(location):
         return name, partial(_read_remote, location, upload)
     if location and root is not None:
         path = (root / location).resolve()
@@ -318,6 +317,28 @@ def _row_item(
     return SourceItem(name or f"row-{index}", origin, "dataset", reader, details)
 
 
+def _unlisted_item(location: str, opened: _Opened, upload: Budget) -> SourceItem:
+    """The item of an image ``datasets`` does not list, with its folder's label (as the
+    dataset's ``label`` class, where the folder is one)."""
+    path = PurePosixPath(location)
+    labels = (opened.rows.features or {}).get("label")
+    names = getattr(labels, "names", None) or []
+    found = {"label": names.index(path.parent.name)} if path.parent.name in names else {}
+    reader = partial(_read_remote, location, upload)
+    return SourceItem(path.name, f"{opened.label} {path.name}", "dataset", reader, found.copy)
+
+
+def _items(
+    opened: _Opened, options: DatasetOptions, limits: Limits, upload: Budget
+) -> Iterator[SourceItem | Rejection]:
+    """An item per row, then one per image the rows do not list."""
+    rows, caption = _columns(opened, options)
+    for index, row in enumerate(rows):
+        yield _row_item(row, index, opened, caption, options, limits, upload)
+    for location in opened.unlisted:
+        yield _unlisted_item(location, opened, upload)
+
+
 def iter_rows(
     given: str | Path, options: DatasetOptions, limits: Limits, upload: Budget
 ) -> Iterator[SourceItem | Rejection]:
@@ -327,10 +348,8 @@ def iter_rows(
     the named columns.
     """
     opened = _load(given, options)
-    rows, caption = _columns(opened, options)
     try:
-        for index, row in enumerate(itertools.islice(rows, options.limit)):
-            yield _row_item(row, index, opened, caption, options, limits, upload)
+        yield from itertools.islice(_items(opened, options, limits, upload), options.limit)
     except MMDemoError:
         raise
     except Exception as exc:  # a shard that fails to download or parse mid-stream
@@ -347,6 +366,7 @@ def count_rows(given: str | Path, options: DatasetOptions) -> int:
         return min(opened.size, options.limit) if options.limit is not None else opened.size
     rows, _ = _columns(opened, options)
     try:
-        return sum(1 for _ in itertools.islice(rows, options.limit))
+        counted = sum(1 for _ in itertools.islice(rows, options.limit)) + len(opened.unlisted)
+        return min(counted, options.limit) if options.limit is not None else counted
     except Exception as exc:  # the same failures iter_rows reports
         raise InputError(f"Dataset {opened.label} cannot be read: {_first_line(exc)}.") from exc
