@@ -110,8 +110,17 @@ def scrub_stored_copies(settings: Settings, *, apply: bool = True) -> int:
     with FILES.indexing(settings):
         count, complete = _scrub(settings, _written_since(settings), apply=apply)
     if apply and complete:
-        stamp = _stamp(settings)
+        _write_stamp(settings, began)
+    return count
+
+
+def _write_stamp(settings: Settings, began: float) -> None:
+    """Record that every copy written before ``began`` is shareable; a data dir that
+    cannot take the stamp is only read again in full next time."""
+    stamp = _stamp(settings)
+    try:
         stamp.parent.mkdir(parents=True, exist_ok=True)
         stamp.touch()
         os.utime(stamp, (began, began))
-    return count
+    except OSError as exc:
+        log.warning("cannot record the scrubbed copies in %s: %s", stamp, exc)
