@@ -1,10 +1,10 @@
-"""Hybrid retrieval: the fusion arithmetic, caption vectors in the store, metadata filters
-on both store paths, and collections indexed before caption vectors existed."""
+"""Hybrid retrieval: the fusion arithmetic, caption vectors in the store and metadata filters
+on both store paths (collections indexed before caption vectors existed:
+tests/test_caption_backfill.py)."""
 
 from __future__ import annotations
 
 import json
-from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
@@ -216,37 +216,6 @@ def test_each_caption_is_encoded_once_at_index_time(
         store=store, captions=csv,
     )  # fmt: skip
     assert sorted(encoded) == sorted(f"a plain {name[:-4]} square" for name in COLOURS)
-
-
-def test_old_collections_get_caption_vectors_on_first_use(
-    store: Store, tiny_clip_dir: Path
-) -> None:
-    settings = store.settings
-    embedder = load_embedder(str(tiny_clip_dir), settings)
-    captions = ["a red square", "", "a blue circle"]
-    metadatas = [{"caption": c, "image_file": f"{i}.png"} for i, c in enumerate(captions)]
-    vectors = embedder.encode_texts(["one", "two", "three"])
-    store.add("old", embedder.key, ["x", "y", "z"], vectors, metadatas)  # as an old version did
-    readonly = Store(replace(settings, readonly=True))
-
-    def run(on: Store, weight: float) -> list[str]:
-        query = Query(text="red", caption_weight=weight)
-        results = search(
-            query, collection="old", model=str(tiny_clip_dir), settings=on.settings, store=on
-        )
-        # The weight the scores carry: the one asked for only when captions counted.
-        assert results.caption_weight == (0.0 if results.notes else weight)
-        return [*results.table["id"], *results.notes]
-
-    image_only = run(store, 0.0)
-    assert run(readonly, 0.5)[:3] == image_only
-    assert "captions did not count" in run(readonly, 0.5)[3]
-    assert not store.has_captions("old", embedder.key)
-
-    hybrid = run(store, 1.0)
-    assert store.has_captions("old", embedder.key)
-    assert set(store.vectors_of("old", embedder.key, ["x", "y", "z"], captions=True)) == {"x", "z"}
-    assert len(hybrid) == 3
 
 
 def test_cli_filters_by_metadata_and_reports_bad_filters(

@@ -20,7 +20,7 @@ from mmdemo.embed import Embedder
 from mmdemo.errors import ImageRejected, InputError, ModelLoadError
 from mmdemo.ingest.ahead import run_ahead
 from mmdemo.ingest.batches import BATCH_SIZE, Batch, Item, Pending, decoded_batches, prepared
-from mmdemo.ingest.caption_vectors import add_caption_vectors
+from mmdemo.ingest.caption_vectors import RunCaptions
 from mmdemo.ingest.captions import Captions, read_captions
 from mmdemo.ingest.copies import FILES, image_path, save_copies
 from mmdemo.ingest.embedding import embed_at_index
@@ -89,8 +89,9 @@ class _Embedders:
     """The models to index with, loaded only when a batch holds something to embed.
 
     Their keys come from the registry without loading anything, so an ingest whose inputs
-    are all stored already (or all unreadable) never imports torch. The first input that
-    needs a model loads every model before it is decoded. A model that cannot load is left
+    are all stored already (or all unreadable) never imports torch, unless the collection
+    predates caption vectors. The first input that needs a model loads every model before
+    it is decoded. A model that cannot load is left
     out (``failed``: key -> why; ``keys`` shrinks in place) and the others index; when none
     loads, the call fails before any copy, thumbnail or vector is written.
     """
@@ -272,10 +273,10 @@ class _Target:
         stored = self.store.existing_ids
         return {k: set(ids) - stored(self.collection, k, ids) for k in self.embedders.keys}
 
-    def store_batch(self, batch: Batch) -> int:
+    def store_batch(self, batch: Batch, captions: RunCaptions) -> int:
         """Embed and add each batch item to the models that lack it, storing the reranker
-        features of the images each model adds; returns how many items some model added
-        (an item only a model that could not load lacked is not one)."""
+        features and caption vectors of the images each model adds; returns how many items
+        some model added (an item only a model that could not load lacked is not one)."""
         added: set[str] = set()
         for key in self.embedders.keys:
             todo = batch.lacking(key)
@@ -286,9 +287,7 @@ class _Target:
             vectors = embed_at_index(self.settings, embedder, ids, batch.inputs[key])
             self.store.add(self.collection, key, ids, vectors, metadatas)
             added.update(ids)
-            add_caption_vectors(
-                self.store, self.collection, embedder, self.settings, ids, metadatas
-            )
+            captions.add(embedder, ids, metadatas)
         return len(added)
 
 
@@ -302,6 +301,7 @@ def _run(
     """Decode and prepare ahead in a background thread while the models embed the previous
     batch."""
     embedders = target.embedders
+    captions = RunCaptions(target.store, target.collection, embedders.keys)
     planned = _with_missing_models(pendings, target.missing, BATCH_SIZE)
     done = 0
     progress(0, total)
@@ -309,12 +309,13 @@ def _run(
     ready = prepared(decoded, embedders.keys, embedders.load)
     with FILES.indexing(target.settings), run_ahead(ready) as batches:
         for batch in batches:
-            added = target.store_batch(batch)
+            added = target.store_batch(batch, captions)
             report.added += added
             report.present += batch.present + len(batch.items) - added
             done += batch.consumed
             progress(min(done, total), total)
             crash_point("after-batch")
+    captions.fill(embedders.load)
     if report.added:
         from mmdemo.text.persist import lexical_index
 

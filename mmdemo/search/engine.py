@@ -17,7 +17,6 @@ from PIL import Image
 from mmdemo.config import Settings
 from mmdemo.embed import Embedder
 from mmdemo.errors import InputError, NotFoundError
-from mmdemo.ingest.caption_vectors import ensure_caption_vectors
 from mmdemo.ingest.copies import image_path
 from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.loading import load_embedder, load_reranker
@@ -118,24 +117,24 @@ def _retrieve(
     depth: int,
     collection: str,
     embedder: Embedder,
-    context: tuple[Settings, Store],
+    store: Store,
     notes: list[str],
 ) -> tuple[list[Hit], float]:
     """The ``depth`` best candidates and the caption weight their scores carry: by image and
     caption together when text shapes the query, it weighs captions and the collection has
-    caption vectors (embedded now if it predates them), else by image alone, weight 0 (with a
-    note when captions were asked for but missing). An image-only query matches images
-    only, so finding an image's copies stays exact."""
-    settings, store = context
+    caption vectors, else by image alone, weight 0 (with a note when captions were asked for
+    but the collection predates them). An image-only query matches images only, so finding
+    an image's copies stays exact. Reads only: a collection lacking caption vectors gets
+    them from its next index run or the app's start-up (:mod:`mmdemo.ingest.caption_vectors`)."""
     item_filter = query.item_filter
     weight = query.caption_weight
     if weight > 0 and query.text_counts:
-        if ensure_caption_vectors(store, collection, embedder, settings):
+        if store.has_captions(collection, embedder.key):
             hits = hybrid_hits(store, collection, embedder.key, vector, depth, item_filter, weight)
             return hits, weight
         notes.append(
-            f"Collection {collection!r} has no caption vectors for this model (read-only "
-            "store or an image-only model), so captions did not count."
+            f"Collection {collection!r} was indexed before caption vectors existed, so captions "
+            "did not count (an index run, or the app's start-up when writable, embeds them)."
         )
     return store.query(collection, embedder.key, vector, depth, item_filter), 0.0
 
@@ -228,9 +227,7 @@ def search(
         clock.lap("embed")
         depth = max(top_k, candidates) if ranker else top_k
         notes: list[str] = []
-        hits, weight = _retrieve(
-            query, vector, depth, collection, embedder, (settings, store), notes
-        )
+        hits, weight = _retrieve(query, vector, depth, collection, embedder, store, notes)
         scorer = DenseScorer(store, collection, embedder.key, vector, weight, query.item_filter)
         words = with_words(hits, query.text or "", _lexical(query), scorer, depth, notes)
         hits = words.hits

@@ -92,6 +92,7 @@ class Bootstrap:
         """Remember what to do; nothing runs before :meth:`start`."""
         # The app's own demo set-up is not a user write, so it may run in read-only mode.
         self._settings = replace(settings, readonly=False)
+        self._readonly = settings.readonly
         self._plan = plan or DemoPlan(())
         self._model = model
         self._lock = threading.Lock()
@@ -155,6 +156,7 @@ class Bootstrap:
             self._choose_default()
             self._find_unavailable()
             self._index_demos()
+            self._fill_captions()
         except MMDemoError as exc:
             log.warning("demo set-up failed: %s", exc)
             self._update(phase="failed", message=f"The demo collections are not available: {exc}")
@@ -188,6 +190,14 @@ class Bootstrap:
         removed = sweep_orphans(self._settings, Store(self._settings), apply=True)
         if removed:
             log.info("removed %d stored file(s) that no item refers to", len(removed))
+
+    def _fill_captions(self) -> None:
+        """Embed the caption vectors of collections indexed before they existed (a search
+        never does), last; a read-only app fills only its own demos."""
+        from mmdemo.ingest.caption_vectors import fill_missing_captions
+
+        own = [demo.collection for demo in self.demos]
+        fill_missing_captions(self._settings, own if self._readonly else None)
 
     def _mark_stored(self) -> None:
         """Mark ready at once the demos stored from unchanged sources, before any model
