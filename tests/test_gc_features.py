@@ -107,7 +107,8 @@ def test_gc_lists_and_removes_segment_folders_that_chroma_left(settings: Setting
     store = Store(settings)
     _collection(settings, store, "kept", 3)
     _collection(settings, store, "dropped", 20)
-    store._client.delete_collection(store._models("dropped")["m"].name)  # as chromadb alone
+    chroma = store._chroma
+    chroma.client.delete_collection(chroma.by_model("dropped")["m"].name)  # as chromadb alone
     store.refresh()
     folders = [p for p in settings.chroma_dir.iterdir() if p.is_dir()]
 

@@ -185,7 +185,7 @@ def test_add_skips_known_and_repeated_ids(store: Store) -> None:
 
 
 def test_embeddings_round_trip_past_the_batch_limit(store: Store) -> None:
-    count = store._client.get_max_batch_size() + 100
+    count = store._chroma.client.get_max_batch_size() + 100
     vectors = _unit_rows(count, 4)
     ids = _fill(store, "big", CLIP, vectors)
 
@@ -268,9 +268,9 @@ def test_a_collection_deleted_while_listing_is_left_out(
     (a visitor's collection removed as they leave): the listing leaves it out, no error."""
     store.add("photos", CLIP, ["a"], _unit_rows(1, 4), [{}])
     store.add("keep", CLIP, ["a"], _unit_rows(1, 4), [{}])
-    listed_before = store._client.list_collections()
+    listed_before = store._chroma.client.list_collections()
     Store(settings).delete_collection("photos")
-    monkeypatch.setattr(store._client, "list_collections", lambda: listed_before)
+    monkeypatch.setattr(store._chroma.client, "list_collections", lambda: listed_before)
 
     assert store.names() == ["keep"]
 

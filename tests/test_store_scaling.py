@@ -178,7 +178,7 @@ def test_new_collections_get_the_new_build_and_old_ones_keep_theirs(settings: Se
         store.add(name, MODEL, _ids(20), _unit_rows(20, 8), _captions(20))
 
     def build(name: str) -> dict[str, object]:
-        hnsw = store._client.get_collection(chroma_name(name, MODEL)).configuration["hnsw"]
+        hnsw = store._chroma.client.get_collection(chroma_name(name, MODEL)).configuration["hnsw"]
         return {key: (hnsw or {}).get(key) for key in OLD_HNSW}
 
     assert build("old") == OLD_HNSW

@@ -11,7 +11,7 @@ share a local database see each other's writes, is :mod:`mmdemo.store.client`.
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Sequence
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -24,35 +24,60 @@ from mmdemo.records import (
     as_matrix,
     chroma_name,
     chunks,
-    first_of_each_new,
     record,
     validate_collection_name,
 )
-from mmdemo.store.exact_cache import Rows
 from mmdemo.store.handles import COLLECTION_KEY, HNSW_CONFIGURATION, Handles
 from mmdemo.store.parts import (
-    CAPTIONS_OF_KEY,
     DIM_KEY,
     CollectionInfo,
     Hit,
-    caption_collection_name,
     check_dimension,
     chroma_filter,
     retry_if_stale,
 )
 
 if TYPE_CHECKING:
-    from chromadb.api.models.Collection import Collection
+    from pathlib import Path
+
+    from mmdemo.config import Settings
 
 
-class Store(Handles):
+class Store:
     """Embeddings and metadata of every indexed item, in a local or remote Chroma.
 
-    Collection handles are looked up once and cached; a name not in the cache is looked up
-    again (another process may have created it), and a cached handle another process
-    deleted is dropped on first use. Queries scan an in-memory copy of the vectors exactly
-    while it is small (:func:`mmdemo.exact.exact_fits`) and use Chroma's HNSW index above.
+    Collection handles are looked up once and cached (by the store's :class:`Handles`); a
+    name not in the cache is looked up again (another process may have created it), and a
+    cached handle another process deleted is dropped on first use. Queries scan an
+    in-memory copy of the vectors exactly while it is small (:func:`mmdemo.exact.exact_fits`)
+    and use Chroma's HNSW index above.
     """
+
+    def __init__(self, settings: Settings) -> None:
+        """Open the Chroma database: a server at ``chroma_url`` or the local ``chroma_dir``."""
+        self._chroma = Handles(settings)
+
+    @property
+    def settings(self) -> Settings:
+        """The settings the store was opened with."""
+        return self._chroma.settings
+
+    def refresh(self) -> None:
+        """Forget cached collection handles and vectors (after another process changed them)."""
+        self._chroma.refresh()
+
+    def empty_collections(self) -> list[str]:
+        """User collections that hold no item under any model (a killed first write's)."""
+        return self._chroma.empty_collections()
+
+    def unused_files(self) -> list[Path]:
+        """What deleted collections left on disk: Chroma segment folders no collection uses."""
+        return self._chroma.unused_files()
+
+    def reclaim(self) -> list[Path]:
+        """Remove empty collections and unused segment folders, and compact the database
+        fully (``gc --apply``); returns the folders removed."""
+        return self._chroma.reclaim()
 
     @retry_if_stale
     def add(
@@ -80,13 +105,15 @@ class Store(Handles):
             return
         vectors = as_matrix(embeddings, len(ids))
         records = [record(m, c) for m, c in zip(metadatas, captions, strict=True)]
-        with self._writing(adds=True):
-            target, created = self._collection_for_writing(collection, model, vectors.shape[1])
+        with self._chroma.writing(adds=True):
+            target, created = self._chroma.collection_for_writing(
+                collection, model, vectors.shape[1]
+            )
             try:
-                self._add_new(target, ids, vectors, records)
+                self._chroma.add_new(target, ids, vectors, records)
             except BaseException:
                 if created:  # never leave a collection with nothing in it behind
-                    self._client.delete_collection(target.name)
+                    self._chroma.client.delete_collection(target.name)
                     self.refresh()
                 raise
 
@@ -110,79 +137,52 @@ class Store(Handles):
         given = embeddings if embeddings is not None else np.zeros(0, np.float32)
         vectors = as_matrix(given, len(ids)) if ids else None
         records = [record(m, m.get(CAPTION_KEY)) for m in metadatas]
-        with self._writing(adds=True):
-            image_target = self._require(collection, model)
+        with self._chroma.writing(adds=True):
+            image_target = self._chroma.require(collection, model)
             dim = int((image_target.metadata or {}).get(DIM_KEY, 0))
             if vectors is not None:
                 check_dimension(image_target, vectors.shape[1], collection, model)
                 dim = vectors.shape[1]
-            target = self._client.get_or_create_collection(
-                caption_collection_name(image_target.name),
-                configuration={"hnsw": HNSW_CONFIGURATION},
-                metadata={CAPTIONS_OF_KEY: image_target.name, DIM_KEY: dim},
-                embedding_function=None,
-            )
-            self._caption_handles[image_target.name] = target
+            target = self._chroma.captions_for_writing(image_target, dim)
             if vectors is not None:
-                self._add_new(target, ids, vectors, records)
+                self._chroma.add_new(target, ids, vectors, records)
 
     @retry_if_stale
     def has_captions(self, collection: str, model: str) -> bool:
         """Whether the captions of (collection, model) were embedded (by index or backfill)."""
-        return self._caption_target(self._require(collection, model)) is not None
-
-    def _add_new(
-        self,
-        target: Collection,
-        ids: list[str],
-        vectors: np.ndarray,
-        records: list[tuple[dict[str, Any] | None, str | None]],
-    ) -> None:
-        rows = first_of_each_new(ids, self._present_ids(target, ids))
-        cached = self._exact.drop(str(target.id))
-        for chunk in chunks(rows, self._batch_size):
-            target.add(
-                ids=[ids[i] for i in chunk],
-                embeddings=vectors[chunk],
-                metadatas=[records[i][0] for i in chunk],
-                documents=[records[i][1] for i in chunk],
-            )
-        self._exact.appended(
-            str(target.id),
-            cached,
-            [ids[i] for i in rows],
-            vectors[rows],
-            [records[i][0] for i in rows],
-        )
+        return self._chroma.caption_target(self._chroma.require(collection, model)) is not None
 
     @retry_if_stale
     def existing_ids(self, collection: str, model: str, ids: Sequence[str]) -> set[str]:
         """The subset of ``ids`` already stored for (collection, model)."""
-        target = self._models(collection, model).get(model)
-        return self._present_ids(target, ids) if target is not None else set()
+        target = self._chroma.by_model(collection, model).get(model)
+        return self._chroma.present_ids(target, ids) if target is not None else set()
 
     def ids_in_use(self, ids: Sequence[str]) -> set[str]:
         """The subset of ``ids`` that any collection, under any model, still holds."""
         in_use: set[str] = set()
-        for target in self._client.list_collections():
+        for target in self._chroma.client.list_collections():
             if COLLECTION_KEY in (target.metadata or {}):
-                in_use |= self._present_ids(target, ids)
+                in_use |= self._chroma.present_ids(target, ids)
         return in_use
 
     @retry_if_stale
     def has_model(self, collection: str, model: str) -> bool:
         """Whether ``collection`` has been indexed with ``model``."""
-        return model in self._models(collection, model)
+        return model in self._chroma.by_model(collection, model)
 
     @retry_if_stale
     def ensure_indexed(self, collection: str, model: str) -> None:
         """Raise NotFoundError, naming the models it has, unless ``collection`` has ``model``."""
-        self._require(collection, model)
+        self._chroma.require(collection, model)
 
     @retry_if_stale
     def models(self, collection: str) -> dict[str, int]:
         """Model key -> item count for ``collection`` (empty when it does not exist)."""
-        return {model: self._count(target) for model, target in self._models(collection).items()}
+        return {
+            model: self._chroma.count(target)
+            for model, target in self._chroma.by_model(collection).items()
+        }
 
     @retry_if_stale
     def query(
@@ -203,15 +203,15 @@ class Store(Handles):
         if k < 1:
             raise InputError(f"The number of results must be at least 1, got {k}.")
         vector = as_matrix(embedding, 1)
-        target = self._vector_target(collection, model, captions, vector.shape[1])
-        count = self._count(target) if target is not None else 0
+        target = self._chroma.vector_target(collection, model, captions, vector.shape[1])
+        count = self._chroma.count(target) if target is not None else 0
         if target is None or count == 0:
             return []
         if exact_fits(count, vector.shape[1]):
-            allowed = self._matching(target, item_filter) if item_filter else None
+            allowed = self._chroma.matching(target, item_filter) if item_filter else None
             self._check_keys(collection, model, item_filter, allowed != set())
-            index = self._exact.get(
-                str(target.id), count, lambda: self._rows(target, with_metadata=True)
+            index = self._chroma.exact.get(
+                str(target.id), count, lambda: self._chroma.rows(target, with_metadata=True)
             )
             return [
                 Hit(i, score, dict(index.metadata[i]))
@@ -244,9 +244,9 @@ class Store(Handles):
     ) -> dict[str, np.ndarray]:
         """The stored image (or caption) vectors of those ``ids`` that have one (and that
         ``item_filter`` allows, when given)."""
-        target = self._vector_target(collection, model, captions)
+        target = self._chroma.vector_target(collection, model, captions)
         found: dict[str, np.ndarray] = {}
-        for chunk in chunks(list(dict.fromkeys(ids)), self._batch_size):
+        for chunk in chunks(list(dict.fromkeys(ids)), self._chroma.batch_size):
             if target is not None and chunk:
                 got = target.get(ids=chunk, include=["embeddings"], **chroma_filter(item_filter))
                 vectors = got["embeddings"] if got["embeddings"] is not None else []
@@ -266,27 +266,11 @@ class Store(Handles):
             return
         keys = {
             key
-            for page in self._pages(self._require(collection, model), ["metadatas"])
+            for page in self._chroma.pages(self._chroma.require(collection, model), ["metadatas"])
             for metadata in page["metadatas"] or []
             for key in metadata or {}
         }
         check_keys(item_filter.where, keys)
-
-    def _matching(self, target: Collection, item_filter: ItemFilter) -> set[str] | None:
-        """Ids of ``target``'s items that ``item_filter`` allows; None when it allows all."""
-        if not item_filter.active:
-            return None
-        found: set[str] = set()
-        while True:
-            page = target.get(
-                **chroma_filter(item_filter),
-                include=[],
-                limit=self._batch_size,
-                offset=len(found),
-            )
-            found.update(page["ids"])
-            if len(page["ids"]) < self._batch_size:
-                return found
 
     def neighbours(
         self, collection: str, model: str, vectors: np.ndarray, k: int
@@ -299,15 +283,15 @@ class Store(Handles):
         """
         if k < 1:
             raise InputError(f"The number of neighbours must be at least 1, got {k}.")
-        target = self._require(collection, model)
+        target = self._chroma.require(collection, model)
         matrix = as_matrix(vectors, len(vectors))
         check_dimension(target, matrix.shape[1], collection, model)
-        n_results = min(k, self._count(target))
+        n_results = min(k, self._chroma.count(target))
         found_ids: list[list[str]] = []
         similarities = np.full((len(matrix), k), -np.inf, dtype=np.float32)
         if n_results == 0:
             return [[] for _ in range(len(matrix))], similarities
-        for chunk in chunks(list(range(len(matrix))), self._batch_size):
+        for chunk in chunks(list(range(len(matrix))), self._chroma.batch_size):
             result = target.query(
                 query_embeddings=matrix[chunk], n_results=n_results, include=["distances"]
             )
@@ -324,12 +308,12 @@ class Store(Handles):
         metadata."""
         found: dict[str, dict[str, Any]] = {}
         targets = (
-            self._existing(collection)
+            self._chroma.existing(collection)
             if model is None
-            else {model: self._require(collection, model)}
+            else {model: self._chroma.require(collection, model)}
         )
         for target in targets.values():
-            for page in self._pages(target, ["metadatas"]):
+            for page in self._chroma.pages(target, ["metadatas"]):
                 for item_id, metadata in zip(page["ids"], page["metadatas"] or [], strict=True):
                     found.setdefault(item_id, dict(metadata or {}))
         return list(found.items())
@@ -337,78 +321,59 @@ class Store(Handles):
     @retry_if_stale
     def embeddings(self, collection: str, model: str) -> tuple[list[str], np.ndarray]:
         """All ids of (collection, model) and their embeddings as an (n, dim) float32 array."""
-        ids, vectors, _ = self._rows(self._require(collection, model))
+        ids, vectors, _ = self._chroma.rows(self._chroma.require(collection, model))
         return ids, vectors
-
-    def _rows(self, target: Collection, with_metadata: bool = False) -> Rows:
-        """Every id of ``target`` with its vector (an (n, dim) float32 matrix) and, when
-        asked, its metadata (else no metadata at all)."""
-        ids: list[str] = []
-        vectors: list[np.ndarray] = []
-        metadata: list[Mapping[str, Any] | None] = []
-        include = ["embeddings", "metadatas"] if with_metadata else ["embeddings"]
-        for page in self._pages(target, include):
-            ids.extend(page["ids"])
-            vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
-            metadata.extend(page["metadatas"] or [])
-        dim = int((target.metadata or {}).get(DIM_KEY, 0))
-        matrix = np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
-        return ids, matrix, metadata
 
     def names(self) -> list[str]:
         """Every user collection's name, sorted (item counts are cached until a write)."""
-        return sorted(self._listed())
+        return sorted(self._chroma.listed())
 
     def collections(self) -> list[CollectionInfo]:
         """Every user collection with its distinct item count and per-model counts, by name."""
-        grouped = self._listed()
+        grouped = self._chroma.listed()
         return [
             CollectionInfo(
                 name=name,
-                images=self._distinct_count(list(by_model.values())),
-                models={model: self._count(target) for model, target in sorted(by_model.items())},
+                images=self._chroma.distinct_count(list(by_model.values())),
+                models={
+                    model: self._chroma.count(target) for model, target in sorted(by_model.items())
+                },
             )
             for name, by_model in sorted(grouped.items())
         ]
 
-    def _distinct_count(self, targets: list[Collection]) -> int:
-        """Distinct ids over a collection's models; one model needs no id scan."""
-        if len(targets) == 1:
-            return self._count(targets[0])
-        return len(self._all_ids(targets))
-
     @retry_if_stale
     def delete_collection(self, collection: str) -> int:
         """Delete ``collection`` with every model's index; return how many items it held."""
-        with self._writing():
-            targets = self._existing(collection)
-            removed = len(self._all_ids(targets.values()))
-            for target in self._with_captions(targets.values()):
-                self._client.delete_collection(target.name)
+        with self._chroma.writing():
+            targets = self._chroma.existing(collection)
+            removed = len(self._chroma.all_ids(targets.values()))
+            for target in self._chroma.with_captions(targets.values()):
+                self._chroma.client.delete_collection(target.name)
             self.refresh()
-            self._reclaim()
+            self._chroma.free_space()
         return removed
 
     def drop_model(self, collection: str, model: str) -> None:
         """Delete the index of ``collection`` made with ``model``, if any (e.g. a model
         folder that was trained again, whose stored vectors are stale)."""
-        with self._writing():
-            target = self._models(collection).get(model)
+        with self._chroma.writing():
+            target = self._chroma.by_model(collection).get(model)
             if target is not None:
-                for each in self._with_captions([target]):
-                    self._client.delete_collection(each.name)
+                for each in self._chroma.with_captions([target]):
+                    self._chroma.client.delete_collection(each.name)
                 self.refresh()
-                self._reclaim()
+                self._chroma.free_space()
 
     @retry_if_stale
     def delete_items(self, collection: str, ids: Sequence[str]) -> int:
         """Delete ``ids`` from every model's index of ``collection``; return how many existed."""
         removed: set[str] = set()
-        with self._writing():
-            for target in self._with_captions(self._existing(collection).values()):
-                present = self._present_ids(target, ids)
-                self._exact.drop(str(target.id))
-                for chunk in chunks(sorted(present), self._batch_size):
+        with self._chroma.writing():
+            for target in self._chroma.with_captions(self._chroma.existing(collection).values()):
+                present = self._chroma.present_ids(target, ids)
+                self._chroma.exact.drop(str(target.id))
+                for chunk in chunks(sorted(present), self._chroma.batch_size):
                     target.delete(ids=chunk)
                 removed |= present
         return len(removed)

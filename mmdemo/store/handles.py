@@ -1,32 +1,43 @@
 """Chroma handles of the store: clients, the write lock, and collections by (name, model).
 
-The lookup layer under :class:`mmdemo.store.Store`: which Chroma collection holds the image
-vectors of (collection, model), and the caption vectors kept beside it, cached and looked up
-again when another process may have changed them.
+The Chroma-collection layer each :class:`mmdemo.store.Store` owns one of (a part, not a
+base class): which Chroma collection holds the image vectors of (collection, model), and
+the caption vectors kept beside it, cached and looked up again when another process may
+have changed them; and the page-by-page reads and writes of one such collection.
 """
 
 from __future__ import annotations
 
-from collections.abc import Iterable, Iterator, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from contextlib import contextmanager
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+import numpy as np
 
 from mmdemo.compat import is_chroma_not_found
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
 from mmdemo.errors import NotFoundError, OutOfSpaceError, ReadOnlyError
-from mmdemo.records import chroma_name, chunks
+from mmdemo.records import chroma_name, chunks, first_of_each_new
 from mmdemo.store import space
 from mmdemo.store.client import connect, local_client, read_marker, write_lock
-from mmdemo.store.exact_cache import ExactCache
-from mmdemo.store.parts import DIM_KEY, caption_collection_name, check_dimension
+from mmdemo.store.exact_cache import ExactCache, Rows
+from mmdemo.store.parts import (
+    CAPTIONS_OF_KEY,
+    DIM_KEY,
+    caption_collection_name,
+    check_dimension,
+    chroma_filter,
+)
 from mmdemo.store.reclaim import reclaim, unused_segments
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.collection_configuration import CreateHNSWConfiguration
     from chromadb.api.models.Collection import Collection
+
+    from mmdemo.filters import ItemFilter
 
 #: The HNSW build of collections created from now on; used only above the exact-search
 #: size (mmdemo/exact.py). Chosen from bench/perf_store.py's figures (bench/README.md,
@@ -42,7 +53,8 @@ MODEL_KEY = "mmdemo_model"
 
 
 class Handles:
-    """Clients, the write lock and cached collection handles (see :class:`Store`)."""
+    """Clients, the write lock and cached collection handles: the part of a
+    :class:`~mmdemo.store.Store` that finds Chroma collections (each store owns one)."""
 
     def __init__(self, settings: Settings) -> None:
         """Open the Chroma database: a server at ``chroma_url`` or the local ``chroma_dir``."""
@@ -52,12 +64,12 @@ class Handles:
         self._handles: dict[str, dict[str, Collection]] | None = None
         self._caption_handles: dict[str, Collection | None] = {}
         self._counts: dict[str, tuple[str, int]] = {}
-        self._exact = ExactCache()
+        self.exact = ExactCache()
         self._seen = read_marker(settings)
-        self._batch_size = self._client.get_max_batch_size()
+        self.batch_size = self.client.get_max_batch_size()
 
     @property
-    def _client(self) -> ClientAPI:
+    def client(self) -> ClientAPI:
         """The server's client, or this process's local one; when another process wrote
         since this store last looked, the cached handles and vectors are forgotten too."""
         if self._server is not None:
@@ -74,10 +86,10 @@ class Handles:
         self._handles = None
         self._caption_handles = {}
         self._counts.clear()
-        self._exact.clear()
+        self.exact.clear()
 
     @contextmanager
-    def _writing(self, adds: bool = False) -> Iterator[None]:
+    def writing(self, adds: bool = False) -> Iterator[None]:
         """Write under the inter-process lock, on fresh handles; this store's own caches stay
         valid through its own write (each writer keeps them up to date).
 
@@ -102,7 +114,7 @@ class Handles:
                 raise
             raise OutOfSpaceError(space.OUT_OF_SPACE) from exc
 
-    def _count(self, target: Collection) -> int:
+    def count(self, target: Collection) -> int:
         """``target.count()``, kept for as long as the change marker stays where it was when
         counted, i.e. until this or another process writes (Chroma's count costs about 9 ms
         at 100k items, more than the vector search itself). A count taken during a write
@@ -117,12 +129,12 @@ class Handles:
             self._counts[key] = cached
         return cached[1]
 
-    def _caption_target(self, image_target: Collection) -> Collection | None:
+    def caption_target(self, image_target: Collection) -> Collection | None:
         """The caption vectors kept beside ``image_target``, or None (indexed before them)."""
         name = image_target.name
         if self._caption_handles.get(name) is None:
             try:
-                self._caption_handles[name] = self._client.get_collection(
+                self._caption_handles[name] = self.client.get_collection(
                     caption_collection_name(name), embedding_function=None
                 )
             except Exception as exc:
@@ -131,21 +143,21 @@ class Handles:
                 return None
         return self._caption_handles[name]
 
-    def _vector_target(
+    def vector_target(
         self, collection: str, model: str, captions: bool, dim: int | None = None
     ) -> Collection | None:
         """The image vectors of (collection, model), or its caption vectors (None if it has
         none); ``dim`` is checked against the stored dimension."""
-        target = self._require(collection, model)
+        target = self.require(collection, model)
         if dim is not None:
             check_dimension(target, dim, collection, model)
-        return self._caption_target(target) if captions else target
+        return self.caption_target(target) if captions else target
 
-    def _with_captions(self, targets: Iterable[Collection]) -> list[Collection]:
+    def with_captions(self, targets: Iterable[Collection]) -> list[Collection]:
         """``targets`` and the caption vectors kept beside each, where there are some."""
         found = []
         for target in targets:
-            captions = self._caption_target(target)
+            captions = self.caption_target(target)
             found.extend([target] if captions is None else [target, captions])
         return found
 
@@ -156,7 +168,7 @@ class Handles:
     def _grouped(self, refresh: bool = False) -> dict[str, dict[str, Collection]]:
         """User collection -> model key -> Chroma collection handle, listed once and cached
         (until this or another process writes: reading the client checks that first)."""
-        client = self._client
+        client = self.client
         if refresh or self._handles is None:
             grouped: dict[str, dict[str, Collection]] = {}
             for target in client.list_collections():
@@ -167,18 +179,18 @@ class Handles:
             self._handles = grouped
         return self._handles
 
-    def _listed(self) -> dict[str, dict[str, Collection]]:
+    def listed(self) -> dict[str, dict[str, Collection]]:
         """The user collections that hold something: one a killed first write left empty
         (created, nothing added) is not listed (``gc`` removes it)."""
         return {
             name: by_model
             for name, by_model in self._grouped(refresh=True).items()
-            if any(self._count(target) for target in by_model.values())
+            if any(self.count(target) for target in by_model.values())
         }
 
     def empty_collections(self) -> list[str]:
         """User collections that hold no item under any model (see :meth:`_listed`)."""
-        return sorted(set(self._grouped(refresh=True)) - set(self._listed()))
+        return sorted(set(self._grouped(refresh=True)) - set(self.listed()))
 
     def unused_files(self) -> list[Path]:
         """What deleted collections left on disk: Chroma segment folders no collection uses."""
@@ -187,20 +199,20 @@ class Handles:
     def reclaim(self) -> list[Path]:
         """Remove empty collections and unused segment folders, and compact the database
         fully (``gc --apply``); returns the folders removed."""
-        with self._writing():
+        with self.writing():
             for name in self.empty_collections():
-                for target in self._with_captions(self._grouped()[name].values()):
-                    self._client.delete_collection(target.name)
+                for target in self.with_captions(self._grouped()[name].values()):
+                    self.client.delete_collection(target.name)
             self.refresh()
-            return self._reclaim(full=True)
+            return self.free_space(full=True)
 
-    def _reclaim(self, full: bool = False) -> list[Path]:
+    def free_space(self, full: bool = False) -> list[Path]:
         """After a delete (under the write lock): give its disk space back."""
         if self._server is not None:
             return []
         return reclaim(self.settings.chroma_dir, full=full)
 
-    def _models(self, collection: str, model: str | None = None) -> dict[str, Collection]:
+    def by_model(self, collection: str, model: str | None = None) -> dict[str, Collection]:
         """Model key -> Chroma collection for one user collection.
 
         Listed again when the cache lacks the collection (or ``model`` in it): another
@@ -211,16 +223,16 @@ class Handles:
             found = self._grouped(refresh=True).get(collection) or {}
         return dict(sorted(found.items()))
 
-    def _existing(self, collection: str) -> dict[str, Collection]:
+    def existing(self, collection: str) -> dict[str, Collection]:
         """Like :meth:`_models`, but a collection with no model is an error."""
-        found = self._models(collection)
+        found = self.by_model(collection)
         if not found:
             raise NotFoundError(f"Collection {collection!r} does not exist.")
         return found
 
-    def _require(self, collection: str, model: str) -> Collection:
+    def require(self, collection: str, model: str) -> Collection:
         """The Chroma collection of (collection, model), or a NotFoundError naming what exists."""
-        found = self._models(collection, model)
+        found = self.by_model(collection, model)
         if not found:
             raise NotFoundError(f"Collection {collection!r} does not exist.")
         if model not in found:
@@ -230,16 +242,16 @@ class Handles:
             )
         return found[model]
 
-    def _collection_for_writing(
+    def collection_for_writing(
         self, collection: str, model: str, dim: int
     ) -> tuple[Collection, bool]:
         """The Chroma collection to add ``dim``-d vectors to, created on first use, and
         whether this call created it."""
-        existing = self._models(collection, model).get(model)
+        existing = self.by_model(collection, model).get(model)
         if existing is not None:
             check_dimension(existing, dim, collection, model)
             return existing, False
-        created = self._client.get_or_create_collection(
+        created = self.client.get_or_create_collection(
             chroma_name(collection, model),
             configuration={"hnsw": HNSW_CONFIGURATION},
             metadata={COLLECTION_KEY: collection, MODEL_KEY: model, DIM_KEY: dim},
@@ -249,21 +261,96 @@ class Handles:
         crash_point("collection-created")
         return created, True
 
-    def _present_ids(self, target: Collection, ids: Sequence[str]) -> set[str]:
+    def captions_for_writing(self, image_target: Collection, dim: int) -> Collection:
+        """The caption vectors kept beside ``image_target``, created on first use (its
+        existence says the captions were embedded)."""
+        target = self.client.get_or_create_collection(
+            caption_collection_name(image_target.name),
+            configuration={"hnsw": HNSW_CONFIGURATION},
+            metadata={CAPTIONS_OF_KEY: image_target.name, DIM_KEY: dim},
+            embedding_function=None,
+        )
+        self._caption_handles[image_target.name] = target
+        return target
+
+    def add_new(
+        self,
+        target: Collection,
+        ids: list[str],
+        vectors: np.ndarray,
+        records: list[tuple[dict[str, Any] | None, str | None]],
+    ) -> None:
+        """Add the rows of ``ids`` that ``target`` lacks (the first of each id), in pages of
+        Chroma's batch size, keeping the exact-search copy in step."""
+        rows = first_of_each_new(ids, self.present_ids(target, ids))
+        cached = self.exact.drop(str(target.id))
+        for chunk in chunks(rows, self.batch_size):
+            target.add(
+                ids=[ids[i] for i in chunk],
+                embeddings=vectors[chunk],
+                metadatas=[records[i][0] for i in chunk],
+                documents=[records[i][1] for i in chunk],
+            )
+        self.exact.appended(
+            str(target.id),
+            cached,
+            [ids[i] for i in rows],
+            vectors[rows],
+            [records[i][0] for i in rows],
+        )
+
+    def matching(self, target: Collection, item_filter: ItemFilter) -> set[str] | None:
+        """Ids of ``target``'s items that ``item_filter`` allows; None when it allows all."""
+        if not item_filter.active:
+            return None
+        found: set[str] = set()
+        while True:
+            page = target.get(
+                **chroma_filter(item_filter),
+                include=[],
+                limit=self.batch_size,
+                offset=len(found),
+            )
+            found.update(page["ids"])
+            if len(page["ids"]) < self.batch_size:
+                return found
+
+    def rows(self, target: Collection, with_metadata: bool = False) -> Rows:
+        """Every id of ``target`` with its vector (an (n, dim) float32 matrix) and, when
+        asked, its metadata (else no metadata at all)."""
+        ids: list[str] = []
+        vectors: list[np.ndarray] = []
+        metadata: list[Mapping[str, Any] | None] = []
+        include = ["embeddings", "metadatas"] if with_metadata else ["embeddings"]
+        for page in self.pages(target, include):
+            ids.extend(page["ids"])
+            vectors.append(np.asarray(page["embeddings"], dtype=np.float32))
+            metadata.extend(page["metadatas"] or [])
+        dim = int((target.metadata or {}).get(DIM_KEY, 0))
+        matrix = np.concatenate(vectors) if vectors else np.zeros((0, dim), np.float32)
+        return ids, matrix, metadata
+
+    def distinct_count(self, targets: list[Collection]) -> int:
+        """Distinct ids over a collection's models; one model needs no id scan."""
+        if len(targets) == 1:
+            return self.count(targets[0])
+        return len(self.all_ids(targets))
+
+    def present_ids(self, target: Collection, ids: Sequence[str]) -> set[str]:
         """Which of ``ids`` ``target`` holds."""
         present: set[str] = set()
-        for chunk in chunks(list(dict.fromkeys(ids)), self._batch_size):
+        for chunk in chunks(list(dict.fromkeys(ids)), self.batch_size):
             present.update(target.get(ids=chunk, include=[])["ids"])
         return present
 
-    def _all_ids(self, targets: Iterable[Collection]) -> set[str]:
+    def all_ids(self, targets: Iterable[Collection]) -> set[str]:
         """The union of the ids held by ``targets``."""
-        return {item_id for t in targets for page in self._pages(t, []) for item_id in page["ids"]}
+        return {item_id for t in targets for page in self.pages(t, []) for item_id in page["ids"]}
 
-    def _pages(self, target: Collection, include: list[str]) -> Iterator[Any]:
+    def pages(self, target: Collection, include: list[str]) -> Iterator[Any]:
         """``target.get`` page by page, so no single request exceeds Chroma's batch size."""
-        for offset in range(0, self._count(target), self._batch_size):
-            yield target.get(include=include, limit=self._batch_size, offset=offset)  # type: ignore[arg-type]
+        for offset in range(0, self.count(target), self.batch_size):
+            yield target.get(include=include, limit=self.batch_size, offset=offset)  # type: ignore[arg-type]
 
 
 def _count_or_zero(target: Collection) -> int:
