@@ -20,7 +20,7 @@ from mmdemo.errors import InputError
 from mmdemo.models.backends.graph_model import EMBEDDING, GraphModel
 from mmdemo.models.base import ModelHandle
 from mmdemo.models.zerogpu import gpu_task
-from mmdemo.records import unit_rows
+from mmdemo.vectors import unit_rows
 
 BATCH_SIZE = 32
 #: Seconds one embedding call may hold a ZeroGPU GPU (a batch, or a query).

@@ -27,8 +27,8 @@ from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.base import ModelHandle
 from mmdemo.models.registry import Resolved
 from mmdemo.models.zerogpu import gpu_task
-from mmdemo.records import unit_rows
 from mmdemo.rerank_features import FeatureStore, RowCache
+from mmdemo.vectors import unit_rows
 
 PAIR = ("image", "text")
 #: Seconds one reranking call may hold a ZeroGPU GPU (every candidate of one search).

@@ -25,7 +25,7 @@ from mmdemo.config import Limits as IngestLimits
 from mmdemo.config import Settings
 from mmdemo.errors import ImageRejected, InputError, NotFoundError, ReadOnlyError
 from mmdemo.ingest.entries import UNLIMITED, Allowance
-from mmdemo.records import validate_collection_name
+from mmdemo.names import validate_collection_name
 from mmdemo.store import CollectionInfo, Store
 
 #: Stored names of private collections: ``v.`` + token + ``.`` + the visitor's name.

@@ -351,7 +351,7 @@ def test_huge_filters_get_a_clear_limit_error_in_the_library_and_the_cli(
 def test_names_with_bidi_or_zero_width_characters_cannot_disguise_themselves(
     tmp_path: Path, settings: Settings, tiny_clip_dir: Path
 ) -> None:
-    from mmdemo.records import validate_collection_name
+    from mmdemo.names import validate_collection_name
     from mmdemo.search.engine import search
     from mmdemo.search.query import Query
     from mmdemo.ui.search_view import results_html

@@ -21,7 +21,7 @@ import mmdemo
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError, NotFoundError, ReadOnlyError
 from mmdemo.filters import ItemFilter
-from mmdemo.records import validate_collection_name
+from mmdemo.names import validate_collection_name
 from mmdemo.store import Store, chroma_name
 
 CLIP = "sentence-transformers/clip-ViT-B-32"

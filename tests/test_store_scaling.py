@@ -18,9 +18,9 @@ from mmdemo.config import Settings
 from mmdemo.errors import NotFoundError
 from mmdemo.exact import ExactIndex
 from mmdemo.filters import ItemFilter
-from mmdemo.records import chroma_name
 from mmdemo.store import HNSW_CONFIGURATION, Store
 from mmdemo.store.client import read_marker, write_lock
+from mmdemo.store.naming import chroma_name
 
 MODEL = "lite"
 #: The HNSW settings stores were created with before exact search existed.

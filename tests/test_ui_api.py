@@ -645,20 +645,20 @@ def test_old_result_csvs_are_pruned_once_a_minute(
 
     import pandas as pd
 
-    from mmdemo.ui import context
+    from mmdemo.ui import context, downloads
     from mmdemo.ui.bootstrap import Bootstrap
 
     clock = [1000.0]
-    monkeypatch.setattr(context.time, "monotonic", lambda: clock[0])
+    monkeypatch.setattr(downloads.time, "monotonic", lambda: clock[0])
     settings = Settings(data_dir=tmp_path / "data")
     ctx = context.AppContext(settings, Bootstrap(settings, None, "lite"))
     table = pd.DataFrame({"rank": [1], "id": ["x"]})
     old = ctx.write_csv(table, "search-results.csv")
     assert old.read_text().splitlines() == ["rank,id", "1,x"]
-    stale = old.stat().st_mtime - context.DOWNLOAD_TTL_S - 1
+    stale = old.stat().st_mtime - downloads.DOWNLOAD_TTL_S - 1
     os.utime(old.parent, (stale, stale))
     # Searches within the minute after a scan do not scan again ...
-    clock[0] += context.PRUNE_EVERY_S - 1
+    clock[0] += downloads.PRUNE_EVERY_S - 1
     kept = ctx.write_csv(table, "search-results.csv")
     assert old.exists()
     # ... the first one after it removes what expired, and only that.
@@ -700,7 +700,7 @@ def test_concurrent_searches_prune_old_csvs_safely(tmp_path: Path) -> None:
     for _ in range(10):
         ctx = AppContext(settings, Bootstrap(settings, None, "lite"))
         for i in range(300):  # results CSVs of searches long ago
-            folder = ctx._downloads / f"old{i}"
+            folder = ctx._downloads.folder / f"old{i}"
             folder.mkdir()
             (folder / "r.csv").write_text("rank\n1\n")
             os.utime(folder, (1, 1))
@@ -718,7 +718,7 @@ def test_concurrent_searches_prune_old_csvs_safely(tmp_path: Path) -> None:
             thread.start()
         for thread in threads:
             thread.join()
-        assert len(list(ctx._downloads.iterdir())) == 2
+        assert len(list(ctx._downloads.folder.iterdir())) == 2
     assert errors == []
 
 

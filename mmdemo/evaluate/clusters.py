@@ -16,8 +16,8 @@ from collections.abc import Callable, Sequence
 
 import numpy as np
 
-from mmdemo.records import unit_rows
 from mmdemo.text.words import is_stop, stem, words
+from mmdemo.vectors import unit_rows
 
 #: Bounds on the number of clusters a map shows.
 MIN_CLUSTERS, MAX_CLUSTERS = 2, 12

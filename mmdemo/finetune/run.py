@@ -24,7 +24,7 @@ from mmdemo.ingest.indexer import index_existing
 from mmdemo.models.loading import forget
 from mmdemo.models.registry import resolve
 from mmdemo.models.zerogpu import on_zero_gpu
-from mmdemo.records import validate_collection_name
+from mmdemo.names import validate_collection_name
 from mmdemo.store import Store
 
 #: ``progress(stage, done, total, loss)``: stages are "index base", "train",

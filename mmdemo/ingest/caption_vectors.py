@@ -12,12 +12,13 @@ import logging
 from collections.abc import Callable, Iterable, Sequence
 from typing import Any
 
+from mmdemo.chunking import chunks
 from mmdemo.config import Settings
 from mmdemo.embed import Embedder
 from mmdemo.errors import MMDemoError, ModelLoadError, OutOfSpaceError
 from mmdemo.ingest.ocr import OCR_KEY
 from mmdemo.models.loading import load_embedder
-from mmdemo.records import CAPTION_KEY, chunks
+from mmdemo.records import CAPTION_KEY
 from mmdemo.store import Store
 
 log = logging.getLogger(__name__)

@@ -17,8 +17,8 @@ from mmdemo.models.lite import RERANKER_DIRS
 from mmdemo.models.lite.rows import feature_rows, recipe
 from mmdemo.models.loading import load_reranker
 from mmdemo.models.registry import rerankers_building_on
-from mmdemo.records import unit_rows
 from mmdemo.rerank_features import FeatureStore
+from mmdemo.vectors import unit_rows
 
 
 def embed_at_index(

@@ -38,7 +38,7 @@ from mmdemo.ingest.same_bytes import SameBytes
 from mmdemo.ingest.sources import count_sources, iter_sources
 from mmdemo.models.loading import load_embedder
 from mmdemo.models.registry import resolve
-from mmdemo.records import validate_collection_name, visible_name
+from mmdemo.names import validate_collection_name, visible_name
 from mmdemo.store import Store
 from mmdemo.store.space import require_room
 

@@ -22,9 +22,9 @@ from typing import TYPE_CHECKING, Any, ClassVar, Protocol, TypeVar
 from mmdemo.config import Settings
 from mmdemo.errors import InputError, MMDemoError, ReadOnlyError
 from mmdemo.models.registry import Kind, resolve
+from mmdemo.names import validate_collection_name
 from mmdemo.policy.limits import EVALUATE_MAX_QUERIES
 from mmdemo.policy.rules import Access, Rule, Scope, Target, shown
-from mmdemo.records import validate_collection_name
 from mmdemo.tenancy import Visitor
 
 if TYPE_CHECKING:

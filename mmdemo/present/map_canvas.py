@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from mmdemo.evaluate.collection_map import CollectionMap
-from mmdemo.records import visible_name
+from mmdemo.names import visible_name
 
 #: One colour per cluster (they repeat after twelve): the frame of each thumbnail.
 PALETTE = (

@@ -16,18 +16,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mmdemo.chunking import chunks
 from mmdemo.errors import InputError
 from mmdemo.exact import exact_fits
 from mmdemo.filters import ItemFilter, check_keys
-from mmdemo.records import (
-    CAPTION_KEY,
-    as_matrix,
-    chroma_name,
-    chunks,
-    record,
-    validate_collection_name,
-)
+from mmdemo.names import validate_collection_name
+from mmdemo.records import CAPTION_KEY, record
 from mmdemo.store.handles import COLLECTION_KEY, HNSW_CONFIGURATION, Handles
+from mmdemo.store.naming import chroma_name
 from mmdemo.store.parts import (
     DIM_KEY,
     CollectionInfo,
@@ -36,6 +32,7 @@ from mmdemo.store.parts import (
     chroma_filter,
     retry_if_stale,
 )
+from mmdemo.vectors import as_matrix
 
 if TYPE_CHECKING:
     from pathlib import Path

@@ -23,8 +23,8 @@ from mmdemo.compat import forget_chroma_system
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
 from mmdemo.errors import MMDemoError, OutOfSpaceError
-from mmdemo.records import parse_url
 from mmdemo.store import space
+from mmdemo.store.url import parse_url
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI

@@ -15,18 +15,18 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mmdemo.chunking import chunks, first_of_each_new
 from mmdemo.compat import is_chroma_not_found
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
 from mmdemo.errors import NotFoundError, OutOfSpaceError, ReadOnlyError
-from mmdemo.records import chroma_name, chunks, first_of_each_new
 from mmdemo.store import space
 from mmdemo.store.client import connect, local_client, read_marker, write_lock
 from mmdemo.store.exact_cache import ExactCache, Rows
+from mmdemo.store.naming import caption_collection_name, chroma_name
 from mmdemo.store.parts import (
     CAPTIONS_OF_KEY,
     DIM_KEY,
-    caption_collection_name,
     check_dimension,
     chroma_filter,
 )

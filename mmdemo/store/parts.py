@@ -78,11 +78,6 @@ def check_dimension(target: Collection, dim: int, collection: str, model: str) -
         )
 
 
-def caption_collection_name(image_collection: str) -> str:
-    """The Chroma name of the caption vectors kept beside an image collection."""
-    return f"{image_collection}-captions"
-
-
 def _date_clause(key: str, op: str, span: Span) -> dict[str, Any]:
     """A date condition on the number stored beside the date (:mod:`mmdemo.dates`): the
     span's start and end bound it, so ``<= 2021-06-01`` takes in that whole day."""

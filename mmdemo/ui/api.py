@@ -23,8 +23,9 @@ import gradio as gr
 from mmdemo.integrations.mcp import admit_tool, expose, is_mcp_call
 from mmdemo.policy import REQUIRED, Request, asked_fields
 from mmdemo.ui.actions import collections, compare, evaluate, search, votes
-from mmdemo.ui.context import POOLED, SEARCH_POOLED, AppContext, no_progress
+from mmdemo.ui.context import AppContext, no_progress
 from mmdemo.ui.media import absolute_urls, request_origin
+from mmdemo.ui.pools import POOLED, SEARCH_POOLED
 from mmdemo.ui.requests import (
     CompareRequest,
     DeleteRequest,

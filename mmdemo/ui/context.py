@@ -1,34 +1,28 @@
 """What every tab and endpoint shares: settings, the store, the start-up work, the visitors.
 
 One :class:`AppContext` per running app. It holds state only; the rules every request
-meets are :mod:`mmdemo.policy`'s, reached through :meth:`AppContext.admit`. Handlers that
-touch models share one bounded pool (:data:`MODEL_POOL`), so a burst of visitors queues
-instead of thrashing the cores; searches have their own, wider pool (:data:`SEARCH_POOL`)
-whose query encodes are batched together.
+meets are :mod:`mmdemo.policy`'s, reached through :meth:`AppContext.admit`; the pools
+events run in are :mod:`mmdemo.ui.pools`', the download area :mod:`mmdemo.ui.downloads`'.
 """
 
 from __future__ import annotations
 
-import os
-import shutil
-import tempfile
 import threading
-import time
-import uuid
 from collections.abc import Callable, Hashable, Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, TypeVar
 
 from mmdemo.config import Settings
-from mmdemo.export import Rows, write_csv
 from mmdemo.policy import Policy, Request
 from mmdemo.tenancy import Limits, Tenancy, Visitor
+from mmdemo.ui.downloads import Downloads
 from mmdemo.ui.media import upload_folder
 
 if TYPE_CHECKING:
     import pandas as pd
 
+    from mmdemo.export import Rows
     from mmdemo.store import Store
     from mmdemo.ui.bootstrap import Bootstrap
 
@@ -44,39 +38,6 @@ def no_progress(*_: object, **__: object) -> None:
 
 #: The query shown, ready to run, on the first screen.
 SAMPLE_QUERY = "a cup of coffee"
-#: How long a results CSV stays in the app's download area (gradio keeps its own copy).
-DOWNLOAD_TTL_S = 600
-#: How often that area is scanned for expired CSVs: a scan stats one folder per search of
-#: the last DOWNLOAD_TTL_S, too much work to repeat on every search of a busy server.
-PRUNE_EVERY_S = 60
-#: The gradio concurrency group of every event that runs a model or writes the store.
-MODEL_POOL = "model-work"
-
-
-def model_pool_size() -> int:
-    """How many model events run at once, over all tabs and the API: one per usable core.
-
-    Measured on 2 busy cores (bench/concurrent_search.py), one slot queued 8 clients worse
-    than two; the bound matters most across events, which each had their own limit before.
-    """
-    cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count()
-    return max(1, cores or 1)
-
-
-#: Event options that put an event in the shared model pool.
-POOLED: dict[str, Any] = {"concurrency_id": MODEL_POOL, "concurrency_limit": model_pool_size()}
-
-#: The gradio concurrency group of searches (page, find-similar and API).
-SEARCH_POOL = "search-work"
-#: Searches admitted at once per core. Their query encodes are micro-batched
-#: (:mod:`mmdemo.search.batch`): searches waiting together share one forward pass, which
-#: they can only do when admitted together; one slot per core left 8 clients queueing.
-SEARCHES_PER_CORE = 4
-#: Event options that put an event in the search pool.
-SEARCH_POOLED: dict[str, Any] = {
-    "concurrency_id": SEARCH_POOL,
-    "concurrency_limit": SEARCHES_PER_CORE * model_pool_size(),
-}
 
 
 @dataclass
@@ -90,11 +51,8 @@ class AppContext:
     policy: Policy = field(init=False, repr=False)
     _store: Store | None = field(default=None, init=False, repr=False)
     _lock: threading.Lock = field(default_factory=threading.Lock, init=False, repr=False)
-    _downloads: Path = field(
-        default_factory=lambda: Path(tempfile.mkdtemp(prefix="mmdemo-ui-")), init=False
-    )
+    _downloads: Downloads = field(default_factory=Downloads, init=False, repr=False)
     _memo: dict[Hashable, tuple[str, Any]] = field(default_factory=dict, init=False, repr=False)
-    _next_prune: float = field(default=0.0, init=False, repr=False)
 
     def __post_init__(self) -> None:
         if self.settings.multiuser:
@@ -169,24 +127,6 @@ class AppContext:
         return value
 
     def write_csv(self, table: pd.DataFrame | Rows, name: str) -> Path:
-        """Save ``table`` as ``name`` (neutralised, see :mod:`mmdemo.export`) in a fresh
-        folder of the app's download area.
-
-        Gradio serves a copy from its own cache, so files older than a few minutes are
-        removed here, every minute or so, to keep the area small on a long-running server.
-        """
-        self._prune_downloads()
-        folder = self._downloads / uuid.uuid4().hex
-        folder.mkdir(parents=True)
-        return write_csv(table, folder / name)
-
-    def _prune_downloads(self) -> None:
-        with self._lock:  # one search claims each scan: two must not prune the same folder
-            now = time.monotonic()
-            if now < self._next_prune:
-                return
-            self._next_prune = now + PRUNE_EVERY_S
-        cutoff = time.time() - DOWNLOAD_TTL_S
-        for folder in self._downloads.iterdir():
-            if folder.stat().st_mtime < cutoff:
-                shutil.rmtree(folder, ignore_errors=True)
+        """Save ``table`` as ``name`` in a fresh folder of the app's download area
+        (:class:`~mmdemo.ui.downloads.Downloads`: neutralised, removed minutes later)."""
+        return self._downloads.write_csv(table, name)

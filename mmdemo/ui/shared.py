@@ -16,8 +16,8 @@ from PIL import Image
 from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError
 from mmdemo.models import registry
+from mmdemo.names import visible_name
 from mmdemo.policy.rules import NO_RERANKER
-from mmdemo.records import visible_name
 from mmdemo.ui.media import shown_file, thumb_url, with_urls
 
 if TYPE_CHECKING:

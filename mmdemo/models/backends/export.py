@@ -26,7 +26,7 @@ from PIL import Image
 from mmdemo.models.backends.graph_model import EMBEDDING, GraphModel
 from mmdemo.models.backends.prep import ENCODING_FIELDS, TOKENIZER_FILE
 from mmdemo.models.lite.backbone import CPU_PASS
-from mmdemo.records import unit_rows
+from mmdemo.vectors import unit_rows
 
 OPSET = 18
 #: Outputs a module may add beside the embedding that are worth keeping (lite's CNN outputs).

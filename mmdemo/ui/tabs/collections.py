@@ -15,7 +15,8 @@ from gradio.events import Dependency
 
 from mmdemo.store import CollectionInfo
 from mmdemo.ui.actions import collections
-from mmdemo.ui.context import POOLED, AppContext
+from mmdemo.ui.context import AppContext
+from mmdemo.ui.pools import POOLED
 from mmdemo.ui.requests import DeleteRequest, IndexRequest, ListRequest
 from mmdemo.ui.shared import PRIVATE, Form, models_dropdown, shows_errors
 from mmdemo.ui.tabs import duplicates

@@ -32,7 +32,8 @@ from mmdemo.ui.actions.compare import (
     reranker_pair,
 )
 from mmdemo.ui.actions.votes import vote
-from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
+from mmdemo.ui.context import SAMPLE_QUERY, AppContext
+from mmdemo.ui.pools import POOLED
 from mmdemo.ui.requests import CompareRequest, ModelRequest, VoteRequest
 from mmdemo.ui.search_view import GRID_JS, shown_image
 from mmdemo.ui.shared import (

@@ -16,7 +16,8 @@ from gradio.events import Dependency
 
 from mmdemo.evaluate.duplicates import DEFAULT_THRESHOLD
 from mmdemo.ui.actions import explore
-from mmdemo.ui.context import POOLED, AppContext
+from mmdemo.ui.context import AppContext
+from mmdemo.ui.pools import POOLED
 from mmdemo.ui.requests import DuplicatesDeleteRequest, DuplicatesRequest
 from mmdemo.ui.shared import PRIVATE, Form, collection_dropdown, served_thumb, shows_errors
 

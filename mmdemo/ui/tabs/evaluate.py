@@ -3,7 +3,7 @@ queries where two set-ups disagree most.
 
 Queries come from an uploaded queries CSV (the ``mmdemo eval`` format) or from the
 collection's own captions. Models not yet indexed are indexed first, with progress.
-The run is model work: it shares the :data:`mmdemo.ui.context.POOLED` pool with indexing and
+The run is model work: it shares the :data:`mmdemo.ui.pools.POOLED` pool with indexing and
 comparing, so a long evaluation never takes every worker. Its API endpoint is ``evaluate``
 in :mod:`mmdemo.ui.api`; both run :func:`mmdemo.ui.actions.evaluate.evaluate`.
 """
@@ -20,7 +20,8 @@ import pandas as pd
 from mmdemo.evaluate.runner import METRIC_COLUMNS, EvalRun
 from mmdemo.policy.rules import NO_RERANKER
 from mmdemo.ui.actions.evaluate import SHOWN_QUERIES, evaluate
-from mmdemo.ui.context import POOLED, AppContext
+from mmdemo.ui.context import AppContext
+from mmdemo.ui.pools import POOLED
 from mmdemo.ui.requests import EvaluateRequest, PairRequest
 from mmdemo.ui.shared import (
     PRIVATE,

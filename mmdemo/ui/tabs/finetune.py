@@ -13,7 +13,8 @@ from gradio.events import Dependency
 
 from mmdemo.policy.rules import NO_RERANKER
 from mmdemo.ui.actions.finetune import TABLE_COLUMNS, finetune
-from mmdemo.ui.context import POOLED, AppContext
+from mmdemo.ui.context import AppContext
+from mmdemo.ui.pools import POOLED
 from mmdemo.ui.requests import FinetuneRequest
 from mmdemo.ui.shared import (
     PRIVATE,

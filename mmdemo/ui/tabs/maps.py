@@ -24,7 +24,8 @@ from mmdemo.present.map_canvas import MAP_CSS, MAP_JS, SELECTED_ELEMENT_ID
 from mmdemo.ui import events
 from mmdemo.ui.actions import explore
 from mmdemo.ui.actions.explore import Mapped
-from mmdemo.ui.context import POOLED, SAMPLE_QUERY, AppContext
+from mmdemo.ui.context import SAMPLE_QUERY, AppContext
+from mmdemo.ui.pools import POOLED
 from mmdemo.ui.requests import MapRequest, MapSimilarRequest
 from mmdemo.ui.shared import (
     PRIVATE,

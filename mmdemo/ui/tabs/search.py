@@ -24,7 +24,8 @@ from mmdemo.search.hybrid import CAPTION_WEIGHT
 from mmdemo.search.lexical_fusion import LEXICAL_WEIGHT
 from mmdemo.ui import events
 from mmdemo.ui.actions import search
-from mmdemo.ui.context import POOLED, SAMPLE_QUERY, SEARCH_POOLED, AppContext
+from mmdemo.ui.context import SAMPLE_QUERY, AppContext
+from mmdemo.ui.pools import POOLED, SEARCH_POOLED
 from mmdemo.ui.requests import (
     ModelRequest,
     PickRequest,
