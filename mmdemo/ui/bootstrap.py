@@ -179,7 +179,7 @@ class Bootstrap:
         """Where visitors are served, rewrite stored copies that still carry GPS."""
         from mmdemo.ingest.rescrub import scrub_stored_copies
 
-        rewritten = scrub_stored_copies(self._settings)
+        rewritten = scrub_stored_copies(self._settings, runtime=self.runtime)
         if rewritten:
             log.info("removed GPS and private metadata from %d stored copies", rewritten)
 
