@@ -72,13 +72,15 @@ def main(argv: Sequence[str] | None = None) -> int:
         os.environ["HF_HOME"] = str(deployment.hf_home)
     os.environ["GRADIO_ANALYTICS_ENABLED"] = "False"
     from mmdemo.demos import plan_demos
+    from mmdemo.runtime import APP_MODEL_IDLE_S, Runtime
     from mmdemo.ui.bootstrap import Bootstrap
     from mmdemo.ui.context import AppContext
     from mmdemo.ui.layout import build_app, launch
 
     plan = None if args.no_demo else plan_demos(settings.demo_sources, args.demo_dir)
-    boot = Bootstrap(settings, plan, args.model, tell=_terminal)
-    ctx = AppContext(settings, boot, deployment.notes)
+    runtime = Runtime.for_settings(settings, APP_MODEL_IDLE_S)
+    boot = Bootstrap(settings, plan, args.model, tell=_terminal, runtime=runtime)
+    ctx = AppContext(settings, boot, deployment.notes, runtime)
     launch(build_app(ctx), ctx, deployment.host, deployment.port)
     return 0
 

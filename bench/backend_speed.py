@@ -100,10 +100,10 @@ def _least_cosine(vectors: np.ndarray, reference: np.ndarray) -> float:
 
 
 def _query_ms(embedder: Any) -> float:
-    from mmdemo.models.threads import single_query
+    from mmdemo.runtime import default_runtime
 
     times = []
-    with single_query():
+    with default_runtime().threads.single_query():
         for query in QUERIES:
             start = time.perf_counter()
             embedder.encode_texts([query])

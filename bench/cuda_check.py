@@ -79,13 +79,14 @@ def check_encoding(settings: Settings, tmp: Path, count: int) -> None:
     import numpy as np
 
     from bench.perf_ingest import build_vit_b32
-    from mmdemo.models.loading import clear_cache, load_embedder
+    from mmdemo.models.loading import load_embedder
+    from mmdemo.runtime import default_runtime
 
     folder = build_vit_b32(tmp / "vit-b32")
     images = [Image.open(p).convert("RGB") for p in _images(tmp / "enc", count, 224)]
     found: dict[str, tuple[float, np.ndarray]] = {}
     for precision in ("fp32", "bf16"):
-        clear_cache()
+        default_runtime().models.clear()
         embedder = load_embedder(str(folder), replace(settings, precision=precision))
         embedder.encode_images(images[:32])
         rates = []

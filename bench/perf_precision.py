@@ -56,10 +56,10 @@ def neighbour_agreement(reference: np.ndarray, other: np.ndarray, k: int = NEIGH
 
 def speed(handles: dict[str, Any], images: list[Image.Image], repeats: int) -> dict[str, Any]:
     """Images/s and queries/s of each precision, and their ratios to fp32."""
-    from mmdemo.models.threads import single_query
+    from mmdemo.runtime import default_runtime
 
     def queries(handle: Any) -> None:
-        with single_query():
+        with default_runtime().threads.single_query():
             for query in QUERIES:
                 handle.encode_texts([query])
 
@@ -127,7 +127,8 @@ def measure(
     from bench.ingest_scaling import make_images
     from mmdemo.config import Settings
     from mmdemo.ingest.images import decode_image, fit_for_models
-    from mmdemo.models.loading import clear_cache, load_embedder
+    from mmdemo.models.loading import load_embedder
+    from mmdemo.runtime import default_runtime
 
     with tempfile.TemporaryDirectory() as tmp:
         folder = Path(tmp) / "images"
@@ -143,7 +144,7 @@ def measure(
             "speed": speed(handles, images, repeats),
             "quality": quality(handles, corpora, with_relevance),
         }
-    clear_cache()
+    default_runtime().models.clear()
     print(json.dumps(result), flush=True)
     return result
 

@@ -11,7 +11,7 @@ On a collection of the demo photos plus transformed copies (56 images, indexed w
   :meth:`mmdemo.embed.Embedder.encode_texts` (the same vectors without ``encode``'s
   per-call set-up);
 - a single text-query encode and a reranked search with 1 torch thread vs the default
-  (by setting what :func:`mmdemo.models.threads.single_query` uses).
+  (by setting what the runtime's ``threads.single_query`` uses).
 
 ``run(quick)`` returns the figures as a dict (``bench/perf.py`` imports it);
 ``python -m bench.perf_rerank [--quick] [--out FILE]`` prints them as JSON.
@@ -80,13 +80,14 @@ def run(quick: bool = False) -> dict[str, Any]:
 
     from mmdemo.config import Settings
     from mmdemo.ingest.indexer import index_paths
-    from mmdemo.models import threads as threads_module
-    from mmdemo.models.loading import clear_cache, load_embedder, load_reranker
+    from mmdemo.models.loading import load_embedder, load_reranker
+    from mmdemo.runtime import default_runtime
     from mmdemo.search.engine import search, warm_up
     from mmdemo.search.query import Query
     from mmdemo.store import Store
 
     repeats = 3 if quick else 9
+    governor = default_runtime().threads  # the searches' (their Store passes none)
     root = Path(tempfile.mkdtemp(prefix="perf-rerank-"))
     try:
         make_images(root / "images")
@@ -115,7 +116,7 @@ def run(quick: bool = False) -> dict[str, Any]:
             return action
 
         def cold_first(warm: bool) -> dict[str, float]:
-            clear_cache()
+            default_runtime().models.clear()
             if warm:
                 warm_up(
                     collection=COLLECTION,
@@ -142,25 +143,25 @@ def run(quick: bool = False) -> dict[str, Any]:
         default_threads = torch.get_num_threads()
 
         def encode_one() -> object:
-            with threads_module.single_query():
+            with governor.single_query():
                 return embedder.encode_texts(["a space rocket"])
 
         def library_encode_one() -> object:
             # sentence-transformers' own encode, which encode_texts no longer calls.
-            with threads_module.single_query(), embedder.inference():
+            with governor.single_query(), embedder.inference():
                 return embedder.model.encode(["a space rocket"])
 
         query_encode = timed(encode_one, repeats * 3)
         library_encode = timed(library_encode_one, repeats * 3)
-        chosen = threads_module.SINGLE_QUERY_THREADS
+        chosen = governor.threads
         threads: dict[str, Any] = {}
         for count in sorted({1, default_threads}):
-            threads_module.SINGLE_QUERY_THREADS = count
+            governor.threads = count
             threads[str(count)] = {
                 "text_encode": timed(encode_one, repeats * 3),
                 "reranked_search": timed(one(RERANKER), repeats),
             }
-        threads_module.SINGLE_QUERY_THREADS = chosen
+        governor.threads = chosen
         return {
             "images": len(list((root / "images").iterdir())),
             "repeats": repeats,

@@ -20,6 +20,7 @@ from mmdemo.errors import MMDemoError, TooSlowError
 from mmdemo.evaluate.command import add_parsers as add_evaluate
 from mmdemo.finetune.command import add_parser as add_finetune
 from mmdemo.models.threads import wait_passively
+from mmdemo.runtime import CLI_MODEL_IDLE_S, Runtime
 from mmdemo.search.hybrid import CAPTION_WEIGHT
 from mmdemo.search.lexical_fusion import LEXICAL_WEIGHT
 
@@ -30,12 +31,12 @@ def _print_json(value: Any) -> None:
     print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
 
 
-def _models_or_default(names: list[str] | None, settings: Settings) -> list[str]:
+def _models_or_default(names: list[str] | None, settings: Settings, runtime: Runtime) -> list[str]:
     if names:
         return names
     from mmdemo.models.loading import default_embedder
 
-    name, why = default_embedder(settings)
+    name, why = default_embedder(settings, runtime)
     print(why, file=sys.stderr)
     return [name]
 
@@ -62,7 +63,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
 
     for given in filter(is_hub_id, args.paths):
         check_hub_id(given)  # before the store opens or a model loads
-    models = _models_or_default(args.model, settings)
+    models = _models_or_default(args.model, settings, args.runtime)
     update, close = _progress_bar(enabled=not args.json and sys.stderr.isatty())
     try:
         report = index_paths(
@@ -70,7 +71,7 @@ def cmd_index(args: argparse.Namespace, settings: Settings) -> int:
             collection=args.collection,
             models=models,
             settings=settings,
-            store=Store(settings),
+            store=Store(settings, args.runtime),
             captions=args.captions,
             dataset=DatasetOptions(args.split, args.image_column, args.caption_column, args.limit),
             progress=update,
@@ -117,7 +118,7 @@ def cmd_search(args: argparse.Namespace, settings: Settings) -> int:
         lexical_weight=args.lexical_weight,
     )
     query.validate()
-    store = Store(settings)
+    store = Store(settings, args.runtime)
     model = args.model or indexed_model(store, args.collection)
     if args.yes:
         settings = replace(settings, rerank_budget_s=math.inf)
@@ -172,7 +173,7 @@ def cmd_list(args: argparse.Namespace, settings: Settings) -> int:
     """List collections with image counts per model."""
     from mmdemo.store import Store
 
-    infos = Store(settings).collections()
+    infos = Store(settings, args.runtime).collections()
     if args.json:
         _print_json([{"collection": i.name, "images": i.images, "models": i.models} for i in infos])
         return 0
@@ -205,7 +206,7 @@ def cmd_delete(args: argparse.Namespace, settings: Settings) -> int:
     demo = args.collection.startswith(PREFIX)
     if not args.id and demo and not _confirmed(args, question):
         return 1
-    store = Store(settings)
+    store = Store(settings, args.runtime)
     if args.id:
         removed = delete_items(settings, store, args.collection, args.id)
         message = f"deleted {removed} item(s) from {args.collection}"
@@ -224,7 +225,7 @@ def cmd_gc(args: argparse.Namespace, settings: Settings) -> int:
     from mmdemo.manage import sweep_orphans
     from mmdemo.store import Store
 
-    orphans = sweep_orphans(settings, Store(settings), apply=args.apply)
+    orphans = sweep_orphans(settings, Store(settings, args.runtime), apply=args.apply)
     names = [str(path.relative_to(settings.data_dir)) for path in orphans]
     scrubbed = _scrub_copies(settings, apply=args.apply) if args.scrub else None
     if args.json:
@@ -413,6 +414,7 @@ def main(argv: Sequence[str] | None = None) -> int:
             precision=args.precision,
             backend=args.backend,
         )
+        args.runtime = Runtime.for_settings(settings, CLI_MODEL_IDLE_S)  # every handler's
         handler: Handler = args.handler
         return handler(args, settings)
     except MMDemoError as exc:

@@ -62,6 +62,19 @@ def _positive_seconds(name: str, value: str | None, default: float) -> float:
     return number
 
 
+def _idle_seconds(name: str, value: str | None) -> float | None:
+    """Seconds of 0 (never) or more, or None when ``value`` is unset."""
+    if not value:
+        return None
+    try:
+        number = float(value)
+    except ValueError:
+        number = -1.0
+    if not 0 <= number < float("inf"):
+        raise InputError(f"{name} must be a number of seconds, 0 or more, got {value!r}.")
+    return number
+
+
 MB = 1024 * 1024
 
 
@@ -158,6 +171,9 @@ class Settings:
     rerank_budget_s: float = RERANK_BUDGET_S
     #: Whether the web app also serves its API as MCP tools (``MMDEMO_MCP``, ``--mcp``).
     mcp: bool = False
+    #: Seconds a loaded model nobody uses stays loaded (``MMDEMO_MODEL_IDLE_S``; 0: forever);
+    #: None: the entry point's default (mmdemo/runtime.py: the app 900, the CLI never).
+    model_idle_s: float | None = None
 
     @classmethod
     def from_env(cls, **overrides: Any) -> Settings:
@@ -190,6 +206,7 @@ class Settings:
                 "MMDEMO_RERANK_BUDGET_S", env.get("MMDEMO_RERANK_BUDGET_S"), RERANK_BUDGET_S
             ),
             mcp=is_set(env.get("MMDEMO_MCP")),
+            model_idle_s=_idle_seconds("MMDEMO_MODEL_IDLE_S", env.get("MMDEMO_MODEL_IDLE_S")),
         )
         given = {k: v for k, v in overrides.items() if v is not None}
         for folder in ("data_dir", "graph_cache"):

@@ -2,8 +2,9 @@
 
 The store forgets the vectors; the image copies, thumbnails and stored reranker features
 go too unless another collection still shows them (all are shared by content hash).
-Deleting and sweeping wait for any indexing (in any process sharing the data dir) to
-finish, so a copy saved for an item not yet stored is never taken for an orphan.
+Deleting and sweeping wait for any indexing (in any process sharing the data dir, and the
+store's runtime's in this one) to finish, so a copy saved for an item not yet stored is
+never taken for an orphan.
 """
 
 from __future__ import annotations
@@ -13,7 +14,7 @@ from pathlib import Path
 from typing import Any
 
 from mmdemo.config import Settings
-from mmdemo.ingest.copies import FILES, THUMB_SUFFIX, image_path, thumb_path
+from mmdemo.ingest.copies import THUMB_SUFFIX, image_path, thumb_path
 from mmdemo.rerank_features import remove_rows, unreferenced_rows
 from mmdemo.store import Store
 from mmdemo.text import persist as lexical
@@ -33,7 +34,7 @@ def _remove_files(
 
 def delete_collection(settings: Settings, store: Store, collection: str) -> int:
     """Delete a collection with every model's index; returns how many images it held."""
-    with FILES.deleting(settings):
+    with store.runtime.files.deleting(settings):
         doomed = store.items(collection)
         removed = store.delete_collection(collection)
         _remove_files(settings, store, doomed)
@@ -44,7 +45,7 @@ def delete_collection(settings: Settings, store: Store, collection: str) -> int:
 def delete_items(settings: Settings, store: Store, collection: str, ids: Sequence[str]) -> int:
     """Delete some items of a collection from every model's index; returns how many existed."""
     wanted = set(ids)
-    with FILES.deleting(settings):
+    with store.runtime.files.deleting(settings):
         doomed = [(i, meta) for i, meta in store.items(collection) if i in wanted]
         removed = store.delete_items(collection, ids)
         _remove_files(settings, store, doomed)
@@ -95,7 +96,7 @@ def sweep_orphans(settings: Settings, store: Store, *, apply: bool = False) -> l
     and the database is compacted; without, this is a dry run. A file that any item of
     any collection refers to is never listed. Waits for ingests in every process first.
     """
-    with FILES.deleting(settings):
+    with store.runtime.files.deleting(settings):
         copies, ids, names = _referenced(store)
         orphans = [*_orphans(settings, copies, ids, names), *store.unused_files()]
         if apply:

@@ -47,6 +47,19 @@ def tiny_reranker_dir(tmp_path_factory: pytest.TempPathFactory) -> Path:
     return build_tiny_vlm_reranker(tmp_path_factory.mktemp("tiny-reranker"))
 
 
+# --- runtime (owner: test_runtime.py) ------------------------------------------------------
+# A test's own loaded models, text batcher, thread governor, Chroma clients and files lock,
+# instead of clearing or patching the process default's.
+
+
+@pytest.fixture
+def runtime() -> Any:
+    """A fresh :class:`mmdemo.runtime.Runtime` (no model loaded yet; models never expire)."""
+    from mmdemo.runtime import Runtime
+
+    return Runtime()
+
+
 # --- Chroma server (owner: test_store.py) --------------------------------------------------
 # A real `chroma run` on a free local port, started once per session and stopped after it.
 

@@ -12,6 +12,7 @@ import logging
 import os
 import subprocess
 import sys
+from collections.abc import Callable
 from pathlib import Path
 
 import numpy as np
@@ -24,6 +25,7 @@ from mmdemo.embed import Embedder
 from mmdemo.models import loading
 from mmdemo.models.backends import cache, export
 from mmdemo.models.backends.graph_model import GraphModel
+from mmdemo.runtime import Runtime
 
 ROOT = Path(__file__).resolve().parents[1]
 PHOTOS = PHOTOS_DIR
@@ -44,23 +46,29 @@ def odd_images() -> list[Image.Image]:
     return [Image.fromarray(rng.integers(0, 256, (h, w, 3), dtype=np.uint8)) for w, h in sizes]
 
 
-def load(name: str | Path, backend: str, graphs: Path | None = None, **extra: str) -> Embedder:
-    settings = Settings.from_env(backend=backend, graph_cache=graphs, **extra)
-    return loading.load_embedder(str(name), settings)
+#: ``load(name, backend, graphs=None, **settings)``: the embedder on that backend, loaded
+#: into the test's own runtime (a cached model would keep graphs of another test's folder).
+Load = Callable[..., Embedder]
+
+
+@pytest.fixture
+def load(runtime: Runtime) -> Load:
+    def loaded(
+        name: str | Path, backend: str, graphs: Path | None = None, **extra: str
+    ) -> Embedder:
+        settings = Settings.from_env(backend=backend, graph_cache=graphs, **extra)
+        return loading.load_embedder(str(name), settings, runtime)
+
+    return loaded
 
 
 def least_cosine(first: np.ndarray, second: np.ndarray) -> float:
     return float(np.min(np.sum(first * second, axis=1)))
 
 
-@pytest.fixture(autouse=True)
-def fresh_models() -> None:
-    loading.clear_cache()
-
-
 @pytest.mark.parametrize("backend", GRAPHS)
 @pytest.mark.parametrize("model", ["lite", "lite-b2"])
-def test_lite_vectors_match_torch_on_real_weights(model: str, backend: str) -> None:
+def test_lite_vectors_match_torch_on_real_weights(model: str, backend: str, load: Load) -> None:
     graphs, torch = load(model, backend), load(model, "torch")
     assert (graphs.backend, torch.backend) == (backend, "torch")
     assert isinstance(graphs.model, GraphModel)
@@ -72,7 +80,7 @@ def test_lite_vectors_match_torch_on_real_weights(model: str, backend: str) -> N
 @pytest.mark.parametrize("backend", GRAPHS)
 @pytest.mark.parametrize("fixture", ["tiny_clip_dir", "tiny_siglip_dir"])
 def test_tiny_transformers_match_torch(
-    fixture: str, backend: str, request: pytest.FixtureRequest
+    fixture: str, backend: str, request: pytest.FixtureRequest, load: Load
 ) -> None:
     folder = request.getfixturevalue(fixture)
     graphs, torch = load(folder, backend), load(folder, "torch")
@@ -85,7 +93,7 @@ def test_tiny_transformers_match_torch(
 
 
 def test_a_cached_set_is_reused_by_another_process_without_torch(
-    tiny_clip_dir: Path, tmp_path: Path
+    tiny_clip_dir: Path, tmp_path: Path, load: Load
 ) -> None:
     expected = load(tiny_clip_dir, "onnx", tmp_path).encode_texts(TEXTS)
     script = (
@@ -109,15 +117,19 @@ def test_a_cached_set_is_reused_by_another_process_without_torch(
 
 
 def test_sets_are_rebuilt_when_the_key_changes(
-    tiny_clip_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_clip_dir: Path,
+    tmp_path: Path,
+    monkeypatch: pytest.MonkeyPatch,
+    load: Load,
+    runtime: Runtime,
 ) -> None:
     load(tiny_clip_dir, "onnx", tmp_path)
     first = sorted(p for p in tmp_path.glob("*/fp32-*"))
     assert len(first) == 1 and (first[0] / cache.MANIFEST).is_file()
-    loading.clear_cache()
+    runtime.models.clear()
     load(tiny_clip_dir, "openvino", tmp_path)  # the same set serves every runtime
     assert sorted(tmp_path.glob("*/fp32-*")) == first
-    loading.clear_cache()
+    runtime.models.clear()
     monkeypatch.setattr(cache, "FORMAT", cache.FORMAT + 1)
     load(tiny_clip_dir, "onnx", tmp_path)
     second = sorted(tmp_path.glob("*/fp32-*"))
@@ -165,6 +177,7 @@ def test_an_export_failure_runs_on_torch_with_one_line(
     tmp_path: Path,
     monkeypatch: pytest.MonkeyPatch,
     caplog: pytest.LogCaptureFixture,
+    load: Load,
 ) -> None:
     def fail(*args: object) -> None:
         raise export.ExportError("its tokenizer could not be replayed")
@@ -180,12 +193,16 @@ def test_an_export_failure_runs_on_torch_with_one_line(
 
 
 def test_a_broken_cached_set_is_exported_again(
-    tiny_clip_dir: Path, tmp_path: Path, caplog: pytest.LogCaptureFixture
+    tiny_clip_dir: Path,
+    tmp_path: Path,
+    caplog: pytest.LogCaptureFixture,
+    load: Load,
+    runtime: Runtime,
 ) -> None:
     expected = load(tiny_clip_dir, "onnx", tmp_path).encode_texts(TEXTS)
     (graph,) = tmp_path.glob("*/fp32-*/text.onnx")
     graph.write_bytes(b"not a graph")
-    loading.clear_cache()
+    runtime.models.clear()
     with caplog.at_level(logging.WARNING, logger="mmdemo.models"):
         embedder = load(tiny_clip_dir, "onnx", tmp_path)
     assert embedder.backend == "onnx" and "could not be opened" in caplog.text
@@ -203,7 +220,7 @@ def test_replayed_preprocessing_is_checked(tiny_clip_dir: Path, tmp_path: Path) 
         export.check_replay(raw, GraphModel(tmp_path, manifest, "onnx"))
 
 
-def test_int8_graphs_are_refused_with_the_measured_reason(tiny_clip_dir: Path) -> None:
+def test_int8_graphs_are_refused_with_the_measured_reason(tiny_clip_dir: Path, load: Load) -> None:
     from mmdemo.errors import InputError
 
     with pytest.raises(InputError, match=r"int8 on onnx is not offered .* offline split"):
@@ -212,7 +229,7 @@ def test_int8_graphs_are_refused_with_the_measured_reason(tiny_clip_dir: Path) -
 
 
 def test_int8_graphs_of_a_transformer(
-    tiny_clip_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch
+    tiny_clip_dir: Path, tmp_path: Path, monkeypatch: pytest.MonkeyPatch, load: Load
 ) -> None:
     """What the relevance bench measures when it offers them (mmdemo/models/backends/choice.py)."""
     import onnx
@@ -228,7 +245,7 @@ def test_int8_graphs_of_a_transformer(
     assert least_cosine(embedder.encode_texts(TEXTS), torch.encode_texts(TEXTS)) >= 0.95
 
 
-def test_lite_rows_stored_from_graphs_equal_the_rerankers(tmp_path: Path) -> None:
+def test_lite_rows_stored_from_graphs_equal_the_rerankers(tmp_path: Path, load: Load) -> None:
     """Indexing on graphs stores the lite reranker's rows without loading it: the same rows."""
     from mmdemo.ingest.embedding import embed_at_index
     from mmdemo.models.loading import load_reranker

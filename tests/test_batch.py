@@ -14,6 +14,7 @@ import pytest
 from mmdemo.config import Settings
 from mmdemo.embed import Embedder
 from mmdemo.ingest.indexer import index_paths
+from mmdemo.runtime import Runtime
 from mmdemo.search import batch
 from mmdemo.search.batch import Coalescer
 from mmdemo.search.engine import search
@@ -178,10 +179,10 @@ QUERIES = [
 
 
 def test_concurrent_searches_return_what_single_searches_return(
-    tmp_path: Path, tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch
+    tmp_path: Path, tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch, runtime: Runtime
 ) -> None:
     settings = Settings(data_dir=tmp_path / "data", device="cpu")
-    store = Store(settings)
+    store = Store(settings, runtime)
     photos = write_images(tmp_path / "photos", COLOURS)
     model = str(tiny_clip_dir)
     index_paths([photos], collection="colours", models=[model], settings=settings, store=store)
@@ -193,7 +194,7 @@ def test_concurrent_searches_return_what_single_searches_return(
     alone = [run(query) for query in QUERIES]
 
     coalescer: Coalescer[str, np.ndarray] = Coalescer(gather_s=0)
-    monkeypatch.setattr(batch, "_TEXTS", coalescer)
+    runtime.texts = coalescer
     batches: list[int] = []
     release = threading.Event()
     original = Embedder.encode_texts

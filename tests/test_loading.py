@@ -20,6 +20,7 @@ from mmdemo.models.registry import (
     presets,
     resolve,
 )
+from mmdemo.runtime import Runtime
 
 
 @pytest.fixture
@@ -66,14 +67,13 @@ def test_empty_name_is_refused() -> None:
 
 
 def test_loaded_models_are_cached_and_bounded(
-    tiny_clip_dir: Path, tiny_siglip_dir: Path, tmp_path: Path
+    tiny_clip_dir: Path, tiny_siglip_dir: Path, tmp_path: Path, runtime: Runtime
 ) -> None:
-    loading.clear_cache()
     settings = Settings(data_dir=tmp_path, device="cpu", max_models=1)
-    first = loading.load_embedder(str(tiny_clip_dir), settings)
-    assert loading.load_embedder(str(tiny_clip_dir), settings) is first
-    loading.load_embedder(str(tiny_siglip_dir), settings)
-    assert loading.load_embedder(str(tiny_clip_dir), settings) is not first
+    first = loading.load_embedder(str(tiny_clip_dir), settings, runtime)
+    assert loading.load_embedder(str(tiny_clip_dir), settings, runtime) is first
+    loading.load_embedder(str(tiny_siglip_dir), settings, runtime)
+    assert loading.load_embedder(str(tiny_clip_dir), settings, runtime) is not first
 
 
 def test_embeddings_are_unit_vectors_per_modality(tiny_clip_dir: Path, settings: Settings) -> None:
@@ -92,13 +92,13 @@ def test_prepared_batches_embed_as_sentence_transformers_encodes(
     settings: Settings,
     request: pytest.FixtureRequest,
     monkeypatch: pytest.MonkeyPatch,
+    runtime: Runtime,
 ) -> None:
     """Images (prepared by the indexer's producer thread) and texts are embedded through
     encode_prepared, not encode; the vectors must equal sentence-transformers' own encode,
     across more than one batch."""
     folder = str(request.getfixturevalue(fixture))
-    loading.forget(folder)
-    embedder = loading.load_embedder(folder, settings)
+    embedder = loading.load_embedder(folder, settings, runtime)
     # Loaded for inference: no module trains (encode() would set this on every call).
     assert not any(module.training for module in embedder.model.modules())
     rng = np.random.default_rng(5)
@@ -194,41 +194,38 @@ def test_only_our_own_module_classes_are_trusted(tmp_path: Path, settings: Setti
 
 
 def test_out_of_memory_is_named(
-    settings: Settings, tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch, runtime: Runtime
 ) -> None:
     import torch
 
     def no_memory(*args: object, **kwargs: object) -> None:
         raise torch.OutOfMemoryError("CUDA out of memory. Tried to allocate 2.00 GiB")
 
-    loading.clear_cache()
     monkeypatch.setattr(loading, "_construct", no_memory)
     with pytest.raises(ModelLoadError, match=r"tiny-clip.*out of memory"):
-        loading.load_embedder(str(tiny_clip_dir), settings)
+        loading.load_embedder(str(tiny_clip_dir), settings, runtime)
 
 
 def test_a_cached_hub_model_that_fails_says_why_not_cache(
-    settings: Settings, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, monkeypatch: pytest.MonkeyPatch, runtime: Runtime
 ) -> None:
     import torch
 
     def no_memory(*args: object, **kwargs: object) -> None:
         raise torch.OutOfMemoryError("CUDA out of memory.")
 
-    loading.clear_cache()
     monkeypatch.setattr(loading, "_construct", no_memory)
     with pytest.raises(ModelLoadError, match="clip-b32': out of memory") as info:
-        loading.load_embedder("clip-b32", settings)
+        loading.load_embedder("clip-b32", settings, runtime)
     assert "cache" not in str(info.value)
 
 
 def test_a_slow_load_does_not_block_other_models(
-    settings: Settings, tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch
+    settings: Settings, tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch, runtime: Runtime
 ) -> None:
     import threading
 
-    loading.clear_cache()
-    cached = loading.load_embedder(str(tiny_clip_dir), settings)
+    cached = loading.load_embedder(str(tiny_clip_dir), settings, runtime)
     entered, release = threading.Event(), threading.Event()
     real_construct = loading._construct
 
@@ -242,14 +239,14 @@ def test_a_slow_load_does_not_block_other_models(
 
     def load_slow() -> None:
         with pytest.raises(ModelLoadError):  # released, it then fails offline
-            loading.load_embedder("slow-org/slow-model", settings)
+            loading.load_embedder("slow-org/slow-model", settings, runtime)
 
     slow_load = threading.Thread(target=load_slow)
     slow_load.start()
     assert entered.wait(30)
     got: list[Any] = []
     other = threading.Thread(
-        target=lambda: got.append(loading.load_embedder(str(tiny_clip_dir), settings))
+        target=lambda: got.append(loading.load_embedder(str(tiny_clip_dir), settings, runtime))
     )
     other.start()
     other.join(30)

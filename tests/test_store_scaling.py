@@ -19,7 +19,7 @@ from mmdemo.errors import NotFoundError
 from mmdemo.exact import ExactIndex
 from mmdemo.filters import ItemFilter
 from mmdemo.store import HNSW_CONFIGURATION, Store
-from mmdemo.store.client import read_marker, write_lock
+from mmdemo.store.client import Clients
 from mmdemo.store.naming import chroma_name
 
 MODEL = "lite"
@@ -154,11 +154,12 @@ def test_cached_handles_follow_changes_by_another_process(settings: Settings) ->
 
 
 def test_the_change_marker_is_seen_after_every_write(settings: Settings) -> None:
-    assert read_marker(settings) == ""
+    clients = Clients()
+    assert clients.read_marker(settings) == ""
     for _ in range(40):  # rapid writes: same clock tick, recycled inodes
-        with write_lock(settings) as markers:
-            assert read_marker(settings) == markers.during != markers.before
-        assert read_marker(settings) == markers.after
+        with clients.write_lock(settings) as markers:
+            assert clients.read_marker(settings) == markers.during != markers.before
+        assert clients.read_marker(settings) == markers.after
 
 
 def test_new_collections_get_the_new_build_and_old_ones_keep_theirs(settings: Settings) -> None:

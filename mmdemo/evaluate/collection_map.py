@@ -94,7 +94,7 @@ def compute_map(store: Store, settings: Settings, collection: str, model: str) -
     labels = cluster(vectors)
     texts = [item_text(metadata.get(i, {})) for i in ids]
     names = name_clusters(
-        texts, vectors, labels, lambda: _guess_words(load_embedder(model, settings))
+        texts, vectors, labels, lambda: _guess_words(load_embedder(model, settings, store.runtime))
     )
     points = [
         MapPoint(

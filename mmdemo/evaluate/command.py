@@ -103,7 +103,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     from mmdemo.evaluate.runner import evaluate
     from mmdemo.store import Store
 
-    store = Store(settings)
+    store = Store(settings, args.runtime)
     table = evaluate(
         collection=args.collection,
         queries_csv=args.queries,
@@ -145,7 +145,7 @@ def cmd_map(args: argparse.Namespace, settings: Settings) -> int:
     from mmdemo.store import Store
 
     map_format(args.out)
-    store = Store(settings)
+    store = Store(settings, args.runtime)
     model = args.model or indexed_model(store, args.collection)
     found = collection_map(store, settings, args.collection, model)
     save_map(found, args.out, settings)
@@ -181,7 +181,7 @@ def cmd_duplicates(args: argparse.Namespace, settings: Settings) -> int:
     from mmdemo.search.engine import indexed_model
     from mmdemo.store import Store
 
-    store = Store(settings)
+    store = Store(settings, args.runtime)
     model = args.model or indexed_model(store, args.collection)
     threshold = DEFAULT_THRESHOLD if args.threshold is None else args.threshold
     groups = find_duplicates(store, args.collection, model, threshold)
@@ -237,7 +237,7 @@ def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
     from mmdemo.search.query import Query
     from mmdemo.store import Store
 
-    store = Store(settings)
+    store = Store(settings, args.runtime)
     if not store.models(args.collection):
         raise NotFoundError(f"Collection {args.collection!r} does not exist.")
     if args.index_missing:

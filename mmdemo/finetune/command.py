@@ -66,7 +66,9 @@ def cmd_finetune(args: argparse.Namespace, settings: Settings) -> int:
             extra = f" loss {loss:.4f}" if loss is not None else ""
             print(f"\r{stage}: {done}/{total}{extra}   ", end="", file=sys.stderr, flush=True)
 
-    result = finetune(request, settings=settings, store=Store(settings), progress=report)
+    result = finetune(
+        request, settings=settings, store=Store(settings, args.runtime), progress=report
+    )
     output = result.to_json()
     if args.json:
         print(json.dumps(output, indent=2, default=str))

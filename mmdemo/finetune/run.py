@@ -136,7 +136,7 @@ def finetune(
         )
     trained = run_training(job, lambda step, total, loss: progress("train", step, total, loss))
     log = trained.log
-    forget(str(out))
+    forget(str(out), store.runtime)
     model_key = resolve(str(out), "embedder").key
     store.drop_model(collection, model_key)
     index_existing(

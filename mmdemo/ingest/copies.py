@@ -1,20 +1,17 @@
 """Where indexed images live: a copy of each original and a thumbnail, named by content hash.
 
-Results are shown from these copies, so they survive whatever happens to the upload.
+Results are shown from these copies, so they survive whatever happens to the upload. The
+lock that keeps removers off files an ingest is about to record is
+:class:`mmdemo.ingest.files_lock.FilesLock`.
 """
 
 from __future__ import annotations
 
 import os
 import tempfile
-import threading
-import uuid
-from collections.abc import Callable, Iterator
-from contextlib import contextmanager
+from collections.abc import Callable
 from pathlib import Path
 from typing import Any
-
-from filelock import FileLock
 
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
@@ -24,82 +21,6 @@ from mmdemo.ingest.images import DecodedImage, make_thumbnail
 from mmdemo.store.space import OUT_OF_SPACE, is_out_of_space
 
 THUMB_SUFFIX = ".jpg"
-INGEST_LOCK_PREFIX = "ingest-"
-
-
-class FilesLock:
-    """Indexing runs share the stored files; removing files waits until none is running.
-
-    An indexer saves a copy before the store records its item; a delete or a sweep in
-    between would see no reference and remove it. So removing waits for every ingest, in
-    this process (a condition) and in any other process sharing the data dir: each ingest
-    holds a lock file of its own under ``locks/`` for its whole run, and a remover holds
-    ``locks/files.lock`` (which new ingests pass through) while it waits for those to end.
-    A lock file whose process died (kill -9) is free at once: the OS drops its lock.
-    """
-
-    def __init__(self) -> None:
-        self._changed = threading.Condition()
-        self._indexing = 0
-        self._deleting = False
-
-    @contextmanager
-    def indexing(self, settings: Settings) -> Iterator[None]:
-        """Held for a whole ingest; any number at once."""
-        with self._changed:
-            self._changed.wait_for(lambda: not self._deleting)
-            self._indexing += 1
-        try:
-            with _registered_ingest(settings):
-                yield
-        finally:
-            with self._changed:
-                self._indexing -= 1
-                self._changed.notify_all()
-
-    @contextmanager
-    def deleting(self, settings: Settings) -> Iterator[None]:
-        """Held while deciding which files are orphans and removing them; alone."""
-        with self._changed:
-            self._changed.wait_for(lambda: not self._deleting and not self._indexing)
-            self._deleting = True
-        try:
-            with _files_lock(settings):
-                _wait_for_ingests(settings)
-                yield
-        finally:
-            with self._changed:
-                self._deleting = False
-                self._changed.notify_all()
-
-
-def _files_lock(settings: Settings) -> FileLock:
-    settings.locks_dir.mkdir(parents=True, exist_ok=True)
-    return FileLock(settings.locks_dir / "files.lock")
-
-
-@contextmanager
-def _registered_ingest(settings: Settings) -> Iterator[None]:
-    """This ingest's own lock file, taken while no remover runs and held to the end."""
-    with _files_lock(settings):
-        lock = FileLock(settings.locks_dir / f"{INGEST_LOCK_PREFIX}{uuid.uuid4().hex}.lock")
-        lock.acquire()
-    try:
-        yield
-    finally:
-        lock.release()
-        Path(lock.lock_file).unlink(missing_ok=True)
-
-
-def _wait_for_ingests(settings: Settings) -> None:
-    """Wait until every other process's ingest has ended; clear lock files of dead ones."""
-    for path in sorted(settings.locks_dir.glob(f"{INGEST_LOCK_PREFIX}*.lock")):
-        with FileLock(path):
-            path.unlink(missing_ok=True)
-
-
-#: The process-wide lock over the stored image files.
-FILES = FilesLock()
 
 
 def copy_name(item_id: str, decoded: DecodedImage) -> str:

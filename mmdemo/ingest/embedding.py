@@ -18,11 +18,16 @@ from mmdemo.models.lite.rows import feature_rows, recipe
 from mmdemo.models.loading import load_reranker
 from mmdemo.models.registry import rerankers_building_on
 from mmdemo.rerank_features import FeatureStore
+from mmdemo.runtime import Runtime
 from mmdemo.vectors import unit_rows
 
 
 def embed_at_index(
-    settings: Settings, embedder: Embedder, ids: Sequence[str], inputs: Mapping[str, Any]
+    settings: Settings,
+    embedder: Embedder,
+    ids: Sequence[str],
+    inputs: Mapping[str, Any],
+    runtime: Runtime | None = None,
 ) -> np.ndarray:
     """The embeddings of newly indexed images, from the batch ``embedder`` prepared for them
     (:meth:`~mmdemo.embed.Embedder.prepare_images`), storing on the way the feature rows of
@@ -32,7 +37,7 @@ def embed_at_index(
         return _embed_from_graphs(settings, embedder, ids, inputs)
     vectors: np.ndarray | None = None
     for name in rerankers_building_on(embedder.key):
-        reranker = load_reranker(name, settings)
+        reranker = load_reranker(name, settings, runtime)
         features = reranker.feature_store(settings)
         shared = None if features is None else reranker.store_features(features, ids, inputs)
         vectors = shared if vectors is None else vectors

@@ -22,7 +22,7 @@ from mmdemo.ingest.ahead import run_ahead
 from mmdemo.ingest.batches import BATCH_SIZE, Batch, Item, Pending, decoded_batches, prepared
 from mmdemo.ingest.caption_vectors import RunCaptions
 from mmdemo.ingest.captions import Captions, read_captions
-from mmdemo.ingest.copies import FILES, image_path, save_copies
+from mmdemo.ingest.copies import image_path, save_copies
 from mmdemo.ingest.embedding import embed_at_index
 from mmdemo.ingest.entries import UNLIMITED, Allowance, Rejection, SourceItem
 from mmdemo.ingest.hf_datasets import DEFAULT_DATASET, DatasetOptions
@@ -39,6 +39,7 @@ from mmdemo.ingest.sources import count_sources, iter_sources
 from mmdemo.models.loading import load_embedder
 from mmdemo.models.registry import resolve
 from mmdemo.names import validate_collection_name, visible_name
+from mmdemo.runtime import Runtime
 from mmdemo.store import Store
 from mmdemo.store.space import require_room
 
@@ -96,11 +97,12 @@ class _Embedders:
     loads, the call fails before any copy, thumbnail or vector is written.
     """
 
-    def __init__(self, names: Sequence[str], settings: Settings) -> None:
+    def __init__(self, names: Sequence[str], settings: Settings, runtime: Runtime) -> None:
         if not names:
             raise InputError("Name at least one embedding model to index with.")
         self._names = list(dict.fromkeys(names))
         self._settings = settings
+        self._runtime = runtime
         self.keys = list(dict.fromkeys(resolve(name, "embedder").key for name in self._names))
         self._loaded: dict[str, Embedder] | None = None
         self.failed: dict[str, str] = {}
@@ -111,7 +113,7 @@ class _Embedders:
             loaded: dict[str, Embedder] = {}
             for name in self._names:
                 try:
-                    embedder = load_embedder(name, self._settings)
+                    embedder = load_embedder(name, self._settings, self._runtime)
                 except ModelLoadError as exc:
                     if len(self._names) == 1:
                         raise
@@ -284,7 +286,9 @@ class _Target:
                 continue
             embedder = self.embedders.load()[key]
             ids, metadatas = [item.id for item in todo], [item.metadata for item in todo]
-            vectors = embed_at_index(self.settings, embedder, ids, batch.inputs[key])
+            vectors = embed_at_index(
+                self.settings, embedder, ids, batch.inputs[key], runtime=self.store.runtime
+            )
             self.store.add(self.collection, key, ids, vectors, metadatas)
             added.update(ids)
             captions.add(embedder, ids, metadatas)
@@ -307,7 +311,7 @@ def _run(
     progress(0, total)
     decoded = decoded_batches(planned, BATCH_SIZE, report.rejected, embedders.load)
     ready = prepared(decoded, embedders.keys, embedders.load)
-    with FILES.indexing(target.settings), run_ahead(ready) as batches:
+    with target.store.runtime.files.indexing(target.settings), run_ahead(ready) as batches:
         for batch in batches:
             added = target.store_batch(batch, captions)
             report.added += added
@@ -357,7 +361,7 @@ def index_paths(
     require_room(settings)
     limits = allowance.bound(settings.limits)
     caption_map = read_captions(captions, limits) if captions else Captions()
-    embedders = _Embedders(models, settings)
+    embedders = _Embedders(models, settings, store.runtime)
     report = IndexReport(rejected=list(caption_map.problems))
     dataset = replace(dataset, limit=allowance.rows(dataset.limit))
     skip = [captions] if captions else []
@@ -392,7 +396,7 @@ def index_existing(
 ) -> IndexReport:
     """Embed a collection's stored images with more models, so they can be compared."""
     collection = validate_collection_name(collection)
-    embedders = _Embedders(models, settings)
+    embedders = _Embedders(models, settings, store.runtime)
     stored = store.items(collection)
     report = IndexReport()
     pendings = _stored_items(stored, settings)

@@ -25,9 +25,10 @@ from pathlib import Path
 from mmdemo.config import Settings
 from mmdemo.errors import ImageRejected
 from mmdemo.ingest import formats
-from mmdemo.ingest.copies import FILES, shareable_writer, write_atomically
+from mmdemo.ingest.copies import shareable_writer, write_atomically
 from mmdemo.ingest.formats.exif import carries_private
 from mmdemo.ingest.images import decode_image, open_headers
+from mmdemo.runtime import Runtime, default_runtime
 
 log = logging.getLogger(__name__)
 
@@ -95,7 +96,9 @@ def _scrub(settings: Settings, paths: list[Path], *, apply: bool) -> tuple[int, 
     return count, complete
 
 
-def scrub_stored_copies(settings: Settings, *, apply: bool = True) -> int:
+def scrub_stored_copies(
+    settings: Settings, *, apply: bool = True, runtime: Runtime | None = None
+) -> int:
     """Rewrite every stored copy that still carries GPS or other private metadata, where
     visitors are served (``settings.keeps_gps`` false; elsewhere nothing is done); returns
     how many there were. Without ``apply`` they are only counted.
@@ -107,7 +110,7 @@ def scrub_stored_copies(settings: Settings, *, apply: bool = True) -> int:
     if settings.keeps_gps:
         return 0
     began = time.time()
-    with FILES.indexing(settings):
+    with (runtime or default_runtime()).files.indexing(settings):
         count, complete = _scrub(settings, _written_since(settings), apply=apply)
     if apply and complete:
         _write_stamp(settings, began)

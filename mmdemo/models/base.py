@@ -17,8 +17,11 @@ class ModelHandle:
     Subclasses (:class:`mmdemo.embed.Embedder`, :class:`mmdemo.rerank.Reranker`) add the
     predict step; this class owns the lifecycle parts they share, so device and precision
     handling live in one place. A handle pickles by reference (:mod:`mmdemo.models.loading`
-    registers how).
+    registers how), naming the cache that loaded it.
     """
+
+    #: The :attr:`~mmdemo.models.cache.ModelCache.token` of the cache that loaded it.
+    cache_token: str = ""
 
     def __init__(self, resolved: Resolved, model: Any, settings: Settings) -> None:
         self.resolved = resolved

@@ -2,7 +2,9 @@
 
 Every embedder and reranker, preset or Hub id or folder, real or offline, is loaded here:
 resolved through the registry, tried from the local cache first, fetched from the Hub only
-when the Hub answers, and kept in a small process-wide LRU cache. Any failure becomes one
+when the Hub answers, and kept in the caller's :class:`mmdemo.models.cache.ModelCache` (its
+:class:`mmdemo.runtime.Runtime`'s; without one, :func:`mmdemo.runtime.default_runtime`'s).
+Any failure becomes one
 :class:`ModelLoadError` naming the model and the cause, so callers can carry on with other
 models.
 """
@@ -14,10 +16,8 @@ import json
 import logging
 import os
 import socket
-import threading
-from collections import OrderedDict
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 from urllib.parse import urlparse
 
 from mmdemo.config import Settings, is_set
@@ -26,6 +26,7 @@ from mmdemo.errors import ModelLoadError
 from mmdemo.models.backends.choice import choose
 from mmdemo.models.backends.load import graphs_or_torch
 from mmdemo.models.base import ModelHandle
+from mmdemo.models.cache import ModelCache, owner
 from mmdemo.models.memory import check_fits
 from mmdemo.models.precision import prepare
 from mmdemo.models.registry import (
@@ -37,14 +38,15 @@ from mmdemo.models.registry import (
     resolve,
 )
 from mmdemo.rerank import Reranker
+from mmdemo.runtime import default_runtime
+
+if TYPE_CHECKING:
+    from mmdemo.runtime import Runtime
 
 HUB_PROBE_TIMEOUT_S = 3.0
 log = logging.getLogger("mmdemo.models")
 
 CacheKey = tuple[str, str, str, str, str]  # kind, location, device, precision, backend
-_cache: OrderedDict[CacheKey, ModelHandle] = OrderedDict()
-_key_locks: dict[CacheKey, threading.Lock] = {}
-_lock = threading.Lock()  # guards _cache and _key_locks, never held while loading
 
 
 def hub_reachable(timeout: float = HUB_PROBE_TIMEOUT_S) -> tuple[bool, str]:
@@ -189,50 +191,45 @@ def _raw_model(resolved: Resolved, backend: str, settings: Settings) -> tuple[An
     return raw, backend
 
 
-def _cached(cache_key: CacheKey) -> ModelHandle | None:
-    with _lock:
-        if cache_key in _cache:
-            _cache.move_to_end(cache_key)
-            return _cache[cache_key]
-        return None
+def _models(runtime: Runtime | None) -> ModelCache[ModelHandle]:
+    return (runtime or default_runtime()).models
 
 
-def _load(name: str, kind: Kind, settings: Settings) -> ModelHandle:
+def _load(
+    name: str, kind: Kind, settings: Settings, models: ModelCache[ModelHandle]
+) -> ModelHandle:
     """The cached handle, or a new one, on the backend :func:`choose` picks; one model loads
     at a time per key, while other models are loaded or served from the cache meanwhile."""
     resolved = resolve(name, kind)
-    device = settings.resolved_device
     backend, note = choose(resolved, settings)
-    cache_key = (kind, resolved.location, device, settings.resolved_precision, backend)
-    with _lock:
-        key_lock = _key_locks.setdefault(cache_key, threading.Lock())
-    with key_lock:
-        handle = _cached(cache_key)
-        if handle is not None:
-            return handle
+    device, precision = settings.resolved_device, settings.resolved_precision
+    cache_key: CacheKey = (kind, resolved.location, device, precision, backend)
+
+    def load() -> ModelHandle:
         if note:
             log.warning("%s: %s", resolved.key, note)
         check_fits(resolved, settings)
-        raw, backend = _raw_model(resolved, backend, settings)
+        raw, _ = _raw_model(resolved, backend, settings)
         handle_cls = Embedder if kind == "embedder" else Reranker
         handle = handle_cls(resolved, raw, settings)
-        with _lock:
-            _cache[cache_key] = handle
-            while len(_cache) > settings.max_models:
-                _cache.popitem(last=False)
+        handle.cache_token = models.token
         return handle
 
+    return models.get(cache_key, load, settings.max_models)
 
-def load_embedder(name: str, settings: Settings) -> Embedder:
-    """Load (or reuse) an embedding model by preset key, Hub id or folder."""
-    handle = _load(name, "embedder", settings)
+
+def load_embedder(name: str, settings: Settings, runtime: Runtime | None = None) -> Embedder:
+    """Load (or reuse, from ``runtime``'s cache) an embedding model by preset key, Hub id or
+    folder."""
+    handle = _load(name, "embedder", settings, _models(runtime))
     assert isinstance(handle, Embedder)
     return handle
 
 
-def load_reranker(name: str, settings: Settings) -> Reranker:
-    """Load (or reuse) a CrossEncoder reranker by preset key, Hub id or folder."""
-    handle = _load(name, "reranker", settings)
+def load_reranker(name: str, settings: Settings, runtime: Runtime | None = None) -> Reranker:
+    """Load (or reuse, from ``runtime``'s cache) a CrossEncoder reranker by preset key, Hub
+    id or folder."""
+    handle = _load(name, "reranker", settings, _models(runtime))
     assert isinstance(handle, Reranker)
     return handle
 
@@ -245,44 +242,38 @@ def load_for_training(name: str, settings: Settings) -> Any:
     return _checked_load(resolved, settings.load_device)
 
 
-def reload_handle(name: str, kind: Kind, settings: Settings) -> ModelHandle:
-    """The loaded handle of ``name`` (from the cache, or loaded now): how a handle pickled
-    into a ZeroGPU worker comes back to life there."""
-    return _load(name, kind, settings)
+def reload_handle(name: str, kind: Kind, settings: Settings, cache_token: str = "") -> ModelHandle:
+    """The loaded handle of ``name`` from the cache that loaded it (or loaded there now):
+    how a handle pickled into a ZeroGPU worker comes back to life there."""
+    models = owner(cache_token) or _models(None)
+    return _load(name, kind, settings, models)
 
 
-def _by_reference(handle: ModelHandle) -> tuple[Any, tuple[str, Kind, Settings]]:
+def _by_reference(handle: ModelHandle) -> tuple[Any, tuple[str, Kind, Settings, str]]:
     """How a handle pickles: by reference, so that a ZeroGPU worker (a fork of this process)
-    that receives one finds the model in its copy of this cache, or loads it there."""
-    return reload_handle, (handle.key, handle.resolved.kind, handle.settings)
+    that receives one finds the model in its copy of its owner's cache, or loads it there."""
+    return reload_handle, (handle.key, handle.resolved.kind, handle.settings, handle.cache_token)
 
 
 for _handle_class in (Embedder, Reranker):
     copyreg.pickle(_handle_class, _by_reference)
 
 
-def forget(name: str) -> None:
-    """Drop every cached model loaded from ``name``'s location (a folder written anew)."""
+def forget(name: str, runtime: Runtime | None = None) -> None:
+    """Drop every model in ``runtime``'s cache loaded from ``name``'s location (a folder
+    written anew)."""
     location = resolve(name, "embedder").location
-    with _lock:
-        for key in [k for k in _cache if k[1] == location]:
-            del _cache[key]
+    _models(runtime).drop(lambda key: isinstance(key, tuple) and key[1] == location)
 
 
-def clear_cache() -> None:
-    """Forget every loaded model (frees memory; the next use loads again)."""
-    with _lock:
-        _cache.clear()
-
-
-def default_embedder(settings: Settings) -> tuple[str, str]:
+def default_embedder(settings: Settings, runtime: Runtime | None = None) -> tuple[str, str]:
     """The embedder to use when none is named, and a sentence saying why.
 
     A real CLIP model when it loads (cached, or downloadable now); otherwise the offline
     ``lite`` model, with the reason CLIP was not used.
     """
     try:
-        load_embedder(DEFAULT_EMBEDDER, settings)
+        load_embedder(DEFAULT_EMBEDDER, settings, runtime)
     except ModelLoadError as exc:
         return OFFLINE_EMBEDDER, f"Using the offline model {OFFLINE_EMBEDDER!r}: {exc}"
     return (

@@ -9,7 +9,9 @@ torch's thread count is process-global, so sections are counted: the first to en
 the count and sets 1, the last to leave restores it. Indexing that overlaps a search runs
 on one thread meanwhile, which costs it some speed but never correctness. A process that
 never imported torch (models on exported graphs) has no torch work to limit: nothing is
-imported or set then.
+imported or set then. The count lives in a :class:`ThreadGovernor` that the process's
+:class:`mmdemo.runtime.Runtime` owns; as torch's setting is the process's, a process runs
+its searches through one Runtime (the app's, the command line's, or the library default).
 """
 
 from __future__ import annotations
@@ -24,31 +26,35 @@ SINGLE_QUERY_THREADS = 1
 #: How OpenMP threads wait for work in a process the app or the command line owns.
 OMP_WAIT = "PASSIVE"
 
-_lock = threading.Lock()
-_active = 0
-_saved = 0
 
+class ThreadGovernor:
+    """Counts the single-query sections running now, to set and restore torch's threads."""
 
-@contextmanager
-def single_query() -> Iterator[None]:
-    """Run the body with ``SINGLE_QUERY_THREADS`` torch threads, restoring the count after."""
-    torch = sys.modules.get("torch")
-    if torch is None:
-        yield
-        return
-    global _active, _saved
-    with _lock:
-        if _active == 0:
-            _saved = torch.get_num_threads()
-            torch.set_num_threads(SINGLE_QUERY_THREADS)
-        _active += 1
-    try:
-        yield
-    finally:
-        with _lock:
-            _active -= 1
-            if _active == 0:
-                torch.set_num_threads(_saved)
+    def __init__(self, threads: int = SINGLE_QUERY_THREADS) -> None:
+        self.threads = threads
+        self._lock = threading.Lock()
+        self._active = 0
+        self._saved = 0
+
+    @contextmanager
+    def single_query(self) -> Iterator[None]:
+        """Run the body with :attr:`threads` torch threads, restoring the count after."""
+        torch = sys.modules.get("torch")
+        if torch is None:
+            yield
+            return
+        with self._lock:
+            if self._active == 0:
+                self._saved = torch.get_num_threads()
+                torch.set_num_threads(self.threads)
+            self._active += 1
+        try:
+            yield
+        finally:
+            with self._lock:
+                self._active -= 1
+                if self._active == 0:
+                    torch.set_num_threads(self._saved)
 
 
 def wait_passively() -> None:

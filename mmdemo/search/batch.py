@@ -15,11 +15,12 @@ import threading
 import time
 from collections.abc import Callable, Hashable, Sequence
 from dataclasses import dataclass, field
-from typing import Generic, TypeVar
+from typing import TYPE_CHECKING, Generic, TypeVar
 
 import numpy as np
 
-from mmdemo.embed import Embedder
+if TYPE_CHECKING:
+    from mmdemo.embed import Embedder
 
 T = TypeVar("T")
 R = TypeVar("R")
@@ -95,10 +96,11 @@ class Coalescer(Generic[T, R]):
             start += len(call.items)
 
 
-_TEXTS: Coalescer[str, np.ndarray] = Coalescer()
+#: A batcher of query texts: one per :class:`mmdemo.runtime.Runtime` (``Runtime.texts``).
+TextBatcher = Coalescer[str, np.ndarray]
 
 
-def encode_texts(embedder: Embedder, texts: Sequence[str]) -> np.ndarray:
-    """``embedder.encode_texts(texts)`` (at least one text), batched with other threads'
-    concurrent queries."""
-    return np.stack(_TEXTS(id(embedder), texts, lambda batch: list(embedder.encode_texts(batch))))
+def encode_texts(embedder: Embedder, texts: Sequence[str], batcher: TextBatcher) -> np.ndarray:
+    """``embedder.encode_texts(texts)`` (at least one text), batched through ``batcher`` with
+    other threads' concurrent queries."""
+    return np.stack(batcher(id(embedder), texts, lambda batch: list(embedder.encode_texts(batch))))

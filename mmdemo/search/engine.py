@@ -22,9 +22,8 @@ from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.loading import load_embedder, load_reranker
 from mmdemo.models.registry import DEFAULT_EMBEDDER, rerankers_building_on, resolve
 from mmdemo.models.rerank_cost import check_budget
-from mmdemo.models.threads import single_query
 from mmdemo.rerank import Candidate, Reranker
-from mmdemo.search.batch import encode_texts
+from mmdemo.search.batch import TextBatcher, encode_texts
 from mmdemo.search.calibration import is_calibrated
 from mmdemo.search.fusion import fuse, weighted_parts
 from mmdemo.search.hybrid import hybrid_hits
@@ -96,14 +95,14 @@ class _Clock:
 
 
 def _query_vector(
-    query: Query, image: Image.Image | None, embedder: Embedder
+    query: Query, image: Image.Image | None, embedder: Embedder, batcher: TextBatcher
 ) -> tuple[np.ndarray, dict[str, np.ndarray]]:
     """The query's unit vector, and each of its texts' embedding by text (a reranker that
     builds on this embedder reuses them); texts are encoded in a batch with concurrent
     searches'."""
     texts = [query.text or ""] if query.has_text else []
     texts += [query.negative or ""] if query.has_negative else []
-    rows = list(encode_texts(embedder, texts)) if texts else []
+    rows = list(encode_texts(embedder, texts, batcher)) if texts else []
     encoded = dict(zip(texts, rows, strict=True))
     text_vec = rows.pop(0) if query.has_text else None
     negative = rows.pop(0) if query.has_negative else None
@@ -211,6 +210,7 @@ def search(
     kept, each with its rank before reranking. The reranker reads each candidate's caption
     too, unless ``rerank_captions`` is False. A rerank expected to take longer than
     ``settings.rerank_budget_s`` is refused before anything loads (mmdemo/models/rerank_cost.py).
+    Models, the query-text batcher and the thread governor are ``store.runtime``'s.
     """
     query.validate()
     if top_k < 1:
@@ -219,11 +219,12 @@ def search(
     if reranker:
         check_budget(reranker, max(top_k, candidates), settings)
     image = fit_for_models(load_image(query.image)) if query.image is not None else None
-    embedder = load_embedder(model, settings)
-    ranker = load_reranker(reranker, settings) if reranker else None
+    runtime = store.runtime
+    embedder = load_embedder(model, settings, runtime)
+    ranker = load_reranker(reranker, settings, runtime) if reranker else None
     clock = _Clock()
-    with single_query():
-        vector, encoded = _query_vector(query, image, embedder)
+    with runtime.threads.single_query():
+        vector, encoded = _query_vector(query, image, embedder, runtime.texts)
         clock.lap("embed")
         depth = max(top_k, candidates) if ranker else top_k
         notes: list[str] = []

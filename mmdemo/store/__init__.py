@@ -38,6 +38,7 @@ if TYPE_CHECKING:
     from pathlib import Path
 
     from mmdemo.config import Settings
+    from mmdemo.runtime import Runtime
 
 
 class Store:
@@ -50,14 +51,25 @@ class Store:
     and use Chroma's HNSW index above.
     """
 
-    def __init__(self, settings: Settings) -> None:
-        """Open the Chroma database: a server at ``chroma_url`` or the local ``chroma_dir``."""
-        self._chroma = Handles(settings)
+    def __init__(self, settings: Settings, runtime: Runtime | None = None) -> None:
+        """Open the Chroma database: a server at ``chroma_url`` or the local ``chroma_dir``,
+        through ``runtime``'s clients (the process default's without one); the pipeline
+        steps given this store use its :attr:`runtime` too."""
+        self._chroma = Handles(settings, runtime)
 
     @property
     def settings(self) -> Settings:
         """The settings the store was opened with."""
         return self._chroma.settings
+
+    @property
+    def runtime(self) -> Runtime:
+        """The runtime whose models, clients and files lock this store's users share."""
+        return self._chroma.runtime
+
+    def marker(self) -> str:
+        """The store's change marker now: moved by every write of any process."""
+        return self._chroma.marker()
 
     def refresh(self) -> None:
         """Forget cached collection handles and vectors (after another process changed them)."""

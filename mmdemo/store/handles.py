@@ -15,13 +15,14 @@ from typing import TYPE_CHECKING, Any
 
 import numpy as np
 
+from mmdemo import runtime as process_runtime
 from mmdemo.chunking import chunks, first_of_each_new
 from mmdemo.compat import is_chroma_not_found
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
 from mmdemo.errors import NotFoundError, OutOfSpaceError, ReadOnlyError
 from mmdemo.store import space
-from mmdemo.store.client import connect, local_client, read_marker, write_lock
+from mmdemo.store.client import connect
 from mmdemo.store.exact_cache import ExactCache, Rows
 from mmdemo.store.naming import caption_collection_name, chroma_name
 from mmdemo.store.parts import (
@@ -38,6 +39,7 @@ if TYPE_CHECKING:
     from chromadb.api.models.Collection import Collection
 
     from mmdemo.filters import ItemFilter
+    from mmdemo.runtime import Runtime
 
 #: The HNSW build of collections created from now on; used only above the exact-search
 #: size (mmdemo/exact.py). Chosen from bench/perf_store.py's figures (bench/README.md,
@@ -56,16 +58,20 @@ class Handles:
     """Clients, the write lock and cached collection handles: the part of a
     :class:`~mmdemo.store.Store` that finds Chroma collections (each store owns one)."""
 
-    def __init__(self, settings: Settings) -> None:
-        """Open the Chroma database: a server at ``chroma_url`` or the local ``chroma_dir``."""
+    def __init__(self, settings: Settings, runtime: Runtime | None = None) -> None:
+        """Open the Chroma database: a server at ``chroma_url`` or the local ``chroma_dir``,
+        through ``runtime``'s clients (the process default's without one); the pipeline
+        steps given this store use its :attr:`runtime` too."""
         self.settings = settings
+        self.runtime = runtime or process_runtime.default_runtime()
+        self._clients = self.runtime.clients
         self._server = connect(settings) if settings.chroma_url else None
         self._readonly = settings.readonly
         self._handles: dict[str, dict[str, Collection]] | None = None
         self._caption_handles: dict[str, Collection | None] = {}
         self._counts: dict[str, tuple[str, int]] = {}
         self.exact = ExactCache()
-        self._seen = read_marker(settings)
+        self._seen = self.marker()
         self.batch_size = self.client.get_max_batch_size()
 
     @property
@@ -74,12 +80,16 @@ class Handles:
         since this store last looked, the cached handles and vectors are forgotten too."""
         if self._server is not None:
             return self._server
-        client = local_client(self.settings)
-        marker = read_marker(self.settings)
+        client = self._clients.local(self.settings)
+        marker = self.marker()
         if marker != self._seen:
             self.refresh()
             self._seen = marker
         return client
+
+    def marker(self) -> str:
+        """The store's change marker now: moved by every write of any process."""
+        return self._clients.read_marker(self.settings)
 
     def refresh(self) -> None:
         """Forget cached collection handles and vectors (after another process changed them)."""
@@ -103,7 +113,7 @@ class Handles:
         if adds:
             space.require_room(self.settings)
         try:
-            with write_lock(self.settings) as markers:
+            with self._clients.write_lock(self.settings) as markers:
                 if markers.before != self._seen:
                     self.refresh()
                 self._seen = markers.during
@@ -224,7 +234,7 @@ class Handles:
         return dict(sorted(found.items()))
 
     def existing(self, collection: str) -> dict[str, Collection]:
-        """Like :meth:`_models`, but a collection with no model is an error."""
+        """Like :meth:`by_model`, but a collection with no model is an error."""
         found = self.by_model(collection)
         if not found:
             raise NotFoundError(f"Collection {collection!r} does not exist.")

@@ -4,7 +4,7 @@
 collection: its ids, their stem sequences and metadata, where the version is a digest of
 the item ids (ids are content hashes, so any added or deleted item makes a new version).
 ``<name>.seen`` says which version was current at which store change marker
-(:func:`mmdemo.store.client.read_marker`, moved by every write of any process). A reader
+(:meth:`mmdemo.store.Store.marker`, moved by every write of any process). A reader
 whose marker equals the one seen trusts that version without reading the store; when the
 marker moved it reads the collection's items once, and rebuilds only when their version
 has no file yet. Files are written to a temporary name and renamed, under a per-collection
@@ -30,7 +30,6 @@ from typing import Any
 
 from mmdemo.config import Settings
 from mmdemo.store import Store
-from mmdemo.store.client import read_marker
 from mmdemo.text.index import LexicalIndex
 
 #: Layout of the files; files of another layout are rebuilt.
@@ -76,7 +75,7 @@ def lexical_index(store: Store, collection: str) -> LexicalIndex:
     """
     settings = store.settings
     key = (str(settings.data_dir), collection)
-    marker = read_marker(settings)
+    marker = store.marker()
     fresh = _fresh(key, marker, settings)
     if fresh is not None:
         return fresh

@@ -21,6 +21,7 @@ from mmdemo.config import Settings
 from mmdemo.demos import Demo, DemoPlan
 from mmdemo.errors import InputError, MMDemoError
 from mmdemo.models.registry import OFFLINE_EMBEDDER
+from mmdemo.runtime import Runtime, default_runtime
 
 if TYPE_CHECKING:
     from mmdemo.store import Store
@@ -88,8 +89,10 @@ class Bootstrap:
         plan: DemoPlan | None,
         model: str | None,
         tell: Callable[[str], object] = lambda _: None,
+        runtime: Runtime | None = None,
     ) -> None:
         """Remember what to do; nothing runs before :meth:`start`."""
+        self.runtime = runtime or default_runtime()
         # The app's own demo set-up is not a user write, so it may run in read-only mode.
         self._settings = replace(settings, readonly=False)
         self._readonly = settings.readonly
@@ -178,7 +181,7 @@ class Bootstrap:
         """Where visitors are served, rewrite stored copies that still carry GPS."""
         from mmdemo.ingest.rescrub import scrub_stored_copies
 
-        rewritten = scrub_stored_copies(self._settings)
+        rewritten = scrub_stored_copies(self._settings, runtime=self.runtime)
         if rewritten:
             log.info("removed GPS and private metadata from %d stored copies", rewritten)
 
@@ -187,7 +190,7 @@ class Bootstrap:
         from mmdemo.manage import sweep_orphans
         from mmdemo.store import Store
 
-        removed = sweep_orphans(self._settings, Store(self._settings), apply=True)
+        removed = sweep_orphans(self._settings, Store(self._settings, self.runtime), apply=True)
         if removed:
             log.info("removed %d stored file(s) that no item refers to", len(removed))
 
@@ -204,7 +207,7 @@ class Bootstrap:
         loads (a later start): they can be searched with the models they hold."""
         from mmdemo.store import Store
 
-        store = Store(self._settings)
+        store = Store(self._settings, self.runtime)
         recorded = read_fingerprints(self._settings)
         for demo in self._plan.demos:
             try:
@@ -219,7 +222,7 @@ class Bootstrap:
             return
         from mmdemo.models.loading import default_embedder
 
-        name, why = default_embedder(self._settings)
+        name, why = default_embedder(self._settings, self.runtime)
         self._update(default_model=name, default_why=why)
 
     def _find_unavailable(self) -> None:
@@ -245,7 +248,7 @@ class Bootstrap:
         status = self.status()
         models = _unique([status.default_model] + ([] if self._model else [OFFLINE_EMBEDDER]))
         keys = [resolve(name, "embedder").key for name in models]
-        run = _DemoRun(self, Store(self._settings), models, keys)
+        run = _DemoRun(self, Store(self._settings, self.runtime), models, keys)
         run.plan()
         run.index()
         self._finish(run)

@@ -15,6 +15,7 @@ from typing import TYPE_CHECKING, Any, TypeVar
 
 from mmdemo.config import Settings
 from mmdemo.policy import Policy, Request
+from mmdemo.runtime import Runtime, default_runtime
 from mmdemo.tenancy import Limits, Tenancy, Visitor
 from mmdemo.ui.downloads import Downloads
 from mmdemo.ui.media import upload_folder
@@ -42,11 +43,12 @@ SAMPLE_QUERY = "a cup of coffee"
 
 @dataclass
 class AppContext:
-    """The running app's settings, store, start-up work and notes to show on the page."""
+    """The running app's settings, runtime, store, start-up work and notes for the page."""
 
     settings: Settings
     bootstrap: Bootstrap
     notes: tuple[str, ...] = ()
+    runtime: Runtime = field(default_factory=default_runtime)
     tenancy: Tenancy | None = field(default=None, init=False)
     policy: Policy = field(init=False, repr=False)
     _store: Store | None = field(default=None, init=False, repr=False)
@@ -103,7 +105,7 @@ class AppContext:
             if self._store is None:
                 from mmdemo.store import Store
 
-                self._store = Store(self.settings)
+                self._store = Store(self.settings, self.runtime)
             return self._store
 
     def until_store_changes(self, key: Hashable, compute: Callable[[], T]) -> T:
@@ -112,9 +114,7 @@ class AppContext:
         For page data read from a whole collection (its example queries), which would
         otherwise be rebuilt from every item each time a visitor picks the collection.
         """
-        from mmdemo.store.client import read_marker
-
-        version = read_marker(self.settings)
+        version = self.runtime.clients.read_marker(self.settings)
         with self._lock:
             found = self._memo.get(key)
         if found is not None and found[0] == version:
