@@ -151,7 +151,6 @@ class Bootstrap:
         try:
             self._scrub_copies()
             self._sweep()
-            self._mark_stored()
             self._choose_default()
             self._find_unavailable()
             self._index_demos()
@@ -188,21 +187,6 @@ class Bootstrap:
         removed = sweep_orphans(self._settings, Store(self._settings), apply=True)
         if removed:
             log.info("removed %d stored file(s) that no item refers to", len(removed))
-
-    def _mark_stored(self) -> None:
-        """Mark ready at once the demos stored from unchanged sources, before any model
-        loads (a later start): they can be searched with the models they hold."""
-        from mmdemo.store import Store
-
-        store = Store(self._settings)
-        recorded = read_fingerprints(self._settings)
-        for demo in self._plan.demos:
-            try:
-                unchanged = recorded.get(demo.collection) == demo.fingerprint()
-            except OSError:
-                continue
-            if unchanged and store.models(demo.collection):
-                self.mark_ready(demo.collection)
 
     def _choose_default(self) -> None:
         if self._model:
@@ -358,9 +342,11 @@ class _DemoRun:
         return fallback
 
     def index(self) -> None:
-        """Index what needs it, in order, reporting one count over all of them; warm the
-        models up once the first demo can be searched. A replacement that fails to index
-        is reported and its bundled demo indexed in its place."""
+        """Index what needs it, in order, reporting one count over all of them. A demo is
+        marked ready once a search on it answers without waiting on a model load: the
+        models are warmed up as soon as the first demo is stored, and that demo (and each
+        later one, once stored) is ready after that. A replacement that fails to index is
+        reported and its bundled demo indexed in its place."""
         total = sum(count for _, _, count in self.work)
         done = 0
         queue = list(self.work)
@@ -378,10 +364,10 @@ class _DemoRun:
                     continue
                 done += count
             self.counts[demo] = self.store.models(demo.collection).get(self.keys[0], 0)
+            if not self.ready:
+                self.boot.warm_up(self.store, demo.collection)
             self.ready.append(demo.collection)
             self.boot.mark_ready(demo.collection)
-            if len(self.ready) == 1:
-                self.boot.warm_up(self.store, demo.collection)
 
     def _index(self, demo: Demo, fingerprint: str, offset: int, total: int) -> None:
         from mmdemo.ingest.indexer import index_paths
