@@ -151,8 +151,8 @@ class Bootstrap:
         try:
             self._scrub_copies()
             self._sweep()
-            self._choose_default()
-            self._find_unavailable()
+            hub_why = self._find_unavailable()
+            self._choose_default(hub_why)
             self._index_demos()
         except MMDemoError as exc:
             log.warning("demo set-up failed: %s", exc)
@@ -188,26 +188,38 @@ class Bootstrap:
         if removed:
             log.info("removed %d stored file(s) that no item refers to", len(removed))
 
-    def _choose_default(self) -> None:
-        if self._model:
-            return
-        from mmdemo.models.loading import default_embedder
+    def _choose_default(self, hub_why: str) -> None:
+        """The default embedder, told to the terminal with the models that cannot load.
 
-        name, why = default_embedder(self._settings)
-        self._update(default_model=name, default_why=why)
+        CLIP is not even tried where it cannot load (the Hub out of reach and CLIP not
+        cached): the attempt imports sentence-transformers and transformers for nothing,
+        seconds of a later start."""
+        from mmdemo.models.registry import DEFAULT_EMBEDDER
 
-    def _find_unavailable(self) -> None:
-        from mmdemo.models.loading import hub_reachable, unavailable_presets
+        unavailable = self.status().unavailable
+        if not self._model and DEFAULT_EMBEDDER in unavailable:
+            why = f"{DEFAULT_EMBEDDER!r} is not in the local cache and {hub_why}"
+            self._update(default_why=f"Using the offline model {OFFLINE_EMBEDDER!r}: {why}.")
+        elif not self._model:
+            from mmdemo.models.loading import default_embedder
 
-        reachable, why = hub_reachable()
-        unavailable = unavailable_presets(reachable)
-        self._update(unavailable=unavailable)
+            name, told = default_embedder(self._settings)
+            self._update(default_model=name, default_why=told)
         self._tell(self.status().default_why)
         if unavailable:
             self._tell(
-                f"Models that cannot load here ({why}; not cached): {', '.join(unavailable)}; "
-                "use a Space or a machine that reaches the Hub for them."
+                f"Models that cannot load here ({hub_why}; not cached): "
+                f"{', '.join(unavailable)}; use a Space or a machine that reaches the Hub for them."
             )
+
+    def _find_unavailable(self) -> str:
+        """Record the presets that cannot load here; returns why the Hub is out of reach
+        (empty when it is not)."""
+        from mmdemo.models.loading import hub_reachable, unavailable_presets
+
+        reachable, why = hub_reachable()
+        self._update(unavailable=unavailable_presets(reachable))
+        return why
 
     def _index_demos(self) -> None:
         from mmdemo.models.registry import resolve
