@@ -1,4 +1,5 @@
-"""Compare in headless Chromium: the verdict first, linked cards, one-click reranker pair.
+"""Compare in headless Chromium: the verdict first, linked cards, one-click reranker pair,
+and neither Compare nor Collections shows a content hash or a server path.
 
 Uses the ``web_app`` fixture (offline real-weights models, demo collection indexed) and
 the browser fixture of conftest.py; screenshots go to ``test-artifacts/browser/``.
@@ -9,12 +10,18 @@ import re
 import pytest
 from conftest import WebApp
 from playwright.sync_api import Browser, Page, expect
-from test_browser import WAIT_MS, _shot
+from test_browser import WAIT_MS, _choose, _shot
+
+from mmdemo.models.lite import MODELS_DIR, RERANKER_DIRS
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 #: What the verdict says for a reranked comparison: what moved, or why nothing did.
 TOLD = re.compile(r"Verdict:.*(The reranker moved \d+ of the top \d+|return the same)")
+#: What a page must never show: a 64-character hex id (a content hash) or a server path.
+HASH = re.compile(r"\b[0-9a-f]{64}\b")
+SERVER_PATH = re.compile(r"(^|[\s`'\"(“:])/(tmp|root|home|work|data|srv|usr|var|opt)/")
+
 #: Every result card of both sides, with its box, badge, link colour and item id.
 CARDS = """() => [...document.querySelectorAll('[id^=compare-results-] .mm-card')].map((card) => {
   const box = card.getBoundingClientRect();
@@ -34,6 +41,15 @@ def _open_compare(browser: Browser, web_app: WebApp, width: int) -> Page:
     expect(page.locator("#status")).to_contain_text("ready", timeout=WAIT_MS)
     page.get_by_role("tab", name="Compare").click()
     return page
+
+
+def assert_nothing_internal(text: str, web_app: WebApp) -> None:
+    """No content hash and no server path (the data dir, a temp dir, a model folder) in
+    ``text``, what a page shows."""
+    assert not HASH.search(text), text
+    assert not SERVER_PATH.search(text), text
+    for folder in (web_app.data_dir, MODELS_DIR):
+        assert str(folder) not in text, text
 
 
 def _check_cards(page: Page, width: int) -> None:
@@ -123,3 +139,26 @@ def test_known_answers_name_the_winner_and_a_viewer_votes(
         re.compile(r"With reranker lite \(B\) preferred on \d+ of \d+ quer.*without reranker")
     )
     _shot(page, f"11-compare-winner-vote-{width}")
+
+
+@pytest.mark.parametrize("width", [1280, 390])
+def test_compare_and_collections_show_no_internal_id_or_server_path(
+    browser: Browser, web_app: WebApp, width: int
+) -> None:
+    page = _open_compare(browser, web_app, width)
+    page.locator("#cmp-text textarea").fill("a cup of coffee")
+    # The operator's own reranker folder (local models are allowed in this app): no path.
+    _choose(page.locator("#compare-reranker-B"), str(RERANKER_DIRS["lite"]))
+    page.locator("#compare-button").click()
+    expect(page.locator("#compare-verdict")).to_contain_text("Verdict:", timeout=WAIT_MS)
+    expect(page.locator("#compare-results-B .mm-card").first).to_be_visible()
+    page.locator("#compare-vote-B").click()
+    expect(page.locator("#compare-tally")).to_contain_text("preferred on")
+    assert_nothing_internal(page.locator("body").inner_text(), web_app)
+    _shot(page, f"12-compare-folder-reranker-{width}")
+
+    page.get_by_role("tab", name="Collections").click()
+    page.get_by_role("button", name="Refresh list").click()
+    expect(page.get_by_text("demo-photos").first).to_be_visible(timeout=WAIT_MS)
+    assert_nothing_internal(page.locator("body").inner_text(), web_app)
+    page.context.close()

@@ -1,13 +1,16 @@
 """The Fine-tune tab in headless Chromium: a short run on the demo collection's captions
 reaches the before/after table (a push with no network only adds a sentence), and its
-button opens Compare with base vs fine-tuned."""
+button opens Compare with base vs fine-tuned, both named by their display names; no page
+on the way shows a server path or a content hash."""
 
+import re
 from pathlib import Path
 
 import pytest
 from conftest import WebApp
 from playwright.sync_api import Page, expect
 from test_browser import ARTIFACTS, _choose, page  # noqa: F401 (fixture)
+from test_browser_compare import assert_nothing_internal
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -51,12 +54,26 @@ def test_finetune_from_the_page(page: Page, web_app: WebApp) -> None:  # noqa: F
     assert (Path(web_app.data_dir) / "finetuned" / "demo-tuned" / "README.md").is_file()
     _shots(page, "ft-01-before-after")
 
+    expect(page.locator("#ft-summary")).to_contain_text("Saved as demo-tuned")
+    assert_nothing_internal(page.locator("body").inner_text(), web_app)
+
     page.locator("#ft-compare").click()
     expect(page.locator("#compare-button")).to_be_visible()
-    expect(page.locator("#compare-model-B input")).to_have_value(
-        str(Path(web_app.data_dir).resolve() / "finetuned" / "demo-tuned")
-    )
+    # Base vs fine-tuned, each named by its display name, never by a server path.
+    expect(page.locator("#compare-model-A input")).to_have_value(re.compile(r"^Offline lite"))
+    expect(page.locator("#compare-model-B input")).to_have_value("demo-tuned")
     expect(page.locator("#compare-reranker-B input")).to_have_value("None")
     page.locator("#compare-button").click()
     expect(page.locator("#compare-agreement")).to_contain_text("overlap", timeout=TRAIN_WAIT_MS)
+    expect(page.locator("#compare-info-B")).to_contain_text("model demo-tuned")
+    page.locator("#compare-vote-A").click()
+    expect(page.locator("#compare-tally")).to_contain_text(
+        re.compile(r"Lite \(A\) preferred on 1 of 1 query \(demo-tuned on 0")
+    )
+    assert_nothing_internal(page.locator("body").inner_text(), web_app)
     _shots(page, "ft-02-compare")
+
+    page.get_by_role("tab", name="Collections").click()
+    page.get_by_role("button", name="Refresh list").click()
+    expect(page.get_by_text(re.compile(r"demo-tuned: \d+")).first).to_be_visible()
+    assert_nothing_internal(page.locator("body").inner_text(), web_app)

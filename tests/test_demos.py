@@ -166,6 +166,29 @@ def test_a_later_start_reads_nothing_again_and_a_changed_source_is_indexed_anew(
     assert "coffee.jpg" in names and len(names) == 3
 
 
+def test_a_stored_demo_is_ready_only_once_its_models_are_warm(
+    tmp_path: Path, tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Ready means a search answers without waiting on a model load, on a later start too."""
+    folder = write_images(tmp_path / "colours", 3)
+    settings = Settings(data_dir=tmp_path / "data", device="cpu")
+    plan = plan_demos(f"shop=;documents=;photos={folder};zipped={folder}")
+    first, _ = _run(settings, plan, str(tiny_clip_dir))
+    assert first.ready_demos == ("demo-photos", "demo-zipped")
+    seen: list[tuple[str, ...]] = []
+    warm = Bootstrap.warm_up
+
+    def watched(boot: Bootstrap, store: Any, collection: str) -> None:
+        seen.append(boot.status().ready_demos)
+        warm(boot, store, collection)
+        seen.append(boot.status().ready_demos)
+
+    monkeypatch.setattr(Bootstrap, "warm_up", watched)
+    later, totals = _run(settings, plan, str(tiny_clip_dir))
+    assert totals == [] and later.ready_demos == ("demo-photos", "demo-zipped")
+    assert seen == [(), ()]  # nothing was ready before, nor while, the models warmed up
+
+
 def test_an_unreachable_hub_demo_is_reported_and_the_bundled_one_indexes(
     tmp_path: Path, tiny_clip_dir: Path, monkeypatch: pytest.MonkeyPatch
 ) -> None:

@@ -111,11 +111,14 @@ def test_the_same_cut_folds_weak_matches_in_every_mode(tmp_path: Path) -> None:
 def test_model_choices_mark_indexed_and_unavailable_models_by_full_name() -> None:
     from mmdemo.ui.shared import embedder_choices
 
-    labels = {key: label for label, key in embedder_choices(["/my/model"], {"lite"}, {"clip-b32"})}
+    extra = ["/srv/data/finetuned/demo-tuned", "someone/model"]
+    labels = {key: label for label, key in embedder_choices(extra, {"lite"}, {"clip-b32"})}
     assert labels["lite"].startswith("Offline lite (MiniLM + EfficientNet-Lite0) · lite")
     assert labels["lite"].endswith("✓ indexed")
     assert labels["clip-b32"] == "CLIP ViT-B/32 · clip-b32 (unavailable here: needs the Hub)"
-    assert labels["/my/model"] == "/my/model"
+    # A model folder is named by its name, never by its server path; a Hub id as it is.
+    assert labels["/srv/data/finetuned/demo-tuned"] == "demo-tuned"
+    assert labels["someone/model"] == "someone/model"
 
 
 def test_hub_presets_are_unavailable_without_the_hub_unless_cached(

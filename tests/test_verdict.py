@@ -74,6 +74,13 @@ def test_same_list_reasons() -> None:
     assert same_list_reason(PLAIN, SetupName("B", "clip", "lite"), 5, 20) is None
 
 
+def test_a_reranker_folder_is_named_by_its_name_never_its_server_path() -> None:
+    folder = "/srv/models/shop-reranker"
+    reason = same_list_reason(SetupName("A", "lite", folder), SetupName("B", "clip", folder), 5, 20)
+    assert reason is not None and reason.startswith("Both rerank with shop-reranker, and")
+    assert "/srv" not in reason
+
+
 def test_an_empty_side_is_nothing_to_compare() -> None:
     assert verdict([], _named("a"), (PLAIN, RERANKED)) == [
         "Nothing to compare: one side returned no results."

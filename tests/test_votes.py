@@ -74,6 +74,13 @@ def test_the_pair_shares_one_tally_whichever_side_each_set_up_was_on(tmp_path: P
         ("lite + lite", "lite-b2 + lite", ("lite", "lite-b2")),
         ("lite + none", "lite-b2 + lite", ("lite without reranker", "lite-b2 with reranker lite")),
         ("lite + lite", "lite + lite", ("the same set-up", "the same set-up")),
+        # Folders (a fine-tuned model, an operator's reranker) by their names, never paths.
+        ("/srv/data/finetuned/demo-tuned + none", "lite + none", ("demo-tuned", "lite")),
+        (
+            "lite + none",
+            "lite + /srv/models/shop-reranker",
+            ("without reranker", "with reranker shop-reranker"),
+        ),
     ],
 )
 def test_a_tally_names_each_set_up_by_what_differs(a: str, b: str, told: tuple[str, str]) -> None:

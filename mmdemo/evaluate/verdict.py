@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from mmdemo.evaluate.metrics import ndcg_at_k
+from mmdemo.models.registry import display_key
 
 #: How deep "moved n of the top k" looks.
 MOVED_DEPTH = 5
@@ -85,7 +86,7 @@ def same_list_reason(
         )
     if first.reranker and first.reranker == second.reranker and collection_size <= rerank_depth:
         return (
-            f"Both rerank with {first.reranker}, and the collection has only "
+            f"Both rerank with {display_key(first.reranker)}, and the collection has only "
             f"{collection_size} images, so the reranker rescores all of them on both sides: "
             "the embedders' first-stage order does not reach the final list."
         )

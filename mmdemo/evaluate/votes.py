@@ -22,6 +22,7 @@ from pathlib import Path
 from mmdemo.config import Settings
 from mmdemo.errors import InputError
 from mmdemo.export import Rows, write_csv
+from mmdemo.models.registry import display_key
 
 #: What a vote may say, in the asker's A/B orientation.
 CHOICES = ("A", "tie", "B")
@@ -140,8 +141,10 @@ def labels(setup_a: str, setup_b: str) -> tuple[str, str]:
 
 
 def _halves(setup: str) -> tuple[str, str]:
+    """A set-up's model and reranker as the page names them (a folder by its name)."""
     model, _, reranker = setup.rpartition(" + ")
-    return (model, reranker) if model else (setup, "none")
+    model, reranker = (model, reranker) if model else (setup, "none")
+    return display_key(model), display_key(reranker)
 
 
 def _reranked(reranker: str) -> str:

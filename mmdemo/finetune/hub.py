@@ -43,9 +43,10 @@ def push_outcome(folder: Path, repo_id: str, settings: Settings) -> str:
     """:func:`push`, told as one sentence: where it went, or why it did not go.
 
     For the web page, where a failed push must not hide the before/after table: the model
-    is already saved in ``folder`` either way.
+    is already saved in ``folder`` either way. The page names the folder by its name only,
+    never by its server path.
     """
     try:
         return f"Pushed to {push(folder, repo_id, settings)}."
     except HubPushError as exc:
-        return str(exc)
+        return str(exc).replace(str(folder), f"“{folder.name}”")

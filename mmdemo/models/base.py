@@ -8,7 +8,7 @@ from typing import Any
 
 from mmdemo.config import Settings
 from mmdemo.models.precision import autocast_dtype
-from mmdemo.models.registry import Resolved
+from mmdemo.models.registry import Resolved, display_key
 
 
 class ModelHandle:
@@ -39,7 +39,7 @@ class ModelHandle:
     def label(self) -> str:
         """A short human name for messages and the UI."""
         preset = self.resolved.preset
-        return preset.display_name if preset else self.key
+        return preset.display_name if preset else display_key(self.key)
 
     def supports(self, modality: str | tuple[str, ...]) -> bool:
         """Whether the model takes this input modality (``"text"``, ``"image"``, or a tuple)."""

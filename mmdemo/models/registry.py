@@ -146,6 +146,14 @@ def _lite_location(preset: Preset) -> str:
     return str(dirs[preset.source.removeprefix("lite:")])
 
 
+def display_key(key: str) -> str:
+    """How the page and its messages name a model by its canonical key: a preset key or Hub
+    id as it is, a model folder (a fine-tuned model, an operator's own) by the folder's
+    name, so that no server path is shown."""
+    path = Path(key)
+    return (path.name or key) if path.is_absolute() else key
+
+
 def _is_hub_id(name: str) -> bool:
     """Whether ``name`` has the form of a Hub id ("name" or "owner/name")."""
     return bool(_HUB_ID.fullmatch(name)) and ".." not in name

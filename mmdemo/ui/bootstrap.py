@@ -155,9 +155,8 @@ class Bootstrap:
         try:
             self._scrub_copies()
             self._sweep()
-            self._mark_stored()
-            self._choose_default()
-            self._find_unavailable()
+            hub_why = self._find_unavailable()
+            self._choose_default(hub_why)
             self._index_demos()
             self._fill_captions()
         except MMDemoError as exc:
@@ -202,41 +201,38 @@ class Bootstrap:
         own = [demo.collection for demo in self.demos]
         fill_missing_captions(self._settings, own if self._readonly else None)
 
-    def _mark_stored(self) -> None:
-        """Mark ready at once the demos stored from unchanged sources, before any model
-        loads (a later start): they can be searched with the models they hold."""
-        from mmdemo.store import Store
+    def _choose_default(self, hub_why: str) -> None:
+        """The default embedder, told to the terminal with the models that cannot load.
 
-        store = Store(self._settings, self.runtime)
-        recorded = read_fingerprints(self._settings)
-        for demo in self._plan.demos:
-            try:
-                unchanged = recorded.get(demo.collection) == demo.fingerprint()
-            except OSError:
-                continue
-            if unchanged and store.models(demo.collection):
-                self.mark_ready(demo.collection)
+        CLIP is not even tried where it cannot load (the Hub out of reach and CLIP not
+        cached): the attempt imports sentence-transformers and transformers for nothing,
+        seconds of a later start."""
+        from mmdemo.models.registry import DEFAULT_EMBEDDER
 
-    def _choose_default(self) -> None:
-        if self._model:
-            return
-        from mmdemo.models.loading import default_embedder
+        unavailable = self.status().unavailable
+        if not self._model and DEFAULT_EMBEDDER in unavailable:
+            why = f"{DEFAULT_EMBEDDER!r} is not in the local cache and {hub_why}"
+            self._update(default_why=f"Using the offline model {OFFLINE_EMBEDDER!r}: {why}.")
+        elif not self._model:
+            from mmdemo.models.loading import default_embedder
 
-        name, why = default_embedder(self._settings, self.runtime)
-        self._update(default_model=name, default_why=why)
-
-    def _find_unavailable(self) -> None:
-        from mmdemo.models.loading import hub_reachable, unavailable_presets
-
-        reachable, why = hub_reachable()
-        unavailable = unavailable_presets(reachable)
-        self._update(unavailable=unavailable)
+            name, told = default_embedder(self._settings, self.runtime)
+            self._update(default_model=name, default_why=told)
         self._tell(self.status().default_why)
         if unavailable:
             self._tell(
-                f"Models that cannot load here ({why}; not cached): {', '.join(unavailable)}; "
-                "use a Space or a machine that reaches the Hub for them."
+                f"Models that cannot load here ({hub_why}; not cached): "
+                f"{', '.join(unavailable)}; use a Space or a machine that reaches the Hub for them."
             )
+
+    def _find_unavailable(self) -> str:
+        """Record the presets that cannot load here; returns why the Hub is out of reach
+        (empty when it is not)."""
+        from mmdemo.models.loading import hub_reachable, unavailable_presets
+
+        reachable, why = hub_reachable()
+        self._update(unavailable=unavailable_presets(reachable))
+        return why
 
     def _index_demos(self) -> None:
         from mmdemo.models.registry import resolve
@@ -371,9 +367,11 @@ class _DemoRun:
         return fallback
 
     def index(self) -> None:
-        """Index what needs it, in order, reporting one count over all of them; warm the
-        models up once the first demo can be searched. A replacement that fails to index
-        is reported and its bundled demo indexed in its place."""
+        """Index what needs it, in order, reporting one count over all of them. A demo is
+        marked ready once a search on it answers without waiting on a model load: the
+        models are warmed up as soon as the first demo is stored, and that demo (and each
+        later one, once stored) is ready after that. A replacement that fails to index is
+        reported and its bundled demo indexed in its place."""
         total = sum(count for _, _, count in self.work)
         done = 0
         queue = list(self.work)
@@ -391,10 +389,10 @@ class _DemoRun:
                     continue
                 done += count
             self.counts[demo] = self.store.models(demo.collection).get(self.keys[0], 0)
+            if not self.ready:
+                self.boot.warm_up(self.store, demo.collection)
             self.ready.append(demo.collection)
             self.boot.mark_ready(demo.collection)
-            if len(self.ready) == 1:
-                self.boot.warm_up(self.store, demo.collection)
 
     def _index(self, demo: Demo, fingerprint: str, offset: int, total: int) -> None:
         from mmdemo.ingest.indexer import index_paths

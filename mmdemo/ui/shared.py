@@ -100,19 +100,27 @@ def embedder_choices(
     """Dropdown choices: every embedder preset, then other known models.
 
     Labels carry the full name and the key (``CLIP ViT-B/32 · clip-b32``) so that similar
-    models stay distinguishable; with ``indexed``, those a collection has are marked ✓;
-    those in ``unavailable`` say that they cannot load here.
+    models stay distinguishable, and name a model folder by its name, not its server path;
+    with ``indexed``, those a collection has are marked ✓; those in ``unavailable`` say
+    that they cannot load here.
     """
 
     def label(name: str, key: str) -> str:
         mark = " ✓ indexed" if indexed is not None and key in indexed else ""
         if key in unavailable:
             mark += " (unavailable here: needs the Hub)"
-        return (f"{name} · {key}" if name != key else key) + mark
+        return name + mark
 
-    choices = [(label(p.display_name, p.key), p.key) for p in registry.presets("embedder")]
+    choices = [
+        (label(f"{p.display_name} · {p.key}" if p.display_name != p.key else p.key, p.key), p.key)
+        for p in registry.presets("embedder")
+    ]
     known = {key for _, key in choices}
-    choices += [(label(name, name), name) for name in dict.fromkeys(extra) if name not in known]
+    choices += [
+        (label(registry.display_key(name), name), name)
+        for name in dict.fromkeys(extra)
+        if name not in known
+    ]
     return choices
 
 
@@ -235,8 +243,8 @@ def summary(
     """
     spans = " · ".join(f"{name} {ms:.0f} ms" for name, ms in results.timings_ms.items())
     info = (
-        f"{len(results.rows)} results · model `{results.model}` · "
-        f"reranker `{results.reranker or 'none'}` · {spans}"
+        f"{len(results.rows)} results · model `{registry.display_key(results.model)}` · "
+        f"reranker `{registry.display_key(results.reranker or 'none')}` · {spans}"
     ) + "".join(f"  \n⚠ {note}" for note in results.notes)
     payload = {
         "model": results.model,

@@ -106,7 +106,7 @@ def _side(ctx: AppContext, query: Query, setup: Setup) -> Side:
 def _not_indexed(ctx: AppContext, collection: str, key: str) -> str:
     """Why a side has no results when its model has not indexed the collection, and how to
     index it (the page and the API show the same sentence)."""
-    lacking = f"Collection `{collection}` is not indexed with `{key}` yet"
+    lacking = f"Collection `{collection}` is not indexed with `{registry.display_key(key)}` yet"
     if ctx.readonly:
         return f"{lacking}, and this read-only demo cannot index it: choose an indexed model."
     return (

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 from typing import Any
 
+from mmdemo.models.registry import display_key
 from mmdemo.ui.context import AppContext, Progress
 from mmdemo.ui.requests import FinetuneRequest
 
@@ -40,10 +41,11 @@ def finetune(
         for metric, before in facts["before"].items()
     ]
     summary = (
-        f"**Fine-tuned `{facts['base_model']}`** on {facts['train_pairs']} pairs: "
+        f"**Fine-tuned `{display_key(facts['base_model'])}`** on {facts['train_pairs']} pairs: "
         f"{facts['steps']} steps in {facts['train_seconds']:.0f} s, final loss "
         f"{facts['final_loss']:.4f}; held out {facts['eval_queries']} captions. "
-        f"Saved to `{result.out}`."
+        f"Saved as `{result.out.name}` among the fine-tuned models, ready to search, compare "
+        "and evaluate."
     )
     repo_id = request.push_to_hub.strip()
     if repo_id:

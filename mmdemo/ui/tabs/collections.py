@@ -13,6 +13,7 @@ import gradio as gr
 import pandas as pd
 from gradio.events import Dependency
 
+from mmdemo.models.registry import display_key
 from mmdemo.store import CollectionInfo
 from mmdemo.ui.actions import collections
 from mmdemo.ui.context import AppContext
@@ -38,12 +39,14 @@ class CollectionsTab:
     duplicates_choice: gr.Dropdown
 
 
+def _models_text(models: dict[str, int]) -> str:
+    """Each model's item count, a model folder named by its name, never its server path."""
+    return ", ".join(f"{display_key(model)}: {count}" for model, count in models.items())
+
+
 def shown(infos: list[CollectionInfo]) -> tuple[pd.DataFrame, list[dict[str, Any]]]:
     """Every collection with its image count and per-model counts, as a table and as JSON."""
-    rows = [
-        (info.name, info.images, ", ".join(f"{m}: {n}" for m, n in info.models.items()))
-        for info in infos
-    ]
+    rows = [(info.name, info.images, _models_text(info.models)) for info in infos]
     return pd.DataFrame(rows, columns=LISTING_COLUMNS), collections.listing(infos)
 
 
