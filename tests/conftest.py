@@ -64,6 +64,32 @@ def runtime() -> Any:
 # A real `chroma run` on a free local port, started once per session and stopped after it.
 
 
+@pytest.fixture
+def encoded_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
+    """Every text any embedder encodes during the test, in order (the real encode runs)."""
+    from mmdemo.embed import Embedder
+
+    encoded: list[str] = []
+    original = Embedder.encode_texts
+
+    def counting(self: Embedder, texts: list[str], *args: Any, **kwargs: Any) -> Any:
+        encoded.extend(texts)
+        return original(self, texts, *args, **kwargs)
+
+    monkeypatch.setattr(Embedder, "encode_texts", counting)
+    return encoded
+
+
+def open_tab(page: Any, name: str) -> None:
+    """Open the page's tab ``name``: from the tab row, or at a phone's width, where the row
+    has no room for it, from the "More tabs" menu."""
+    tab = page.get_by_role("tab", name=name, exact=True)
+    if not tab.is_visible():
+        page.get_by_role("button", name="More tabs").click()
+        tab = page.locator(".overflow-dropdown").get_by_role("button", name=name, exact=True)
+    tab.click()
+
+
 def _free_port() -> int:
     import socket
 

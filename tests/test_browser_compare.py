@@ -8,7 +8,7 @@ the browser fixture of conftest.py; screenshots go to ``test-artifacts/browser/`
 import re
 
 import pytest
-from conftest import WebApp
+from conftest import WebApp, open_tab
 from playwright.sync_api import Browser, Page, expect
 from test_browser import WAIT_MS, _choose, _shot
 
@@ -157,11 +157,7 @@ def test_compare_and_collections_show_no_internal_id_or_server_path(
     assert_nothing_internal(page.locator("body").inner_text(), web_app)
     _shot(page, f"12-compare-folder-reranker-{width}")
 
-    tab = page.get_by_role("tab", name="Collections", exact=True)
-    if not tab.is_visible():  # a phone's tab row keeps it in the "More tabs" menu
-        page.get_by_role("button", name="More tabs").click()
-        tab = page.locator(".overflow-dropdown").get_by_role("button", name="Collections")
-    tab.click()
+    open_tab(page, "Collections")
     page.get_by_role("button", name="Refresh list").click()
     expect(page.get_by_text("demo-photos").first).to_be_visible(timeout=WAIT_MS)
     assert_nothing_internal(page.locator("body").inner_text(), web_app)

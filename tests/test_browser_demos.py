@@ -15,7 +15,7 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WebApp
+from conftest import WebApp, open_tab
 from playwright.sync_api import Browser, Page, expect
 from test_browser import WAIT_MS, _first_result, _open, _rank1, _shot
 
@@ -41,16 +41,6 @@ def page(request: pytest.FixtureRequest, browser: Browser, web_app: WebApp) -> I
 
 def _width(page: Page) -> int:
     return int(page.viewport_size["width"]) if page.viewport_size else 0
-
-
-def _tab(page: Page, name: str) -> None:
-    """Open the tab ``name``: from the tab row, or at a phone's width, where the row has no
-    room for it, from the "More tabs" menu."""
-    tab = page.get_by_role("tab", name=name, exact=True)
-    if not tab.is_visible():
-        page.get_by_role("button", name="More tabs").click()
-        tab = page.locator(".overflow-dropdown").get_by_role("button", name=name, exact=True)
-    tab.click()
 
 
 def _pick(page: Page, picker: str, label: str) -> None:
@@ -135,7 +125,7 @@ def test_the_pickers_name_the_demos_and_each_shows_its_own_chips(page: Page) -> 
 def test_compare_and_map_start_from_an_example_of_the_chosen_collection(page: Page) -> None:
     width = _width(page)
     documents, _ = _queries_of("documents")
-    _tab(page, "Compare")
+    open_tab(page, "Compare")
     query = page.locator("#cmp-text textarea")
     photos, _ = _queries_of("photos")
     expect(query).not_to_have_value(SAMPLE_QUERY)  # the photos demo's example instead
@@ -148,7 +138,7 @@ def test_compare_and_map_start_from_an_example_of_the_chosen_collection(page: Pa
     page.locator("#compare-button").click()
     expect(page.locator("#compare-results-A .mm-card").first).to_be_visible()
     _shot(page, f"22-compare-documents-{width}")
-    _tab(page, "Map")
+    open_tab(page, "Map")
     _pick(page, "map-coll", "Demo: shop")
     shop, _ = _queries_of("shop")
     map_query = page.locator("#map-text textarea")
@@ -174,7 +164,7 @@ def test_the_ocr_checkbox_makes_text_inside_an_image_searchable(
 ) -> None:
     width = _width(page)
     collection = f"ocr-signs-{width}"
-    _tab(page, "Collections")
+    open_tab(page, "Collections")
     page.locator("#upload-files input[type=file]").set_input_files([str(p) for p in signs])
     page.locator("#collection-name textarea").fill(collection)
     checkbox = page.get_by_label("Read text in images (OCR)")
@@ -183,7 +173,7 @@ def test_the_ocr_checkbox_makes_text_inside_an_image_searchable(
     page.get_by_role("button", name="Index images").click()
     expect(page.locator("#index-summary")).to_contain_text("3 added", timeout=WAIT_MS)
     _shot(page, f"24-ocr-indexed-{width}")
-    _tab(page, "Search")
+    open_tab(page, "Search")
     _pick(page, "search-coll", collection)  # the visitor's own collection keeps its name
     page.locator("#search-text textarea").fill("invoice")
     page.locator("#search-text textarea").press("Enter")

@@ -9,7 +9,6 @@ from dataclasses import replace
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 
 from mmdemo.config import Settings
@@ -128,21 +127,11 @@ def test_the_next_index_run_embeds_each_caption_once(
     settings: Settings,
     tmp_path: Path,
     tiny_clip_dir: Path,
-    monkeypatch: pytest.MonkeyPatch,
+    encoded_texts: list[str],
 ) -> None:
-    from mmdemo.embed import Embedder
-
-    encoded: list[str] = []
-    original = Embedder.encode_texts
-
-    def counting(self: Embedder, texts: list[str], *args: Any, **kwargs: Any) -> np.ndarray:
-        encoded.extend(texts)
-        return original(self, texts, *args, **kwargs)
-
-    monkeypatch.setattr(Embedder, "encode_texts", counting)
     more = write_images(tmp_path / "more", {"teal.png": (0, 128, 128)})
     assert _index(more, settings, tiny_clip_dir).added == 1
-    assert sorted(encoded) == sorted(CAPTIONS.values())
+    assert sorted(encoded_texts) == sorted(CAPTIONS.values())
     counts, _ = _state(settings, tiny_clip_dir)
     assert counts == {OLD: (len(COLOURS) + 1, len(COLOURS))}  # the new image has no caption
 
