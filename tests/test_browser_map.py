@@ -15,10 +15,10 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WebApp
+from conftest import WebApp, open_tab
 from playwright.sync_api import Browser, Page, expect
 from test_browser import PHOTOS, WAIT_MS, _open, _shot
-from test_browser_demos import _pick, _tab
+from test_browser_demos import _pick
 
 from bench.map_paint import PAINTED, synthetic_page, tile_colour
 
@@ -90,7 +90,7 @@ def _photo_names() -> set[str]:
 
 def _show_map(page: Page) -> dict[str, object]:
     """Open the Map, show the photos demo's map with the sample query; its drawn data."""
-    _tab(page, "Map")
+    open_tab(page, "Map")
     expect(page.locator("#map-coll input")).to_have_value("Demo: photos")
     page.locator("#map-button").click()
     count = len(_photo_names())
