@@ -150,12 +150,18 @@ def test_a_model_that_does_not_fit_is_refused_before_loading(
 def test_free_cpu_memory_obeys_the_container_limit(
     monkeypatch: pytest.MonkeyPatch, tmp_path: Path
 ) -> None:
+    # A fixed meminfo: the real one changes between two reads on a busy machine.
+    meminfo = tmp_path / "meminfo"
+    meminfo.write_text("MemTotal: 16777216 kB\nMemAvailable: 8388608 kB\n")
+    monkeypatch.setattr(memory, "_MEMINFO", meminfo)
     (tmp_path / "memory.max").write_text(f"{4 * memory.GB}\n")
     (tmp_path / "memory.current").write_text(f"{3 * memory.GB}\n")
     monkeypatch.setattr(memory, "_CGROUP", tmp_path)
-    assert memory.free_bytes("cpu") == min(1 * memory.GB, memory._meminfo_available() or 0)
+    assert memory.free_bytes("cpu") == 1 * memory.GB
     (tmp_path / "memory.max").write_text("max\n")
-    assert memory.free_bytes("cpu") == memory._meminfo_available()
+    assert memory.free_bytes("cpu") == 8 * memory.GB
+    (tmp_path / "memory.max").write_text(f"{16 * memory.GB}\n")
+    assert memory.free_bytes("cpu") == 8 * memory.GB
 
 
 def test_every_sized_preset_has_a_need_and_offline_ones_none() -> None:
