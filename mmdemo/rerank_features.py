@@ -3,20 +3,19 @@
 A reranker that can split its score into a per-image part and a per-query part (the
 offline ``lite`` reranker: view-averaged class log-probabilities and mean pooled CNN
 features) keeps the per-image part here, one ``.npy`` row per image under
-``<data_dir>/features/<reranker>/<id[:2]>/<id>.npy``. Item ids are the sha256 of the
+``<data_dir>/features/<reranker>/<layout>/<id[:2]>/<id>.npy``. Item ids are the sha256 of the
 image bytes, so a row is valid for every collection holding that image. Rows are written
 when an image is indexed with an embedder the reranker builds on, and on first use for
 images indexed before that (see :meth:`mmdemo.rerank.Reranker.score_parts`).
 
-Each folder names the layout of its rows (``LAYOUT``, e.g. ``lite0 views=1``: which CNN,
-how many views averaged). Rows of another layout, or from before layouts were named, are
-dropped when a reranker first opens the folder, and computed again on first use.
+Rows live under a folder named by their layout (``features/<reranker>/<layout>/``, e.g.
+``lite0_views_1``: which CNN, how many views averaged). Rows of another layout are dropped
+when a reranker first opens its layout's folder, and computed again on first use.
 """
 
 from __future__ import annotations
 
 import contextlib
-import re
 import shutil
 import threading
 import uuid
@@ -29,14 +28,13 @@ import numpy as np
 from mmdemo.config import Settings
 from mmdemo.errors import OutOfSpaceError
 from mmdemo.ingest.copies import write_atomically
+from mmdemo.store.layout import safe_name
 
 
 def _root(settings: Settings) -> Path:
     return settings.data_dir / "features"
 
 
-#: The file inside a reranker's folder that names the layout of its rows.
-LAYOUT_FILE = "LAYOUT"
 _claiming = threading.Lock()  # one layout claim at a time in this process
 
 
@@ -44,39 +42,28 @@ class FeatureStore:
     """The feature rows of one reranker inside a data directory, all of one ``layout``."""
 
     def __init__(self, settings: Settings, reranker_key: str, layout: str) -> None:
-        safe = re.sub(r"[^A-Za-z0-9._-]+", "_", reranker_key).strip("_") or "reranker"
-        self.folder = _root(settings) / safe
-        self._claim(layout)
+        reranker = _root(settings) / safe_name(reranker_key, "reranker")
+        self.folder = reranker / safe_name(layout, "layout")
+        if not self.folder.is_dir():
+            self._claim()
 
-    def _claim(self, layout: str) -> None:
-        """Make the folder hold ``layout`` rows only: one small read when it already does.
-
-        A folder of another layout (or unmarked, from before layouts were named) is moved
-        aside under a name of its own, then removed. Claims in this process take turns and
-        look again once it is theirs, so none removes rows another just wrote for the new
-        layout; two processes claiming at once at most drop rows to compute again.
-        """
-        if self._marked(layout):
-            return
+    def _claim(self) -> None:
+        """Make this layout the reranker's only one: folders of other layouts are moved
+        aside under a name of their own, then removed. Claims in this process take turns
+        and look again once it is theirs, so none removes rows another just wrote for the
+        new layout; two processes claiming at once at most drop rows to compute again."""
         with _claiming:
-            if self._marked(layout):
+            if self.folder.is_dir():
                 return
-            if self.folder.exists():
-                stale = self.folder.with_name(f"{self.folder.name}.stale-{uuid.uuid4().hex}")
+            others = self.folder.parent.iterdir() if self.folder.parent.is_dir() else iter(())
+            for other in [path for path in others if path.is_dir()]:
+                stale = other.with_name(f"{other.name}.stale-{uuid.uuid4().hex}")
                 try:
-                    self.folder.rename(stale)
+                    other.rename(stale)
                 except OSError:  # another process moved it first
-                    pass
-                else:
-                    shutil.rmtree(stale, ignore_errors=True)
-            marker = self.folder / LAYOUT_FILE
-            write_atomically(marker, lambda tmp: tmp.write_text(layout, encoding="utf-8"))
-
-    def _marked(self, layout: str) -> bool:
-        try:
-            return (self.folder / LAYOUT_FILE).read_text(encoding="utf-8") == layout
-        except OSError:
-            return False
+                    continue
+                shutil.rmtree(stale, ignore_errors=True)
+            self.folder.mkdir(parents=True, exist_ok=True)
 
     def path(self, item_id: str) -> Path:
         """Where the row of one image lives."""
@@ -161,13 +148,13 @@ def unreferenced_rows(settings: Settings, ids: Collection[str]) -> list[Path]:
     root = _root(settings)
     if not root.is_dir():
         return []
-    return sorted(path for path in root.glob("*/*/*.npy") if path.stem not in ids)
+    return sorted(path for path in root.glob("*/*/*/*.npy") if path.stem not in ids)
 
 
 def remove_rows(settings: Settings, ids: Iterable[str]) -> None:
     """Unlink the rows of ``ids`` for every reranker (their images are gone from the store)."""
     root = _root(settings)
-    folders = [path for path in root.iterdir() if path.is_dir()] if root.is_dir() else []
+    folders = [path for path in root.glob("*/*") if path.is_dir()]
     for item_id in ids:
         for folder in folders:
             (folder / item_id[:2] / f"{item_id}.npy").unlink(missing_ok=True)
