@@ -18,7 +18,7 @@ import pytest
 from mmdemo.config import Settings
 from mmdemo.errors import DataDirError, ReadOnlyError
 from mmdemo.ingest.indexer import index_paths
-from mmdemo.rerank_features import FeatureStore
+from mmdemo.rerank_features.rows import FeatureStore
 from mmdemo.store import Store
 from mmdemo.store.layout import CURRENT, MIGRATIONS, VERSION_FILE, ensure_current, read_version
 

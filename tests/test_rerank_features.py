@@ -18,7 +18,8 @@ from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.ingest.indexer import index_paths
 from mmdemo.models.loading import load_reranker
 from mmdemo.rerank import Candidate, Reranker
-from mmdemo.rerank_features import FeatureStore, RowCache
+from mmdemo.rerank_features.cache import RowCache
+from mmdemo.rerank_features.rows import FeatureStore
 from mmdemo.search.engine import SearchResults, search
 from mmdemo.search.query import Query
 from mmdemo.store import Store
