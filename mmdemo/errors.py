@@ -39,6 +39,11 @@ class ReadOnlyError(MMDemoError):
     """A write was attempted while ``MMDEMO_READONLY`` is set."""
 
 
+class DataDirError(MMDemoError):
+    """The data dir cannot be used as it is: written by a newer mmdemo, or its layout version
+    file is unreadable (:mod:`mmdemo.store.layout`)."""
+
+
 class TrainingError(MMDemoError):
     """Fine-tuning could not run or finish (out of memory, a model with nothing to train)."""
 

@@ -15,7 +15,7 @@ from typing import Any
 
 from mmdemo.config import Settings
 from mmdemo.ingest.copies import THUMB_SUFFIX, image_path, thumb_path
-from mmdemo.rerank_features import remove_rows, unreferenced_rows
+from mmdemo.rerank_features.sweep import remove_rows, unreferenced_rows
 from mmdemo.store import Store
 from mmdemo.text import persist as lexical
 

@@ -7,7 +7,7 @@ search can weight them as it weighted them for retrieval (:mod:`mmdemo.search.fu
 A document is a stored candidate: its id, its image file and optionally its caption.
 
 The ``lite`` reranker splits its score into a per-image part, kept in a
-:class:`~mmdemo.rerank_features.FeatureStore`, and a per-query part, computed once per
+:class:`~mmdemo.rerank_features.rows.FeatureStore`, and a per-query part, computed once per
 search; its candidates' images are decoded only when their features are not stored yet.
 """
 
@@ -27,7 +27,8 @@ from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.models.base import ModelHandle
 from mmdemo.models.registry import Resolved
 from mmdemo.models.zerogpu import gpu_task
-from mmdemo.rerank_features import FeatureStore, RowCache
+from mmdemo.rerank_features.cache import RowCache
+from mmdemo.rerank_features.rows import FeatureStore
 from mmdemo.vectors import unit_rows
 
 PAIR = ("image", "text")

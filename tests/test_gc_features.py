@@ -9,7 +9,7 @@ import pytest
 
 from mmdemo.config import Settings
 from mmdemo.manage import delete_items, sweep_orphans
-from mmdemo.rerank_features import FeatureStore
+from mmdemo.rerank_features.rows import FeatureStore
 from mmdemo.store import Store
 
 IDS = ["aa01", "bb02", "cc03"]

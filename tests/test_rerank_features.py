@@ -18,7 +18,8 @@ from mmdemo.ingest.images import fit_for_models, load_image
 from mmdemo.ingest.indexer import index_paths
 from mmdemo.models.loading import load_reranker
 from mmdemo.rerank import Candidate, Reranker
-from mmdemo.rerank_features import FeatureStore, RowCache
+from mmdemo.rerank_features.cache import RowCache
+from mmdemo.rerank_features.rows import FeatureStore
 from mmdemo.search.engine import SearchResults, search
 from mmdemo.search.query import Query
 from mmdemo.store import Store
@@ -248,22 +249,23 @@ def test_the_shipped_reranker_sees_one_view(reranker: Reranker) -> None:
 def test_rows_of_another_layout_are_dropped_and_computed_again(
     reranker: Reranker, tmp_path: Path
 ) -> None:
-    """Rows stored by an older preset (two views, before layouts were named) are never mixed
-    in: the folder is emptied when the reranker first opens it, and the rows recomputed."""
+    """Rows stored by an older preset (two views) are never mixed in: their layout's folder
+    is removed when the reranker first opens its own, and the rows recomputed. (Rows from
+    before layouts were named go in the data dir's migration: tests/test_layout.py.)"""
     settings = Settings(data_dir=tmp_path / "data")
     candidates = _candidates()
     expected = reranker.score_parts(
         candidates, text="a cat", features=_features(reranker, settings)
     ).text
     folder = _features(reranker, settings).folder
-    (folder / "LAYOUT").unlink()  # as a data dir from before layouts were named
-    stale = np.full_like(np.load(next(folder.rglob("*.npy"))), 7.0)
-    for path in folder.rglob("*.npy"):
+    older = folder.rename(folder.with_name("lite0_views_2"))  # as an older preset's rows
+    stale = np.full_like(np.load(next(older.rglob("*.npy"))), 7.0)
+    for path in older.rglob("*.npy"):
         np.save(path, stale)
     reranker.feature_rows.clear()
     features = _features(reranker, settings)
-    assert not list(folder.rglob("*.npy"))
-    assert (folder / "LAYOUT").read_text() == "lite0 views=1"
+    assert not list(folder.parent.rglob("*.npy"))
+    assert features.folder == folder and folder.name == "lite0_views_1"
     again = reranker.score_parts(candidates, text="a cat", features=features).text
     assert again is not None and expected is not None
     np.testing.assert_allclose(again, expected, rtol=1e-5, atol=1e-5)

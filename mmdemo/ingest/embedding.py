@@ -1,6 +1,6 @@
 """The consumer side of indexing: a prepared batch's embeddings, and on the way the stored
 feature rows of the rerankers that build on the embedder
-(:class:`~mmdemo.rerank_features.FeatureStore`), so each image goes through the CNN once.
+(:class:`~mmdemo.rerank_features.rows.FeatureStore`), so each image goes through the CNN once.
 """
 
 from __future__ import annotations
@@ -17,7 +17,7 @@ from mmdemo.models.lite import RERANKER_DIRS
 from mmdemo.models.lite.rows import feature_rows, recipe
 from mmdemo.models.loading import load_reranker
 from mmdemo.models.registry import rerankers_building_on
-from mmdemo.rerank_features import FeatureStore
+from mmdemo.rerank_features.rows import FeatureStore
 from mmdemo.runtime import Runtime
 from mmdemo.vectors import unit_rows
 

@@ -24,6 +24,7 @@ from mmdemo.errors import NotFoundError, OutOfSpaceError, ReadOnlyError
 from mmdemo.store import space
 from mmdemo.store.client import connect
 from mmdemo.store.exact_cache import ExactCache, Rows
+from mmdemo.store.layout import ensure_current
 from mmdemo.store.naming import caption_collection_name, chroma_name
 from mmdemo.store.parts import (
     CAPTIONS_OF_KEY,
@@ -62,6 +63,7 @@ class Handles:
         """Open the Chroma database: a server at ``chroma_url`` or the local ``chroma_dir``,
         through ``runtime``'s clients (the process default's without one); the pipeline
         steps given this store use its :attr:`runtime` too."""
+        ensure_current(settings)  # the data dir's layout, migrated first if it is older
         self.settings = settings
         self.runtime = runtime or process_runtime.default_runtime()
         self._clients = self.runtime.clients

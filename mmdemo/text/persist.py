@@ -9,7 +9,8 @@ whose marker equals the one seen trusts that version without reading the store; 
 marker moved it reads the collection's items once, and rebuilds only when their version
 has no file yet. Files are written to a temporary name and renamed, under a per-collection
 file lock, so processes sharing the data dir never read half a file and never build the
-same index twice at once. With a Chroma server there is no change marker: the version is
+same index twice at once. What the files hold is versioned with the whole data dir
+(:mod:`mmdemo.store.layout`). With a Chroma server there is no change marker: the version is
 checked again once :data:`RECHECK_S` seconds have passed. A read-only store builds in
 memory and writes nothing.
 """
@@ -32,8 +33,6 @@ from mmdemo.config import Settings
 from mmdemo.store import Store
 from mmdemo.text.index import LexicalIndex
 
-#: Layout of the files; files of another layout are rebuilt.
-FORMAT = 1
 #: Seconds between version checks where no change marker exists (a Chroma server).
 RECHECK_S = 10.0
 _INDEX_SUFFIX = ".json"
@@ -125,7 +124,6 @@ def _current(store: Store, collection: str, marker: str) -> LexicalIndex:
 
 def _as_json(collection: str, index: LexicalIndex) -> dict[str, Any]:
     return {
-        "format": FORMAT,
         "collection": collection,
         "ids": index.ids,
         "sequences": index.sequences,
@@ -135,8 +133,6 @@ def _as_json(collection: str, index: LexicalIndex) -> dict[str, Any]:
 
 def _load(path: Path) -> LexicalIndex | None:
     data = _read_json(path)
-    if data.get("format") != FORMAT:
-        return None
     try:
         return LexicalIndex(list(data["ids"]), list(data["sequences"]), list(data["metadata"]))
     except (KeyError, TypeError):
