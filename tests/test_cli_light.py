@@ -86,6 +86,18 @@ def test_reindexing_beside_other_files_and_a_missing_source_loads_no_model(
     assert sorted(Path(r["file"]).name for r in first["rejected"]) == ["SOURCES", "gone.png"]
 
 
+def test_reindexing_with_the_default_model_loads_no_model(tmp_path: Path) -> None:
+    """No ``--model``, the Hub out of reach: the default (lite, CLIP not cached) is chosen
+    without trying CLIP, and a folder already stored beside a non-image loads nothing."""
+    folder = write_images(tmp_path / "in", COLOURS)
+    (folder / "notes.txt").write_text("not an image\n")
+    args = ["index", str(folder), "--collection", "c", "--data-dir", str(tmp_path / "data")]
+    assert run_light(*args, "--model", "lite")[0] == 0
+    code, heavy, told = run_light(*args, "--json", HF_HOME=str(tmp_path / "hf"))
+    assert (code, heavy) == (0, [])
+    assert "Using the offline model 'lite'" in told
+
+
 @pytest.mark.parametrize(
     "command",
     [

@@ -179,6 +179,24 @@ def test_default_embedder_falls_back_to_offline_with_reason(settings: Settings) 
     assert "offline" in why and DEFAULT_EMBEDDER in why
 
 
+def test_default_embedder_does_not_try_clip_where_it_cannot_load(
+    settings: Settings, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """The Hub out of reach and CLIP not cached: no load is attempted (it would import
+    torch for nothing), and the sentence names both reasons."""
+
+    def no_load(*_args: object, **_kwargs: object) -> None:
+        raise AssertionError("CLIP was tried")
+
+    monkeypatch.setattr(loading, "load_embedder", no_load)
+    name, why = loading.default_embedder(settings, hub=(False, "the Hub is out of reach"))
+    assert name == OFFLINE_EMBEDDER
+    assert why == (
+        f"Using the offline model {OFFLINE_EMBEDDER!r}: {DEFAULT_EMBEDDER!r} is not in the "
+        "local cache and the Hub is out of reach."
+    )
+
+
 def test_only_our_own_module_classes_are_trusted(tmp_path: Path, settings: Settings) -> None:
     from mmdemo.models.lite import EMBEDDER_DIRS
 

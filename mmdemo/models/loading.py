@@ -266,12 +266,21 @@ def forget(name: str, runtime: Runtime | None = None) -> None:
     _models(runtime).drop(lambda key: isinstance(key, tuple) and key[1] == location)
 
 
-def default_embedder(settings: Settings, runtime: Runtime | None = None) -> tuple[str, str]:
+def default_embedder(
+    settings: Settings, runtime: Runtime | None = None, hub: tuple[bool, str] | None = None
+) -> tuple[str, str]:
     """The embedder to use when none is named, and a sentence saying why.
 
     A real CLIP model when it loads (cached, or downloadable now); otherwise the offline
-    ``lite`` model, with the reason CLIP was not used.
+    ``lite`` model, with the reason CLIP was not used. CLIP is not even tried where it
+    cannot load (the Hub out of reach, ``hub`` or probed now, and CLIP not cached): the
+    attempt would import sentence-transformers and torch for nothing, seconds of a command
+    that may need no model at all (a re-index of what is stored).
     """
+    reachable, hub_why = hub or hub_reachable()
+    if DEFAULT_EMBEDDER in unavailable_presets(reachable):
+        why = f"{DEFAULT_EMBEDDER!r} is not in the local cache and {hub_why}"
+        return OFFLINE_EMBEDDER, f"Using the offline model {OFFLINE_EMBEDDER!r}: {why}."
     try:
         load_embedder(DEFAULT_EMBEDDER, settings, runtime)
     except ModelLoadError as exc:

@@ -202,21 +202,14 @@ class Bootstrap:
         fill_missing_captions(self._settings, own if self._readonly else None)
 
     def _choose_default(self, hub_why: str) -> None:
-        """The default embedder, told to the terminal with the models that cannot load.
-
-        CLIP is not even tried where it cannot load (the Hub out of reach and CLIP not
-        cached): the attempt imports sentence-transformers and transformers for nothing,
-        seconds of a later start."""
-        from mmdemo.models.registry import DEFAULT_EMBEDDER
-
+        """The default embedder (CLIP not even tried where it cannot load), told to the
+        terminal with the models that cannot load."""
         unavailable = self.status().unavailable
-        if not self._model and DEFAULT_EMBEDDER in unavailable:
-            why = f"{DEFAULT_EMBEDDER!r} is not in the local cache and {hub_why}"
-            self._update(default_why=f"Using the offline model {OFFLINE_EMBEDDER!r}: {why}.")
-        elif not self._model:
+        if not self._model:
             from mmdemo.models.loading import default_embedder
 
-            name, told = default_embedder(self._settings, self.runtime)
+            hub = (not hub_why, hub_why)
+            name, told = default_embedder(self._settings, self.runtime, hub)
             self._update(default_model=name, default_why=told)
         self._tell(self.status().default_why)
         if unavailable:
