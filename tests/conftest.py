@@ -22,8 +22,23 @@ from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+import pandas as pd
 import pytest
 
+from mmdemo.config import Settings
+from mmdemo.ingest.indexer import index_paths
+from mmdemo.store import Store
+
+from helpers import (
+    COLOURS,
+    PHOTOS_DEMO_ONLY,
+    WebApp,
+    _free_port,
+    _serve_app,
+    _stop,
+    _wait_for_heartbeat,
+    write_images,
+)
 from tiny_models import build_tiny_clip, build_tiny_siglip, build_tiny_vlm_reranker
 
 atexit.register(shutil.rmtree, os.environ["HF_HOME"], True)
@@ -60,10 +75,6 @@ def runtime() -> Any:
     return Runtime()
 
 
-# --- Chroma server (owner: test_store.py) --------------------------------------------------
-# A real `chroma run` on a free local port, started once per session and stopped after it.
-
-
 @pytest.fixture
 def encoded_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     """Every text any embedder encodes during the test, in order (the real encode runs)."""
@@ -80,49 +91,48 @@ def encoded_texts(monkeypatch: pytest.MonkeyPatch) -> list[str]:
     return encoded
 
 
-def open_tab(page: Any, name: str) -> None:
-    """Open the page's tab ``name``: from the tab row, or at a phone's width, where the row
-    has no room for it, from the "More tabs" menu."""
-    tab = page.get_by_role("tab", name=name, exact=True)
-    if not tab.is_visible():
-        page.get_by_role("button", name="More tabs").click()
-        tab = page.locator(".overflow-dropdown").get_by_role("button", name=name, exact=True)
-    tab.click()
+# --- a data dir and a small indexed collection (owner: test_pipeline.py) --------------------
 
 
-def _free_port() -> int:
-    import socket
-
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(data_dir=tmp_path / "data", device="cpu")
 
 
-def _stop(server: subprocess.Popen[bytes]) -> None:
-    """Stop a server process: politely, then for sure."""
-    server.terminate()
-    try:
-        server.wait(timeout=10)
-    except subprocess.TimeoutExpired:
-        server.kill()
-        server.wait()
+@pytest.fixture
+def store(settings: Settings) -> Store:
+    return Store(settings)
 
 
-def _wait_for_heartbeat(url: str, server: subprocess.Popen[bytes], timeout_s: float = 60.0) -> None:
-    """Poll the server's heartbeat until it answers; fail if it exits or takes too long."""
-    import time
-    import urllib.request
+@pytest.fixture
+def photos(tmp_path: Path) -> Path:
+    folder = write_images(tmp_path / "photos", COLOURS)
+    captions = pd.DataFrame(
+        {
+            "file_name": list(COLOURS),
+            "caption": [f"a plain {name[:-4]} square" for name in COLOURS],
+            "photographer": ["ann", "bob", "cy", "di", "ed", "fay"],
+        }
+    )
+    captions.to_csv(folder.parent / "captions.csv", index=False)
+    return folder
 
-    deadline = time.monotonic() + timeout_s
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"chroma run exited with code {server.returncode}")
-        try:
-            with urllib.request.urlopen(f"{url}/api/v2/heartbeat", timeout=2):
-                return
-        except OSError:
-            time.sleep(0.2)
-    pytest.fail(f"chroma run did not answer at {url} within {timeout_s:.0f} s")
+
+@pytest.fixture
+def indexed(photos: Path, settings: Settings, store: Store, tiny_clip_dir: Path) -> str:
+    index_paths(
+        [photos],
+        collection="colours",
+        models=[str(tiny_clip_dir)],
+        settings=settings,
+        store=store,
+        captions=photos.parent / "captions.csv",
+    )
+    return str(tiny_clip_dir)
+
+
+# --- Chroma server (owner: test_store.py) --------------------------------------------------
+# A real `chroma run` on a free local port, started once per session and stopped after it.
 
 
 @pytest.fixture(scope="session")
@@ -152,91 +162,6 @@ def chroma_server_url(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]
 # --- web app under test (owner: test_ui_api.py and test_browser.py) ------------------------
 # `python app.py` in a subprocess on a free port with its own data folder, started once per
 # session and shared by the API and browser tests (each uses its own collections).
-
-
-class WebApp:
-    """A running app: its URL, data folder, default embedder and log file."""
-
-    def __init__(self, url: str, data_dir: Path, model: str, log: Path) -> None:
-        self.url = url
-        self.data_dir = data_dir
-        self.model = model
-        self.log = log
-
-
-#: The app's default embedder under test: the offline real-weights model, so results rank
-#: by meaning and the browser test can name the photo that must come first.
-WEB_MODEL = "lite"
-#: The environment of an app that sets up only the photos demo (the first start's others
-#: take most of a start-up): for fixtures whose tests need no other demo.
-PHOTOS_DEMO_ONLY = {"MMDEMO_DEMO_SOURCES": "shop=;documents="}
-
-
-def _wait_for_demo(url: str, server: subprocess.Popen[bytes], timeout_s: float = 600.0) -> None:
-    """Wait until the app answers and its demo collections are indexed (its /status says so)."""
-    import time
-
-    from gradio_client import Client
-
-    deadline = time.monotonic() + timeout_s
-    client = None
-    while time.monotonic() < deadline:
-        if server.poll() is not None:
-            pytest.fail(f"app.py exited with code {server.returncode}")
-        try:
-            client = client or Client(url, verbose=False)
-            status = client.predict(api_name="/status")
-        except Exception:  # not up yet
-            time.sleep(0.5)
-            continue
-        if status["phase"] == "ready":
-            return
-        if status["phase"] == "failed":
-            pytest.fail(f"the app's start-up failed: {status['message']}")
-        time.sleep(0.5)
-    pytest.fail(f"the app at {url} did not index its demos within {timeout_s:.0f} s")
-
-
-def _serve_app(
-    tmp_path_factory: pytest.TempPathFactory,
-    name: str,
-    extra_env: dict[str, str],
-    flags: tuple[str, ...] = (),
-) -> Iterator[WebApp]:
-    """`python app.py` (with ``flags``) on a free port with a fresh data folder, its demo
-    already indexed."""
-    import sys
-
-    folder = tmp_path_factory.mktemp(name)
-    port = _free_port()
-    env = {
-        **os.environ,
-        "MMDEMO_DATA_DIR": str(folder / "data"),
-        "GRADIO_TEMP_DIR": str(folder / "gradio-tmp"),
-        "HF_HUB_OFFLINE": "1",
-        "GRADIO_ANALYTICS_ENABLED": "False",
-        # The API tests name tiny models by folder, as an operator who allows them would.
-        "MMDEMO_ALLOW_LOCAL_MODELS": "1",
-    }
-    for variable in ("MMDEMO_READONLY", "SPACE_ID", "MMDEMO_MULTIUSER", "MMDEMO_DEMO_SOURCES"):
-        env.pop(variable, None)
-    env.update(extra_env)
-    root = Path(__file__).resolve().parents[1]
-    log_path = folder / "app.log"
-    log = log_path.open("wb")
-    command = [sys.executable, "app.py", "--port", str(port), "--model", WEB_MODEL, *flags]
-    server = subprocess.Popen(command, cwd=root, env=env, stdout=log, stderr=subprocess.STDOUT)
-    url = f"http://127.0.0.1:{port}"
-    try:
-        try:
-            _wait_for_demo(url, server)
-        except BaseException:
-            print(log_path.read_text(errors="replace")[-5000:])
-            raise
-        yield WebApp(url, folder / "data", WEB_MODEL, log_path)
-    finally:
-        _stop(server)
-        log.close()
 
 
 @pytest.fixture(scope="session")
@@ -292,3 +217,12 @@ def browser() -> Iterator[Any]:
         )
         yield launched
         launched.close()
+
+
+@pytest.fixture
+def page(browser: Any, web_app: WebApp) -> Iterator[Any]:
+    """A fresh tab on the app at 1280 px, with downloads allowed (a playwright ``Page``)."""
+    from browser_helpers import _open
+
+    with _open(browser, web_app.url, 1280, 900) as opened:
+        yield opened

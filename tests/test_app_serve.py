@@ -16,7 +16,6 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import PHOTOS_DEMO_ONLY, WebApp, _serve_app
 from gradio_client import Client, handle_file
 
 from mmdemo.config import Settings
@@ -26,6 +25,7 @@ from mmdemo.ui import api
 from mmdemo.ui.bootstrap import Bootstrap
 from mmdemo.ui.requests import ListRequest
 
+from helpers import PHOTOS_DEMO_ONLY, WebApp, _serve_app
 from imagefactory import write_image
 
 pytestmark = pytest.mark.timeout(300)

@@ -20,7 +20,8 @@ from mmdemo.search.batch import Coalescer
 from mmdemo.search.engine import search
 from mmdemo.search.query import Query
 from mmdemo.store import Store
-from tests.test_pipeline import COLOURS, write_images
+
+from helpers import COLOURS, write_images
 
 WAIT_S = 60.0
 

@@ -7,7 +7,6 @@ time: the suite must pass on two busy cores. The accessibility check injects axe
 ``.axe/package/axe.min.js``, which tests/run.sh fetches with ``npm pack``.
 """
 
-import contextlib
 import csv
 import re
 import zipfile
@@ -15,18 +14,22 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WebApp
-from playwright.sync_api import Browser, Locator, Page, expect
-from playwright.sync_api import TimeoutError as PlaywrightTimeoutError
+from playwright.sync_api import Browser, Page, expect
 
-from mmdemo.demos import PHOTOS_DIR
+from browser_helpers import (
+    ARTIFACTS,
+    PHOTOS,
+    _choose,
+    _first_result,
+    _open,
+    _rank1,
+    _search_again,
+    _shot,
+)
+from helpers import WebApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(900)]
 
-ARTIFACTS = Path(__file__).resolve().parents[1] / "test-artifacts" / "browser"
-WAIT_MS = 90_000
-# expect() has its own 5 s default, too short for a model answering on two busy cores.
-expect.set_options(timeout=WAIT_MS)
 # Records every text the progress tracker shows inside an element, however briefly.
 WATCH_PROGRESS = """(selector) => {
   window.progressSeen = [];
@@ -36,9 +39,6 @@ WATCH_PROGRESS = """(selector) => {
     if (/\\d+\\/\\d+ files/.test(text)) window.progressSeen.push(text);
   }).observe(target, {subtree: true, childList: true, characterData: true});
 }"""
-IMAGES_LOADED = """() => [...document.querySelectorAll('.mm-open > img, .gallery img')]
-  .filter((img) => img.offsetParent !== null)
-  .every((img) => img.complete && img.naturalWidth > 0)"""
 COLLECTION = "browser"
 AXE = Path(__file__).resolve().parents[1] / ".axe" / "package" / "axe.min.js"
 #: Serious and critical axe-core violations of the page as it is now.
@@ -63,33 +63,11 @@ FIRST_UNCOVERED = """() => {
 }"""
 
 
-@contextlib.contextmanager
-def _open(browser: Browser, url: str, width: int, height: int) -> Iterator[Page]:
-    context = browser.new_context(
-        viewport={"width": width, "height": height}, accept_downloads=True
-    )
-    opened = context.new_page()
-    opened.set_default_timeout(WAIT_MS)
-    opened.goto(url)
-    yield opened
-    context.close()
-
-
-@pytest.fixture
-def page(browser: Browser, web_app: WebApp) -> Iterator[Page]:
-    """A fresh tab on the app at 1280 px, with downloads allowed."""
-    with _open(browser, web_app.url, 1280, 900) as opened:
-        yield opened
-
-
 @pytest.fixture
 def phone(browser: Browser, web_app: WebApp) -> Iterator[Page]:
     """A fresh tab on the app at a phone's 390 px."""
     with _open(browser, web_app.url, 390, 844) as opened:
         yield opened
-
-
-PHOTOS = PHOTOS_DIR
 
 
 @pytest.fixture(scope="module")
@@ -102,49 +80,6 @@ def upload_files(tmp_path_factory: pytest.TempPathFactory) -> dict[str, Path]:
         archive.write(PHOTOS / "astronaut.jpg", "astronaut.jpg")
         archive.writestr("broken.jpg", b"\xff\xd8\xff\xe0 not really a jpeg")
     return files
-
-
-def _shot(page: Page, name: str, *, full_page: bool = True) -> None:
-    """Save a screenshot once visible result images have loaded.
-
-    Toasts are fixed to the viewport, so shoot those with ``full_page=False``.
-    """
-    ARTIFACTS.mkdir(parents=True, exist_ok=True)
-    # A lazy image outside the viewport may never load: the screenshot is a record, not a check.
-    with contextlib.suppress(PlaywrightTimeoutError):
-        page.wait_for_function(IMAGES_LOADED, timeout=10_000)
-    page.screenshot(path=str(ARTIFACTS / f"{name}.png"), full_page=full_page)
-
-
-def _choose(dropdown: Locator, value: str) -> None:
-    """Type a value into a gradio dropdown that accepts custom values, and confirm it."""
-    field = dropdown.locator("input")
-    field.click()
-    field.fill(value)
-    field.press("Enter")
-    field.blur()
-
-
-def _first_result(page: Page) -> Locator:
-    """The #1 result's thumbnail: its alt text names the file and caption."""
-    return page.locator("#search-results .mm-results .mm-open > img").first
-
-
-def _rank1(name: str) -> re.Pattern[str]:
-    return re.compile(rf"^#1 {re.escape(name)}")
-
-
-def _search_again(page: Page, action: Locator) -> None:
-    """Click ``action`` and wait until the results panel has been rendered anew."""
-    page.evaluate(
-        "() => { document.querySelector('#search-results .mm-results').dataset.old = 1; }"
-    )
-    action.click()
-    page.wait_for_function(
-        "() => { const r = document.querySelector('#search-results .mm-results');"
-        " return r && !r.dataset.old; }",
-        timeout=WAIT_MS,
-    )
 
 
 def test_first_screen_shows_results_of_the_sample_query(page: Page) -> None:

@@ -8,20 +8,17 @@ the browser fixture of conftest.py; screenshots go to ``test-artifacts/browser/`
 import re
 
 import pytest
-from conftest import WebApp, open_tab
 from playwright.sync_api import Browser, Page, expect
-from test_browser import WAIT_MS, _choose, _shot
 
-from mmdemo.models.lite import MODELS_DIR, RERANKER_DIRS
+from mmdemo.models.lite import RERANKER_DIRS
+
+from browser_helpers import WAIT_MS, _choose, _shot, assert_nothing_internal, open_tab
+from helpers import WebApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 
 #: What the verdict says for a reranked comparison: what moved, or why nothing did.
 TOLD = re.compile(r"Verdict:.*(The reranker moved \d+ of the top \d+|return the same)")
-#: What a page must never show: a 64-character hex id (a content hash) or a server path.
-HASH = re.compile(r"\b[0-9a-f]{64}\b")
-SERVER_PATH = re.compile(r"(^|[\s`'\"(“:])/(tmp|root|home|work|data|srv|usr|var|opt)/")
-
 #: Every result card of both sides, with its box, badge, link colour and item id.
 CARDS = """() => [...document.querySelectorAll('[id^=compare-results-] .mm-card')].map((card) => {
   const box = card.getBoundingClientRect();
@@ -41,15 +38,6 @@ def _open_compare(browser: Browser, web_app: WebApp, width: int) -> Page:
     expect(page.locator("#status")).to_contain_text("ready", timeout=WAIT_MS)
     page.get_by_role("tab", name="Compare").click()
     return page
-
-
-def assert_nothing_internal(text: str, web_app: WebApp) -> None:
-    """No content hash and no server path (the data dir, a temp dir, a model folder) in
-    ``text``, what a page shows."""
-    assert not HASH.search(text), text
-    assert not SERVER_PATH.search(text), text
-    for folder in (web_app.data_dir, MODELS_DIR):
-        assert str(folder) not in text, text
 
 
 def _check_cards(page: Page, width: int) -> None:

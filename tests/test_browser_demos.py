@@ -15,15 +15,15 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WebApp, open_tab
 from playwright.sync_api import Browser, Page, expect
-from test_browser import WAIT_MS, _first_result, _open, _rank1, _shot
 
 from mmdemo.demos import ASSETS
 from mmdemo.search.examples import EXAMPLE_COLUMNS
 from mmdemo.ui.context import SAMPLE_QUERY
 
+from browser_helpers import WAIT_MS, _first_result, _open, _pick, _rank1, _shot, open_tab
 from formatfactory import noise, text_image
+from helpers import WebApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -41,18 +41,6 @@ def page(request: pytest.FixtureRequest, browser: Browser, web_app: WebApp) -> I
 
 def _width(page: Page) -> int:
     return int(page.viewport_size["width"]) if page.viewport_size else 0
-
-
-def _pick(page: Page, picker: str, label: str) -> None:
-    """Choose the option shown as ``label`` in a collection picker, as a visitor typing
-    into it does: the list narrows to it, Enter takes it."""
-    field = page.locator(f"#{picker} input")
-    field.click()
-    field.fill(label)
-    expect(page.get_by_role("option", name=label, exact=True)).to_be_visible()
-    field.press("Enter")
-    field.blur()
-    expect(field).to_have_value(label)
 
 
 def _queries_of(demo: str) -> tuple[set[str], set[str]]:

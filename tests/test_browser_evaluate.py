@@ -12,13 +12,14 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WebApp
 from gradio_client import Client, handle_file
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
-from test_browser import ARTIFACTS, PHOTOS, WAIT_MS, _choose
 
 from mmdemo.demos import SAMPLE_PHOTOS
+
+from browser_helpers import ARTIFACTS, PHOTOS, WAIT_MS, _choose
+from helpers import WebApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 

@@ -15,10 +15,19 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WebApp
 from playwright.sync_api import Browser, Page, expect
-from test_browser import PHOTOS, _choose, _first_result, _open, _rank1, _search_again, _shot
-from test_browser_weight import set_slider
+
+from browser_helpers import (
+    PHOTOS,
+    _choose,
+    _first_result,
+    _open,
+    _rank1,
+    _search_again,
+    _shot,
+    set_slider,
+)
+from helpers import WebApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 

@@ -7,10 +7,10 @@ import re
 from pathlib import Path
 
 import pytest
-from conftest import WebApp
 from playwright.sync_api import Page, expect
-from test_browser import ARTIFACTS, _choose, page  # noqa: F401 (fixture)
-from test_browser_compare import assert_nothing_internal
+
+from browser_helpers import ARTIFACTS, _choose, assert_nothing_internal
+from helpers import WebApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -25,7 +25,7 @@ WATCH_LOSS = """() => {
 }"""
 
 
-def _shots(page: Page, name: str) -> None:  # noqa: F811 (the page fixture)
+def _shots(page: Page, name: str) -> None:
     """Screenshots at a desktop (1280 px) and a phone (390 px) width."""
     ARTIFACTS.mkdir(parents=True, exist_ok=True)
     for width in (1280, 390):
@@ -34,7 +34,7 @@ def _shots(page: Page, name: str) -> None:  # noqa: F811 (the page fixture)
     page.set_viewport_size({"width": 1400, "height": 1000})
 
 
-def test_finetune_from_the_page(page: Page, web_app: WebApp) -> None:  # noqa: F811
+def test_finetune_from_the_page(page: Page, web_app: WebApp) -> None:
     expect(page.locator("#status")).to_contain_text("ready")
     page.get_by_role("tab", name="Fine-tune").click()
     _choose(page.locator("#ft-coll"), "demo-photos")

@@ -15,12 +15,12 @@ from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
-from conftest import WebApp, open_tab
 from playwright.sync_api import Browser, Page, expect
-from test_browser import PHOTOS, WAIT_MS, _open, _shot
-from test_browser_demos import _pick
 
 from bench.map_paint import PAINTED, synthetic_page, tile_colour
+
+from browser_helpers import PHOTOS, WAIT_MS, _open, _pick, _shot, open_tab
+from helpers import WebApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 

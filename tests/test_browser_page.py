@@ -13,10 +13,10 @@ import re
 from collections.abc import Iterator
 
 import pytest
-from conftest import WebApp
 from playwright.sync_api import Browser, Page, expect
-from test_browser import _first_result, _open, _rank1, _shot
-from test_browser_demos import _pick
+
+from browser_helpers import HASH, _first_result, _open, _pick, _rank1, _shot
+from helpers import WebApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(600)]
 
@@ -32,8 +32,6 @@ UNDER_ARROW = """() => [...document.querySelectorAll('.secondary-wrap')]
     return [input.getAttribute('aria-label'), textRight, icon.getBoundingClientRect().left];
   })
   .filter((entry) => entry && entry[1] > entry[2])"""
-#: A 64-character hex id (a content hash) anywhere in a text.
-HASH = re.compile(r"\b[0-9a-f]{64}\b")
 
 
 @pytest.fixture(params=list(SIZES), ids=[str(w) for w in SIZES])

@@ -22,13 +22,14 @@ from typing import ClassVar
 
 import numpy as np
 import pytest
-from conftest import WebApp
 from PIL import Image
 from playwright.sync_api import Browser, Page, expect
 
 from mmdemo.config import Settings
 from mmdemo.store import Store
 from mmdemo.ui import media
+
+from helpers import WebApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
 

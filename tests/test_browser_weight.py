@@ -9,32 +9,12 @@ screenshots go to ``test-artifacts/browser/``.
 import re
 
 import pytest
-from conftest import WebApp
-from playwright.sync_api import Browser, Page, expect
-from test_browser import PHOTOS, WAIT_MS, _first_result, _rank1, _search_again, _shot
+from playwright.sync_api import Browser, expect
+
+from browser_helpers import PHOTOS, WAIT_MS, _first_result, _rank1, _search_again, _shot, set_slider
+from helpers import WebApp
 
 pytestmark = [pytest.mark.browser, pytest.mark.timeout(300)]
-#: How often a lost slider value is set again, and how long each try waits for it.
-SET_TRIES = 10
-TRY_MS = 5_000
-
-
-def set_slider(page: Page, elem_id: str, value: float) -> None:
-    """Drag-equivalent: set the range input of slider ``elem_id`` (it fires input and
-    change, as a drag does), until the slider's number box shows the new value. A slider in
-    the accordion can still be mounting when it first shows, and a value set then is lost,
-    so it is set again (each try waits on the number box, never a fixed sleep)."""
-    slider = page.locator(f"#{elem_id} input[type=range]")
-    number = page.locator(f"#{elem_id} input[type=number]")
-    expect(slider).to_be_visible()
-    for _ in range(SET_TRIES):
-        slider.fill(str(value))
-        try:
-            expect(number).to_have_value(str(value), timeout=TRY_MS)
-            return
-        except AssertionError:
-            continue
-    expect(number).to_have_value(str(value))
 
 
 def test_moving_the_weight_changes_the_reranked_order(browser: Browser, web_app: WebApp) -> None:

@@ -22,7 +22,8 @@ from mmdemo.search.engine import search
 from mmdemo.search.query import Query
 from mmdemo.search.rows import kept_order_note, rerank_move
 from mmdemo.store import Store
-from tests.test_pipeline import COLOURS, indexed, photos, settings, store  # noqa: F401
+
+from helpers import COLOURS
 
 
 def test_pooling_makes_any_sequence_non_increasing_and_keeps_its_mean() -> None:
@@ -104,10 +105,10 @@ def test_the_reranker_move_in_words_and_a_kept_order_in_one_sentence() -> None:
 def test_every_mode_gives_a_match_that_falls_with_the_rank(
     query: dict[str, object],
     reranked: bool,
-    settings: Settings,  # noqa: F811
-    store: Store,  # noqa: F811
-    indexed: str,  # noqa: F811
-    photos: Path,  # noqa: F811
+    settings: Settings,
+    store: Store,
+    indexed: str,
+    photos: Path,
     tiny_reranker_dir: Path,
 ) -> None:
     if "image" in query:

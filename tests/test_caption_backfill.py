@@ -19,7 +19,8 @@ from mmdemo.search.engine import SearchResults, search
 from mmdemo.search.query import Query
 from mmdemo.store import Store
 from mmdemo.ui.bootstrap import Bootstrap
-from tests.test_pipeline import COLOURS, write_images
+
+from helpers import COLOURS, write_images
 
 CAPTIONS = {name: f"a plain {name[:-4]} square" for name in COLOURS}
 OLD = "old"

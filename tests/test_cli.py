@@ -14,7 +14,7 @@ import pytest
 from mmdemo.cli import main
 from mmdemo.search.rows import COLUMNS
 
-from test_pipeline import COLOURS, write_images
+from helpers import COLOURS, write_images
 
 ROOT = Path(__file__).resolve().parents[1]
 

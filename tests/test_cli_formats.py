@@ -4,10 +4,8 @@ SOPInstanceUID, and a model that cannot load beside one that can."""
 
 from __future__ import annotations
 
-import json
 import zipfile
 from pathlib import Path
-from typing import Any
 
 import pytest
 from PIL import Image
@@ -17,20 +15,10 @@ from mmdemo.config import Settings
 from mmdemo.store import Store
 
 from formatfactory import EXPECTED, dicom_bytes, dicom_path, noise, photo
+from helpers import cli_json, stored
 from imagefactory import encode, write
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
-
-
-def cli_json(capsys: pytest.CaptureFixture[str], *args: str, code: int = 0) -> Any:
-    assert main([*args, "--json"]) == code
-    return json.loads(capsys.readouterr().out)
-
-
-def stored(data_dir: Path, collection: str) -> dict[str, dict[str, Any]]:
-    """Each stored item's metadata by file name."""
-    items = Store(Settings(data_dir=data_dir)).items(collection)
-    return {str(meta["file_name"]): meta for _, meta in items}
 
 
 @pytest.fixture

@@ -12,7 +12,7 @@ from PIL import Image
 
 from mmdemo.cli import main
 
-from test_pipeline import COLOURS, write_images
+from helpers import COLOURS, write_images
 
 
 @pytest.fixture

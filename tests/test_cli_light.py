@@ -16,7 +16,7 @@ import pytest
 
 from mmdemo.cli import main
 
-from test_pipeline import COLOURS, write_images
+from helpers import COLOURS, write_images
 
 ROOT = Path(__file__).resolve().parents[1]
 HEAVY = ("torch", "sentence_transformers", "transformers", "gradio")

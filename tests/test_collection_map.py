@@ -22,7 +22,7 @@ from mmdemo.evaluate.scatter import html_page, save_png
 from mmdemo.present.map_canvas import Sheet, map_html, payload
 from mmdemo.store import Hit, Store
 
-from test_pipeline import COLOURS, write_images
+from helpers import COLOURS, write_images
 
 
 def blobs(per_blob: int = 30, dim: int = 48, seed: int = 0) -> tuple[np.ndarray, np.ndarray]:

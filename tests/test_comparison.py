@@ -14,7 +14,7 @@ from mmdemo.evaluate.comparison import Setup, compare_setups
 from mmdemo.search.query import Query
 from mmdemo.store import Store
 
-from test_pipeline import COLOURS, write_images
+from helpers import COLOURS, write_images
 
 
 @pytest.fixture

@@ -9,13 +9,14 @@ from typing import Any
 
 import datasets
 import pytest
-from test_hf_datasets import in_memory
 
 from mmdemo.config import Settings
 from mmdemo.errors import InputError
 from mmdemo.ui.actions.collections import Indexed, index_uploads
 from mmdemo.ui.context import AppContext
 from mmdemo.ui.requests import IndexRequest
+
+from datasetfactory import in_memory
 
 
 def context(tmp_path: Path, **settings: Any) -> AppContext:

@@ -22,7 +22,7 @@ from mmdemo.errors import OutOfSpaceError
 from mmdemo.ingest.indexer import index_paths
 from mmdemo.store import Store
 
-from test_pipeline import COLOURS, write_images
+from helpers import COLOURS, write_images
 
 ROOT = Path(__file__).resolve().parents[1]
 DISK_MB = 48

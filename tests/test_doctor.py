@@ -3,9 +3,6 @@
 from __future__ import annotations
 
 import json
-import os
-import subprocess
-import sys
 from pathlib import Path
 
 import pytest
@@ -14,20 +11,9 @@ from mmdemo import doctor
 from mmdemo.config import Settings
 from mmdemo.models import memory
 
+from helpers import _doctor
+
 ROOT = Path(__file__).resolve().parents[1]
-
-
-def _doctor(*args: str, **env: str) -> subprocess.CompletedProcess[str]:
-    base = {k: v for k, v in os.environ.items() if k not in {"SPACE_ID", "SPACES_ZERO_GPU"}}
-    return subprocess.run(
-        [sys.executable, "-m", "mmdemo", "doctor", *args],
-        cwd=ROOT,
-        env={**base, "HF_HUB_OFFLINE": "1", **env},
-        capture_output=True,
-        text=True,
-        timeout=300,
-        check=False,
-    )
 
 
 def test_doctor_on_this_machine(tmp_path: Path) -> None:

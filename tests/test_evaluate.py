@@ -30,7 +30,7 @@ from mmdemo.search.lexical_fusion import LEXICAL_WEIGHT
 from mmdemo.search.query import Query
 from mmdemo.store import Store
 
-from test_pipeline import COLOURS, write_images
+from helpers import COLOURS, write_images
 
 
 @pytest.fixture

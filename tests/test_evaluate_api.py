@@ -5,11 +5,12 @@ from __future__ import annotations
 import csv
 
 import pytest
-from conftest import WebApp
 from gradio_client import Client
 
 from mmdemo.demos import PHOTOS_DIR
 from mmdemo.evaluate.runner import COLUMNS
+
+from helpers import WebApp
 
 
 @pytest.fixture(scope="module")

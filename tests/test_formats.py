@@ -15,8 +15,8 @@ from mmdemo.ingest import copies, images
 from mmdemo.ingest.formats import dicom
 
 from formatfactory import EXPECTED, dicom_bytes, dicom_path, heic_bomb, photo
+from helpers import close_to, reason_for
 from imagefactory import BLUE, RED, encode
-from test_images import close_to, reason_for
 
 pytestmark = pytest.mark.filterwarnings("ignore::UserWarning")
 

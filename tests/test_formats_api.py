@@ -11,12 +11,11 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from conftest import WebApp
 from gradio_client import Client, handle_file
-from test_ocr import SIGNS
 
 from dicomphi import leaks, planted_dicom, scrubbed
 from formatfactory import EXPECTED, dicom_path, noise, photo, text_image
+from helpers import SIGNS, WebApp
 from imagefactory import write
 
 pytestmark = [pytest.mark.timeout(300), pytest.mark.filterwarnings("ignore::UserWarning")]

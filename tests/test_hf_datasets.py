@@ -17,27 +17,9 @@ from mmdemo.ingest.hf_datasets import DatasetOptions, is_dataset, iter_rows
 from mmdemo.ingest.indexer import index_paths
 from mmdemo.store import Store
 
+from datasetfactory import COLOURS, FEATURES, ROWS, in_memory, png
 from formatfactory import EXPECTED, dicom_bytes, photo
-from imagefactory import RED, image_bytes, write
-
-COLOURS = {"red.png": RED, "green.png": (20, 200, 40), "blue.png": (30, 40, 210)}
-ROWS = [
-    {"file_name": name, "text": f"a {name[:-4]} square", "brand": "acme", "price": 1.5 * i}
-    for i, name in enumerate(COLOURS)
-]
-FEATURES = datasets.Features(
-    {
-        "image": datasets.Image(),
-        "text": datasets.Value("string"),
-        "brand": datasets.Value("string"),
-        "price": datasets.Value("float64"),
-        "tags": datasets.List(datasets.Value("string")),
-    }
-)
-
-
-def png(name: str) -> bytes:
-    return image_bytes("PNG", size=(12, 10), color=COLOURS[name])
+from imagefactory import write
 
 
 def image_folder(folder: Path, metadata: str = "jsonl") -> Path:
@@ -52,21 +34,6 @@ def image_folder(folder: Path, metadata: str = "jsonl") -> Path:
         lines += [f"{r['file_name']},{r['text']},{r['brand']},{r['price']}" for r in ROWS]
         (folder / "metadata.csv").write_text("\n".join(lines) + "\n")
     return folder
-
-
-def in_memory(rows: list[dict[str, object]] | None = None) -> datasets.Dataset:
-    """A dataset whose image column holds the PNG bytes (as the Hub's parquet files do)."""
-    rows = rows or [
-        {
-            "image": {"bytes": png(r["file_name"]), "path": r["file_name"]},
-            "text": r["text"],
-            "brand": r["brand"],
-            "price": r["price"],
-            "tags": ["x", "y"],
-        }
-        for r in ROWS
-    ]
-    return datasets.Dataset.from_list(rows, features=FEATURES)
 
 
 @pytest.fixture

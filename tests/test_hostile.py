@@ -293,11 +293,12 @@ def test_gradio_upload_route_refuses_files_over_the_limit_even_read_only(
     tmp_path: Path, settings: Settings
 ) -> None:
     import httpx
-    from test_ui_api import _free_port
 
     from mmdemo.ui.bootstrap import Bootstrap
     from mmdemo.ui.context import AppContext
     from mmdemo.ui.layout import build_app, launch
+
+    from helpers import _free_port
 
     limited = replace(settings, readonly=True, limits=Limits(upload_file_bytes=MB))
     ctx = AppContext(limited, Bootstrap(limited, None, "lite"))

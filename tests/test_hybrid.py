@@ -21,7 +21,8 @@ from mmdemo.search.engine import search
 from mmdemo.search.hybrid import fuse_captions, hybrid_hits
 from mmdemo.search.query import Query
 from mmdemo.store import Store
-from tests.test_pipeline import COLOURS, write_images
+
+from helpers import COLOURS, write_images
 
 MODEL = "m"
 

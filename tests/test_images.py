@@ -15,17 +15,8 @@ from PIL import Image
 from mmdemo.errors import ImageRejected
 from mmdemo.ingest import images
 
+from helpers import close_to, reason_for
 from imagefactory import BLUE, RED, encode, image_bytes
-
-
-def close_to(pixel: tuple[int, ...], expected: tuple[int, ...], tolerance: int = 24) -> bool:
-    return all(abs(a - b) <= tolerance for a, b in zip(pixel, expected, strict=True))
-
-
-def reason_for(data: bytes, name: str = "image") -> str:
-    with pytest.raises(ImageRejected) as caught:
-        images.decode_image(data, name)
-    return caught.value.reason
 
 
 @pytest.mark.parametrize("image_format", ["JPEG", "PNG", "WEBP", "GIF", "BMP", "TIFF"])

@@ -270,3 +270,59 @@ def test_from_a_package_import_a_submodule_depends_on_the_submodule(tmp_path: Pa
     # A submodule is not taken to import its package's __init__ unless it does.
     assert graph["mmdemo.models.base"] == set()
     assert find_cycle(graph) == []
+
+
+def cross_test_imports(source: str, test_modules: set[str]) -> list[str]:
+    """The imports in ``source`` of a test module or of conftest, each as ``line: module``:
+    ``import test_x``, ``from test_x import y``, ``from tests.test_x import y``, ``from
+    tests import test_x`` and ``from conftest import y`` (bare or under ``tests.``)."""
+    forbidden = test_modules | {"conftest"}
+    found = []
+    for node in ast.walk(ast.parse(source)):
+        if isinstance(node, ast.Import):
+            names = [alias.name for alias in node.names]
+        elif isinstance(node, ast.ImportFrom) and not node.level and node.module:
+            names = [node.module]
+            if node.module == "tests":
+                names = [f"tests.{alias.name}" for alias in node.names]
+        else:
+            continue
+        for name in names:
+            parts = name.split(".")
+            module = parts[1] if parts[0] == "tests" and len(parts) > 1 else parts[0]
+            if module in forbidden:
+                found.append(f"{node.lineno}: {name}")
+    return found
+
+
+def test_cross_test_imports_are_found() -> None:
+    source = (
+        "import test_a\nfrom test_a import x\nfrom tests.test_a import x\n"
+        "from tests import test_a\nfrom conftest import WebApp\nfrom tests.conftest import y\n"
+        "def f():\n    import tests.test_a\n"
+        "from helpers import x\nfrom tests import helpers\nimport test_other_name\n"
+    )
+    assert cross_test_imports(source, {"test_a"}) == [
+        "1: test_a",
+        "2: test_a",
+        "3: tests.test_a",
+        "4: tests.test_a",
+        "5: conftest",
+        "6: tests.conftest",
+        "8: tests.test_a",
+    ]
+
+
+def test_no_test_module_imports_another_or_conftest() -> None:
+    """Test modules share helpers through tests/helpers.py, tests/browser_helpers.py and
+    the factories beside them, fixtures through conftest.py: importing a test module runs
+    its module-level set-up and ties two test files together, and importing conftest runs
+    it a second time."""
+    tests = Path(__file__).resolve().parent
+    test_modules = {path.stem for path in tests.glob("test_*.py")}
+    found = [
+        f"{path.name}:{hit}"
+        for path in sorted(tests.glob("*.py"))
+        for hit in cross_test_imports(path.read_text(encoding="utf-8"), test_modules)
+    ]
+    assert not found, "import helpers from tests/helpers.py instead:\n" + "\n".join(found)

@@ -22,7 +22,7 @@ from mmdemo.rerank_features.rows import FeatureStore
 from mmdemo.store import Store
 from mmdemo.store.layout import CURRENT, MIGRATIONS, VERSION_FILE, ensure_current, read_version
 
-from test_pipeline import COLOURS, write_images
+from helpers import COLOURS, write_images
 
 ROOT = Path(__file__).resolve().parents[1]
 ROW_LAYOUT = "lite0 views=1"

@@ -22,8 +22,8 @@ from mmdemo.store import Store
 from mmdemo.text.documents import item_text
 from mmdemo.text.index import LexicalIndex
 from mmdemo.text.words import contains_phrase, parse_query, stems
-from tests.test_pipeline import write_images
 
+from helpers import write_images
 from imagefactory import pdf_bytes, write
 
 PRODUCTS = {

@@ -11,18 +11,10 @@ from mmdemo.cli import main
 from mmdemo.ingest import images, ocr
 
 from formatfactory import dicom_path, noise, text_image
+from helpers import SIGNS, cli_json, stored
 from imagefactory import encode, pdf_bytes, write
-from test_cli_formats import cli_json, stored
 
 pytestmark = [pytest.mark.filterwarnings("ignore::UserWarning"), pytest.mark.timeout(600)]
-
-#: One image per line of text; each holds a word no other image holds.
-SIGNS = {
-    "chart.png": ["Quarterly revenue by region", "2024 forecast"],
-    "receipt.png": ["INVOICE 2291", "Total 42.50 EUR paid"],
-    "label.png": ["ZEBRAFISH aquarium supplies", "keep refrigerated"],
-    "screen.png": ["Settings", "Wireless network password"],
-}
 
 
 @pytest.fixture(scope="module")

@@ -8,7 +8,6 @@ from pathlib import Path
 from typing import Any
 
 import numpy as np
-import pandas as pd
 import pytest
 from PIL import Image
 
@@ -22,61 +21,7 @@ from mmdemo.search.fusion import fuse
 from mmdemo.search.query import Query, combine
 from mmdemo.store import Store
 
-COLOURS = {
-    "red.png": (220, 20, 20),
-    "green.png": (20, 200, 40),
-    "blue.png": (30, 40, 210),
-    "yellow.png": (240, 220, 30),
-    "black.png": (5, 5, 5),
-    "white.png": (250, 250, 250),
-}
-
-
-def write_images(folder: Path, colours: dict[str, tuple[int, int, int]]) -> Path:
-    """Write one small patterned PNG per colour (a stripe makes each image distinct)."""
-    folder.mkdir(parents=True, exist_ok=True)
-    for i, (name, colour) in enumerate(colours.items()):
-        image = Image.new("RGB", (48, 40), colour)
-        image.paste((i * 40 % 256, 128, 255 - i * 40 % 256), (0, i * 5, 48, i * 5 + 4))
-        image.save(folder / name)
-    return folder
-
-
-@pytest.fixture
-def settings(tmp_path: Path) -> Settings:
-    return Settings(data_dir=tmp_path / "data", device="cpu")
-
-
-@pytest.fixture
-def store(settings: Settings) -> Store:
-    return Store(settings)
-
-
-@pytest.fixture
-def photos(tmp_path: Path) -> Path:
-    folder = write_images(tmp_path / "photos", COLOURS)
-    captions = pd.DataFrame(
-        {
-            "file_name": list(COLOURS),
-            "caption": [f"a plain {name[:-4]} square" for name in COLOURS],
-            "photographer": ["ann", "bob", "cy", "di", "ed", "fay"],
-        }
-    )
-    captions.to_csv(folder.parent / "captions.csv", index=False)
-    return folder
-
-
-@pytest.fixture
-def indexed(photos: Path, settings: Settings, store: Store, tiny_clip_dir: Path) -> str:
-    index_paths(
-        [photos],
-        collection="colours",
-        models=[str(tiny_clip_dir)],
-        settings=settings,
-        store=store,
-        captions=photos.parent / "captions.csv",
-    )
-    return str(tiny_clip_dir)
+from helpers import COLOURS, write_images
 
 
 def spy_on_image_encoding(

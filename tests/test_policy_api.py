@@ -21,7 +21,6 @@ from typing import Any
 import httpx
 import numpy as np
 import pytest
-from conftest import WebApp
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
@@ -29,6 +28,8 @@ from PIL import Image
 from mmdemo.demos import PHOTOS_DIR
 from mmdemo.policy.limits import EVALUATE_MAX_QUERIES, EXPECTED_MAX, MODELS_MAX, TOP_K_MAX
 from mmdemo.search.hybrid import CAPTION_WEIGHT
+
+from helpers import WebApp
 
 pytestmark = pytest.mark.timeout(600)
 

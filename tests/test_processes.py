@@ -21,7 +21,7 @@ from mmdemo.models.loading import load_embedder
 from mmdemo.models.registry import resolve
 from mmdemo.store import Store
 
-from test_pipeline import COLOURS, write_images
+from helpers import COLOURS, write_images
 
 ROOT = Path(__file__).resolve().parents[1]
 FIRST = dict(list(COLOURS.items())[:3])

@@ -14,7 +14,6 @@ from types import SimpleNamespace
 from typing import Any
 
 import pytest
-from conftest import WebApp, _serve_app
 from finetune_data import write_captioned
 
 from mmdemo.config import Settings
@@ -26,6 +25,7 @@ from mmdemo.models.registry import presets, resolve
 from mmdemo.models.runtime import Runtime
 from mmdemo.ui.deploy import EPHEMERAL_NOTE, resolve_deployment
 
+from helpers import WebApp, _serve_app
 from imagefactory import write_image
 
 ROOT = Path(__file__).resolve().parents[1]

@@ -7,11 +7,12 @@ from __future__ import annotations
 from pathlib import Path
 
 import pytest
-from test_doctor import _doctor
 
 from mmdemo.doctor import space_hardware
 from mmdemo.mounts import Mount, read_mounts
 from mmdemo.ui.deploy import EPHEMERAL_NOTE, resolve_deployment
+
+from helpers import _doctor
 
 SPACE = {"SPACE_ID": "me/demo"}
 

@@ -7,7 +7,6 @@ rules run against an in-process app, and the deployment rules as pure functions.
 
 import csv
 import hashlib
-import socket
 import zipfile
 from collections.abc import Iterator
 from contextlib import contextmanager
@@ -18,11 +17,9 @@ import datasets
 import gradio as gr
 import numpy as np
 import pytest
-from conftest import WebApp
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
-from test_hf_datasets import ROWS, in_memory
 
 from mmdemo.config import Limits, Settings
 from mmdemo.demos import PHOTOS_DIR as DEMO_PHOTOS
@@ -31,6 +28,9 @@ from mmdemo.errors import InputError
 from mmdemo.evaluate.compare import kendall_tau_shared
 from mmdemo.models.registry import resolve
 from mmdemo.ui.deploy import EPHEMERAL_NOTE, resolve_deployment
+
+from datasetfactory import ROWS, in_memory
+from helpers import WebApp, _free_port
 
 pytestmark = pytest.mark.timeout(300)
 
@@ -446,12 +446,6 @@ def test_delete_needs_confirmation_and_spares_the_demo(
 
 
 # --- read-only mode, in process ------------------------------------------------------------
-
-
-def _free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return int(probe.getsockname()[1])
 
 
 @contextmanager

@@ -11,7 +11,6 @@ from typing import Any
 
 import numpy as np
 import pytest
-from conftest import WebApp
 from gradio_client import Client, handle_file
 from gradio_client.exceptions import AppError
 from PIL import Image
@@ -21,6 +20,8 @@ from mmdemo.errors import ImageRejected, InputError, NotFoundError, ReadOnlyErro
 from mmdemo.store import Store
 from mmdemo.tenancy import Limits, Tenancy, Visitor, owner, private_name, token_for
 from mmdemo.ui.plain import plain
+
+from helpers import WebApp
 
 MODEL = "tiny"
 
