@@ -23,9 +23,13 @@ from starlette.testclient import TestClient
 
 from mmdemo import cli
 from mmdemo.config import Settings
+from mmdemo.errors import InputError
+from mmdemo.filters import parse_where
 from mmdemo.ingest.formats import avif, scrub
 from mmdemo.ingest.indexer import index_paths
 from mmdemo.ingest.rescrub import scrub_stored_copies
+from mmdemo.search.engine import search
+from mmdemo.search.query import Query
 from mmdemo.store import Store
 from mmdemo.ui import media
 from mmdemo.ui.bootstrap import Bootstrap
@@ -255,3 +259,35 @@ def test_gc_scrub_counts_then_rewrites_and_a_visitor_app_scrubs_at_start_up(
     assert not any(
         secret in data for data in stored_copies(operator).values() for secret in SECRETS
     )
+
+
+def test_a_position_the_operator_stored_is_never_shown_to_visitors_nor_filtered_on(
+    tmp_path: Path, tiny_clip_dir: Path
+) -> None:
+    """The operator's own photo keeps its position in the item's metadata; an app serving
+    visitors from the same data dir returns no lat/lon in any result and refuses a filter
+    that would locate the photo one search at a time."""
+    operator = Settings(data_dir=tmp_path / "data", device="cpu")
+    path = write(tmp_path / "in" / "IMG_0001.jpg", private_photo("JPEG"))
+    model = str(tiny_clip_dir)
+    index_paths([path], collection="mine", models=[model], settings=operator, store=Store(operator))
+
+    def found(settings: Settings, where: str = "") -> dict[str, object]:
+        query = Query(text="a photo", where=parse_where(where))
+        results = search(
+            query, collection="mine", model=model, settings=settings, store=Store(settings)
+        )
+        [row] = results.rows
+        return row
+
+    own = found(operator, "lat>0 and lon>0")
+    assert own["lat"] and own["lon"] and own["camera"]
+    visitors = Settings(data_dir=tmp_path / "data", device="cpu", multiuser=True)
+    shown = found(visitors)
+    assert "lat" not in shown and "lon" not in shown
+    assert shown["camera"] == own["camera"]  # the rest of the photo's fields stay
+    for where in ("lat>0", "lon<180 and camera!=x", "lat in (1, 2)"):
+        with pytest.raises(InputError, match=r"^Photo positions \((lat|lon)\) are not shared"):
+            found(visitors, where)
+    allowing = Settings(data_dir=tmp_path / "data", device="cpu", multiuser=True, allow_gps=True)
+    assert found(allowing, "lat>0")["lat"] == own["lat"]

@@ -17,6 +17,8 @@ from typing import Any
 
 from mmdemo import dates
 from mmdemo.config import Settings
+from mmdemo.errors import InputError
+from mmdemo.filters import Condition
 from mmdemo.ingest import ocr
 from mmdemo.ingest.captions import Captions
 from mmdemo.ingest.entries import Rejection, SourceItem
@@ -33,6 +35,25 @@ RESULT_FIELDS = (
     "frames",
     ocr.OCR_KEY,
 )
+
+
+def result_fields(keeps_gps: bool) -> tuple[str, ...]:
+    """The item fields a search result carries: :data:`RESULT_FIELDS`, less a photo's
+    position where GPS is not kept (``Settings.keeps_gps``). Items stored before, by the
+    operator in single-user mode, may hold one; a visitor of the same data dir never sees
+    it."""
+    return RESULT_FIELDS if keeps_gps else tuple(k for k in RESULT_FIELDS if k not in GPS_KEYS)
+
+
+def check_shareable(where: tuple[Condition, ...], keeps_gps: bool) -> None:
+    """Refuse a metadata condition on a photo's position where GPS is not kept: a filter
+    such as ``lat>48.8`` would tell, one search at a time, where a photo was taken."""
+    named = sorted({condition.key for condition in where} & set(GPS_KEYS))
+    if named and not keeps_gps:
+        raise InputError(
+            f"Photo positions ({', '.join(named)}) are not shared on this server: "
+            "filter on another field."
+        )
 
 
 def item_details(

@@ -19,6 +19,7 @@ from mmdemo.embed import Embedder
 from mmdemo.errors import InputError, NotFoundError
 from mmdemo.ingest.copies import image_path
 from mmdemo.ingest.images import fit_for_models, load_image
+from mmdemo.ingest.metadata import check_shareable
 from mmdemo.models.loading import load_embedder, load_reranker
 from mmdemo.models.registry import DEFAULT_EMBEDDER, rerankers_building_on, resolve
 from mmdemo.models.rerank_cost import check_budget
@@ -213,6 +214,7 @@ def search(
     Models, the query-text batcher and the thread governor are ``store.runtime``'s.
     """
     query.validate()
+    check_shareable(query.where, settings.keeps_gps)
     if top_k < 1:
         raise InputError(f"top-k must be at least 1, got {top_k}.")
     store.ensure_indexed(collection, resolve(model, "embedder").key)

@@ -5,7 +5,8 @@
 (image, or image and caption fused), ``rerank_score`` the reranker's fused score and
 ``rerank_move`` what reranking did in words; ``matched`` lists the query words the item's
 text holds. An item's own fields of :data:`~mmdemo.ingest.metadata.RESULT_FIELDS` (date
-taken, camera, DICOM fields, OCR text) follow where it has them.
+taken, camera, DICOM fields, OCR text; a photo's position only where GPS is kept:
+:func:`~mmdemo.ingest.metadata.result_fields`) follow where it has them.
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import numpy as np
 
 from mmdemo.config import Settings
 from mmdemo.ingest.copies import image_path
-from mmdemo.ingest.metadata import RESULT_FIELDS
+from mmdemo.ingest.metadata import result_fields
 from mmdemo.search.calibration import matches
 from mmdemo.search.cutoff import strength
 from mmdemo.search.query import Query
@@ -75,6 +76,7 @@ def result_rows(
     weights = [caption_weight if hit.metadata.get("caption") else 0.0 for hit in hits]
     coverages = [words[hit.id].coverage if hit.id in words else 0.0 for hit in hits]
     scored = matches(model, query, similarities, weights, coverages)
+    fields = result_fields(settings.keeps_gps)
     rows = []
     for rank, (hit, match) in enumerate(zip(hits, scored, strict=True), start=1):
         before = reranked[1][rank - 1] if reranked else None
@@ -92,7 +94,7 @@ def result_rows(
                 "rank_before_rerank": before,
                 "rerank_move": rerank_move(rank, before),
                 "matched": list(words[hit.id].matched) if hit.id in words else [],
-                **{key: hit.metadata[key] for key in RESULT_FIELDS if key in hit.metadata},
+                **{key: hit.metadata[key] for key in fields if key in hit.metadata},
             }
         )
     return rows

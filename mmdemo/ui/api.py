@@ -107,7 +107,8 @@ ENDPOINTS = (
         '{"model", "reranker", "calibrated", "timings_ms", "notes", "results": [{rank, id, '
         "file_name, caption, image_url and thumb_url (the picture and its thumbnail, to "
         "fetch), match, strength, similarity, rerank_score, rank_before_rerank, rerank_move, "
-        "matched, and the item's taken, camera, lens, lat, lon, DICOM fields and ocr_text "
+        "matched, and the item's taken, camera, lens, lat and lon (not on a multi-visitor server), "
+        "DICOM fields and ocr_text "
         "where it has them}]}, and the results as a CSV file",
         SEARCH_POOLED,
     ),
