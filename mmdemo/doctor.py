@@ -24,8 +24,8 @@ from mmdemo.config import Settings
 from mmdemo.models import lite
 from mmdemo.models.loading import hub_reachable, unavailable_presets
 from mmdemo.models.memory import fit_problem
+from mmdemo.models.placement import Placement
 from mmdemo.models.registry import DEFAULT_EMBEDDER, OFFLINE_EMBEDDER, presets
-from mmdemo.models.runtime import Runtime
 from mmdemo.ui.deploy import SPACES_STORAGE
 
 #: The Python packages the offline models read their weights and code from.
@@ -64,7 +64,7 @@ class PresetCheck:
 class Diagnosis:
     """Everything ``doctor`` reports; ``can_start`` decides its exit status."""
 
-    runtime: Runtime
+    runtime: Placement
     hub_ok: bool
     hub_why: str
     cache_dir: str
@@ -136,7 +136,7 @@ def space_hardware(env: Mapping[str, str], zero_gpu: bool, gpu: str = "") -> str
     return f"{given}{' and a ' + gpu if gpu else ''}: no tier of the Spaces table matches"
 
 
-def _gpu_name(run: Runtime) -> str:
+def _gpu_name(run: Placement) -> str:
     """The CUDA GPU's name, or "" without one (or on ZeroGPU, where it is lent per call)."""
     if not run.device.startswith("cuda") or run.zero_gpu:
         return ""
@@ -219,7 +219,7 @@ def diagnose(settings: Settings) -> Diagnosis:
     found = mounts.read_mounts()
     if not data_writable:
         default_why += f"; the data dir {settings.data_dir} cannot be written"
-    runtime = Runtime.of(settings)
+    runtime = Placement.of(settings)
     return Diagnosis(
         runtime=runtime,
         hub_ok=hub_ok,

@@ -21,8 +21,8 @@ from mmdemo.errors import ModelLoadError, TrainingError
 from mmdemo.finetune import job
 from mmdemo.finetune.pairs import Pair
 from mmdemo.models import loading, memory, zerogpu
+from mmdemo.models.placement import Placement
 from mmdemo.models.registry import presets, resolve
-from mmdemo.models.runtime import Runtime
 from mmdemo.ui.deploy import EPHEMERAL_NOTE, resolve_deployment
 
 from helpers import WebApp, _serve_app
@@ -118,8 +118,8 @@ def test_model_work_runs_only_inside_gpu_calls_under_zero_gpu(
 
 
 def test_the_page_line_names_device_precision_and_zero_gpu() -> None:
-    cpu = Runtime("cpu", "fp32", False, "cpu", None)
-    zero = Runtime("cuda", "bf16", True, "cpu", 8 * memory.GB)
+    cpu = Placement("cpu", "fp32", False, "cpu", None)
+    zero = Placement("cuda", "bf16", True, "cpu", 8 * memory.GB)
     assert cpu.line() == "Models run on CPU in fp32."
     assert zero.line() == "Models run on GPU (cuda) via ZeroGPU in bf16."
     assert zero.free_words == "cpu memory free: 8.0 GB"

@@ -15,7 +15,7 @@ import gradio as gr
 from mmdemo.compat import quiet_queue_analytics
 from mmdemo.errors import MMDemoError
 from mmdemo.models import registry
-from mmdemo.models.runtime import Runtime
+from mmdemo.models.placement import Placement
 from mmdemo.ui import api, media, search_view
 from mmdemo.ui.actions import collections as collection_actions
 from mmdemo.ui.context import AppContext
@@ -116,7 +116,7 @@ def status_text(ctx: AppContext) -> str:
         lead if ready else as_plain_markdown(lead),
         *(f"⚠ {as_plain_markdown(p)}" for p in problems),
     ]
-    lines = [*shown, Runtime.of(ctx.settings).line(), *ctx.notes]
+    lines = [*shown, Placement.of(ctx.settings).line(), *ctx.notes]
     if ctx.readonly:
         lines.append("Read-only demo: uploading, indexing and deleting are turned off.")
     text = "  \n".join(line for line in lines if line)

@@ -87,7 +87,7 @@ def as_plain_markdown(text: str) -> str:
 def default_reranker(embedder: str) -> str:
     """The dropdown value of the registry's default reranker for ``embedder`` on this
     machine's device (``MMDEMO_DEVICE``, else CUDA when there is one, or ZeroGPU)."""
-    from mmdemo.models.runtime import on_gpu
+    from mmdemo.models.placement import on_gpu
 
     return registry.default_reranker(embedder, on_gpu(Settings.from_env())) or NO_RERANKER
 

@@ -18,8 +18,9 @@ def on_gpu(settings: Settings) -> bool:
 
 
 @dataclass(frozen=True)
-class Runtime:
-    """The device models run on, their precision, and the memory free where they load."""
+class Placement:
+    """The device models run on, their precision, and the memory free where they load
+    (what the process's :class:`mmdemo.runtime.Runtime` holds is another matter)."""
 
     device: str
     precision: str
@@ -28,8 +29,8 @@ class Runtime:
     free_bytes: int | None
 
     @classmethod
-    def of(cls, settings: Settings) -> Runtime:
-        """The runtime that ``settings`` give on this machine."""
+    def of(cls, settings: Settings) -> Placement:
+        """The placement that ``settings`` give on this machine."""
         return cls(
             device=settings.resolved_device,
             precision=settings.resolved_precision,
