@@ -38,7 +38,7 @@ def delete_collection(settings: Settings, store: Store, collection: str) -> int:
         doomed = store.items(collection)
         removed = store.delete_collection(collection)
         _remove_files(settings, store, doomed)
-        lexical.forget(settings, collection)
+        lexical.forget(store, collection)
     return removed
 
 

@@ -2,7 +2,8 @@
 
 A :class:`Runtime` holds the loaded models (:class:`~mmdemo.models.cache.ModelCache`), the
 batcher that lets concurrent searches share one text encode, the governor of torch's
-threads, the open Chroma clients and the in-process half of the lock over stored files.
+threads, the open Chroma clients, the in-process half of the lock over stored files and
+the lexical indexes read (:class:`~mmdemo.text.cache.LexicalCache`).
 The app (app.py) and the command line each create one and pass it down: to the
 :class:`~mmdemo.store.Store` they open, which every pipeline step it is given reads it from,
 and to the model loads that happen without a store. Tests create a fresh one per test
@@ -26,6 +27,7 @@ from mmdemo.models.cache import ModelCache, Scheduler, start_timer
 from mmdemo.models.threads import ThreadGovernor
 from mmdemo.search.batch import Coalescer, TextBatcher
 from mmdemo.store.client import Clients
+from mmdemo.text.cache import LexicalCache
 
 #: Seconds a model nobody used stays loaded in the web app, unless ``MMDEMO_MODEL_IDLE_S``
 #: says otherwise: long enough that visitors of one demo session never wait for a reload,
@@ -37,8 +39,9 @@ CLI_MODEL_IDLE_S = 0.0
 
 
 class Runtime:
-    """Loaded models, the query-text batcher, the torch thread governor, the Chroma clients
-    and the files lock of one owner; ``idle_s`` (0: never) lets idle models go."""
+    """Loaded models, the query-text batcher, the torch thread governor, the Chroma clients,
+    the files lock and the lexical indexes read, of one owner; ``idle_s`` (0: never) lets
+    idle models go."""
 
     def __init__(
         self,
@@ -53,6 +56,7 @@ class Runtime:
         self.threads = ThreadGovernor()
         self.clients = Clients()
         self.files = FilesLock()
+        self.lexical = LexicalCache()
 
     @classmethod
     def for_settings(cls, settings: Settings, idle_s: float = CLI_MODEL_IDLE_S) -> Runtime:

@@ -15,6 +15,7 @@ import pytest
 
 from mmdemo.config import Settings
 from mmdemo.manage import delete_collection, delete_items, sweep_orphans
+from mmdemo.runtime import Runtime
 from mmdemo.store import Store
 from mmdemo.text import persist
 from mmdemo.text.index import LexicalIndex
@@ -45,10 +46,6 @@ def store(settings: Settings) -> Store:
     return built
 
 
-def _forget_this_process() -> None:
-    persist._known.clear()
-
-
 def _index_files(settings: Settings) -> list[str]:
     folder = persist.lexical_dir(settings)
     return sorted(p.name for p in folder.iterdir()) if folder.is_dir() else []
@@ -61,13 +58,12 @@ def test_built_once_saved_and_read_back_without_the_store(
     assert index.ids == ["a", "b"]  # "c" has no text
     assert persist.lexical_index(store, "shop") is index  # nothing written since
     assert len(_index_files(settings)) == 2  # the index and its "seen" marker
-    _forget_this_process()
 
     def no_reading(*args: Any, **kwargs: Any) -> Any:
         raise AssertionError("the store's items were read although nothing changed")
 
     monkeypatch.setattr(Store, "items", no_reading)
-    again = persist.lexical_index(Store(settings), "shop")
+    again = persist.lexical_index(Store(settings, Runtime()), "shop")  # another process
     assert (again.ids, again.sequences) == (index.ids, index.sequences)
 
 
@@ -119,10 +115,10 @@ def test_another_processes_write_is_seen(store: Store, settings: Settings) -> No
 
 def test_a_corrupt_file_is_rebuilt(store: Store, settings: Settings) -> None:
     persist.lexical_index(store, "shop")
-    _forget_this_process()
     for path in persist.lexical_dir(settings).glob("*.json"):
         path.write_text("{not json", encoding="utf-8")
-    assert persist.lexical_index(Store(settings), "shop").ids == ["a", "b"]
+    other_process = Store(settings, Runtime())
+    assert persist.lexical_index(other_process, "shop").ids == ["a", "b"]
 
 
 def test_deleting_the_collection_removes_its_index_and_gc_sweeps_left_overs(

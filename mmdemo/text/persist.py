@@ -21,34 +21,21 @@ import contextlib
 import hashlib
 import json
 import re
-import threading
 import time
 import uuid
 from collections.abc import Iterator
-from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
 from mmdemo.config import Settings
 from mmdemo.store import Store
+from mmdemo.text.cache import Known
 from mmdemo.text.index import LexicalIndex
 
 #: Seconds between version checks where no change marker exists (a Chroma server).
 RECHECK_S = 10.0
 _INDEX_SUFFIX = ".json"
 _SEEN_SUFFIX = ".seen"
-
-
-@dataclass
-class _Known:
-    marker: str
-    checked: float
-    index: LexicalIndex
-
-
-_known: dict[tuple[str, str], _Known] = {}  # by (data dir, collection)
-_known_lock = threading.Lock()
-_build_locks: dict[tuple[str, str], threading.Lock] = {}
 
 
 def lexical_dir(settings: Settings) -> Path:
@@ -72,27 +59,22 @@ def lexical_index(store: Store, collection: str) -> LexicalIndex:
 
     Costs one ``stat`` while nothing was written since this process last looked.
     """
-    settings = store.settings
+    settings, cache = store.settings, store.runtime.lexical
     key = (str(settings.data_dir), collection)
     marker = store.marker()
-    fresh = _fresh(key, marker, settings)
+    fresh = _fresh(cache.get(key), marker, settings)
     if fresh is not None:
         return fresh
-    with _known_lock:
-        build_lock = _build_locks.setdefault(key, threading.Lock())
-    with build_lock, _file_lock(settings, collection):
-        fresh = _fresh(key, marker, settings)
+    with cache.build_lock(key), _file_lock(settings, collection):
+        fresh = _fresh(cache.get(key), marker, settings)
         if fresh is None:
             fresh = _current(store, collection, marker)
-            with _known_lock:
-                _known[key] = _Known(marker, time.monotonic(), fresh)
+            cache.put(key, Known(marker, time.monotonic(), fresh))
         return fresh
 
 
-def _fresh(key: tuple[str, str], marker: str, settings: Settings) -> LexicalIndex | None:
-    """The index this process holds, if the store cannot have changed since it looked."""
-    with _known_lock:
-        known = _known.get(key)
+def _fresh(known: Known | None, marker: str, settings: Settings) -> LexicalIndex | None:
+    """The index the store's runtime holds, if the store cannot have changed since."""
     if known is None or known.marker != marker:
         return None
     if marker and not settings.chroma_url:
@@ -194,11 +176,11 @@ def _lock_path(settings: Settings, collection: str) -> Path:
     return settings.locks_dir / f"lexical-{base_name(collection)}.lock"
 
 
-def forget(settings: Settings, collection: str) -> None:
-    """Remove a deleted collection's lexical files (and what this process holds of them),
-    its lock file last, so that deleting collections leaves the data dir as it was."""
-    with _known_lock:
-        _known.pop((str(settings.data_dir), collection), None)
+def forget(store: Store, collection: str) -> None:
+    """Remove a deleted collection's lexical files (and what the store's runtime holds of
+    them), its lock file last, so that deleting collections leaves the data dir as it was."""
+    settings = store.settings
+    store.runtime.lexical.drop((str(settings.data_dir), collection))
     base = base_name(collection)
     with _file_lock(settings, collection):
         for path in _files(settings):
