@@ -54,8 +54,3 @@ class LexicalCache:
         """The lock under which ``key``'s index is read or built."""
         with self._lock:
             return self._builds.setdefault(key, threading.Lock())
-
-    def clear(self) -> None:
-        """Forget every index (the next read goes to the data dir's files)."""
-        with self._lock:
-            self._known.clear()
