@@ -180,9 +180,9 @@ WRAPPER = f"""
 import json, sys, time
 from mmdemo.ingest import indexer
 embed, first = indexer.embed_at_index, []
-def timed(*args):
+def timed(*args, **kwargs):
     first.append(first or time.time())
-    return embed(*args)
+    return embed(*args, **kwargs)
 indexer.embed_at_index = timed
 from mmdemo.cli import main
 code = main(sys.argv[1:])

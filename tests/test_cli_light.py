@@ -13,6 +13,7 @@ import sys
 from pathlib import Path
 
 import pytest
+from PIL import Image
 
 from mmdemo.cli import main
 
@@ -154,6 +155,8 @@ def graphs_dir(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
     args = ["index", str(folder), "--collection", "g", "--model", "lite", "--backend", "onnx"]
     assert main([*args, "--data-dir", str(root / "data"), "--json"]) == 0
     more = write_images(root / "more", {n: COLOURS[n] for n in names[3:]})
+    # a photo-sized image: its thumbnail is a real shrink (small ones are kept as they are)
+    Image.radial_gradient("L").resize((900, 600)).convert("RGB").save(more / "photo.jpg")
     return root / "data", more
 
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import hashlib
 import io
 import random
+import sys
 import warnings
 from pathlib import Path
 
@@ -235,10 +236,18 @@ def test_thumbnail_fits_the_box_and_never_upscales() -> None:
     assert wide.size == (1000, 500)
 
 
-def test_thumbnails_are_bicubic_and_model_inputs_stay_lanczos() -> None:
+@pytest.mark.parametrize("torch_loaded", [True, False])
+def test_thumbnails_are_bicubic_and_model_inputs_stay_lanczos(
+    torch_loaded: bool, monkeypatch: pytest.MonkeyPatch
+) -> None:
     # Stored thumbnails are only shown, so they take the cheaper filter (torch's kernel after
-    # Pillow's box reduction, matching Pillow's own bicubic thumbnail within a level); the
-    # images the models see keep Pillow's Lanczos, so stored vectors do not move.
+    # Pillow's box reduction where torch is loaded, Pillow's bicubic where it is not: within
+    # a level of each other); the images the models see keep Pillow's Lanczos, so stored
+    # vectors do not move.
+    if torch_loaded:
+        import torch  # noqa: F401
+    else:
+        monkeypatch.delitem(sys.modules, "torch", raising=False)
     pixels = np.random.default_rng(3).integers(0, 256, size=(1500, 2000, 3), dtype=np.uint8)
     noise = Image.fromarray(pixels)
 

@@ -14,6 +14,7 @@ from __future__ import annotations
 
 import hashlib
 import io
+import sys
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -327,12 +328,17 @@ def _fitted_size(width: int, height: int, size: int) -> tuple[int, int]:
 
 
 def _shrink_bicubic(image: Image.Image, width: int, height: int) -> Image.Image:
-    """An antialiased bicubic shrink of an RGB image, as Pillow's ``resize`` makes it (pixels
-    within one level) in a third of the CPU: torch's vectorised 8-bit kernel. Thumbnails are
-    made while indexing, beside a model that keeps every core busy (bench/README.md,
-    "Thumbnails on torch's resize"), and only there, so torch is already loaded."""
-    import torch
+    """An antialiased bicubic shrink of an RGB image.
 
+    Where torch is already loaded (a torch model is indexing beside it), torch's vectorised
+    8-bit kernel makes it in a third of Pillow's CPU, pixels within one level of Pillow's
+    (bench/README.md, "Thumbnails on torch's resize"); elsewhere (a model on exported
+    graphs, a light command) Pillow's ``resize``, since importing torch for it would cost
+    more than every thumbnail of an upload.
+    """
+    torch = sys.modules.get("torch")
+    if torch is None:
+        return image.resize((width, height), Image.Resampling.BICUBIC)
     pixels = torch.from_numpy(np.array(image)).permute(2, 0, 1).unsqueeze(0)
     with torch.inference_mode():
         shrunk = torch.nn.functional.interpolate(
