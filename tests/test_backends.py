@@ -105,7 +105,8 @@ def test_a_cached_set_is_reused_by_another_process_without_torch(
         f"v = e.encode_texts({TEXTS!r})\n"
         "heavy = [m for m in ('torch', 'sentence_transformers', 'transformers')"
         " if m in sys.modules]\n"
-        "print(json.dumps({'backend': e.backend, 'heavy': heavy, 'v': v.tolist()}))\n"
+        "print(json.dumps({'backend': e.backend, 'heavy': heavy, 'v': v.tolist(),"
+        " 'opened': e.model.opened}))\n"
     )
     env = {**os.environ, "PYTHONPATH": str(ROOT)}
     done = subprocess.run(
@@ -113,6 +114,7 @@ def test_a_cached_set_is_reused_by_another_process_without_torch(
     )
     found = json.loads(done.stdout.strip().splitlines()[-1])
     assert (found["backend"], found["heavy"]) == ("onnx", [])
+    assert found["opened"] == ["text"]  # a text query never opens the image graph
     assert np.allclose(np.array(found["v"]), expected, atol=1e-6)
 
 

@@ -2,12 +2,16 @@
 :class:`~mmdemo.embed.Embedder` reads: modalities, embedding size, ``preprocess`` and a
 forward pass (:meth:`GraphModel.run`), here on numpy arrays.
 
-One graph per modality (``text``, ``image``), each opened by the chosen runtime when the
-model loads, each fed by the replayed pre-processing of :mod:`~mmdemo.models.backends.prep`.
+One graph per modality (``text``, ``image``), each opened by the chosen runtime when it
+first runs (a text search never opens the image graph: 0.1-0.3 s of a cold CLI search),
+each fed by the replayed pre-processing of :mod:`~mmdemo.models.backends.prep`. So that a
+damaged cached graph is still found when the model loads (and exported anew), each
+tower's spec records its graph's size at publishing (:func:`with_sizes`), checked at load.
 """
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Mapping, Sequence
 from pathlib import Path
 from typing import Any
@@ -23,25 +27,45 @@ EMBEDDING = "embedding"
 
 
 class Tower:
-    """One modality's graph and the pre-processing that feeds it."""
+    """One modality's graph and the pre-processing that feeds it; the graph is opened by
+    its first run."""
 
     def __init__(self, folder: Path, spec: Mapping[str, Any], backend: str, modality: str) -> None:
-        path = folder / spec["graph"]
-        self.session: Session = open_session(backend, path, cpu_cores(), spec["outputs"])
+        self._path = folder / spec["graph"]
+        recorded = spec.get("bytes")
+        if recorded is not None and self._path.stat().st_size != recorded:
+            raise ValueError(f"{self._path.name} is not the graph that was published")
+        self._backend, self._outputs = backend, list(spec["outputs"])
+        self._session: Session | None = None
+        self._lock = threading.Lock()
         self.prepare = (
             TextPrep(folder, spec["prep"]) if modality == "text" else PixelPrep(spec["prep"])
         )
         #: Images per run (0: the whole batch); lite's CNN is fastest a few images a run.
         self.pass_size = int(spec.get("pass") or 0)
 
+    @property
+    def session(self) -> Session:
+        """The graph opened by the runtime (once, by whichever thread runs it first)."""
+        with self._lock:
+            if self._session is None:
+                self._session = open_session(self._backend, self._path, cpu_cores(), self._outputs)
+            return self._session
+
+    @property
+    def is_open(self) -> bool:
+        """Whether the graph has been opened (it has run)."""
+        return self._session is not None
+
     def run(self, feeds: Mapping[str, np.ndarray]) -> dict[str, np.ndarray]:
         """Every output of the graph for ``feeds``, in passes of :attr:`pass_size` rows."""
         rows = len(next(iter(feeds.values())))
         step = self.pass_size or rows
+        session = self.session
         if rows <= step:
-            return self.session.run(feeds)
+            return session.run(feeds)
         parts = [
-            self.session.run({k: v[at : at + step] for k, v in feeds.items()})
+            session.run({k: v[at : at + step] for k, v in feeds.items()})
             for at in range(0, rows, step)
         ]
         return {name: np.concatenate([part[name] for part in parts]) for name in parts[0]}
@@ -73,6 +97,11 @@ class GraphModel:
         """The modalities with a tower (each encoded in its own call)."""
         return list(self.towers)
 
+    @property
+    def opened(self) -> list[str]:
+        """The modalities whose graph this process has opened so far."""
+        return [modality for modality, tower in self.towers.items() if tower.is_open]
+
     def supports(self, modality: str | tuple[str, ...]) -> bool:
         """Whether one tower takes ``modality`` (mixed inputs never: one tower per modality)."""
         return isinstance(modality, str) and modality in self.towers
@@ -94,3 +123,13 @@ class GraphModel:
         tower = self.towers[prepared["modality"]]
         feeds = {k: v for k, v in prepared.items() if isinstance(v, np.ndarray)}
         return tower.run(feeds)
+
+
+def with_sizes(folder: Path, manifest: Mapping[str, Any]) -> dict[str, Any]:
+    """``manifest`` with each tower's graph size in ``folder`` recorded (``bytes``), as it
+    is published; a set from before sizes were recorded opens without the check."""
+    towers = {
+        modality: {**spec, "bytes": (folder / spec["graph"]).stat().st_size}
+        for modality, spec in manifest["towers"].items()
+    }
+    return {**manifest, "towers": towers}

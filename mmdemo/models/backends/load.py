@@ -17,7 +17,7 @@ from typing import Any
 from mmdemo.config import Settings
 from mmdemo.models.backends import export, quantize
 from mmdemo.models.backends.cache import graphs_root, key_for, publish, read_manifest
-from mmdemo.models.backends.graph_model import GraphModel
+from mmdemo.models.backends.graph_model import GraphModel, with_sizes
 from mmdemo.models.registry import Resolved
 
 log = logging.getLogger("mmdemo.models")
@@ -51,6 +51,7 @@ def _build(raw: Any, folder: Path, precision: str, backend: str) -> dict[str, An
     manifest = export.export_set(raw, folder, precision)
     if precision == "int8":
         quantize.quantize_set(folder, manifest)
+    manifest = with_sizes(folder, manifest)
     least = export.MIN_COSINE if precision == "fp32" else INT8_MIN_COSINE
     export.check_replay(raw, GraphModel(folder, manifest, backend), least)
     return manifest
