@@ -16,6 +16,7 @@ import sys
 from collections.abc import Sequence
 from pathlib import Path
 
+from mmdemo.compat import skip_override_checks
 from mmdemo.config import Settings
 from mmdemo.errors import MMDemoError
 from mmdemo.integrations.mcp import require_mcp
@@ -55,6 +56,7 @@ def main(argv: Sequence[str] | None = None) -> int:
     """Parse flags, build the app and serve it until interrupted."""
     args = _parser().parse_args(argv)
     wait_passively()
+    skip_override_checks()
     zerogpu.prepare()  # on ZeroGPU, `spaces` goes first, before anything touches CUDA
     try:
         deployment = resolve_deployment(

@@ -15,6 +15,7 @@ from collections.abc import Callable, Sequence
 from dataclasses import replace
 from typing import Any
 
+from mmdemo.compat import skip_override_checks
 from mmdemo.config import BACKENDS, PRECISIONS, Settings
 from mmdemo.errors import MMDemoError, TooSlowError
 from mmdemo.evaluate.command import add_parsers as add_evaluate
@@ -406,6 +407,7 @@ def _parser() -> argparse.ArgumentParser:
 def main(argv: Sequence[str] | None = None) -> int:
     """Run the command line; returns the process exit code."""
     wait_passively()
+    skip_override_checks()
     args = _parser().parse_args(argv)
     try:
         settings = Settings.from_env(

@@ -12,14 +12,16 @@ module imports neither.
 from __future__ import annotations
 
 import os
-from collections.abc import Collection, Mapping
-from typing import TYPE_CHECKING, Any
+from collections.abc import Callable, Collection, Mapping
+from typing import TYPE_CHECKING, Any, TypeVar
 
 if TYPE_CHECKING:
     import gradio as gr
 
+_Method = TypeVar("_Method", bound=Callable[..., Any])
+
 #: Library -> the release this module was checked against (the pins in requirements.txt).
-CHECKED = {"chromadb": "1.5.9", "datasets": "5.2.0", "gradio": "6.31.0"}
+CHECKED = {"chromadb": "1.5.9", "datasets": "5.2.0", "gradio": "6.31.0", "overrides": "7.7.0"}
 
 
 def forget_chroma_system(identifier: str) -> None:
@@ -106,3 +108,27 @@ def dataset_files(folder: str, split: str) -> list[str]:
     if split not in patterns:
         return []
     return list(DataFilesDict.from_patterns({split: patterns[split]}, base_path=folder)[split])
+
+
+def skip_override_checks() -> None:
+    """Define chromadb's classes without the ``overrides`` package's checks of them.
+
+    chromadb 1.5.9 marks some 400 methods with ``overrides.override`` (overrides 7.7.0),
+    which, as each class is defined, disassembles the defining frame to find its base
+    classes and compares every signature with the base's: a check of chromadb's own code
+    that costs each process opening a store about 0.25 s on 2 cores (a quarter of a cold
+    CLI search's own time, bench/README.md). The decorator is replaced by one that only
+    sets the ``__override__`` mark its ``EnforceOverrides`` classes read. The entry points
+    (``python -m mmdemo``, app.py) call this before chromadb is imported; a library user's
+    process is left as it is.
+    """
+    import overrides
+
+    def marked(method: _Method | None = None, **_checks: bool) -> Any:
+        def mark(function: _Method) -> _Method:
+            function.__override__ = True  # type: ignore[attr-defined]
+            return function
+
+        return mark(method) if method is not None else mark
+
+    overrides.override = overrides.overrides = marked

@@ -4,7 +4,11 @@ against the new release and CHECKED moves with it."""
 
 from __future__ import annotations
 
+import json
+import os
 import re
+import subprocess
+import sys
 from importlib import metadata
 from pathlib import Path
 
@@ -100,3 +104,41 @@ def test_datasets_imagefolder_learns_an_extension(tmp_path: Path) -> None:
     rows = datasets.load_dataset(str(tmp_path), split="train", streaming=True)
     rows = rows.cast_column("image", datasets.Image(decode=False))
     assert sorted(Path(row["image"]["path"]).name for row in rows) == ["cats.heic", "dogs.heic"]
+
+
+SKIPPED_CHECKS = """
+import json, sys
+from pathlib import Path
+import overrides
+module = sys.modules["overrides.overrides"]
+calls = []
+validate = module._validate_method
+module._validate_method = lambda *args: calls.append(1) or validate(*args)
+if sys.argv[1] == "skip":
+    from mmdemo.compat import skip_override_checks
+    skip_override_checks()
+import chromadb
+client = chromadb.PersistentClient(path=sys.argv[2])
+items = client.get_or_create_collection("items", embedding_function=None)
+items.add(ids=["a", "b"], embeddings=[[1.0, 0.0], [0.0, 1.0]])
+found = items.query(query_embeddings=[[0.9, 0.1]], n_results=1)["ids"]
+print(json.dumps({"checks": len(calls), "found": found}))
+"""
+
+
+@pytest.mark.parametrize("skip", [True, False])
+def test_chromadb_runs_without_the_override_checks_it_would_make(
+    skip: bool, tmp_path: Path
+) -> None:
+    done = subprocess.run(
+        [sys.executable, "-c", SKIPPED_CHECKS, "skip" if skip else "check", str(tmp_path)],
+        capture_output=True,
+        text=True,
+        env={**os.environ, "PYTHONPATH": str(REQUIREMENTS.parent)},
+        check=True,
+    )
+    found = json.loads(done.stdout.strip().splitlines()[-1])
+    assert found["found"] == [["a"]]
+    # chromadb still decorates its methods (else the replacement should go), and skipped
+    # they are never checked
+    assert (found["checks"] == 0) if skip else (found["checks"] > 100)
