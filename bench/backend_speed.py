@@ -184,8 +184,11 @@ def timed(*args, **kwargs):
     first.append(first or time.time())
     return embed(*args, **kwargs)
 indexer.embed_at_index = timed
-from mmdemo.cli import main
-code = main(sys.argv[1:])
+import runpy
+try:
+    runpy.run_module("mmdemo", run_name="__main__")  # as python -m mmdemo runs
+except SystemExit as exc:
+    code = exc.code
 heavy = sorted({{m.split(".")[0] for m in sys.modules}} & set({HEAVY!r}))
 print(json.dumps({{"code": code, "heavy": heavy, "first_embed": (first or [None])[0]}}),
       file=sys.stderr)
