@@ -104,14 +104,17 @@ class ItemFilter:
 UNLISTED_KEYS = frozenset({"image_file", "origin"})
 
 
-def check_keys(conditions: tuple[Condition, ...], keys: Iterable[str]) -> None:
+def check_keys(
+    conditions: tuple[Condition, ...], keys: Iterable[str], unlisted: Iterable[str] = ()
+) -> None:
     """Raise :class:`FilterError` when a condition names a key no item has, listing the
-    keys there are (``color=red`` on a collection with ``colour`` says so)."""
+    keys there are (``color=red`` on a collection with ``colour`` says so) but for
+    :data:`UNLISTED_KEYS` and ``unlisted`` (keys this server does not share)."""
     known = set(keys)
     missing = [c.key for c in conditions if c.key not in known]
     if not missing:
         return
-    listed = sorted(known - UNLISTED_KEYS)
+    listed = sorted(known - UNLISTED_KEYS - set(unlisted))
     has = f"its items have: {', '.join(listed)}" if listed else "its items have no metadata"
     raise FilterError(f"No item in this collection has a field {missing[0]!r}; {has}.")
 

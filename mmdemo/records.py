@@ -10,6 +10,9 @@ from typing import Any
 import numpy as np
 
 CAPTION_KEY = "caption"
+#: The metadata keys of a photo's position (from its EXIF GPS), shared only where
+#: ``Settings.keeps_gps``.
+GPS_KEYS = ("lat", "lon")
 MetadataValue = str | int | float | bool
 
 

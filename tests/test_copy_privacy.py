@@ -13,6 +13,7 @@ from __future__ import annotations
 import hashlib
 import io
 import json
+import re
 from pathlib import Path
 
 import numpy as np
@@ -289,5 +290,12 @@ def test_a_position_the_operator_stored_is_never_shown_to_visitors_nor_filtered_
     for where in ("lat>0", "lon<180 and camera!=x", "lat in (1, 2)"):
         with pytest.raises(InputError, match=r"^Photo positions \((lat|lon)\) are not shared"):
             found(visitors, where)
+    with pytest.raises(InputError) as unknown:  # the keys it lists keep positions out too
+        found(visitors, "colour=red")
+    assert "camera" in str(unknown.value)
+    assert not {"lat", "lon"} & set(re.findall(r"\w+", str(unknown.value)))
     allowing = Settings(data_dir=tmp_path / "data", device="cpu", multiuser=True, allow_gps=True)
     assert found(allowing, "lat>0")["lat"] == own["lat"]
+    with pytest.raises(InputError) as listed:
+        found(allowing, "colour=red")
+    assert {"lat", "lon"} <= set(re.findall(r"\w+", str(listed.value)))

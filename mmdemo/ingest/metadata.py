@@ -23,8 +23,9 @@ from mmdemo.ingest import ocr
 from mmdemo.ingest.captions import Captions
 from mmdemo.ingest.entries import Rejection, SourceItem
 from mmdemo.ingest.formats.dicom import KEPT as DICOM_KEPT
-from mmdemo.ingest.formats.exif import CAMERA_KEYS, GPS_KEYS
+from mmdemo.ingest.formats.exif import CAMERA_KEYS
 from mmdemo.ingest.images import DecodedImage
+from mmdemo.records import GPS_KEYS
 
 #: An item's own fields that its search results carry beside file name and caption, for
 #: the detail panel and the API: camera EXIF, DICOM's kept attributes, the text OCR read.

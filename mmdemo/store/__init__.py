@@ -21,7 +21,7 @@ from mmdemo.errors import InputError
 from mmdemo.exact import exact_fits
 from mmdemo.filters import ItemFilter, check_keys
 from mmdemo.names import validate_collection_name
-from mmdemo.records import CAPTION_KEY, record
+from mmdemo.records import CAPTION_KEY, GPS_KEYS, record
 from mmdemo.store.handles import COLLECTION_KEY, HNSW_CONFIGURATION, Handles
 from mmdemo.store.naming import chroma_name
 from mmdemo.store.parts import (
@@ -279,7 +279,7 @@ class Store:
             for metadata in page["metadatas"] or []
             for key in metadata or {}
         }
-        check_keys(item_filter.where, keys)
+        check_keys(item_filter.where, keys, () if self.settings.keeps_gps else GPS_KEYS)
 
     def neighbours(
         self, collection: str, model: str, vectors: np.ndarray, k: int

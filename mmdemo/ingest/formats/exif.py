@@ -21,8 +21,6 @@ from typing import Any
 
 from PIL import ExifTags, Image
 
-#: The metadata keys of a photo's position.
-GPS_KEYS = ("lat", "lon")
 #: The other fields a photo's EXIF gives.
 CAMERA_KEYS = ("taken", "camera", "lens")
 #: IFD0 tags a shared copy drops: free text (ImageDescription, Windows' XPTitle,
