@@ -10,13 +10,13 @@ from __future__ import annotations
 
 import hashlib
 import json
-import uuid
 from dataclasses import asdict, dataclass
 from pathlib import Path
 from typing import Any
 
 import numpy as np
 
+from mmdemo.atomic import write_atomically
 from mmdemo.config import Settings
 from mmdemo.embed import Embedder
 from mmdemo.evaluate.clusters import cluster, name_clusters
@@ -124,10 +124,7 @@ def collection_map(store: Store, settings: Settings, collection: str, model: str
     except (OSError, ValueError, KeyError, TypeError):
         pass  # no cache yet, or an unreadable one: compute it afresh
     found = compute_map(store, settings, collection, model)
-    cache.parent.mkdir(parents=True, exist_ok=True)
-    temporary = cache.with_suffix(f".{uuid.uuid4().hex}.tmp")  # one per writer
-    temporary.write_text(json.dumps(found.to_json()), encoding="utf-8")
-    temporary.replace(cache)
+    write_atomically(cache, json.dumps(found.to_json()))
     return found
 
 

@@ -16,13 +16,13 @@ stale, and the cache under the data folder only grows with the collection.
 from __future__ import annotations
 
 import json
-import uuid
 from collections.abc import Iterable
 from pathlib import Path
 
 import numpy as np
 from PIL import Image
 
+from mmdemo.atomic import write_atomically
 from mmdemo.config import Settings
 from mmdemo.errors import ImageRejected
 from mmdemo.ingest.copies import thumb_path
@@ -77,8 +77,5 @@ def fingerprints(settings: Settings, ids: Iterable[str]) -> dict[str, int]:
             continue  # no thumbnail (deleted meanwhile): the embedding alone decides
     if new:
         cache = {**_read_cache(path), **cache, **new}  # keep what another process added
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary = path.with_suffix(f".{uuid.uuid4().hex}.tmp")  # one per writer
-        temporary.write_text(json.dumps(cache), encoding="utf-8")
-        temporary.replace(path)
+        write_atomically(path, json.dumps(cache))
     return {item_id: cache[item_id] for item_id in wanted if item_id in cache}

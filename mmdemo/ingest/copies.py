@@ -1,24 +1,20 @@
 """Where indexed images live: a copy of each original and a thumbnail, named by content hash.
 
-Results are shown from these copies, so they survive whatever happens to the upload. The
-lock that keeps removers off files an ingest is about to record is
-:class:`mmdemo.ingest.files_lock.FilesLock`.
+Results are shown from these copies, so they survive whatever happens to the upload; they
+are written by :func:`mmdemo.store.space.write_stored`. The lock that keeps removers off
+files an ingest is about to record is :class:`mmdemo.ingest.files_lock.FilesLock`.
 """
 
 from __future__ import annotations
 
-import os
-import tempfile
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
 from mmdemo.config import Settings
-from mmdemo.crashpoint import crash_point
-from mmdemo.errors import OutOfSpaceError
 from mmdemo.ingest import formats
 from mmdemo.ingest.images import DecodedImage, make_thumbnail
-from mmdemo.store.space import OUT_OF_SPACE, is_out_of_space
+from mmdemo.store.space import write_stored
 
 THUMB_SUFFIX = ".jpg"
 
@@ -38,28 +34,6 @@ def image_path(settings: Settings, metadata: dict[str, Any]) -> Path:
 def thumb_path(settings: Settings, item_id: str) -> Path:
     """The stored thumbnail of an indexed image."""
     return settings.thumbs_dir / f"{item_id}{THUMB_SUFFIX}"
-
-
-def write_atomically(target: Path, write: Callable[[Path], object]) -> None:
-    """Write through a temporary file of this call's own, then rename into place.
-
-    Two writers of the same image (two uploads at once) never share a temporary file, and
-    a crash never leaves half a file under the final name.
-    """
-    target.parent.mkdir(parents=True, exist_ok=True)
-    handle, tmp_name = tempfile.mkstemp(dir=target.parent, suffix=".part")
-    os.close(handle)
-    tmp = Path(tmp_name)
-    try:
-        write(tmp)
-        crash_point("copy-write")
-        tmp.replace(target)
-    except OSError as exc:
-        if is_out_of_space(exc):  # the whole ingest stops, not one file
-            raise OutOfSpaceError(OUT_OF_SPACE) from exc
-        raise
-    finally:
-        tmp.unlink(missing_ok=True)
 
 
 def _rendering(decoded: DecodedImage, image_format: str) -> Callable[[Path], object]:
@@ -105,9 +79,9 @@ def save_copies(settings: Settings, item_id: str, decoded: DecodedImage, data: b
     name = copy_name(item_id, decoded)
     original = settings.images_dir / name
     if not original.exists():
-        write_atomically(original, _copy_writer(decoded, data, not settings.keeps_gps))
+        write_stored(original, _copy_writer(decoded, data, not settings.keeps_gps))
     thumb = thumb_path(settings, item_id)
     if not thumb.exists():
         thumbnail = make_thumbnail(decoded.image)
-        write_atomically(thumb, lambda tmp: thumbnail.save(tmp, format="JPEG", quality=85))
+        write_stored(thumb, lambda tmp: thumbnail.save(tmp, format="JPEG", quality=85))
     return name

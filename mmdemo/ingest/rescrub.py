@@ -25,10 +25,11 @@ from pathlib import Path
 from mmdemo.config import Settings
 from mmdemo.errors import ImageRejected
 from mmdemo.ingest import formats
-from mmdemo.ingest.copies import shareable_writer, write_atomically
+from mmdemo.ingest.copies import shareable_writer
 from mmdemo.ingest.formats.exif import carries_private
 from mmdemo.ingest.images import decode_image, open_headers
 from mmdemo.runtime import Runtime, default_runtime
+from mmdemo.store.space import write_stored
 
 log = logging.getLogger(__name__)
 
@@ -87,7 +88,7 @@ def _scrub(settings: Settings, paths: list[Path], *, apply: bool) -> tuple[int, 
         try:
             write = _rewriter(path)
             if write is not None and apply:
-                write_atomically(path, write)
+                write_stored(path, write)
         except (OSError, ImageRejected) as exc:
             log.warning("stored copy %s cannot be scrubbed: %s", path.name, exc)
             complete = False

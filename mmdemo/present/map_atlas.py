@@ -19,8 +19,9 @@ from PIL import Image, ImageOps
 from mmdemo.config import Settings
 from mmdemo.errors import ImageRejected
 from mmdemo.evaluate.collection_map import CollectionMap
-from mmdemo.ingest.copies import thumb_path, write_atomically
+from mmdemo.ingest.copies import thumb_path
 from mmdemo.ingest.images import load_image
+from mmdemo.store.space import write_stored
 
 #: Bump when tiles change, so old atlases are not reused.
 ATLAS_FORMAT = 1
@@ -78,7 +79,7 @@ def build_atlas(found: CollectionMap, settings: Settings) -> Atlas:
         for i, point in enumerate(found.points):
             tile = _tile(thumb_path(settings, point.id), edge)
             sheet.paste(tile, ((i % columns) * edge, (i // columns) * edge))
-        write_atomically(
+        write_stored(
             target,
             lambda path: sheet.save(path, format="JPEG", quality=JPEG_QUALITY, subsampling=0),
         )

@@ -16,8 +16,8 @@ from pathlib import Path
 import numpy as np
 
 from mmdemo.config import Settings
-from mmdemo.ingest.copies import write_atomically
 from mmdemo.store.layout import safe_name
+from mmdemo.store.space import write_stored
 
 
 def features_root(settings: Settings) -> Path:
@@ -72,7 +72,7 @@ class FeatureStore:
     def save(self, ids: Sequence[str], rows: np.ndarray) -> None:
         """Store one float32 row per id (atomically, so readers never see half a row)."""
         for item_id, row in zip(ids, rows, strict=True):
-            write_atomically(self.path(item_id), _npy_writer(row))
+            write_stored(self.path(item_id), _npy_writer(row))
 
 
 def _npy_writer(row: np.ndarray) -> Callable[[Path], None]:

@@ -20,6 +20,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import TYPE_CHECKING, BinaryIO
 
+from mmdemo.atomic import write_atomically
 from mmdemo.compat import forget_chroma_system
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
@@ -125,11 +126,8 @@ class Clients:
         Writes through this client are visible to it already, so it records the new marker
         as seen; other processes (and other Clients) see it move and reopen.
         """
-        path = _marker_path(settings)
-        tmp = path.with_suffix(".tmp")
-        tmp.write_text(version, encoding="ascii")
         with self._lock:
-            tmp.replace(path)
+            write_atomically(_marker_path(settings), version)
             current = self._local.get(str(settings.chroma_dir))
             if current is not None:
                 current.version = version

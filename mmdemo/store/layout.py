@@ -23,16 +23,14 @@ through the feature rows' move, for the crash test.
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
 import shutil
-import uuid
 from collections.abc import Callable
 from pathlib import Path
 
 from filelock import FileLock
 
+from mmdemo.atomic import write_atomically
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
 from mmdemo.errors import DataDirError, ReadOnlyError
@@ -146,14 +144,4 @@ def _holds_nothing(data_dir: Path) -> bool:
 
 def _write_version(data_dir: Path, version: int) -> None:
     """Write the version file through a temporary one, flushed, then renamed into place."""
-    target = data_dir / VERSION_FILE
-    temporary = target.with_name(f".{VERSION_FILE}.{uuid.uuid4().hex}.tmp")
-    try:
-        with temporary.open("w", encoding="ascii") as handle:
-            handle.write(f"{version}\n")
-            handle.flush()
-            os.fsync(handle.fileno())
-        temporary.replace(target)
-    finally:
-        with contextlib.suppress(FileNotFoundError):
-            temporary.unlink()
+    write_atomically(data_dir / VERSION_FILE, f"{version}\n", fsync=True)

@@ -17,6 +17,7 @@ import errno
 import shutil
 from pathlib import Path
 
+from mmdemo.atomic import Content, write_atomically
 from mmdemo.config import Settings
 from mmdemo.errors import OutOfSpaceError
 
@@ -64,13 +65,26 @@ def keep_reserve(settings: Settings) -> bool:
         settings.data_dir.mkdir(parents=True, exist_ok=True)
         if _free(settings.data_dir) < 2 * RESERVE_BYTES:
             return False
-        tmp = path.with_suffix(".part")
-        tmp.write_bytes(bytes(RESERVE_BYTES))  # written, not sparse: the blocks are taken
-        tmp.replace(path)
+        # written, not sparse: the blocks are taken
+        write_atomically(path, bytes(RESERVE_BYTES), suffix=".part")
     except OSError:
-        path.with_suffix(".part").unlink(missing_ok=True)
         return False
     return True
+
+
+def write_stored(target: Path, content: Content) -> None:
+    """Write a stored file (an image copy, a thumbnail, a feature row, a map atlas)
+    atomically, through a ``.part`` temporary (what ``gc`` sweeps and the re-scrub skips),
+    with the ``copy-write`` crash point before the rename.
+
+    A full disk raises :class:`OutOfSpaceError`: the whole ingest stops, not one file.
+    """
+    try:
+        write_atomically(target, content, suffix=".part", crash_at="copy-write")
+    except OSError as exc:
+        if is_out_of_space(exc):
+            raise OutOfSpaceError(OUT_OF_SPACE) from exc
+        raise
 
 
 def release_reserve(settings: Settings) -> bool:

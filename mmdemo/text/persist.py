@@ -22,11 +22,11 @@ import hashlib
 import json
 import re
 import time
-import uuid
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
 
+from mmdemo.atomic import write_atomically
 from mmdemo.config import Settings
 from mmdemo.store import Store
 from mmdemo.text.cache import Known
@@ -135,13 +135,8 @@ def _write(settings: Settings, path: Path, data: dict[str, Any]) -> None:
     and nothing but a missed cache when the folder cannot be written."""
     if settings.readonly:
         return
-    temporary = path.with_name(f"{path.name}.{uuid.uuid4().hex}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        temporary.write_text(json.dumps(data, ensure_ascii=False), encoding="utf-8")
-        temporary.replace(path)
-    except OSError:
-        temporary.unlink(missing_ok=True)
+    with contextlib.suppress(OSError):
+        write_atomically(path, json.dumps(data, ensure_ascii=False))
 
 
 def _remove_other_versions(settings: Settings, base: str, version: str) -> None:

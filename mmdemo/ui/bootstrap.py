@@ -17,6 +17,7 @@ from collections.abc import Callable
 from dataclasses import dataclass, replace
 from typing import TYPE_CHECKING
 
+from mmdemo.atomic import write_atomically
 from mmdemo.config import Settings
 from mmdemo.demos import Demo, DemoPlan
 from mmdemo.errors import InputError, MMDemoError
@@ -318,10 +319,7 @@ class _DemoRun:
         self.ready: list[str] = []
 
     def _write(self) -> None:
-        self.path.parent.mkdir(parents=True, exist_ok=True)
-        fresh = self.path.with_suffix(".tmp")
-        fresh.write_text(json.dumps(self.recorded, indent=1, sort_keys=True), encoding="utf-8")
-        fresh.replace(self.path)
+        write_atomically(self.path, json.dumps(self.recorded, indent=1, sort_keys=True))
 
     def _stored(self, demo: Demo, fingerprint: str) -> bool:
         if self.recorded.get(demo.collection) != fingerprint:
