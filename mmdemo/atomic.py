@@ -14,6 +14,8 @@ folder). A temporary is removed whatever happens, unless the process is killed f
 from __future__ import annotations
 
 import os
+import re
+import time
 import uuid
 from collections.abc import Callable
 from pathlib import Path
@@ -23,6 +25,10 @@ from mmdemo.crashpoint import crash_point
 #: What is written: the bytes, the text (UTF-8), or a callable that writes the file at the
 #: path it is given (a temporary one, which it creates).
 Content = bytes | str | Callable[[Path], object]
+#: How old a temporary must be to count as abandoned by a killed writer (no write takes
+#: this long), so a sweep never removes one that a writer is about to rename.
+ABANDONED_S = 3600.0
+_TEMPORARY = re.compile(r"\.[0-9a-f]{32}\.(tmp|part)$")
 
 
 def write_atomically(
@@ -69,3 +75,20 @@ def _sync(path: Path) -> None:
         os.fsync(handle)
     finally:
         os.close(handle)
+
+
+def abandoned(folder: Path, now: float | None = None) -> list[Path]:
+    """The temporaries directly in ``folder`` that a killed writer left: named as
+    :func:`write_atomically` names them, and last written :data:`ABANDONED_S` ago or more
+    (for ``gc``)."""
+    if not folder.is_dir():
+        return []
+    cutoff = (time.time() if now is None else now) - ABANDONED_S
+    found = []
+    for path in sorted(folder.iterdir()):
+        try:
+            if _TEMPORARY.search(path.name) and path.stat().st_mtime <= cutoff:
+                found.append(path)
+        except FileNotFoundError:  # renamed into place meanwhile
+            continue
+    return found

@@ -13,6 +13,7 @@ from collections.abc import Callable, Sequence
 from pathlib import Path
 from typing import Any
 
+from mmdemo.atomic import abandoned
 from mmdemo.config import Settings
 from mmdemo.ingest.copies import THUMB_SUFFIX, image_path, thumb_path
 from mmdemo.rerank_features.sweep import remove_rows, unreferenced_rows
@@ -74,10 +75,15 @@ def _unused(folder: Path, used: Callable[[Path], bool]) -> list[Path]:
     return [path for path in sorted(folder.iterdir()) if path.is_file() and not used(path)]
 
 
+#: The folders of the data dir's other atomically written files (caches, the version,
+#: the change marker), whose abandoned temporaries ``gc`` removes.
+_WRITTEN_DIRS = ("", "maps", "fingerprints", "atlases", "locks")
+
+
 def _orphans(settings: Settings, copies: set[str], ids: set[str], names: set[str]) -> list[Path]:
     """Files under images/ and thumbs/ that no item refers to, left-over ``.part`` files
-    there, stored reranker feature rows of images no item holds, and lexical indexes of
-    collections that no longer exist."""
+    there, stored reranker feature rows of images no item holds, lexical indexes of
+    collections that no longer exist, and temporaries killed writers left elsewhere."""
     return [
         *_unused(settings.images_dir, lambda path: path.name in copies),
         *_unused(
@@ -85,6 +91,7 @@ def _orphans(settings: Settings, copies: set[str], ids: set[str], names: set[str
         ),
         *unreferenced_rows(settings, ids),
         *lexical.orphans(settings, names),
+        *(path for folder in _WRITTEN_DIRS for path in abandoned(settings.data_dir / folder)),
     ]
 
 

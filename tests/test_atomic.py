@@ -131,3 +131,15 @@ def test_gc_finds_what_a_killed_lexical_write_leaves(tmp_path: Path) -> None:
     write_atomically(persist.lexical_dir(settings) / "shop-1.json", _recording(seen))
     seen[0].write_bytes(b"{")  # as a kill before the rename leaves it
     assert seen[0] in persist.orphans(settings, {"shop"})
+
+
+def test_only_old_temporaries_count_as_abandoned(tmp_path: Path) -> None:
+    seen: list[Path] = []
+    write_atomically(tmp_path / "maps" / "m.json", _recording(seen))
+    left = seen[0]
+    left.write_bytes(b"{")  # as a kill before the rename leaves it
+    (tmp_path / "maps" / "notes.tmp").write_bytes(b"")  # not a name write_atomically makes
+    now = left.stat().st_mtime
+    assert atomic.abandoned(tmp_path / "maps", now) == []  # a writer may be about to rename
+    assert atomic.abandoned(tmp_path / "maps", now + atomic.ABANDONED_S) == [left]
+    assert atomic.abandoned(tmp_path / "nowhere") == []

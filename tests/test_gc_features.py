@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+import os
+import time
+import uuid
 from pathlib import Path
 
 import numpy as np
 import pytest
 
+from mmdemo.atomic import ABANDONED_S
 from mmdemo.config import Settings
 from mmdemo.manage import delete_items, sweep_orphans
 from mmdemo.rerank_features.rows import FeatureStore
@@ -120,3 +124,19 @@ def test_gc_lists_and_removes_segment_folders_that_chroma_left(settings: Setting
         p for p in folders if p != listed[0]
     ]
     assert store.query("kept", "m", np.ones(8, np.float32), 3)
+
+
+def test_gc_removes_temporaries_killed_writers_left_beside_caches(settings: Settings) -> None:
+    store = Store(settings)
+    old = time.time() - 2 * ABANDONED_S
+    left = []
+    for folder in ("", "maps", "fingerprints", "locks"):
+        path = settings.data_dir / folder / f"cache.json.{uuid.uuid4().hex}.tmp"
+        path.parent.mkdir(parents=True, exist_ok=True)
+        path.write_bytes(b"{")
+        os.utime(path, (old, old))
+        left.append(path)
+    fresh = settings.data_dir / "maps" / f"map.json.{uuid.uuid4().hex}.tmp"
+    fresh.write_bytes(b"{")  # being written now: kept
+    assert sorted(sweep_orphans(settings, store, apply=True)) == sorted(left)
+    assert not any(path.exists() for path in left) and fresh.exists()
