@@ -233,3 +233,25 @@ def test_kill_9_midway_through_moving_feature_rows_then_reopen_completes(
     shards = {item_id[:2] for item_id in before["items"]}
     assert (lite / "LAYOUT").exists() and len(list(lite.glob("??"))) == len(shards) - 1
     _assert_migrated(settings, before, tiny_clip_dir)
+
+
+def test_derived_caches_written_under_format_numbers_are_removed(tmp_path: Path) -> None:
+    """Version 2 -> 3: maps, fingerprints and atlases named with a format number go (they
+    are rebuilt when next used); nothing else in the data dir is touched."""
+    settings = Settings(data_dir=tmp_path / "data")
+    Store(settings)  # a data dir at the current version, holding a database
+    old = {"maps/c-abc-v2.json": b"{}", "fingerprints/dct-v1.json": b"{}", "atlases/x.jpg": b"j"}
+    for name, data in old.items():
+        (settings.data_dir / name).parent.mkdir(parents=True, exist_ok=True)
+        (settings.data_dir / name).write_bytes(data)
+    (settings.data_dir / VERSION_FILE).write_text("2\n", encoding="ascii")
+    kept = {
+        k: v
+        for k, v in _files(settings.data_dir).items()
+        if k.split("/")[0] not in ("maps", "fingerprints", "atlases", VERSION_FILE)
+    }
+    ensure_current(settings)
+    assert read_version(settings.data_dir) == CURRENT
+    after = _files(settings.data_dir)
+    assert not set(old) & set(after)
+    assert {k: after[k] for k in kept} == kept

@@ -24,9 +24,6 @@ from mmdemo.evaluate.projection import project
 from mmdemo.models.loading import load_embedder
 from mmdemo.store import Hit, Store, chroma_name
 
-#: Bump when the map's contents or method change, so old caches are not reused.
-MAP_FORMAT = 2
-
 
 @dataclass(frozen=True)
 class MapPoint:
@@ -111,7 +108,7 @@ def compute_map(store: Store, settings: Settings, collection: str, model: str) -
 
 
 def _cache_file(settings: Settings, collection: str, model: str, version: str) -> Path:
-    name = f"{chroma_name(collection, model)}-{version}-v{MAP_FORMAT}.json"
+    name = f"{chroma_name(collection, model)}-{version}.json"
     return settings.data_dir / "maps" / name
 
 

@@ -30,8 +30,6 @@ from mmdemo.ingest.images import load_image
 
 #: The grey image's side, and the side of the block of lowest frequencies kept.
 HASH_SIDE, LOW_SIDE = 32, 8
-#: Bump when the hash changes, so old caches are not reused.
-HASH_FORMAT = 1
 
 
 def fingerprint(image: Image.Image) -> int:
@@ -50,7 +48,7 @@ def distance(first: int, second: int) -> int:
 
 
 def _cache_file(settings: Settings) -> Path:
-    return settings.data_dir / "fingerprints" / f"dct-v{HASH_FORMAT}.json"
+    return settings.data_dir / "fingerprints" / "dct.json"
 
 
 def _read_cache(path: Path) -> dict[str, int]:

@@ -23,8 +23,6 @@ from mmdemo.ingest.copies import thumb_path
 from mmdemo.ingest.images import load_image
 from mmdemo.store.space import write_stored
 
-#: Bump when tiles change, so old atlases are not reused.
-ATLAS_FORMAT = 1
 #: Tile edge in pixels: sharp tiles for small collections, a lighter atlas for large ones.
 TILE_LARGE, TILE_SMALL = 64, 32
 #: Collections up to this many points get the large tiles (600 x 64² px ≈ a 1.6k² atlas).
@@ -54,7 +52,7 @@ def atlas_folder(settings: Settings) -> Path:
 
 
 def _name(found: CollectionMap) -> str:
-    key = f"{found.collection}\0{found.model}\0{found.version}\0{ATLAS_FORMAT}"
+    key = f"{found.collection}\0{found.model}\0{found.version}"
     return hashlib.sha256(key.encode()).hexdigest()[:32] + ".jpg"
 
 

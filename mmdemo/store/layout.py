@@ -73,8 +73,21 @@ def _feature_rows_by_layout(settings: Settings) -> None:
         marker.unlink(missing_ok=True)
 
 
+#: The data dir's derived caches: each rebuilt from the store when it is missing.
+DERIVED_CACHES = ("maps", "fingerprints", "atlases")
+
+
+def _derived_caches_unnumbered(settings: Settings) -> None:
+    """Collection maps, image fingerprints and map atlases stop carrying a format number in
+    their names (``-v2``, ``dct-v1``), since a change to what they hold is now a migration
+    like this one: the caches written under the old names are removed (each is rebuilt
+    when it is next used)."""
+    for folder in DERIVED_CACHES:
+        shutil.rmtree(settings.data_dir / folder, ignore_errors=True)
+
+
 #: In order: the n-th brings a data dir from version n to n + 1 (version 1 has no file).
-MIGRATIONS: tuple[Migration, ...] = (_feature_rows_by_layout,)
+MIGRATIONS: tuple[Migration, ...] = (_feature_rows_by_layout, _derived_caches_unnumbered)
 #: The layout this mmdemo writes and reads.
 CURRENT = len(MIGRATIONS) + 1
 
