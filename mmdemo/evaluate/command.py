@@ -8,10 +8,10 @@ arguments, call them and print a table, a summary or JSON.
 from __future__ import annotations
 
 import argparse
-import json
 from typing import Any
 
 from mmdemo.config import Settings
+from mmdemo.console import print_json
 
 
 def add_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
@@ -94,10 +94,6 @@ def _add_comparison_parsers(sub: Any, common: argparse.ArgumentParser) -> None:
     p.set_defaults(handler=cmd_votes)
 
 
-def _print_json(value: Any) -> None:
-    print(json.dumps(value, indent=2, ensure_ascii=False, default=str))
-
-
 def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
     """Measure retrieval quality of models x rerankers on a queries CSV."""
     from mmdemo.evaluate.runner import evaluate
@@ -119,7 +115,7 @@ def cmd_eval(args: argparse.Namespace, settings: Settings) -> int:
 
         write_csv(table, args.out)
     if args.json:
-        _print_json(table.to_dict("records"))
+        print_json(table.to_dict("records"))
     else:
         print(table.to_string(index=False))
     return 0
@@ -131,7 +127,7 @@ def cmd_queries(args: argparse.Namespace, settings: Settings) -> int:
 
     count = captions_to_queries(args.captions, args.out)
     if args.json:
-        _print_json({"queries": count, "out": args.out})
+        print_json({"queries": count, "out": args.out})
     else:
         print(f"wrote {count} queries to {args.out}")
     return 0
@@ -152,7 +148,7 @@ def cmd_map(args: argparse.Namespace, settings: Settings) -> int:
     sizes = [sum(p.cluster == i for p in found.points) for i in range(len(found.cluster_names))]
     clusters = [{"name": n, "size": s} for n, s in zip(found.cluster_names, sizes, strict=True)]
     if args.json:
-        _print_json({**_map_summary(found), "clusters": clusters, "out": args.out})
+        print_json({**_map_summary(found), "clusters": clusters, "out": args.out})
         return 0
     print(f"map of {len(found.points)} items ({found.model}) written to {args.out}")
     for cluster in clusters:
@@ -190,7 +186,7 @@ def cmd_duplicates(args: argparse.Namespace, settings: Settings) -> int:
         delete_items(settings, store, args.collection, extra_ids(groups)) if args.delete else 0
     )
     if args.json:
-        _print_json(
+        print_json(
             {
                 "collection": args.collection,
                 "model": model,
@@ -253,7 +249,7 @@ def cmd_compare(args: argparse.Namespace, settings: Settings) -> int:
         index_hint=CLI_INDEX_HINT,
     )
     if args.json:
-        _print_json(found.to_json())
+        print_json(found.to_json())
         return 0
     for sentence in found.sentences:
         print(sentence)
@@ -284,7 +280,7 @@ def cmd_vote(args: argparse.Namespace, settings: Settings) -> int:
         choice=args.choice,
     )
     if args.json:
-        _print_json(tally.to_json())
+        print_json(tally.to_json())
     else:
         print(tally.sentence())
     return 0
@@ -303,7 +299,7 @@ def cmd_votes(args: argparse.Namespace, settings: Settings) -> int:
     if args.out:
         votes.export(args.out, pairs[0] if args.a else None)
     if args.json:
-        _print_json([tally.to_json() for tally in tallies])
+        print_json([tally.to_json() for tally in tallies])
         return 0
     for tally in tallies:
         print(tally.sentence())
