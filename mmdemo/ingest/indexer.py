@@ -16,13 +16,13 @@ from typing import Any
 
 from mmdemo.config import Settings
 from mmdemo.crashpoint import crash_point
-from mmdemo.embed import Embedder
-from mmdemo.errors import ImageRejected, InputError, ModelLoadError
+from mmdemo.errors import ImageRejected
 from mmdemo.ingest.ahead import run_ahead
 from mmdemo.ingest.batches import BATCH_SIZE, Batch, Item, Pending, decoded_batches, prepared
 from mmdemo.ingest.caption_vectors import RunCaptions
 from mmdemo.ingest.captions import Captions, read_captions
 from mmdemo.ingest.copies import image_path, save_copies
+from mmdemo.ingest.embedders import Embedders
 from mmdemo.ingest.embedding import embed_at_index
 from mmdemo.ingest.entries import UNLIMITED, Allowance, Rejection, SourceItem
 from mmdemo.ingest.hf_datasets import DEFAULT_DATASET, DatasetOptions
@@ -36,10 +36,7 @@ from mmdemo.ingest.images import (
 from mmdemo.ingest.metadata import csv_row, describe
 from mmdemo.ingest.same_bytes import SameBytes
 from mmdemo.ingest.sources import count_sources, iter_sources
-from mmdemo.models.loading import load_embedder
-from mmdemo.models.registry import resolve
 from mmdemo.names import validate_collection_name, visible_name
-from mmdemo.runtime import Runtime
 from mmdemo.store import Store
 from mmdemo.store.space import require_room
 
@@ -84,48 +81,6 @@ class IndexReport:
             failed = self.failed_models.items()
             shape["failed_models"] = [{"model": m, "reason": r} for m, r in failed]
         return shape
-
-
-class _Embedders:
-    """The models to index with, loaded only when a batch holds something to embed.
-
-    Their keys come from the registry without loading anything, so an ingest whose inputs
-    are all stored already (or all unreadable) never imports torch, unless the collection
-    predates caption vectors. The first input that needs a model loads every model before
-    it is decoded. A model that cannot load is left
-    out (``failed``: key -> why; ``keys`` shrinks in place) and the others index; when none
-    loads, the call fails before any copy, thumbnail or vector is written.
-    """
-
-    def __init__(self, names: Sequence[str], settings: Settings, runtime: Runtime) -> None:
-        if not names:
-            raise InputError("Name at least one embedding model to index with.")
-        self._names = list(dict.fromkeys(names))
-        self._settings = settings
-        self._runtime = runtime
-        self.keys = list(dict.fromkeys(resolve(name, "embedder").key for name in self._names))
-        self._loaded: dict[str, Embedder] | None = None
-        self.failed: dict[str, str] = {}
-
-    def load(self) -> dict[str, Embedder]:
-        """Every model that loads, loaded on the first call: key -> embedder."""
-        if self._loaded is None:
-            loaded: dict[str, Embedder] = {}
-            for name in self._names:
-                try:
-                    embedder = load_embedder(name, self._settings, self._runtime)
-                except ModelLoadError as exc:
-                    if len(self._names) == 1:
-                        raise
-                    self.failed[resolve(name, "embedder").key] = str(exc)
-                    continue
-                loaded[embedder.key] = embedder
-            if not loaded:
-                reasons = " ".join(self.failed.values())
-                raise ModelLoadError(f"No model could be loaded: {reasons}")
-            self.keys[:] = [key for key in self.keys if key in loaded]
-            self._loaded = loaded
-        return self._loaded
 
 
 def _no_progress(done: int, total: int) -> None:
@@ -266,7 +221,7 @@ class _Target:
     """Where an ingest stores its items: the collection, its models, the store, settings."""
 
     collection: str
-    embedders: _Embedders
+    embedders: Embedders
     store: Store
     settings: Settings
 
@@ -361,7 +316,7 @@ def index_paths(
     require_room(settings)
     limits = allowance.bound(settings.limits)
     caption_map = read_captions(captions, limits) if captions else Captions()
-    embedders = _Embedders(models, settings, store.runtime)
+    embedders = Embedders(models, settings, store.runtime)
     report = IndexReport(rejected=list(caption_map.problems))
     dataset = replace(dataset, limit=allowance.rows(dataset.limit))
     skip = [captions] if captions else []
@@ -396,7 +351,7 @@ def index_existing(
 ) -> IndexReport:
     """Embed a collection's stored images with more models, so they can be compared."""
     collection = validate_collection_name(collection)
-    embedders = _Embedders(models, settings, store.runtime)
+    embedders = Embedders(models, settings, store.runtime)
     stored = store.items(collection)
     report = IndexReport()
     pendings = _stored_items(stored, settings)
