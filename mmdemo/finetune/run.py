@@ -18,8 +18,8 @@ from mmdemo.config import Settings
 from mmdemo.errors import InputError, ReadOnlyError
 from mmdemo.evaluate.runner import METRIC_COLUMNS, evaluate
 from mmdemo.finetune.card import write_model_card
-from mmdemo.finetune.job import TrainJob, run_training, training_seconds
-from mmdemo.finetune.pairs import SplitBy, collection_pairs, split_pairs, write_queries
+from mmdemo.finetune.job import Trained, TrainJob, run_training, training_seconds
+from mmdemo.finetune.pairs import Pair, SplitBy, collection_pairs, split_pairs, write_queries
 from mmdemo.ingest.indexer import index_existing
 from mmdemo.models.loading import forget
 from mmdemo.models.registry import resolve
@@ -89,6 +89,44 @@ def _metrics(table: Any, model: str) -> dict[str, float]:
     return {name: float(row[name]) for name in METRIC_COLUMNS}
 
 
+def _facts(
+    request: FinetuneRequest,
+    *,
+    collection: str,
+    split: tuple[list[Pair], list[Pair]],
+    trained: Trained,
+    settings: Settings,
+    keys: tuple[str, str],
+    table: Any,
+) -> dict[str, Any]:
+    """The facts of the model card and of ``finetune_metrics.json``: the data, the training
+    and the held-out metrics of the base (``keys[0]``) and the fine-tuned model (``keys[1]``)."""
+    train_pairs, held_out = split
+    base_key, model_key = keys
+    log = trained.log
+    return {
+        "base_model": base_key,
+        "collection": collection,
+        "train_pairs": len(train_pairs),
+        "eval_pairs": len(held_out),
+        "eval_queries": len({p.caption for p in held_out}),
+        "split_by": request.split_by,
+        "eval_split": request.eval_split,
+        "trains": trained.trains,
+        "trainable_parameters": log.trainable_parameters,
+        "hyper_parameters": asdict(trained.hyper),
+        "steps": log.steps,
+        "final_loss": log.losses[-1] if log.losses else float("nan"),
+        "losses": log.losses,
+        "train_seconds": round(log.seconds, 2),
+        "device": settings.resolved_device,
+        "precision": settings.resolved_precision,
+        "created": datetime.now(UTC).isoformat(timespec="seconds"),
+        "before": _metrics(table, base_key),
+        "after": _metrics(table, model_key),
+    }
+
+
 def finetune(
     request: FinetuneRequest,
     *,
@@ -135,7 +173,6 @@ def finetune(
             progress=lambda done, total: progress("index base", done, total, None),
         )
     trained = run_training(job, lambda step, total, loss: progress("train", step, total, loss))
-    log = trained.log
     forget(str(out), store.runtime)
     model_key = resolve(str(out), "embedder").key
     store.drop_model(collection, model_key)
@@ -156,27 +193,15 @@ def finetune(
         store=store,
     )
     progress("evaluate", 1, 1, None)
-    facts = {
-        "base_model": base_key,
-        "collection": collection,
-        "train_pairs": len(train_pairs),
-        "eval_pairs": len(held_out),
-        "eval_queries": len({p.caption for p in held_out}),
-        "split_by": request.split_by,
-        "eval_split": request.eval_split,
-        "trains": trained.trains,
-        "trainable_parameters": log.trainable_parameters,
-        "hyper_parameters": asdict(trained.hyper),
-        "steps": log.steps,
-        "final_loss": log.losses[-1] if log.losses else float("nan"),
-        "losses": log.losses,
-        "train_seconds": round(log.seconds, 2),
-        "device": settings.resolved_device,
-        "precision": settings.resolved_precision,
-        "created": datetime.now(UTC).isoformat(timespec="seconds"),
-        "before": _metrics(table, base_key),
-        "after": _metrics(table, model_key),
-    }
+    facts = _facts(
+        request,
+        collection=collection,
+        split=(train_pairs, held_out),
+        trained=trained,
+        settings=settings,
+        keys=(base_key, model_key),
+        table=table,
+    )
     (out / METRICS_FILE).write_text(json.dumps(facts, indent=2) + "\n", encoding="utf-8")
     write_model_card(out, facts)
     return FinetuneReport(out, model_key, facts)
