@@ -167,6 +167,35 @@ class _Handlers:
         return disagreement_html(self.ctx, collection, found, pair.a, pair.b)
 
 
+def _results_panel() -> list[Any]:
+    """The run's note, metrics table, chart and CSV, then the queries where two picked
+    set-ups disagree most; the components the run fills, in its outputs' order."""
+    note = gr.Markdown(elem_id="eval-note")
+    # Shown once a run has filled them (an empty table reads "1 2 3").
+    table = gr.Dataframe(label="Metrics", interactive=False, visible=False, elem_id="eval-table")
+    chart = gr.BarPlot(
+        x="bar",
+        y="value",
+        color="setup",
+        y_lim=[0, 1],
+        x_title="metric · set-up",
+        y_title="score",
+        label="Metrics per set-up",
+        x_label_angle=-45,
+        sort=None,
+        visible=False,
+        elem_id="eval-chart",
+    )
+    download = gr.File(label="Metrics CSV", visible=False, elem_id="eval-download")
+    gr.Markdown("### Where two set-ups disagree most")
+    with gr.Row():
+        pick_a = gr.Dropdown([], label="Set-up A", elem_id="eval-a")
+        pick_b = gr.Dropdown([], label="Set-up B", elem_id="eval-b")
+    per_query = gr.HTML(css_template=PER_QUERY_CSS, elem_id="eval-per-query")
+    state = gr.State(None)
+    return [note, table, chart, download, pick_a, pick_b, per_query, state]
+
+
 def build(ctx: AppContext) -> EvaluateTab:
     """Render the tab inside the current Blocks and register its events."""
     on = _Handlers(ctx)
@@ -204,33 +233,9 @@ def build(ctx: AppContext) -> EvaluateTab:
             False, label="Let rerankers read captions (leaks the answer when queries are captions)"
         )
         button = gr.Button("Evaluate", variant="primary", elem_id="eval-button")
-        note = gr.Markdown(elem_id="eval-note")
-        # Shown once a run has filled them (an empty table reads "1 2 3").
-        table = gr.Dataframe(
-            label="Metrics", interactive=False, visible=False, elem_id="eval-table"
-        )
-        chart = gr.BarPlot(
-            x="bar",
-            y="value",
-            color="setup",
-            y_lim=[0, 1],
-            x_title="metric · set-up",
-            y_title="score",
-            label="Metrics per set-up",
-            x_label_angle=-45,
-            sort=None,
-            visible=False,
-            elem_id="eval-chart",
-        )
-        download = gr.File(label="Metrics CSV", visible=False, elem_id="eval-download")
-        gr.Markdown("### Where two set-ups disagree most")
-        with gr.Row():
-            pick_a = gr.Dropdown([], label="Set-up A", elem_id="eval-a")
-            pick_b = gr.Dropdown([], label="Set-up B", elem_id="eval-b")
-        per_query = gr.HTML(css_template=PER_QUERY_CSS, elem_id="eval-per-query")
-        state = gr.State(None)
+        outputs = _results_panel()
 
-    outputs = [note, table, chart, download, pick_a, pick_b, per_query, state]
+    pick_a, pick_b, per_query, state = outputs[4:]
     form: Form = {"collection": collection, "queries_csv": queries, "models": models}
     form |= {"rerankers": rerankers, "rerank_captions": read_captions}
     clears_errors(
