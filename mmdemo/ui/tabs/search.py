@@ -259,41 +259,61 @@ class _Handlers:
         return (*examples_row, *page_outputs(self.ctx, found))
 
 
+def _query_row(ctx: AppContext) -> tuple[Form, gr.Dropdown, gr.Button]:
+    """The query box, the collection and the Search button, on one row."""
+    with gr.Row(equal_height=True, elem_id="search-query-row"):
+        query = _query_inputs()
+        with gr.Column(scale=2, min_width=150, elem_id="search-coll-column"):
+            collection = collection_dropdown(ctx.bootstrap.demos, elem_id="search-coll")
+        button = gr.Button(
+            "Search", variant="primary", scale=1, min_width=100, elem_id="search-button"
+        )
+    return query, collection, button
+
+
+def _folds(ctx: AppContext, collection: gr.Dropdown) -> tuple[gr.Accordion, Form, Form]:
+    """The query image and the options, folded side by side under the query row: the image
+    fold, the query fields they hold, and the set-up (``collection`` with the models)."""
+    with gr.Row(elem_id="search-folds"):
+        # Each fold in a column of its own: side by side, even on a phone.
+        with (
+            gr.Column(min_width=140),
+            gr.Accordion("Query image", open=False, elem_id="search-image-fold") as fold,
+        ):
+            folded = _image_input()
+        with (
+            gr.Column(min_width=140),
+            gr.Accordion("More options", open=False, elem_id="search-options"),
+        ):
+            setup = {"collection": collection, **_model_inputs(ctx)}
+            folded |= _option_inputs()
+    return fold, folded, setup
+
+
+def _results_row() -> tuple[gr.HTML, gr.Markdown, gr.DownloadButton]:
+    """The results grid, then the timings line beside the CSV download."""
+    grid = gr.HTML(WAITING_HTML, js_on_load=GRID_JS, elem_id="search-results")
+    with gr.Row(equal_height=True):
+        timings = gr.Markdown(label="timings", elem_id="search-timings")
+        download = gr.DownloadButton(
+            "Download CSV", size="sm", scale=0, min_width=140, elem_id="download-csv"
+        )
+    return grid, timings, download
+
+
 def build(ctx: AppContext) -> SearchTab:
     """Render the tab inside the current Blocks and register its events."""
     on = _Handlers(ctx)
     with gr.Tab("Search", id="search"):
         examples_row = gr.HTML("", js_on_load=EXAMPLES_JS, elem_id="search-examples")
-        with gr.Row(equal_height=True, elem_id="search-query-row"):
-            query = _query_inputs()
-            with gr.Column(scale=2, min_width=150, elem_id="search-coll-column"):
-                collection = collection_dropdown(ctx.bootstrap.demos, elem_id="search-coll")
-            button = gr.Button(
-                "Search", variant="primary", scale=1, min_width=100, elem_id="search-button"
-            )
+        query, collection, button = _query_row(ctx)
         index_note = gr.Markdown(visible=False, elem_id="search-index-note")
         index_button = gr.Button(
             "Index with this model", visible=False, size="sm", elem_id="search-index"
         )
-        with gr.Row(elem_id="search-folds"):
-            # Each fold in a column of its own: side by side, even on a phone.
-            with (
-                gr.Column(min_width=140),
-                gr.Accordion("Query image", open=False, elem_id="search-image-fold") as fold,
-            ):
-                query |= _image_input()
-            with (
-                gr.Column(min_width=140),
-                gr.Accordion("More options", open=False, elem_id="search-options"),
-            ):
-                setup = {"collection": collection, **_model_inputs(ctx)}
-                query |= _option_inputs()
-        grid = gr.HTML(WAITING_HTML, js_on_load=GRID_JS, elem_id="search-results")
-        with gr.Row(equal_height=True):
-            timings = gr.Markdown(label="timings", elem_id="search-timings")
-            download = gr.DownloadButton(
-                "Download CSV", size="sm", scale=0, min_width=140, elem_id="download-csv"
-            )
+        fold, folded, setup = _folds(ctx, collection)
+        query |= folded
+        grid, timings, download = _results_row()
         results_json = gr.JSON(label="results_json", visible=False)
         records = gr.State([])
         examples = gr.State([])
