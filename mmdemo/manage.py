@@ -18,6 +18,7 @@ from mmdemo.config import Settings
 from mmdemo.ingest.copies import THUMB_SUFFIX, image_path, thumb_path
 from mmdemo.rerank_features.sweep import remove_rows, unreferenced_rows
 from mmdemo.store import Store
+from mmdemo.store.layout import DERIVED_CACHES
 from mmdemo.text import persist as lexical
 
 
@@ -75,11 +76,6 @@ def _unused(folder: Path, used: Callable[[Path], bool]) -> list[Path]:
     return [path for path in sorted(folder.iterdir()) if path.is_file() and not used(path)]
 
 
-#: The folders of the data dir's other atomically written files (caches, the version,
-#: the change marker), whose abandoned temporaries ``gc`` removes.
-_WRITTEN_DIRS = ("", "maps", "fingerprints", "atlases", "locks")
-
-
 def _orphans(settings: Settings, copies: set[str], ids: set[str], names: set[str]) -> list[Path]:
     """Files under images/ and thumbs/ that no item refers to, left-over ``.part`` files
     there, stored reranker feature rows of images no item holds, lexical indexes of
@@ -91,8 +87,15 @@ def _orphans(settings: Settings, copies: set[str], ids: set[str], names: set[str
         ),
         *unreferenced_rows(settings, ids),
         *lexical.orphans(settings, names),
-        *(path for folder in _WRITTEN_DIRS for path in abandoned(settings.data_dir / folder)),
+        *(path for folder in _written_dirs(settings) for path in abandoned(folder)),
     ]
+
+
+def _written_dirs(settings: Settings) -> list[Path]:
+    """The folders of the data dir's other atomically written files (the layout version,
+    the derived caches, the change marker), whose abandoned temporaries ``gc`` removes."""
+    data = settings.data_dir
+    return [data, *(data / name for name in DERIVED_CACHES), settings.locks_dir]
 
 
 def sweep_orphans(settings: Settings, store: Store, *, apply: bool = False) -> list[Path]:
